@@ -1,0 +1,318 @@
+/**
+ * Model zoo built from typed configs or readable names: FFNN (incl. LeNet-300-100), a small
+ * VGG-style CNN, CIFAR-style ResNet (optionally Stable ResNet), and pre-activation WRN-d-k with
+ * prunable interior channels. Initialisation is drawn in float64 JS from the seed, one stream per
+ * parameter, as W = (sigma_w / sqrt(fan)) * Z: the same Z for every sigma_w (so magnitude masks are
+ * phase-blind by construction) and identical weights on every backend.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from './rng';
+import { Activation, ACTIVATIONS, activate, BatchNorm, Conv2d, Dense, ForwardContext, Layer, ParamInfo } from './nn/layers';
+import { Net, UnitGroup } from './nn/net';
+import { eocPoint } from './init-eoc';
+
+export type InitScheme = 'eoc' | 'ordered' | 'chaotic' | 'kaiming' | 'xavier' | 'explicit';
+export interface InitSpec {
+  scheme: InitScheme;
+  /** Weight scale: W ~ N(0, sigmaW^2 / fan). Required for 'explicit'; overrides the scheme default otherwise. */
+  sigmaW?: number;
+  /** Bias std: b ~ N(0, sigmaB^2). */
+  sigmaB?: number;
+  /** Which fan divides sigmaW^2 (default 'in'; the WRN authors use 'out'). */
+  fan?: 'in' | 'out';
+}
+
+interface Common { inputShape?: [number, number, number]; numClasses?: number; init?: InitSpec }
+export interface FfnnConfig extends Common { arch: 'ffnn'; hidden: number[]; activation: Activation; bias?: boolean }
+export interface CnnConfig extends Common {
+  arch: 'cnn'; channels: Array<number | 'M'>; activation: Activation; batchNorm?: boolean; bias?: boolean; kernelSize?: number;
+}
+export interface ResNetConfig extends Common {
+  arch: 'resnet'; depth: number; widths?: [number, number, number]; stable?: boolean; activation?: Activation;
+}
+export interface WrnConfig extends Common {
+  arch: 'wrn'; depth: number; widthFactor: number;
+  /** Interior (mid) channels of each block, in block order; default: the block's output width. */
+  interior?: number[];
+  /** Multiply every block's interior width by this (int(out * z)), the "bottleneck" reduced family. */
+  bottleneck?: number;
+}
+export type ModelConfig = FfnnConfig | CnnConfig | ResNetConfig | WrnConfig;
+
+export interface ResolvedInit { scheme: InitScheme; sigmaW: number; sigmaB: number; fan: 'in' | 'out'; chi?: number }
+
+/** Turn an init spec into numbers (sigma_w from the EOC solver for 'eoc'). */
+export function resolveInit(spec: InitSpec, activation: Activation): ResolvedInit {
+  const fan = spec.fan ?? 'in';
+  switch (spec.scheme) {
+    case 'kaiming': return { scheme: 'kaiming', sigmaW: spec.sigmaW ?? Math.SQRT2, sigmaB: spec.sigmaB ?? 0, fan };
+    case 'xavier': return { scheme: 'xavier', sigmaW: NaN, sigmaB: spec.sigmaB ?? 0, fan };
+    case 'explicit':
+      if (spec.sigmaW === undefined) throw new Error(`init.scheme 'explicit' needs init.sigmaW (and optionally sigmaB).`);
+      return { scheme: 'explicit', sigmaW: spec.sigmaW, sigmaB: spec.sigmaB ?? 0, fan };
+    case 'eoc': {
+      const sigmaB = spec.sigmaB ?? (activation === 'relu' ? 0 : 0.2);
+      const p = eocPoint(activation, sigmaB);
+      return { scheme: 'eoc', sigmaW: spec.sigmaW ?? p.sigmaW, sigmaB, fan, chi: p.chi };
+    }
+    case 'ordered': return { scheme: 'ordered', sigmaW: spec.sigmaW ?? (activation === 'relu' ? 1.0 : 1.0), sigmaB: spec.sigmaB ?? 0.2, fan };
+    case 'chaotic': return { scheme: 'chaotic', sigmaW: spec.sigmaW ?? 2.0, sigmaB: spec.sigmaB ?? 0.2, fan };
+    default: throw new Error(`Unknown init scheme '${(spec as InitSpec).scheme}': use eoc, ordered, chaotic, kaiming, xavier or explicit.`);
+  }
+}
+
+/** Draw initial values for every parameter of a layer list. */
+function initialValues(layers: Layer[], rng: Rng, kernelInit: (p: ParamInfo) => { std: number } | { uniform: number }, biasStd: (p: ParamInfo) => number): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  for (const l of layers) for (const p of l.params()) {
+    const r = rng.fork(p.name);
+    if (p.kind === 'kernel') {
+      const k = kernelInit(p);
+      out.set(p.name, 'std' in k ? r.normalArray(p.size, k.std) : r.uniformArray(p.size, -k.uniform, k.uniform));
+    } else if (p.kind === 'bias') {
+      const s = biasStd(p);
+      out.set(p.name, s > 0 ? r.normalArray(p.size, s) : new Float32Array(p.size));
+    } else if (p.kind === 'gamma') out.set(p.name, new Float32Array(p.size).fill(1));
+    else out.set(p.name, new Float32Array(p.size));
+  }
+  return out;
+}
+
+function gaussianKernel(init: ResolvedInit) {
+  return (p: ParamInfo) => {
+    if (init.scheme === 'xavier') return { std: Math.sqrt(2 / (p.fanIn + p.fanOut)) };
+    return { std: init.sigmaW / Math.sqrt(init.fan === 'in' ? p.fanIn : p.fanOut) };
+  };
+}
+
+export interface BuildOptions { seed?: number; inputShape?: [number, number, number]; numClasses?: number }
+
+/** Build a network from a config or a readable name (see parseModelName). */
+export function buildModel(spec: ModelConfig | string, opts: BuildOptions = {}): Net {
+  const cfg = typeof spec === 'string' ? parseModelName(spec) : spec;
+  const inputShape = opts.inputShape ?? cfg.inputShape ?? [28, 28, 1];
+  const numClasses = opts.numClasses ?? cfg.numClasses ?? 10;
+  const rng = new Rng(opts.seed ?? 0, 'init');
+  switch (cfg.arch) {
+    case 'ffnn': return buildFfnn(cfg, inputShape, numClasses, rng);
+    case 'cnn': return buildCnn(cfg, inputShape, numClasses, rng);
+    case 'resnet': return buildResNet(cfg, inputShape, numClasses, rng);
+    case 'wrn': return buildWrn(cfg, inputShape, numClasses, rng);
+    default: throw new Error(`Unknown architecture '${(cfg as ModelConfig).arch}': use ffnn, cnn, resnet or wrn.`);
+  }
+}
+
+function checkActivation(a: Activation): void {
+  if (!ACTIVATIONS.includes(a)) throw new Error(`Unknown activation '${a}': use one of ${ACTIVATIONS.join(', ')}.`);
+}
+
+function buildFfnn(cfg: FfnnConfig, inputShape: number[], numClasses: number, rng: Rng): Net {
+  checkActivation(cfg.activation);
+  if (!cfg.hidden.every((w) => Number.isInteger(w) && w > 0)) throw new Error(`ffnn hidden widths must be positive integers, got [${cfg.hidden}].`);
+  const init = resolveInit(cfg.init ?? { scheme: 'kaiming' }, cfg.activation);
+  const dims = [inputShape.reduce((a, b) => a * b, 1), ...cfg.hidden, numClasses];
+  const layers = dims.slice(1).map((d, i) => new Dense(`fc${i + 1}`, d, dims[i], cfg.bias ?? true));
+  const act = cfg.activation;
+  const forward = (x: tf.Tensor, ctx: ForwardContext) => {
+    let h = x.reshape([x.shape[0], dims[0]]);
+    layers.forEach((l, i) => {
+      // y^1 = W x; y^l = W phi(y^{l-1}): the activation is applied to every hidden pre-activation
+      h = l.call(i === 0 ? h : activate(h, act), ctx);
+      if (ctx.record && i < layers.length - 1) ctx.record.set(l.name, tf.keep(h.clone()));
+    });
+    return h;
+  };
+  const values = initialValues(layers, rng, gaussianKernel(init), () => init.sigmaB);
+  return new Net(`ffnn[${cfg.hidden.length + 1}x${cfg.hidden[0] ?? 0},${act}]`, inputShape, numClasses, layers, forward, values);
+}
+
+function buildCnn(cfg: CnnConfig, inputShape: [number, number, number], numClasses: number, rng: Rng): Net {
+  checkActivation(cfg.activation);
+  const init = resolveInit(cfg.init ?? { scheme: 'kaiming' }, cfg.activation);
+  const k = cfg.kernelSize ?? 3;
+  const ops: Array<{ conv: Conv2d; bn?: BatchNorm } | 'M'> = [];
+  const layers: Layer[] = [];
+  let shape: [number, number, number] = [...inputShape];
+  let ci = 0;
+  for (const c of cfg.channels) {
+    if (c === 'M') {
+      ops.push('M');
+      shape = [Math.floor(shape[0] / 2), Math.floor(shape[1] / 2), shape[2]];
+      continue;
+    }
+    ci++;
+    const conv = new Conv2d(`conv${ci}`, shape, c, k, 1, 'same', cfg.bias ?? !cfg.batchNorm);
+    const bn = cfg.batchNorm ? new BatchNorm(`bn${ci}`, c) : undefined;
+    layers.push(conv, ...(bn ? [bn] : []));
+    ops.push({ conv, bn });
+    shape = conv.outShape() as [number, number, number];
+  }
+  const fc = new Dense('fc', numClasses, shape[0] * shape[1] * shape[2]);
+  layers.push(fc);
+  const act = cfg.activation;
+  const forward = (x: tf.Tensor, ctx: ForwardContext) => {
+    let h = x;
+    for (const op of ops) {
+      if (op === 'M') { h = tf.maxPool(h as tf.Tensor4D, 2, 2, 'valid'); continue; }
+      h = op.conv.call(h, ctx);
+      if (op.bn) h = op.bn.call(h, ctx);
+      if (ctx.record) ctx.record.set(op.conv.name, tf.keep(h.clone()));
+      h = activate(h, act);
+    }
+    return fc.call(h, ctx);
+  };
+  const values = initialValues(layers, rng, gaussianKernel(init), () => init.sigmaB);
+  return new Net(`cnn[${cfg.channels.join('-')}]`, inputShape, numClasses, layers, forward, values);
+}
+
+function buildResNet(cfg: ResNetConfig, inputShape: [number, number, number], numClasses: number, rng: Rng): Net {
+  const act = cfg.activation ?? 'relu';
+  checkActivation(act);
+  if ((cfg.depth - 2) % 6 !== 0 || cfg.depth < 8) throw new Error(`ResNet depth must be 6n+2 with n >= 1 (8, 14, 20, 32, ...), got ${cfg.depth}.`);
+  const n = (cfg.depth - 2) / 6;
+  const widths = cfg.widths ?? [16, 32, 64];
+  // Stable ResNet: each residual branch, after its second BN, is scaled by 1/sqrt(number of blocks)
+  const branchScale = cfg.stable ? 1 / Math.sqrt(3 * n) : 1;
+  const layers: Layer[] = [];
+  const stem = new Conv2d('stem/conv', inputShape, widths[0], 3);
+  const stemBn = new BatchNorm('stem/bn', widths[0]);
+  layers.push(stem, stemBn);
+  let shape = stem.outShape() as [number, number, number];
+  type Block = { c1: Conv2d; b1: BatchNorm; c2: Conv2d; b2: BatchNorm; sc?: { conv: Conv2d; bn: BatchNorm } };
+  const blocks: Block[] = [];
+  for (let s = 0; s < 3; s++) for (let b = 0; b < n; b++) {
+    const stride = s > 0 && b === 0 ? 2 : 1;
+    const name = `s${s + 1}b${b + 1}`;
+    const out = widths[s];
+    const c1 = new Conv2d(`${name}/conv1`, shape, out, 3, stride);
+    const mid = c1.outShape() as [number, number, number];
+    const c2 = new Conv2d(`${name}/conv2`, mid, out, 3, 1);
+    const blk: Block = { c1, b1: new BatchNorm(`${name}/bn1`, out), c2, b2: new BatchNorm(`${name}/bn2`, out) };
+    if (stride !== 1 || shape[2] !== out) blk.sc = { conv: new Conv2d(`${name}/shortcut`, shape, out, 1, stride), bn: new BatchNorm(`${name}/shortcut_bn`, out) };
+    layers.push(blk.c1, blk.b1, blk.c2, blk.b2, ...(blk.sc ? [blk.sc.conv, blk.sc.bn] : []));
+    blocks.push(blk);
+    shape = c2.outShape() as [number, number, number];
+  }
+  const fc = new Dense('fc', numClasses, widths[2]);
+  layers.push(fc);
+  const forward = (x: tf.Tensor, ctx: ForwardContext) => {
+    let h = activate(stemBn.call(stem.call(x, ctx), ctx), act);
+    for (const blk of blocks) {
+      let r = activate(blk.b1.call(blk.c1.call(h, ctx), ctx), act);
+      r = blk.b2.call(blk.c2.call(r, ctx), ctx);
+      if (branchScale !== 1) r = tf.mul(r, branchScale);
+      const sc = blk.sc ? blk.sc.bn.call(blk.sc.conv.call(h, ctx), ctx) : h;
+      h = activate(tf.add(r, sc), act);
+      if (ctx.record) ctx.record.set(blk.c2.name, tf.keep(h.clone()));
+    }
+    return fc.call(tf.mean(h, [1, 2]), ctx);
+  };
+  const init = cfg.init ? resolveInit(cfg.init, act) : undefined;
+  // authors' default: Kaiming normal, fan-out for convs; PyTorch default (uniform ±1/sqrt(fan_in)) for the linear
+  const values = initialValues(layers, rng,
+    (p) => init ? gaussianKernel(init)(p) : p.layerType === 'dense' ? { uniform: 1 / Math.sqrt(p.fanIn) } : { std: Math.sqrt(2 / p.fanOut) },
+    () => init?.sigmaB ?? 0);
+  return new Net(`${cfg.stable ? 'stable-' : ''}resnet${cfg.depth}`, inputShape, numClasses, layers, forward, values);
+}
+
+/** Number of blocks of a WRN-d: 3 stages of (d-4)/6 blocks. */
+export function wrnBlocks(depth: number): number {
+  if ((depth - 4) % 6 !== 0 || depth < 10) throw new Error(`WRN depth must be 6n+4 with n >= 1 (10, 16, 22, 28, 40, ...), got ${depth}.`);
+  return ((depth - 4) / 6) * 3;
+}
+
+function buildWrn(cfg: WrnConfig, inputShape: [number, number, number], numClasses: number, rng: Rng): Net {
+  const nb = wrnBlocks(cfg.depth);
+  const n = nb / 3;
+  const k = cfg.widthFactor;
+  if (!(k > 0)) throw new Error(`WRN widthFactor must be > 0, got ${k}.`);
+  const stageWidths = [Math.round(16 * k), Math.round(32 * k), Math.round(64 * k)];
+  if (cfg.interior && cfg.interior.length !== nb) throw new Error(`WRN-${cfg.depth} has ${nb} blocks but interior lists ${cfg.interior.length} widths.`);
+  const layers: Layer[] = [];
+  const unitGroups: UnitGroup[] = [];
+  const stem = new Conv2d('stem/conv', inputShape, 16, 3);
+  layers.push(stem);
+  let shape = stem.outShape() as [number, number, number];
+  type Block = { name: string; bn1: BatchNorm; c1?: Conv2d; bn2?: BatchNorm; c2?: Conv2d; sc?: Conv2d; stride: number };
+  const blocks: Block[] = [];
+  for (let s = 0; s < 3; s++) for (let b = 0; b < n; b++) {
+    const idx = s * n + b;
+    const stride = s > 0 && b === 0 ? 2 : 1;
+    const name = `s${s + 1}b${b + 1}`;
+    const out = stageWidths[s];
+    const mid = cfg.interior ? cfg.interior[idx] : cfg.bottleneck !== undefined ? Math.floor(out * cfg.bottleneck) : out;
+    if (!Number.isInteger(mid) || mid < 0) throw new Error(`WRN block ${name}: interior width must be a non-negative integer, got ${mid}.`);
+    const blk: Block = { name, bn1: new BatchNorm(`${name}/bn1`, shape[2]), stride };
+    layers.push(blk.bn1);
+    let outShape: [number, number, number];
+    if (mid > 0) {
+      blk.c1 = new Conv2d(`${name}/conv1`, shape, mid, 3, stride);
+      blk.bn2 = new BatchNorm(`${name}/bn2`, mid);
+      blk.c2 = new Conv2d(`${name}/conv2`, blk.c1.outShape() as [number, number, number], out, 3, 1);
+      layers.push(blk.c1, blk.bn2, blk.c2);
+      unitGroups.push({ name: `${name}/mid`, size: mid, producer: blk.c1.name + '/kernel', consumer: blk.c2.name + '/kernel' });
+      outShape = blk.c2.outShape() as [number, number, number];
+    } else {
+      outShape = [Math.ceil(shape[0] / stride), Math.ceil(shape[1] / stride), out];
+    }
+    if (shape[2] !== out || stride !== 1) {
+      blk.sc = new Conv2d(`${name}/shortcut`, shape, out, 1, stride);
+      layers.push(blk.sc);
+    }
+    blocks.push(blk);
+    shape = outShape;
+  }
+  const bnFinal = new BatchNorm('final/bn', shape[2]);
+  const fc = new Dense('fc', numClasses, shape[2]);
+  layers.push(bnFinal, fc);
+  const forward = (x: tf.Tensor, ctx: ForwardContext) => {
+    let h = stem.call(x, ctx);
+    for (const blk of blocks) {
+      const o1 = tf.relu(blk.bn1.call(h, ctx));
+      let z: tf.Tensor | undefined;
+      if (blk.c1 && blk.bn2 && blk.c2) {
+        let a = tf.relu(blk.bn2.call(blk.c1.call(o1, ctx), ctx));
+        const g = `${blk.name}/mid`;
+        const um = ctx.unitMask(g);
+        if (um) a = tf.mul(a, um);
+        const gate = ctx.gates?.get(g);
+        if (gate) a = tf.mul(a, gate);
+        z = blk.c2.call(a, ctx);
+      }
+      // pre-activation WRN: the projection shortcut reads the pre-activated input, identity reads x
+      const sc = blk.sc ? blk.sc.call(o1, ctx) : h;
+      h = z ? tf.add(z, sc) : sc;
+    }
+    h = tf.relu(bnFinal.call(h, ctx));
+    return fc.call(tf.mean(h, [1, 2]), ctx);
+  };
+  const values = initialValues(layers, rng,
+    (p) => p.layerType === 'dense' ? { uniform: 1 / Math.sqrt(p.fanIn) } : { std: Math.sqrt(2 / p.fanOut) },
+    () => 0);
+  const net = new Net(`wrn-${cfg.depth}-${k}`, inputShape, numClasses, layers, forward, values, unitGroups);
+  return net;
+}
+
+/**
+ * Readable names: `ffnn_tanh_d10_w100` (depth = weight layers, so 9 hidden layers of 100),
+ * `lenet300` (784-300-100-10 ReLU), `mlp_relu_512_512`, `cnn_small`, `resnet20`, `resnet32_stable`,
+ * `wrn16_2` / `wrn_16_2`. Activation/init can be overridden in the config form.
+ */
+export function parseModelName(name: string): ModelConfig {
+  let m: RegExpMatchArray | null;
+  if ((m = name.match(/^ffnn_(tanh|relu|elu|linear)_d(\d+)_w(\d+)$/))) {
+    const depth = +m[2], width = +m[3];
+    if (depth < 1) throw new Error(`Model '${name}': depth must be >= 1.`);
+    return { arch: 'ffnn', activation: m[1] as Activation, hidden: Array(depth - 1).fill(width) };
+  }
+  if (name === 'lenet300') return { arch: 'ffnn', activation: 'relu', hidden: [300, 100] };
+  if ((m = name.match(/^mlp_(tanh|relu|elu|linear)((?:_\d+)+)$/))) {
+    return { arch: 'ffnn', activation: m[1] as Activation, hidden: m[2].split('_').filter(Boolean).map(Number) };
+  }
+  if (name === 'cnn_small') return { arch: 'cnn', activation: 'relu', channels: [32, 32, 'M', 64, 'M'] };
+  if ((m = name.match(/^resnet(\d+)(_stable)?$/))) return { arch: 'resnet', depth: +m[1], stable: !!m[2] };
+  if ((m = name.match(/^wrn_?(\d+)_(\d+(?:\.\d+)?)$/))) return { arch: 'wrn', depth: +m[1], widthFactor: +m[2] };
+  throw new Error(`Unknown model name '${name}'. Known forms: ffnn_<act>_d<depth>_w<width>, lenet300, mlp_<act>_<w1>_<w2>..., cnn_small, resnet<6n+2>[_stable], wrn<6n+4>_<k>.`);
+}
+
+export { Net };

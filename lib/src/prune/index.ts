@@ -1,0 +1,2 @@
+export * from './scores-to-mask';
+export * from './score';

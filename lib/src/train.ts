@@ -1,0 +1,211 @@
+/**
+ * Training: SGD with momentum (PyTorch semantics) or Adam, weight decay, step schedule, per-epoch
+ * evaluation. The reported result is the FINAL epoch's test accuracy. NaN/Inf loss ends the run
+ * with outcome 'diverged' instead of throwing. Every step runs inside tf.tidy.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Net } from './nn/net';
+import { Rng } from './rng';
+import { Dataset, Split, gather, minibatches } from './data';
+
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  optimizer?: 'sgd' | 'adam';
+  /** SGD momentum (default 0.9). */
+  momentum?: number;
+  weightDecay?: number;
+  /** Learning-rate schedule; default: x0.1 at 50% and 75% of the epochs. */
+  schedule?: { type: 'step'; milestones?: number[]; gamma?: number } | { type: 'constant' };
+}
+
+export const TRAIN_DEFAULTS = { optimizer: 'sgd', momentum: 0.9, weightDecay: 0, milestones: [0.5, 0.75], gamma: 0.1 } as const;
+
+export interface EpochMetrics {
+  epoch: number; lr: number; trainLoss: number; trainAcc: number; testLoss: number; testAcc: number; seconds: number;
+}
+
+export interface TrainResult {
+  outcome: 'ok' | 'diverged';
+  epochs: EpochMetrics[];
+  /** Final-epoch metrics (not the best seen). */
+  final: { testAcc: number; testLoss: number; trainLoss: number; trainAcc: number };
+  diverged?: { epoch: number; step: number; loss: number };
+  steps: number;
+  seconds: number;
+}
+
+export function validateTrainConfig(cfg: TrainConfig): void {
+  const bad = (what: string) => { throw new Error(`Invalid training config: ${what}.`); };
+  if (!Number.isInteger(cfg.epochs) || cfg.epochs < 0) bad(`epochs must be a non-negative integer, got ${cfg.epochs}`);
+  if (!Number.isInteger(cfg.batchSize) || cfg.batchSize < 1) bad(`batchSize must be a positive integer, got ${cfg.batchSize}`);
+  if (!(cfg.lr > 0) || !Number.isFinite(cfg.lr)) bad(`lr must be a positive number, got ${cfg.lr}`);
+  if (cfg.optimizer && !['sgd', 'adam'].includes(cfg.optimizer)) bad(`optimizer must be 'sgd' or 'adam', got '${cfg.optimizer}'`);
+  if (cfg.momentum !== undefined && !(cfg.momentum >= 0 && cfg.momentum < 1)) bad(`momentum must be in [0, 1), got ${cfg.momentum}`);
+  if (cfg.weightDecay !== undefined && !(cfg.weightDecay >= 0)) bad(`weightDecay must be >= 0, got ${cfg.weightDecay}`);
+}
+
+/** Learning rate for a (0-based) epoch under the config's schedule. */
+export function lrAt(cfg: TrainConfig, epoch: number): number {
+  const s = cfg.schedule ?? { type: 'step' };
+  if (s.type === 'constant') return cfg.lr;
+  const ms: readonly number[] = s.milestones ?? TRAIN_DEFAULTS.milestones;
+  const gamma = s.gamma ?? TRAIN_DEFAULTS.gamma;
+  const passed = ms.filter((m: number) => epoch >= Math.round(m * cfg.epochs)).length;
+  return cfg.lr * Math.pow(gamma, passed);
+}
+
+/** Mean softmax cross-entropy of logits [N, C] against int32 labels [N]. */
+export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const c = logits.shape[logits.rank - 1];
+    const oneHot = tf.oneHot(labels.toInt(), c);
+    return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), -1))) as tf.Scalar;
+  });
+}
+
+export interface StepHooks {
+  /** Called with the raw-parameter gradients (by parameter name) before the update; inside tf.tidy. */
+  onGradients?: (grads: Map<string, tf.Tensor>) => void;
+}
+
+/** Optimiser state + one training step. Usable on its own for prune-while-training loops. */
+export class Trainer {
+  private readonly slots = new Map<string, tf.Variable[]>();
+  private readonly varToParam = new Map<string, string>();
+  private t = 0;
+  readonly cfg: Required<Pick<TrainConfig, 'optimizer' | 'momentum' | 'weightDecay'>> & TrainConfig;
+
+  constructor(readonly net: Net, cfg: TrainConfig) {
+    validateTrainConfig(cfg);
+    this.cfg = { ...cfg, optimizer: cfg.optimizer ?? 'sgd', momentum: cfg.momentum ?? TRAIN_DEFAULTS.momentum, weightDecay: cfg.weightDecay ?? 0 };
+    for (const [name, v] of net.params) this.varToParam.set(v.name, name);
+  }
+
+  /** One step on a batch; returns the batch loss and number of correct predictions. */
+  step(x: tf.Tensor, y: tf.Tensor, lr: number, hooks: StepHooks = {}): { loss: number; correct: number } {
+    const vars = [...this.net.params.values()];
+    let loss = NaN, correct = 0;
+    this.t++;
+    tf.tidy(() => {
+      let logits: tf.Tensor | null = null;
+      const { value, grads } = tf.variableGrads(() => {
+        // kept: variableGrads disposes intermediates of its function, we still need the logits
+        logits = tf.keep(this.net.forward(x, { training: true }));
+        return crossEntropy(logits, y);
+      }, vars);
+      loss = value.dataSync()[0];
+      const lg = logits as unknown as tf.Tensor;
+      if (!Number.isFinite(loss)) { lg.dispose(); return; }
+      correct = tf.sum(tf.equal(tf.argMax(lg, -1), y.toInt())).dataSync()[0];
+      lg.dispose();
+      const byParam = new Map<string, tf.Tensor>();
+      for (const [vn, g] of Object.entries(grads)) byParam.set(this.varToParam.get(vn)!, g);
+      hooks.onGradients?.(byParam);
+      for (const [name, v] of this.net.params) {
+        let g = byParam.get(name);
+        if (!g) continue;
+        if (this.cfg.weightDecay > 0) g = tf.add(g, tf.mul(v, this.cfg.weightDecay));
+        if (this.cfg.optimizer === 'sgd') {
+          let s = this.slots.get(name);
+          if (!s) { s = [tf.variable(tf.zerosLike(v), false)]; this.slots.set(name, s); }
+          if (this.cfg.momentum > 0) {
+            s[0].assign(tf.add(tf.mul(s[0], this.cfg.momentum), g));
+            v.assign(tf.sub(v, tf.mul(s[0], lr)));
+          } else v.assign(tf.sub(v, tf.mul(g, lr)));
+        } else {
+          const b1 = 0.9, b2 = 0.999, eps = 1e-8;
+          let s = this.slots.get(name);
+          if (!s) { s = [tf.variable(tf.zerosLike(v), false), tf.variable(tf.zerosLike(v), false)]; this.slots.set(name, s); }
+          s[0].assign(tf.add(tf.mul(s[0], b1), tf.mul(g, 1 - b1)));
+          s[1].assign(tf.add(tf.mul(s[1], b2), tf.mul(tf.square(g), 1 - b2)));
+          const mhat = tf.div(s[0], 1 - Math.pow(b1, this.t)), vhat = tf.div(s[1], 1 - Math.pow(b2, this.t));
+          v.assign(tf.sub(v, tf.mul(tf.div(mhat, tf.add(tf.sqrt(vhat), eps)), lr)));
+        }
+      }
+    });
+    this.net.commitBatchNorm(Number.isFinite(loss));
+    return { loss, correct };
+  }
+
+  dispose(): void {
+    for (const s of this.slots.values()) s.forEach((v) => v.dispose());
+    this.slots.clear();
+  }
+}
+
+/** Loss and accuracy on a split, eval mode, in batches. */
+export function evaluate(net: Net, ds: Dataset, split: Split, batchSize = 1000): { loss: number; acc: number } {
+  let lossSum = 0, correct = 0;
+  for (let i = 0; i < split.n; i += batchSize) {
+    const idx = new Int32Array(Math.min(batchSize, split.n - i));
+    for (let j = 0; j < idx.length; j++) idx[j] = i + j;
+    const b = gather(ds, split, idx);
+    tf.tidy(() => {
+      const logits = net.forward(b.x);
+      lossSum += crossEntropy(logits, b.y).dataSync()[0] * idx.length;
+      correct += tf.sum(tf.equal(tf.argMax(logits, -1), b.y.toInt())).dataSync()[0];
+    });
+    b.x.dispose(); b.y.dispose();
+  }
+  return { loss: lossSum / split.n, acc: correct / split.n };
+}
+
+export interface TrainOptions {
+  /** Seed of the data order (minibatch shuffling). */
+  seed?: number;
+  onEpoch?: (m: EpochMetrics) => void;
+  /** Called after every step (e.g. to prune during training); `epoch` is 0-based. */
+  afterStep?: (info: { epoch: number; step: number; loss: number; trainer: Trainer }) => void;
+  /** Called at the end of every epoch, before evaluation. */
+  afterEpoch?: (info: { epoch: number; trainer: Trainer }) => void;
+  hooks?: StepHooks;
+  /** Evaluate on the test split every epoch (default true; the final epoch is always evaluated). */
+  evalEveryEpoch?: boolean;
+}
+
+/** Train `net` in place. Data order comes from `opts.seed` (stream 'data'). */
+export function train(net: Net, ds: Dataset, cfg: TrainConfig, opts: TrainOptions = {}): TrainResult {
+  const trainer = new Trainer(net, cfg);
+  const rng = new Rng(opts.seed ?? 0, 'data');
+  const t0 = Date.now();
+  const epochs: EpochMetrics[] = [];
+  let steps = 0;
+  let diverged: TrainResult['diverged'];
+  try {
+    for (let e = 0; e < cfg.epochs && !diverged; e++) {
+      const te = Date.now();
+      const lr = lrAt(cfg, e);
+      let lossSum = 0, correct = 0, seen = 0;
+      const batches = minibatches(ds.train.n, cfg.batchSize, rng.fork(`epoch${e}`));
+      for (let s = 0; s < batches.length; s++) {
+        const b = gather(ds, ds.train, batches[s]);
+        const r = trainer.step(b.x, b.y, lr, opts.hooks);
+        b.x.dispose(); b.y.dispose();
+        steps++;
+        if (!Number.isFinite(r.loss)) { diverged = { epoch: e, step: s, loss: r.loss }; break; }
+        lossSum += r.loss * batches[s].length; correct += r.correct; seen += batches[s].length;
+        opts.afterStep?.({ epoch: e, step: s, loss: r.loss, trainer });
+      }
+      if (diverged) break;
+      opts.afterEpoch?.({ epoch: e, trainer });
+      const last = e === cfg.epochs - 1;
+      const ev = opts.evalEveryEpoch === false && !last ? { loss: NaN, acc: NaN } : evaluate(net, ds, ds.test);
+      const m: EpochMetrics = { epoch: e + 1, lr, trainLoss: lossSum / seen, trainAcc: correct / seen, testLoss: ev.loss, testAcc: ev.acc, seconds: (Date.now() - te) / 1000 };
+      epochs.push(m);
+      opts.onEpoch?.(m);
+    }
+  } finally {
+    trainer.dispose();
+  }
+  let final: TrainResult['final'];
+  if (diverged || epochs.length === 0) {
+    const ev = evaluate(net, ds, ds.test);
+    final = { testAcc: ev.acc, testLoss: ev.loss, trainLoss: diverged ? diverged.loss : NaN, trainAcc: NaN };
+  } else {
+    const l = epochs[epochs.length - 1];
+    final = { testAcc: l.testAcc, testLoss: l.testLoss, trainLoss: l.trainLoss, trainAcc: l.trainAcc };
+  }
+  return { outcome: diverged ? 'diverged' : 'ok', epochs, final, diverged, steps, seconds: (Date.now() - t0) / 1000 };
+}
