@@ -5,6 +5,7 @@
  */
 import { parseArgs, CliArgs } from './cli/args';
 import * as info from './cli/info';
+import * as eoc from './cli/eoc';
 
 export interface Command {
   summary: string;
@@ -14,6 +15,7 @@ export interface Command {
 
 export const commands: Record<string, Command> = {
   info,
+  eoc,
 };
 
 export async function main(argv: string[]): Promise<number> {

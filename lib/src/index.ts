@@ -10,3 +10,6 @@ export * from './prune';
 export * from './safetensors';
 export * from './fsutil';
 export * from './engine';
+export * from './eoc';
+export * from './kernels';
+export * from './notebook';

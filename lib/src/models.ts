@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from './rng';
 import { Activation, ACTIVATIONS, activate, BatchNorm, Conv2d, Dense, ForwardContext, Layer, ParamInfo } from './nn/layers';
 import { Net, UnitGroup } from './nn/net';
-import { eocPoint } from './init-eoc';
+import { eocSigmaW } from './eoc';
 
 export type InitScheme = 'eoc' | 'ordered' | 'chaotic' | 'kaiming' | 'xavier' | 'explicit';
 export interface InitSpec {
@@ -52,7 +52,7 @@ export function resolveInit(spec: InitSpec, activation: Activation): ResolvedIni
       return { scheme: 'explicit', sigmaW: spec.sigmaW, sigmaB: spec.sigmaB ?? 0, fan };
     case 'eoc': {
       const sigmaB = spec.sigmaB ?? (activation === 'relu' ? 0 : 0.2);
-      const p = eocPoint(activation, sigmaB);
+      const p = eocSigmaW(activation, sigmaB);
       return { scheme: 'eoc', sigmaW: spec.sigmaW ?? p.sigmaW, sigmaB, fan, chi: p.chi };
     }
     case 'ordered': return { scheme: 'ordered', sigmaW: spec.sigmaW ?? (activation === 'relu' ? 1.0 : 1.0), sigmaB: spec.sigmaB ?? 0.2, fan };
