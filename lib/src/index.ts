@@ -13,3 +13,6 @@ export * from './engine';
 export * from './eoc';
 export * from './kernels';
 export * from './notebook';
+export * from './structured';
+export * from './haroon';
+export * from './experiment';

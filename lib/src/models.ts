@@ -93,13 +93,18 @@ export function buildModel(spec: ModelConfig | string, opts: BuildOptions = {}):
   const inputShape = opts.inputShape ?? cfg.inputShape ?? [28, 28, 1];
   const numClasses = opts.numClasses ?? cfg.numClasses ?? 10;
   const rng = new Rng(opts.seed ?? 0, 'init');
+  let net: Net;
   switch (cfg.arch) {
-    case 'ffnn': return buildFfnn(cfg, inputShape, numClasses, rng);
-    case 'cnn': return buildCnn(cfg, inputShape, numClasses, rng);
-    case 'resnet': return buildResNet(cfg, inputShape, numClasses, rng);
-    case 'wrn': return buildWrn(cfg, inputShape, numClasses, rng);
+    case 'ffnn': net = buildFfnn(cfg, inputShape, numClasses, rng); break;
+    case 'cnn': net = buildCnn(cfg, inputShape, numClasses, rng); break;
+    case 'resnet': net = buildResNet(cfg, inputShape, numClasses, rng); break;
+    case 'wrn': net = buildWrn(cfg, inputShape, numClasses, rng); break;
     default: throw new Error(`Unknown architecture '${(cfg as ModelConfig).arch}': use ffnn, cnn, resnet or wrn.`);
   }
+  net.config = cfg;
+  if (cfg.init && cfg.arch !== 'wrn') net.init = resolveInit(cfg.init, 'activation' in cfg && cfg.activation ? cfg.activation : 'relu');
+  else if (cfg.arch === 'ffnn' || cfg.arch === 'cnn') net.init = resolveInit({ scheme: 'kaiming' }, cfg.activation);
+  return net;
 }
 
 function checkActivation(a: Activation): void {

@@ -68,6 +68,13 @@ export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
 export interface StepHooks {
   /** Called with the raw-parameter gradients (by parameter name) before the update; inside tf.tidy. */
   onGradients?: (grads: Map<string, tf.Tensor>) => void;
+  /**
+   * Per-example unit gates for this step's forward pass (group name -> trainable tf.Variable, usually
+   * ones of shape [N,1,1,C]). Their gradients come from the same backward pass as the parameters' and
+   * go to onGateGradients (inside tf.tidy); the optimiser never updates them. Fisher channel saliency.
+   */
+  gates?: Map<string, tf.Variable>;
+  onGateGradients?: (grads: Map<string, tf.Tensor>) => void;
 }
 
 /** Optimiser state + one training step. Usable on its own for prune-while-training loops. */
@@ -85,14 +92,15 @@ export class Trainer {
 
   /** One step on a batch; returns the batch loss and number of correct predictions. */
   step(x: tf.Tensor, y: tf.Tensor, lr: number, hooks: StepHooks = {}): { loss: number; correct: number } {
-    const vars = [...this.net.params.values()];
+    const gateVars = hooks.gates ? [...hooks.gates] : [];
+    const vars = [...this.net.params.values(), ...gateVars.map(([, v]) => v)];
     let loss = NaN, correct = 0;
     this.t++;
     tf.tidy(() => {
       let logits: tf.Tensor | null = null;
       const { value, grads } = tf.variableGrads(() => {
         // kept: variableGrads disposes intermediates of its function, we still need the logits
-        logits = tf.keep(this.net.forward(x, { training: true }));
+        logits = tf.keep(this.net.forward(x, { training: true, gates: hooks.gates }));
         return crossEntropy(logits, y);
       }, vars);
       loss = value.dataSync()[0];
@@ -101,8 +109,13 @@ export class Trainer {
       correct = tf.sum(tf.equal(tf.argMax(lg, -1), y.toInt())).dataSync()[0];
       lg.dispose();
       const byParam = new Map<string, tf.Tensor>();
-      for (const [vn, g] of Object.entries(grads)) byParam.set(this.varToParam.get(vn)!, g);
+      for (const [vn, g] of Object.entries(grads)) { const p = this.varToParam.get(vn); if (p) byParam.set(p, g); }
       hooks.onGradients?.(byParam);
+      if (hooks.onGateGradients) {
+        const byGate = new Map<string, tf.Tensor>();
+        for (const [gn, v] of gateVars) if (grads[v.name]) byGate.set(gn, grads[v.name]);
+        hooks.onGateGradients(byGate);
+      }
       for (const [name, v] of this.net.params) {
         let g = byParam.get(name);
         if (!g) continue;

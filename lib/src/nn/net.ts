@@ -42,6 +42,9 @@ export class Net {
   private readonly masks = new Map<string, tf.Tensor>();
   private readonly unitMasks = new Map<string, tf.Tensor>();
   private disposed = false;
+  /** The config the net was built from and its resolved initialisation (set by buildModel). */
+  config?: import('../models').ModelConfig;
+  init?: import('../models').ResolvedInit;
 
   constructor(
     readonly name: string,

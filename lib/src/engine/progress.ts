@@ -1,0 +1,56 @@
+/** A one-line text progress bar for sweeps run from a terminal (stderr is a TTY). */
+
+export interface SweepProgress {
+  /** Configs finished (cached + computed + failed), out of `total` distinct configs. */
+  done: number;
+  total: number;
+  cached: number;
+  failed: number;
+  running: number;
+  /** Remaining time from the throughput of computed configs so far; null before the first one. */
+  etaSeconds: number | null;
+  /** Key of the config that finished last (null at the start). */
+  lastKey: string | null;
+}
+
+export function formatSeconds(s: number | null): string {
+  if (s === null || !Number.isFinite(s)) return '?';
+  const r = Math.round(s);
+  if (r < 60) return `${r}s`;
+  if (r < 3600) return `${Math.floor(r / 60)}m${String(r % 60).padStart(2, '0')}s`;
+  return `${Math.floor(r / 3600)}h${String(Math.floor((r % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export function progressLine(p: SweepProgress, width = 24): string {
+  const frac = p.total ? p.done / p.total : 1;
+  const fill = Math.round(frac * width);
+  return `[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${p.done}/${p.total}` +
+    ` (${p.cached} cached, ${p.running} running${p.failed ? `, ${p.failed} failed` : ''}) eta ${formatSeconds(p.etaSeconds)}`;
+}
+
+/** Returns an onProgress handler drawing on `stream`, and `end()` to finish the line. */
+export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): { update: (p: SweepProgress) => void; end: () => void } {
+  let last = 0;
+  let pending: SweepProgress | null = null;
+  let drawn = false;
+  let timer: NodeJS.Timeout | null = null;
+  const draw = (p: SweepProgress) => {
+    if (timer) { clearTimeout(timer); timer = null; }
+    stream.write(`\r${progressLine(p)}\x1b[K`);
+    drawn = true;
+    last = Date.now();
+    pending = null;
+  };
+  return {
+    update(p) {
+      // Throttle redraws to ~10 per second, but always draw the final state.
+      if (p.done === p.total || Date.now() - last > 100) { draw(p); return; }
+      pending = p;
+      if (!timer) { timer = setTimeout(() => { if (pending) draw(pending); }, 100); timer.unref(); }
+    },
+    end() {
+      if (pending) draw(pending);
+      if (drawn) stream.write('\n');
+    },
+  };
+}

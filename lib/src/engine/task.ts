@@ -1,0 +1,179 @@
+/**
+ * Tasks: what a sweep runs. A task names a module and an export that a worker process can load,
+ * so the engine itself knows nothing about experiments:
+ *   export async function myTask(config, ctx) { ...; return { accuracy } }   // JSON-able result
+ *   registerTask({ name: 'my-task', module: require.resolve('./my-task'), export: 'myTask', defaults })
+ * `module` is an absolute path (resolve it with require.resolve from the registering file so
+ * that it points at .ts under tsx and at .js in lib/dist) or a package specifier such as
+ * 'prune-at-init/dist/experiment'. Paths starting with ./ or ../ are resolved against the cwd.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { performance } from 'perf_hooks';
+import { canonicalize, hashCanonical, isPlainObject, PlainObject, unknownKeys, withDefaults } from './canonical';
+import { RECORD_FORMAT, RunMeta, RunRecord } from './store';
+
+export interface TaskSpec<C extends PlainObject = PlainObject> {
+  /** Registry name; also the results subdirectory (`data/results/<name>/`). */
+  name: string;
+  /** Module a worker can `require` (absolute path or package specifier). */
+  module: string;
+  /** Name of the exported function `(config, ctx) => result | Promise<result>`. */
+  export: string;
+  /** Every option with a default that has no effect; omitted from the hash when a config matches it. */
+  defaults: C;
+  /** Reject configs with top-level keys missing from `defaults` (catches typos). Default true. */
+  strict?: boolean;
+}
+
+export interface TaskContext { key: string; task: string; canonical: string }
+export type TaskFn<C = PlainObject, R = unknown> = (config: C, ctx: TaskContext) => R | Promise<R>;
+
+/** A task module that cannot be loaded: the whole sweep stops, rather than failing every config. */
+export class TaskLoadError extends Error {
+  constructor(message: string) { super(message); this.name = 'TaskLoadError'; }
+}
+
+const registry = new Map<string, TaskSpec>();
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+function normaliseTask<C extends PlainObject>(spec: TaskSpec<C>): TaskSpec<C> {
+  if (!spec || typeof spec !== 'object') throw new Error(`A task must be an object { name, module, export, defaults }, got ${String(spec)}.`);
+  if (typeof spec.name !== 'string' || !NAME_RE.test(spec.name)) {
+    throw new Error(`Task name ${JSON.stringify(spec.name)} is invalid: use letters, digits, '_', '.', '-' (it names a results folder).`);
+  }
+  if (typeof spec.module !== 'string' || !spec.module) throw new Error(`Task '${spec.name}' needs a module path (e.g. require.resolve('./my-task')).`);
+  if (typeof spec.export !== 'string' || !spec.export) throw new Error(`Task '${spec.name}' needs the name of the exported function in 'export'.`);
+  if (!isPlainObject(spec.defaults)) throw new Error(`Task '${spec.name}' needs defaults as a plain object (use {} for none).`);
+  canonicalize({}, spec.defaults); // throws on non-JSON defaults
+  const module = /^\.\.?[\\/]/.test(spec.module) ? path.resolve(spec.module) : spec.module;
+  return Object.freeze({ ...spec, module, defaults: structuredClone(spec.defaults) });
+}
+
+/** Register (or replace) a task by name; returns the normalised, frozen spec. */
+export function registerTask<C extends PlainObject>(spec: TaskSpec<C>): TaskSpec<C> {
+  const t = normaliseTask(spec);
+  registry.set(t.name, t as unknown as TaskSpec);
+  return t;
+}
+
+export function getTask(name: string): TaskSpec {
+  const t = registry.get(name);
+  if (!t) {
+    const known = [...registry.keys()];
+    throw new Error(`Unknown task '${name}': ${known.length ? `registered tasks are ${known.join(', ')}` : 'no task is registered'}. ` +
+      'Call registerTask({ name, module, export, defaults }) first.');
+  }
+  return t;
+}
+
+export function resolveTask(task: TaskSpec | string): TaskSpec {
+  return typeof task === 'string' ? getTask(task) : normaliseTask(task);
+}
+
+/** Key, canonical form and full config of `config` for `task`; throws on unknown keys if strict. */
+export function describeConfig(task: TaskSpec, config: PlainObject): { key: string; canonical: string; full: PlainObject } {
+  if (!isPlainObject(config)) throw new Error(`A config for task '${task.name}' must be a plain object, got ${Array.isArray(config) ? 'an array' : String(config)}.`);
+  if (task.strict !== false) {
+    const extra = unknownKeys(config, task.defaults);
+    if (extra.length) {
+      throw new Error(`Config option(s) ${extra.map((k) => `'${k}'`).join(', ')} unknown to task '${task.name}' ` +
+        `(options: ${Object.keys(task.defaults).join(', ') || 'none'}). Fix the name, or add it to the task's defaults with a no-effect value.`);
+    }
+  }
+  const canonical = canonicalize(config, task.defaults);
+  return { key: hashCanonical(canonical), canonical, full: withDefaults(config, task.defaults) };
+}
+
+const fnCache = new Map<string, TaskFn>();
+
+export function loadTaskFn(task: TaskSpec): TaskFn {
+  const id = `${task.module}#${task.export}`;
+  const hit = fnCache.get(id);
+  if (hit) return hit;
+  let mod: Record<string, unknown>;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    mod = require(task.module);
+  } catch (e) {
+    throw new TaskLoadError(`Cannot load module '${task.module}' of task '${task.name}': ${(e as Error).message}`);
+  }
+  const fn = mod?.[task.export];
+  if (typeof fn !== 'function') {
+    throw new TaskLoadError(`Module '${task.module}' of task '${task.name}' has no exported function '${task.export}' ` +
+      `(exports: ${Object.keys(mod ?? {}).join(', ') || 'none'}).`);
+  }
+  fnCache.set(id, fn as TaskFn);
+  return fn as TaskFn;
+}
+
+function readGitHead(): string | undefined {
+  // Provenance only: the commit the tree is on (uncommitted edits are not captured).
+  let dir = path.resolve(__dirname);
+  for (;;) {
+    const git = path.join(dir, '.git');
+    try {
+      const head = fs.readFileSync(path.join(git, 'HEAD'), 'utf8').trim();
+      if (!head.startsWith('ref: ')) return head;
+      const ref = head.slice(5);
+      try { return fs.readFileSync(path.join(git, ref), 'utf8').trim(); } catch { /* packed */ }
+      const packed = fs.readFileSync(path.join(git, 'packed-refs'), 'utf8');
+      const line = packed.split('\n').find((l) => l.endsWith(` ${ref}`));
+      return line?.split(' ')[0];
+    } catch { /* not here */ }
+    const up = path.dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+let staticVersions: RunMeta['versions'] | undefined;
+function versions(): RunMeta['versions'] {
+  if (!staticVersions) {
+    let lib = 'unknown';
+    try { lib = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')).version; } catch { /* not in the package layout */ }
+    staticVersions = { node: process.version, lib };
+    const git = readGitHead();
+    if (git) staticVersions.git = git;
+  }
+  const v = { ...staticVersions };
+  const info = backendIfLoaded() as { tfjsVersion?: string } | null;
+  if (info?.tfjsVersion) v.tfjs = info.tfjsVersion;
+  return v;
+}
+
+/** backendInfo() if the task loaded our backend module and initialised it; never loads TF.js itself. */
+function backendIfLoaded(): unknown {
+  try {
+    const id = require.resolve('../backend');
+    const mod = require.cache[id]?.exports as { backendInfo?: () => unknown } | undefined;
+    return mod?.backendInfo ? mod.backendInfo() : null;
+  } catch { return null; }
+}
+
+/** Run one config of `task` in this process and return its record (nothing is stored). */
+export async function runTask<R = unknown>(task: TaskSpec | string, config: PlainObject): Promise<RunRecord<R>> {
+  const t = resolveTask(task);
+  const { key, canonical, full } = describeConfig(t, config);
+  const fn = loadTaskFn(t);
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const result = await fn(structuredClone(full), { key, task: t.name, canonical });
+  const seconds = (performance.now() - t0) / 1000;
+  if (result === undefined) throw new Error(`Task '${t.name}' returned undefined for ${key}: return a JSON-able result (e.g. an object of metrics).`);
+  return {
+    format: RECORD_FORMAT,
+    key, task: t.name, canonical, config: full,
+    result: result as R,
+    meta: {
+      backend: backendIfLoaded(),
+      versions: versions(),
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      seconds,
+      host: os.hostname(),
+      pid: process.pid,
+    },
+  };
+}

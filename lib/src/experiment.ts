@@ -1,0 +1,98 @@
+/**
+ * The standard experiment: build a model from a seed, prune it at initialisation, train it with the
+ * mask fixed, report final-epoch metrics. Registered as engine task 'prune-train' so sweeps run it in
+ * worker processes and cache it by config hash.
+ */
+import { initBackend, backendInfo } from './backend';
+import { buildModel, ModelConfig } from './models';
+import { loadDataset } from './data';
+import { train, TrainConfig, EpochMetrics } from './train';
+import { pruneAtInit } from './prune';
+import { registerTask } from './engine';
+
+export interface PruneTrainConfig {
+  [k: string]: unknown;
+  /** Model name (see parseModelName) or config. */
+  model: string | ModelConfig;
+  data: { name: string; trainLimit: number; testLimit: number };
+  /** method 'none' trains the dense net. */
+  prune: { method: string; sparsity: number; scope: 'global' | 'layerwise'; options: Record<string, unknown> };
+  train: TrainConfig;
+  seed: number;
+}
+
+/** Neutral defaults: a config equal to these at some path omits that path from its hash. */
+export const PRUNE_TRAIN_DEFAULTS: PruneTrainConfig = {
+  model: 'lenet300',
+  data: { name: 'fashion-mnist', trainLimit: 0, testLimit: 0 },
+  prune: { method: 'none', sparsity: 0, scope: 'global', options: {} },
+  train: { epochs: 0, batchSize: 128, lr: 0.1, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, schedule: { type: 'step', milestones: [0.5, 0.75], gamma: 0.1 } },
+  seed: 0,
+};
+
+export interface PruneTrainResult {
+  outcome: 'ok' | 'diverged' | 'init-only';
+  finalTestAcc: number;
+  finalTestLoss: number;
+  finalTrainLoss: number;
+  epochs: EpochMetrics[];
+  density: number;
+  kept: number;
+  prunable: number;
+  emptyLayers: string[];
+  perLayer: Array<{ name: string; size: number; kept: number }>;
+  pruneNotes: Record<string, unknown>;
+  backend: string;
+  seconds: number;
+}
+
+function merge<T>(defaults: T, cfg: Partial<T> | undefined): T {
+  if (cfg === undefined) return defaults;
+  if (typeof defaults !== 'object' || defaults === null || Array.isArray(defaults)) return cfg as T;
+  const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(cfg as Record<string, unknown>)) {
+    const d = (defaults as Record<string, unknown>)[k];
+    out[k] = d && typeof d === 'object' && !Array.isArray(d) && v && typeof v === 'object' && !Array.isArray(v) && k !== 'model' ? merge(d, v) : v;
+  }
+  return out as T;
+}
+
+export async function runPruneTrain(partial: Partial<PruneTrainConfig>): Promise<PruneTrainResult> {
+  const t0 = Date.now();
+  await initBackend();
+  const cfg = merge(PRUNE_TRAIN_DEFAULTS, partial);
+  const ds = loadDataset(cfg.data.name, { trainLimit: cfg.data.trainLimit || undefined, testLimit: cfg.data.testLimit || undefined, seed: 0 });
+  const net = buildModel(cfg.model, { seed: cfg.seed, inputShape: ds.inputShape, numClasses: ds.numClasses });
+  try {
+    let notes: Record<string, unknown> = {};
+    if (cfg.prune.method !== 'none') {
+      const sigmaW = net.init && Number.isFinite(net.init.sigmaW) ? net.init.sigmaW : undefined;
+      const r = pruneAtInit(net, { method: cfg.prune.method, sparsity: cfg.prune.sparsity, scope: cfg.prune.scope, data: ds, seed: cfg.seed, options: cfg.prune.options, sigmaW });
+      notes = { note: r.note, zeroScores: r.selection.zeroScores, nanScores: r.selection.nanScores, tiesBroken: r.selection.tiesBroken };
+    }
+    const perLayer = [...net.maskArrays()].map(([name, m]) => ({ name, size: m.length, kept: m.reduce((a, b) => a + b, 0) }));
+    const kept = perLayer.reduce((a, l) => a + l.kept, 0), prunable = perLayer.reduce((a, l) => a + l.size, 0);
+    const base = {
+      density: kept / prunable, kept, prunable, perLayer, pruneNotes: notes,
+      emptyLayers: perLayer.filter((l) => l.kept === 0).map((l) => l.name),
+      backend: backendInfo().backend,
+    };
+    if (cfg.train.epochs === 0) {
+      return { ...base, outcome: 'init-only', finalTestAcc: NaN, finalTestLoss: NaN, finalTrainLoss: NaN, epochs: [], seconds: (Date.now() - t0) / 1000 };
+    }
+    const tr = train(net, ds, cfg.train, { seed: cfg.seed, evalEveryEpoch: true });
+    return {
+      ...base, outcome: tr.outcome, finalTestAcc: tr.final.testAcc, finalTestLoss: tr.final.testLoss, finalTrainLoss: tr.final.trainLoss,
+      epochs: tr.epochs, seconds: (Date.now() - t0) / 1000,
+    };
+  } finally {
+    net.dispose();
+  }
+}
+
+export const PRUNE_TRAIN_TASK = registerTask({
+  name: 'prune-train',
+  module: require.resolve('./experiment'),
+  export: 'runPruneTrain',
+  defaults: PRUNE_TRAIN_DEFAULTS,
+});
