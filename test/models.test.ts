@@ -110,3 +110,23 @@ describe('masked models', () => {
     net.dispose();
   });
 });
+
+describe('Net lifecycle and mask files', () => {
+  it('building and disposing a net leaves no tensors behind', () => {
+    const before = tf.memory().numTensors;
+    for (const name of ['lenet300', 'resnet8', 'wrn10_1']) buildModel(name).dispose();
+    assert.equal(tf.memory().numTensors, before);
+  });
+  it('Mask.save / Mask.load round-trips (safetensors, U8)', () => {
+    const fs = require('fs') as typeof import('fs'), os = require('os') as typeof import('os'), path = require('path') as typeof import('path');
+    const net = buildModel('cnn_small', { seed: 1 });
+    const rng = new Rng(5);
+    const m = new Mask(net.prunable.map((p) => [p.name, { shape: p.shape, data: Uint8Array.from({ length: p.size }, () => (rng.uniform() < 0.3 ? 1 : 0)) }]));
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pai-mask-')), 'mask.safetensors');
+    m.save(file);
+    const back = Mask.load(file);
+    assert.ok(back.equals(m));
+    assert.deepEqual(back.perLayer(), m.perLayer());
+    net.dispose();
+  });
+});

@@ -51,7 +51,7 @@ export function readSafetensors(buf: Uint8Array, where = 'buffer'): StTensor[] {
     if (!(h.dtype in BYTES)) throw new Error(`${where}: tensor ${name} has unsupported dtype ${h.dtype} (supported: F32, I32, U8).`);
     const [b, e] = h.data_offsets;
     if (base + e > buf.length || b > e) throw new Error(`${where}: tensor ${name} points outside the file (truncated?).`);
-    const bytes = buf.slice(base + b, base + e); // copy: aligned, owned
+    const bytes = Uint8Array.prototype.slice.call(buf, base + b, base + e); // a real copy (Buffer#slice is a view): aligned, owned
     const data = h.dtype === 'F32' ? new Float32Array(bytes.buffer) : h.dtype === 'I32' ? new Int32Array(bytes.buffer) : new Uint8Array(bytes.buffer);
     out.push({ name, dtype: h.dtype, shape: h.shape, data });
   }

@@ -61,10 +61,14 @@ export class Net {
       this.infoByName.set(p.name, p);
       const v = initial.get(p.name);
       if (!v || v.length !== p.size) throw new Error(`Initial value for ${p.name} missing or of wrong size (${v?.length} vs ${p.size}).`);
-      this.params.set(p.name, tf.variable(tf.tensor(v, p.shape, 'float32'), true, `${name}/${p.name}`.replace(/[^A-Za-z0-9_./-]/g, '_') + `_${uid()}`));
+      const t = tf.tensor(v, p.shape, 'float32');
+      this.params.set(p.name, tf.variable(t, true, `${name}/${p.name}`.replace(/[^A-Za-z0-9_./-]/g, '_') + `_${uid()}`));
+      t.dispose();
     }
     for (const l of layers) for (const b of l.buffers()) {
-      this.buffers.set(b.name, tf.variable(tf.fill(b.shape, b.init), false));
+      const t = tf.fill(b.shape, b.init);
+      this.buffers.set(b.name, tf.variable(t, false));
+      t.dispose();
     }
   }
 
