@@ -6,6 +6,7 @@
 import { parseArgs, CliArgs } from './cli/args';
 import * as info from './cli/info';
 import * as eoc from './cli/eoc';
+import * as prune from './cli/prune';
 
 export interface Command {
   summary: string;
@@ -16,6 +17,7 @@ export interface Command {
 export const commands: Record<string, Command> = {
   info,
   eoc,
+  prune,
 };
 
 export async function main(argv: string[]): Promise<number> {
