@@ -8,7 +8,7 @@
 import type { Dataset } from '../data';
 import type { Mask } from '../mask';
 import type { Net } from '../nn/net';
-import { computeMask } from '../prune/score';
+import { computeMask } from '../prune'; // the index registers every method (snip, grasp, ...)
 import type { Scope } from '../prune/scores-to-mask';
 import { candidateMaskSeed } from './select';
 

@@ -27,7 +27,7 @@ import type { Dataset } from '../data';
 import type { Mask } from '../mask';
 import { buildModel, ModelConfig } from '../models';
 import type { Net } from '../nn/net';
-import { computeMask } from '../prune/score';
+import { computeMask } from '../prune'; // the index registers every method (snip, grasp, ...)
 import { checkSparsity, Scope } from '../prune/scores-to-mask';
 import { Rng } from '../rng';
 import type { TrainConfig } from '../train';

@@ -1,0 +1,283 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import {
+  initBackend, loadDataset, kStarts, Dataset, ModelConfig, HaroonSetup, describeConfig, HAROON_DEFAULTS, runSweep, kstartsDissipating as ksd,
+} from 'prune-at-init';
+
+type Row = ksd.Row;
+
+// ---- synthetic tidy tables whose truth is known by construction ---------------------------------
+
+const BASE: Omit<Row, 'dataset' | 'sparsity' | 'seed' | 'arm' | 'acc'> = {
+  model: 'M', family: 'baseline', k: null, fitness: null, pick: null, accAtTarget: null, epochsToTarget: 0, reached: true, density: null,
+  extraAcc: null, passes: null, pickIsBest: null, spearman: null, seconds: null, outcome: 'ok', error: null,
+};
+const row = (arm: string, dataset: string, sparsity: number, seed: number, acc: number | null, extra: Partial<Row> = {}): Row =>
+  ({ ...BASE, arm, dataset, sparsity, seed, acc, ...extra });
+
+const DATASETS = ['A', 'B'];
+const PS = [0.8, 0.95, 0.99];
+const SEEDS = [0, 1, 2];
+/** Seed noise that sums to zero over the three seeds (so means are exact). */
+const NOISE = [-0.004, 0.001, 0.003];
+
+/** Rows for `arm` in every cell: acc = 0.8 - 0.2 p + offset + NOISE[seed]. */
+function armRows(arm: string, offset: number | ((d: string, p: number, s: number) => number), extra: (d: string, p: number, s: number) => Partial<Row> = () => ({})): Row[] {
+  const out: Row[] = [];
+  for (const d of DATASETS) for (const p of PS) for (const s of SEEDS) {
+    const off = typeof offset === 'number' ? offset : offset(d, p, s);
+    out.push(row(arm, d, p, s, 0.8 - 0.2 * p + off + NOISE[s], extra(d, p, s)));
+  }
+  return out;
+}
+
+const SETTINGS: ksd.VerdictSettings = { k: 4, fitnesses: ['magnitude', 'gradient', 'both'], highSparsity: 0.95, epochs: 4, noiseFloor: 0.005 };
+
+describe('study 04 (K-starts, dissipating): statistics and verdicts on synthetic tables', () => {
+  it('paired() matches on (model, dataset, p, seed) and counts wins, ties, losses', () => {
+    const rs = [
+      row('a', 'A', 0.9, 0, 0.5), row('b', 'A', 0.9, 0, 0.4),
+      row('a', 'A', 0.9, 1, 0.5), row('b', 'A', 0.9, 1, 0.5),
+      row('a', 'A', 0.9, 2, 0.3), row('b', 'A', 0.9, 2, 0.6),
+      row('a', 'A', 0.9, 3, 0.7), // no partner: ignored
+      row('a', 'B', 0.9, 0, null), row('b', 'B', 0.9, 0, 0.2), // missing value: ignored
+    ];
+    const p = ksd.paired(rs, 'a', 'b');
+    assert.equal(p.n, 3);
+    assert.deepEqual([p.wins, p.ties, p.losses], [1, 1, 1]);
+    assert.ok(Math.abs(p.meanDiff - (0.1 + 0 - 0.3) / 3) < 1e-12);
+    const pf = ksd.paired(rs, 'a', 'b', { filter: (c) => c.dataset === 'B' });
+    assert.equal(pf.n, 0);
+    assert.ok(Number.isNaN(pf.meanDiff));
+  });
+
+  it('claim 1: K-starts better than random and than the random pick by construction -> every check passes; worse -> every check fails', () => {
+    const good: Row[] = [...armRows(ksd.ARMS.random, 0), ...armRows(ksd.ARMS.randomCM, 0.005), ...armRows(ksd.ARMS.kstarts, 0.01),
+      ...armRows(ksd.ksRandomPickArm(4), 0.002), ...armRows(ksd.ksOracleArm(4), 0.02)];
+    for (const f of SETTINGS.fitnesses) good.push(...armRows(ksd.ksArm(4, f), 0.01, (d, p, s) => ({ pickIsBest: s === 0, spearman: 0.5 })));
+    const v = ksd.verdictKStarts(good, SETTINGS);
+    assert.equal(v.checks.length, 6);
+    assert.ok(v.checks.every((c) => c.passed), JSON.stringify(v.checks));
+    assert.equal(v.numbers['K-starts k=4 (magnitude) vs random: seed wins'], '18/18');
+    assert.equal(v.numbers['K-starts k=4 (magnitude) − random, mean Δ acc'], '+0.0100');
+    assert.equal(v.numbers['gradient pick − random pick, mean Δ acc'], '+0.0080');
+    assert.equal(v.numbers['both pick is the best of 4 after training'], '6/18 (chance ≈ 0.25)');
+    assert.equal(v.numbers['K-starts (primary) − compute-matched random, mean Δ acc'], '+0.0050');
+    assert.equal(v.details.length, DATASETS.length * PS.length);
+
+    // 'gradient' picks above the random mask (+0.001) but below the random pick (+0.002) -> only its second check fails
+    const mixed = good.map((r) => (r.arm === ksd.ksArm(4, 'gradient') ? { ...r, acc: r.acc! - 0.009 } : r));
+    const vm = ksd.verdictKStarts(mixed, SETTINGS);
+    assert.deepEqual(vm.checks.map((c) => c.passed), [true, true, true, false, true, true]);
+
+    const fitnessArms = new Set(SETTINGS.fitnesses.map((f) => ksd.ksArm(4, f)));
+    const bad = good.map((r) => (fitnessArms.has(r.arm) ? { ...r, acc: r.acc! - 0.05 } : r));
+    const vb = ksd.verdictKStarts(bad, SETTINGS);
+    assert.ok(vb.checks.every((c) => !c.passed));
+  });
+
+  it('claim 2: dissipating best at high p and the threshold rule slower -> pass; censored (never reached) counts as more than E; a better magnitude mask fails the cell', () => {
+    const epochsOf: Record<string, number> = { [ksd.ARMS.kstarts]: 1, [ksd.ARMS.magAtEpoch]: 2, [ksd.ARMS.dissipating]: 2 };
+    const rs: Row[] = [];
+    for (const a of ksd.SINGLE_ARMS) rs.push(...armRows(a, a === ksd.ARMS.dissipating ? 0.02 : 0, () => ({ epochsToTarget: epochsOf[a] ?? 0 })));
+    // threshold rule: reaches p at epoch 3 at p = 0.95; never within E = 4 at p = 0.99 (null)
+    rs.push(...armRows(ksd.ARMS.threshold, -0.01, (d, p) => ({ epochsToTarget: p >= 0.99 ? null : p >= 0.95 ? 3 : 1, reached: p < 0.99 })));
+    const v = ksd.verdictDissipating(rs, SETTINGS);
+    assert.equal(v.checks.length, 2 * DATASETS.length * 2, 'accuracy + epochs per high cell (p = 0.95, 0.99) per dataset');
+    assert.ok(v.checks.every((c) => c.passed), JSON.stringify(v.checks));
+    assert.match(v.numbers['M, A, p=0.99: threshold-rule epochs to p (median)'] as string, /^> 4 \(not reached in 3\/3 runs\)$/);
+    assert.equal(v.numbers['M, B, p=0.95: threshold-rule epochs to p (median)'], '3');
+
+    // magnitude at init beats dissipating at p = 0.99 on dataset B only; the threshold rule is as fast as K-starts at 0.95
+    const rs2 = rs.map((r) => {
+      if (r.arm === ksd.ARMS.magnitude && r.dataset === 'B' && r.sparsity === 0.99) return { ...r, acc: r.acc! + 0.03 };
+      if (r.arm === ksd.ARMS.threshold && r.sparsity === 0.95) return { ...r, epochsToTarget: 1 };
+      return r;
+    });
+    const v2 = ksd.verdictDissipating(rs2, SETTINGS);
+    const failed = v2.checks.filter((c) => !c.passed).map((c) => c.label.split(':')[0]);
+    assert.deepEqual(failed.sort(), ['M, A, p=0.95', 'M, B, p=0.95', 'M, B, p=0.99'].sort());
+    assert.ok(v2.checks.find((c) => !c.passed && c.label.startsWith('M, B, p=0.99'))!.label.includes('magnitude at init'));
+  });
+
+  it('claim 3: the combination must win a majority of seeds in every cell against each of K-starts, dissipating and random', () => {
+    const rs: Row[] = [...armRows(ksd.ARMS.kstarts, 0), ...armRows(ksd.ARMS.dissipating, -0.01), ...armRows(ksd.ARMS.random, -0.02)];
+    // beats K-starts in seeds 0 and 1 of every cell (2/3), loses seed 2
+    rs.push(...armRows(ksd.ARMS.combined, (d, p, s) => (s === 2 ? -0.005 : 0.005)));
+    const v = ksd.verdictCombination(rs, SETTINGS);
+    assert.deepEqual(v.checks.map((c) => c.passed), [true, true, true]);
+    assert.equal(v.numbers['cells where the combination beats K-starts in most seeds'], '6/6');
+    // in one cell it wins only seed 0 against K-starts -> "consistently" fails for K-starts only
+    const rs2 = rs.map((r) => (r.arm === ksd.ARMS.combined && r.dataset === 'B' && r.sparsity === 0.8 && r.seed === 1 ? { ...r, acc: r.acc! - 0.01 } : r));
+    const v2 = ksd.verdictCombination(rs2, SETTINGS);
+    assert.deepEqual(v2.checks.map((c) => c.passed), [false, true, true]);
+    assert.equal(v2.numbers['cells where the combination beats K-starts in most seeds'], '5/6');
+  });
+
+  it('claim 4: noise = max(seed sd of the final accuracy, floor); at-target and fine-tune differences inside it pass, outside fail', () => {
+    // seed sd of acc = sd(NOISE) = 0.00361 < floor 0.005 -> tolerance 0.005
+    const mk = (arm: string, atTarget: number, extra: number) => armRows(arm, 0, (d, p, s) => ({ accAtTarget: 0.8 - 0.2 * p + NOISE[s] - atTarget, extraAcc: 0.8 - 0.2 * p + NOISE[s] + extra }));
+    const rs = [...mk(ksd.ARMS.kstarts, 0.004, 0.0049), ...mk(ksd.ARMS.dissipating, 0.2, 0.001), ...mk(ksd.ARMS.combined, 0, 0.006), ...mk(ksd.ARMS.random, 0.7, 0.01)];
+    const v = ksd.verdictNoRetraining(rs, SETTINGS);
+    assert.deepEqual(v.checks.map((c) => c.passed), [true, true, false, true, true, false]);
+    assert.equal(v.numbers['dissipating: acc at target → final (mean Δ)'], '+0.2000');
+    assert.equal(v.numbers['random mask (reference): final → after fine-tune (mean Δ)'], '+0.0100');
+    // larger seed noise widens the tolerance: sd of {-0.02, 0, 0.02} = 0.02 > 0.006
+    const wide = rs.map((r) => (r.arm === ksd.ARMS.combined ? { ...r, acc: r.acc! + [-0.02, 0, 0.02][r.seed] - NOISE[r.seed], extraAcc: r.extraAcc! + [-0.02, 0, 0.02][r.seed] - NOISE[r.seed] } : r));
+    assert.equal(ksd.verdictNoRetraining(wide, SETTINGS).checks[5].passed, true);
+  });
+
+  it('tables: accuracy table has mean ± sd per p with dense in every column; epochs table pools runs and counts the unreached', () => {
+    const rs = [...armRows(ksd.ARMS.random, 0), ...armRows(ksd.ARMS.threshold, 0, (d, p, s) => ({ epochsToTarget: s === 0 ? null : 2 }))];
+    for (const d of DATASETS) for (const s of SEEDS) rs.push(row(ksd.ARMS.dense, d, 0, s, 0.9 + NOISE[s], { epochsToTarget: null }));
+    const t = ksd.accuracyTable(rs, [ksd.ARMS.dense, ksd.ARMS.random]);
+    assert.equal(t.length, 4);
+    const dense = t.find((r) => r.method === ksd.ARMS.dense && r.dataset === 'A')! as Record<string, { mean: number; sd: number; n: number }>;
+    for (const p of PS) assert.ok(Math.abs(dense[`p=${p}`].mean - 0.9) < 1e-12 && dense[`p=${p}`].n === 3);
+    const rnd = t.find((r) => r.method === ksd.ARMS.random && r.dataset === 'B')! as Record<string, { mean: number; sd: number }>;
+    assert.ok(Math.abs(rnd['p=0.95'].mean - (0.8 - 0.19)) < 1e-12);
+    assert.ok(Math.abs(rnd['p=0.95'].sd - Math.sqrt((0.004 ** 2 + 0.001 ** 2 + 0.003 ** 2) / 2)) < 1e-12);
+    const e = ksd.epochsTable(rs, 4);
+    const thr = e.filter((r) => String(r.method).startsWith(ksd.ARMS.threshold));
+    assert.equal(thr.length, PS.length);
+    assert.equal(thr[0]['reached p'], '4/6');
+  });
+});
+
+describe('study 04: K-starts picks read off an all-candidates run', () => {
+  const c = (magnitude: number, gradient: number, finalTestAcc: number, diverged = false) => ({ magnitude, gradient, finalTestAcc, diverged, testAccAtSelection: finalTestAcc - 0.1 });
+
+  it('argmax per fitness (ties: lowest index), diverged candidates never picked, rank sum for "both", random pick = mean', () => {
+    const cands = [c(5, 1, 0.70), c(7, 2, 0.72), c(7, 9, 0.68), c(9, 3, 0.75, true), c(1, 8, 0.71)];
+    // first 3: magnitude 5,7,7 -> tie at 7 -> index 1; gradient 1,2,9 -> 2
+    assert.equal(ksd.deriveKStartsPick(cands, 3, 'magnitude').pick, 1);
+    assert.equal(ksd.deriveKStartsPick(cands, 3, 'gradient').pick, 2);
+    // both over the 4 non-diverged of 5: magnitude ranks (5,7,7,1) -> 2, 3.5, 3.5, 1; gradient (1,2,9,8) -> 1,2,4,3; sums 3, 5.5, 7.5, 4 -> index 2
+    const b = ksd.deriveKStartsPick(cands, 5, 'both');
+    assert.equal(b.pick, 2);
+    assert.equal(b.acc, 0.68);
+    assert.ok(Math.abs(b.randomPickAcc! - (0.70 + 0.72 + 0.68 + 0.75 + 0.71) / 5) < 1e-12);
+    assert.equal(b.bestAcc, 0.75);
+    assert.equal(b.pickIsBest, false);
+    // the diverged candidate 3 has the largest magnitude but is skipped
+    assert.equal(ksd.deriveKStartsPick(cands, 4, 'magnitude').pick, 1);
+    const one = ksd.deriveKStartsPick(cands, 1, 'gradient');
+    assert.deepEqual([one.pick, one.acc, one.pickIsBest, one.spearman], [0, 0.70, true, null]);
+    // Spearman of magnitude (5,7,7) vs acc (0.70,0.72,0.68): ranks (1,2.5,2.5) vs (2,3,1) -> r = 0
+    assert.ok(Math.abs(ksd.deriveKStartsPick(cands, 3, 'magnitude').spearman!) < 1e-12);
+    assert.throws(() => ksd.deriveKStartsPick(cands, 6, 'both'), /at least k = 6 candidates/);
+    assert.throws(() => ksd.deriveKStartsPick(cands, 2, 'dissipation' as never), /fitness must be one of/);
+  });
+
+  describe('against direct K-starts runs (tiny MLP, 256 images)', function () {
+    this.timeout(120000);
+    const MODEL: ModelConfig = { arch: 'ffnn', hidden: [8], activation: 'relu' };
+    let ds: Dataset;
+    before(async () => { await initBackend(); ds = loadDataset('fashion-mnist', { trainLimit: 256, testLimit: 100 }); });
+    const setup = (): HaroonSetup => ({ model: MODEL, ds, train: { epochs: 3, batchSize: 64, lr: 0.05, momentum: 0.9, schedule: { type: 'constant' } }, initSeed: 3, maskSeed: 4, dataSeed: 5, evalEveryEpoch: false });
+
+    it('the first k candidates of a k=4 all-candidates run give the same pick and final accuracy as direct runs with k = 2 and k = 4', () => {
+      const all = kStarts(setup(), { sparsity: 0.8, k: 4, fitness: 'both', evaluateAllCandidates: true });
+      all.winner.run.dispose();
+      const cands = all.report.candidates;
+      assert.equal(ksd.deriveKStartsPick(cands, 4, 'both').pick, all.report.pick, 'same rule as kStarts for "both"');
+      for (const [k, f] of [[2, 'magnitude'], [4, 'gradient'], [2, 'both']] as const) {
+        const direct = kStarts(setup(), { sparsity: 0.8, k, fitness: f });
+        const finalAcc = direct.winner.run.testAccNow();
+        direct.winner.run.dispose();
+        const d = ksd.deriveKStartsPick(cands, k, f);
+        assert.equal(d.pick, direct.report.pick, `k=${k} ${f}: pick`);
+        assert.equal(d.acc, finalAcc, `k=${k} ${f}: final accuracy`);
+      }
+    });
+  });
+});
+
+describe('study 04: plan and jobs', () => {
+  it('every job is a valid config of the haroon task; arms, grid and compute-matching as planned', () => {
+    const p = ksd.plan('smoke', [0]);
+    const js = ksd.jobs(p);
+    const keys = new Set<string>();
+    for (const j of js) {
+      const d = describeConfig(ksd.HAROON_TASK, j.config as unknown as Record<string, unknown>); // throws on unknown keys
+      keys.add(d.key);
+    }
+    assert.equal(keys.size, js.length, 'no two jobs share a config');
+    const mainArms = Object.values(ksd.ARMS).filter((a) => a !== ksd.ARMS.dense);
+    const cells = p.models.length * p.datasets.length * p.sparsities.length * p.seeds.length;
+    const variantCells = p.variantDatasets.length * p.variantSparsities.length * p.seeds.length;
+    assert.equal(js.length, p.models.length * p.datasets.length * p.seeds.length + cells * mainArms.length + variantCells * p.variants.length);
+    const cm = js.find((j) => j.arm === ksd.ARMS.randomCM)!;
+    assert.equal(cm.config.epochs, p.epochs + (p.primary.k - 1) * p.primary.selectionEpochs);
+    const all = js.find((j) => j.arm === ksd.ARMS.kstartsAll)!;
+    assert.equal(all.config.k, Math.max(...p.ks));
+    assert.equal(all.config.evaluateAllCandidates, true);
+    assert.equal(all.config.fitness, 'both');
+    for (const j of js.filter((x) => x.family === 'variant')) {
+      assert.ok(p.variantDatasets.includes(j.dataset) && p.variantSparsities.includes(j.sparsity!));
+    }
+    assert.equal(js.find((j) => j.arm === ksd.ARMS.dense)!.config.sparsity, HAROON_DEFAULTS.sparsity);
+    const q = ksd.plan('quick', [0, 1, 2]);
+    assert.deepEqual(q.sparsities, [0.8, 0.9, 0.95, 0.99]);
+    assert.ok(q.notes.some((n) => /CNN/.test(n)), 'quick says the CNN is left out');
+    assert.equal(ksd.plan('paper', [0]).models.length, 2);
+    assert.throws(() => ksd.plan('fast' as never, [0]), /not a budget/);
+    assert.throws(() => ksd.plan('quick', []), /seeds must be a non-empty array/);
+  });
+
+  it('rows(): failed configs stay as rows with the error; all-candidates runs expand to picks per k and fitness', () => {
+    const p = { ...ksd.plan('smoke', [0]), ks: [1, 2] };
+    const base = { model: 'M', dataset: 'A', sparsity: 0.9, seed: 0 };
+    const js: ksd.Job[] = [
+      { ...base, arm: ksd.ARMS.random, family: 'baseline', config: {} as never },
+      { ...base, arm: ksd.ARMS.kstartsAll, family: 'kstarts-all', config: {} as never },
+    ];
+    const cand = (m: number, g: number, acc: number) => ({ magnitude: m, gradient: g, finalTestAcc: acc, diverged: false, testAccAtSelection: 0.5 });
+    const result = {
+      method: 'kstarts', outcome: 'ok', finalTestAcc: 0.8, extra: null, extraTrainAcc: null, accAtTarget: 0.5, epochsToTarget: 1, density: 0.1,
+      compute: { trainingEpochs: 10 }, seconds: 1, kstarts: { k: 2, fitness: 'both', pickedBy: 'fitness', selectionEpochs: 1 },
+      candidates: [cand(1, 2, 0.7), cand(2, 1, 0.8)],
+    };
+    const recs = [
+      { status: 'error', key: 'k1', task: 'haroon', canonical: '{}', config: {}, error: { message: 'boom' } },
+      { status: 'computed', key: 'k2', task: 'haroon', canonical: '{}', config: {}, result, meta: {}, format: 1 },
+    ] as never;
+    const rs = ksd.rows(p, js, recs);
+    assert.equal(rs[0].error, 'boom');
+    assert.equal(rs[0].acc, null);
+    const get = (arm: string) => rs.find((r) => r.arm === arm)!;
+    assert.equal(get(ksd.ksArm(2, 'magnitude')).acc, 0.8);
+    assert.equal(get(ksd.ksArm(2, 'gradient')).acc, 0.7);
+    assert.equal(get(ksd.ksArm(1, 'gradient')).acc, 0.7);
+    assert.ok(Math.abs(get(ksd.ksRandomPickArm(2)).acc! - 0.75) < 1e-12);
+    assert.equal(get(ksd.ksOracleArm(2)).acc, 0.8);
+    assert.equal(get(ksd.ksArm(2, 'magnitude')).passes, 2 * 1 + (p.epochs - 1));
+    assert.throws(() => ksd.rows(p, js, [recs[0]] as never), /2 jobs but 1 records/);
+  });
+});
+
+describe('study 04: the haroon task in a worker process', function () {
+  this.timeout(120000);
+  it('SNIP and combination B (with the task defaults filled in) run in a sweep worker and are cached', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksd-sweep-'));
+    try {
+      const p = ksd.plan('smoke', [0]);
+      const tiny = { model: { arch: 'ffnn', hidden: [8], activation: 'relu' }, trainLimit: 128, testLimit: 64, epochs: 2 };
+      const pick = (arm: string) => ({ ...ksd.jobs(p).find((j) => j.arm === arm && j.family !== 'reference')!.config, ...tiny }) as unknown as Record<string, unknown>;
+      const configs = [pick(ksd.ARMS.snip), pick('combination B')];
+      const first = await runSweep({ task: ksd.HAROON_TASK, configs, workers: 1, store: dir });
+      for (const r of first) assert.notEqual(r.status, 'error', r.status === 'error' ? r.error.message : '');
+      const res = first.map((r) => (r.status === 'error' ? null : r.result as { density: number; kstarts?: { fitness: string } }));
+      const sp = configs[0].sparsity as number;
+      assert.ok(Math.abs(res[0]!.density - (1 - sp)) < 0.005, `SNIP mask at p = ${sp}: density ${res[0]!.density}`);
+      assert.equal(res[1]!.kstarts!.fitness, 'dissipation');
+      const again = await runSweep({ task: ksd.HAROON_TASK, configs, workers: 0, store: dir });
+      assert.deepEqual(again.map((r) => r.status), ['cached', 'cached']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
