@@ -16,3 +16,4 @@ export * from './notebook';
 export * from './structured';
 export * from './haroon';
 export * from './experiment';
+export * from './studies';

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Net } from './nn/net';
 import { Rng } from './rng';
 import { Dataset, Split, gather, minibatches } from './data';
+import { sgdMomentumUpdate } from './kernels/optim';
 
 export interface TrainConfig {
   epochs: number;
@@ -124,8 +125,10 @@ export class Trainer {
           let s = this.slots.get(name);
           if (!s) { s = [tf.variable(tf.zerosLike(v), false)]; this.slots.set(name, s); }
           if (this.cfg.momentum > 0) {
-            s[0].assign(tf.add(tf.mul(s[0], this.cfg.momentum), g));
-            v.assign(tf.sub(v, tf.mul(s[0], lr)));
+            // one fused kernel per parameter where the native addon provides it
+            const u = sgdMomentumUpdate(v, s[0], g, lr, this.cfg.momentum);
+            s[0].assign(u.slot);
+            v.assign(u.value);
           } else v.assign(tf.sub(v, tf.mul(g, lr)));
         } else {
           const b1 = 0.9, b2 = 0.999, eps = 1e-8;

@@ -1,14 +1,69 @@
 /**
- * Kernels this library adds to TF.js backends. Filled in by the kernels work (issue 5 / wasm
- * Conv2DBackpropFilter); returns the names of the kernels registered.
+ * Kernels this library adds to TF.js backends:
+ * - wasm, pure TS: Identity/Cast that share buffers instead of copying (always), and, when the
+ *   native kernels are off, Conv2DBackpropFilter (wasm lacks it) and a Conv2DBackpropInput much
+ *   faster than wasm's, both through wasm's own Conv2D, and (Fused)BatchMatMul that transpose
+ *   explicitly so every product takes wasm's fast untransposed path;
+ * - wasm and cpu, when the native addon is built and not disabled (PRUNE_AT_INIT_NATIVE=0):
+ *   OpenBLAS BatchMatMul, _FusedMatMul, Conv2D, FusedConv2D, Conv2DBackpropInput,
+ *   Conv2DBackpropFilter, and C Sum, Mean, MaxPoolGrad, Tanh, Add, Sub, Multiply, RealDiv, Tile,
+ *   a one-pass Tanh gradient and a fused SGD-momentum update (sgdMomentumUpdate); plus Sum/Mean
+ *   gradients that use Tile (gradients.ts).
  */
-const registered: string[] = [];
+import { conv2DBackpropFilterViaConv2D } from './conv2d_backprop_filter_wasm';
+import { conv2DBackpropInputViaConv2D } from './conv2d_backprop_input_wasm';
+import { batchMatMulUntransposed, fusedMatMulUntransposed } from './matmul_wasm';
+import { nativeBlas, nativeStatus } from './native';
+import { NATIVE_KERNEL_NAMES, nativeKernels } from './native_kernels';
+import { replaceKernel, replacedKernels, restoreKernel } from './registry';
+import { castAlias, identityAlias } from './wasm_alias';
+import { installFastGradients } from './gradients';
 
-export function registerExtraKernels(backend: string): string[] {
-  void backend;
-  return registered.slice();
+export { nativeStatus, NATIVE_ENV, THREADS_ENV } from './native';
+export { sgdMomentumUpdate } from './optim';
+export type { NativeStatus } from './native';
+
+export interface ExtraKernelOptions {
+  /** Use the OpenBLAS kernels when the addon is available (default: true unless PRUNE_AT_INIT_NATIVE=0). */
+  native?: boolean;
 }
 
+const BLAS_KERNELS = new Set(['BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']);
+/** Backends whose kernels are currently the native ones. */
+const nativeOn = new Set<string>();
+
+/**
+ * Register this library's kernels for `backend` ('wasm' or 'cpu'; others are left alone) and return
+ * the labels of all kernels currently replaced. Calling again with another `native` setting
+ * switches between the native and the pure kernels (used by the benchmark and tests).
+ */
+export function registerExtraKernels(backend: string, options: ExtraKernelOptions = {}): string[] {
+  if (backend !== 'wasm' && backend !== 'cpu') return extraKernelInfo();
+  const blas = options.native === false ? null : nativeBlas();
+  if (options.native === true && !blas) {
+    throw new Error(`Native kernels requested but unavailable: ${nativeStatus().detail}.`);
+  }
+  for (const name of NATIVE_KERNEL_NAMES) restoreKernel(name, backend);
+  nativeOn.delete(backend);
+  if (backend === 'wasm') {
+    replaceKernel('Identity', 'wasm', identityAlias as any, 'wasm:Identity (shares the buffer)');
+    replaceKernel('Cast', 'wasm', castAlias as any, 'wasm:Cast (same dtype shares the buffer)');
+  }
+  if (blas) {
+    const kernels = nativeKernels(blas, backend);
+    for (const name of NATIVE_KERNEL_NAMES) replaceKernel(name, backend, kernels[name], `${backend}:${name} (${BLAS_KERNELS.has(name) ? 'OpenBLAS' : 'native'})`);
+    nativeOn.add(backend);
+    installFastGradients((b) => nativeOn.has(b));
+  } else if (backend === 'wasm') {
+    replaceKernel('Conv2DBackpropFilter', 'wasm', conv2DBackpropFilterViaConv2D as any, 'wasm:Conv2DBackpropFilter (via Conv2D)');
+    replaceKernel('Conv2DBackpropInput', 'wasm', conv2DBackpropInputViaConv2D as any, 'wasm:Conv2DBackpropInput (via Conv2D)');
+    replaceKernel('BatchMatMul', 'wasm', batchMatMulUntransposed as any, 'wasm:BatchMatMul (transpose, then XNNPACK)');
+    replaceKernel('_FusedMatMul', 'wasm', fusedMatMulUntransposed as any, 'wasm:_FusedMatMul (transpose, then XNNPACK)');
+  }
+  return extraKernelInfo();
+}
+
+/** Labels of the kernels this library has registered, e.g. 'wasm:Conv2D (OpenBLAS)'. */
 export function extraKernelInfo(): string[] {
-  return registered.slice();
+  return replacedKernels();
 }

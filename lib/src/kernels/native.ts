@@ -1,0 +1,99 @@
+/**
+ * Loading the optional OpenBLAS addon (native/, built by scripts/build-native.js at npm install).
+ * Missing or broken addon -> null, and everything runs on the backends' own kernels.
+ * PRUNE_AT_INIT_NATIVE=0 disables it; PRUNE_AT_INIT_THREADS=n gives BLAS n threads (default 1, so
+ * parallel experiment runs do not oversubscribe the cores; raise it for one big run).
+ * PRUNE_AT_INIT_NATIVE_ADDON=/path/to/addon.node loads another build (or a missing one, to test fallback).
+ */
+import * as path from 'path';
+
+export const NATIVE_ENV = 'PRUNE_AT_INIT_NATIVE';
+export const THREADS_ENV = 'PRUNE_AT_INIT_THREADS';
+
+type Buf = ArrayBuffer | Float32Array;
+
+/** The addon's functions (see native/blas_kernels.c); offsets count float32 elements. */
+export interface NativeBlas {
+  matmul(a: Buf, aOff: number, b: Buf, bOff: number, c: Buf, cOff: number, batchA: number, batchB: number,
+    m: number, n: number, k: number, transA: boolean, transB: boolean, bias: Buf | null, biasOff: number,
+    biasLen: number, act: number, alpha: number, prelu: Buf | null, preluOff: number, preluLen: number): void;
+  conv2d(x: Buf, xOff: number, w: Buf, wOff: number, y: Buf, yOff: number, bias: Buf | null, biasOff: number,
+    dims: Int32Array, act: number, alpha: number, prelu: Buf | null, preluOff: number, preluLen: number): void;
+  conv2dBackpropInput(dy: Buf, dyOff: number, w: Buf, wOff: number, dx: Buf, dxOff: number, dims: Int32Array): void;
+  conv2dBackpropFilter(x: Buf, xOff: number, dy: Buf, dyOff: number, dw: Buf, dwOff: number, dims: Int32Array): void;
+  reduce(x: Buf, xOff: number, y: Buf, yOff: number, outer: number, inner: number, overOuter: boolean, scale: number): void;
+  maxPoolGrad(dy: Buf, dyOff: number, x: Buf, xOff: number, dx: Buf, dxOff: number, dims: Int32Array): void;
+  tanh(x: Buf, xOff: number, y: Buf, yOff: number, n: number): void;
+  /** op 0 add, 1 sub, 2 mul, 3 div, 4 tanh gradient (a = y, b = dy); modes 0 full [rows, inner], 1 one row [inner], 2 scalar. */
+  binary(op: number, a: Buf, aOff: number, aMode: number, b: Buf, bOff: number, bMode: number, c: Buf, cOff: number,
+    rows: number, inner: number): void;
+  tile(x: Buf, xOff: number, y: Buf, yOff: number, shape: Int32Array, reps: Int32Array): void;
+  sgdMomentum(v: Buf, vOff: number, s: Buf, sOff: number, g: Buf, gOff: number, v2: Buf, v2Off: number, s2: Buf, s2Off: number,
+    n: number, lr: number, momentum: number): void;
+  setThreads(n: number): void;
+  info(): { config: string; core: string; threads: number };
+}
+
+export interface NativeStatus {
+  /** True when the addon is loaded and not disabled by PRUNE_AT_INIT_NATIVE=0. */
+  active: boolean;
+  /** Where the addon is (or was looked for). */
+  path: string;
+  /** Why it is inactive, or the OpenBLAS build it uses. */
+  detail: string;
+  threads: number;
+}
+
+export const NATIVE_ADDON_ENV = 'PRUNE_AT_INIT_NATIVE_ADDON';
+/** Where scripts/build-native.js puts the addon (repo/native/build/Release), relative to lib/{src,dist}/kernels. */
+export const DEFAULT_ADDON_PATH = path.resolve(__dirname, '..', '..', '..', 'native', 'build', 'Release', 'prune_at_init_blas.node');
+
+function addonPath(): string {
+  return process.env[NATIVE_ADDON_ENV] || DEFAULT_ADDON_PATH;
+}
+
+let loaded: { blas: NativeBlas | null; status: NativeStatus } | null = null;
+
+function threadsFromEnv(): number {
+  const raw = process.env[THREADS_ENV];
+  if (raw === undefined || raw === '') return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 256) {
+    throw new Error(`${THREADS_ENV}=${raw} is not a thread count: use an integer 1..256 (or unset it for 1).`);
+  }
+  return n;
+}
+
+/** The addon, or null (not built, failed to load, or disabled). Loads once. */
+export function nativeBlas(): NativeBlas | null {
+  return load().blas;
+}
+
+export function nativeStatus(): NativeStatus {
+  return { ...load().status };
+}
+
+function load(): { blas: NativeBlas | null; status: NativeStatus } {
+  if (loaded) return loaded;
+  const threads = threadsFromEnv();
+  const file = addonPath();
+  const flag = process.env[NATIVE_ENV];
+  if (flag === '0' || flag === 'false') {
+    loaded = { blas: null, status: { active: false, path: file, detail: `disabled by ${NATIVE_ENV}=${flag}`, threads: 0 } };
+    return loaded;
+  }
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const blas = require(file) as NativeBlas;
+    blas.setThreads(threads);
+    const info = blas.info();
+    loaded = { blas, status: { active: true, path: file, detail: `${info.config} (core ${info.core})`, threads: info.threads } };
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0];
+    loaded = {
+      blas: null,
+      status: { active: false, path: file, detail: `addon not available (${msg}); run \`node scripts/build-native.js\` with libopenblas-dev installed`, threads: 0 },
+    };
+  }
+  return loaded;
+}

@@ -1,0 +1,340 @@
+/**
+ * Native kernels for the wasm backend (operands read and written in place on the wasm heap) and the
+ * cpu backend (its Float32Arrays): OpenBLAS BatchMatMul, _FusedMatMul, Conv2D, FusedConv2D,
+ * Conv2DBackpropInput, Conv2DBackpropFilter, and C Sum, Mean, MaxPoolGrad, Tanh, Add, Sub,
+ * Multiply, RealDiv, Tile (the next bottlenecks of a training step once the matmuls/convs were fast),
+ * and two custom kernels: the Tanh gradient and a fused SGD-momentum update.
+ * What the addon does not cover (non-float32, NCHW, odd batch broadcasts, bias/prelu shapes other
+ * than [1] or [..., channels]) goes to the pure-TS wasm kernel or the backend's original one.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { NativeBlas } from './native';
+import { AnyKernelFunc, originalKernel } from './registry';
+import { backpropFilterInfo, Conv2DBackpropFilterAttrs, conv2DBackpropFilterViaConv2D } from './conv2d_backprop_filter_wasm';
+import { conv2DBackpropInputViaConv2D } from './conv2d_backprop_input_wasm';
+import { batchMatMulUntransposed, fusedMatMulUntransposed } from './matmul_wasm';
+
+type Buf = ArrayBuffer | Float32Array;
+type Info = tf.TensorInfo;
+
+/** How a backend stores tensors: make a float32 output, then locate operands (after all outputs exist). */
+interface Access {
+  output(backend: any, shape: number[]): Info;
+  operand(backend: any, t: Info): [Buf, number];
+}
+
+const wasmAccess: Access = {
+  output: (backend, shape) => backend.makeOutput(shape, 'float32'),
+  // The heap's ArrayBuffer is replaced when wasm memory grows, so it is read at call time, after
+  // makeOutput (which may grow it).
+  operand: (backend, t) => {
+    const off = backend.dataIdMap.get(t.dataId).memoryOffset as number;
+    return [backend.wasm.HEAPU8.buffer as ArrayBuffer, off / 4];
+  },
+};
+
+const cpuAccess: Access = {
+  output: (backend, shape) => backend.makeTensorInfo(shape, 'float32', new Float32Array(tf.util.sizeFromShape(shape))),
+  operand: (backend, t) => {
+    const v = backend.data.get(t.dataId).values;
+    if (!(v instanceof Float32Array)) throw new Error(`prune-at-init native kernels: expected float32 data, got ${t.dtype}.`);
+    return [v, 0];
+  },
+};
+
+/** Can the addon use this tensor's storage directly? */
+function usable(backendName: string, backend: any, ...ts: (Info | undefined)[]): boolean {
+  for (const t of ts) {
+    if (!t) continue;
+    if (t.dtype !== 'float32') return false;
+    if (backendName === 'cpu' && !(backend.data.get(t.dataId)?.values instanceof Float32Array)) return false;
+  }
+  // A threaded wasm build shares its heap (SharedArrayBuffer), which N-API cannot hand out here.
+  if (backendName === 'wasm' && !(backend.wasm.HEAPU8.buffer instanceof ArrayBuffer)) return false;
+  return true;
+}
+
+const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2, leakyrelu: 3, sigmoid: 4, elu: 5, prelu: 6 };
+
+/** On wasm our pure-TS kernels beat (or, for Conv2DBackpropFilter, replace) the backend's own. */
+const WASM_FALLBACKS: Record<string, (args: any) => Info> = {
+  Conv2DBackpropFilter: conv2DBackpropFilterViaConv2D, Conv2DBackpropInput: conv2DBackpropInputViaConv2D,
+  BatchMatMul: batchMatMulUntransposed, _FusedMatMul: fusedMatMulUntransposed,
+};
+
+function fallback(kernelName: string, backendName: string, args: any): Info | Info[] {
+  if (backendName === 'wasm' && WASM_FALLBACKS[kernelName]) return WASM_FALLBACKS[kernelName](args);
+  const orig = originalKernel(kernelName, backendName);
+  if (!orig) throw new Error(`prune-at-init: no ${kernelName} kernel on backend '${backendName}' for this input (dtype/layout/activation not supported natively).`);
+  return orig.kernelFunc(args);
+}
+
+interface MatMulPlan { batchA: number; batchB: number; m: number; n: number; k: number; outShape: number[] }
+
+/** Geometry of op(a) @ op(b) with batch broadcasting, or null when the batch dims broadcast in a way we do not handle. */
+function planMatMul(a: Info, b: Info, transA: boolean, transB: boolean): MatMulPlan | null {
+  const ra = a.shape.length, rb = b.shape.length;
+  if (ra < 2 || rb < 2) return null;
+  const m = transA ? a.shape[ra - 1] : a.shape[ra - 2];
+  const ka = transA ? a.shape[ra - 2] : a.shape[ra - 1];
+  const kb = transB ? b.shape[rb - 1] : b.shape[rb - 2];
+  const n = transB ? b.shape[rb - 2] : b.shape[rb - 1];
+  if (ka !== kb) {
+    throw new Error(`Error in matMul: inner shapes (${ka}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transA} and transposeB=${transB} must match.`);
+  }
+  const outerA = a.shape.slice(0, -2), outerB = b.shape.slice(0, -2);
+  const batchA = tf.util.sizeFromShape(outerA), batchB = tf.util.sizeFromShape(outerB);
+  const outer = tf.backend_util.assertAndGetBroadcastShape(outerA, outerB);
+  const batch = tf.util.sizeFromShape(outer);
+  if (!((batchA === batch && batchB === batch) || (batchA === 1 && batchB === batch) || (batchB === 1 && batchA === batch))) return null;
+  return { batchA, batchB, m, n, k: ka, outShape: [...outer, m, n] };
+}
+
+function makeBatchMatMul(blas: NativeBlas, backendName: string, acc: Access): AnyKernelFunc {
+  return (args) => {
+    const { inputs: { a, b }, backend, attrs: { transposeA, transposeB } } = args;
+    if (!usable(backendName, backend, a, b)) return fallback('BatchMatMul', backendName, args);
+    const p = planMatMul(a, b, !!transposeA, !!transposeB);
+    if (!p) return fallback('BatchMatMul', backendName, args);
+    const out = acc.output(backend, p.outShape);
+    const [ab, ao] = acc.operand(backend, a), [bb, bo] = acc.operand(backend, b), [cb, co] = acc.operand(backend, out);
+    blas.matmul(ab, ao, bb, bo, cb, co, p.batchA, p.batchB, p.m, p.n, p.k, !!transposeA, !!transposeB, null, 0, 0, 0, 0, null, 0, 0);
+    return out;
+  };
+}
+
+/** Length of a bias/prelu tensor that broadcasts along the last axis only (1 or N), else null. */
+function channelLength(bias: Info, n: number): number | null {
+  const size = tf.util.sizeFromShape(bias.shape);
+  const last = bias.shape.length ? bias.shape[bias.shape.length - 1] : 1;
+  if (size === 1) return 1;
+  return size === n && last === n ? n : null;
+}
+
+function makeFusedMatMul(blas: NativeBlas, backendName: string, acc: Access): AnyKernelFunc {
+  return (args) => {
+    const { inputs: { a, b, bias, preluActivationWeights }, backend, attrs } = args;
+    const { transposeA, transposeB, activation, leakyreluAlpha } = attrs;
+    const act = ACTIVATIONS[activation ?? 'linear'];
+    const prelu = act === ACTIVATIONS.prelu ? preluActivationWeights : undefined;
+    if (act === undefined || (act === ACTIVATIONS.prelu && !prelu) || !usable(backendName, backend, a, b, bias, prelu)) {
+      return fallback('_FusedMatMul', backendName, args);
+    }
+    const p = planMatMul(a, b, !!transposeA, !!transposeB);
+    const blen = bias ? channelLength(bias, p ? p.n : -1) : 0;
+    const plen = prelu ? channelLength(prelu, p ? p.n : -1) : 0;
+    if (!p || blen === null || plen === null) return fallback('_FusedMatMul', backendName, args);
+    const out = acc.output(backend, p.outShape);
+    const [ab, ao] = acc.operand(backend, a), [bb, bo] = acc.operand(backend, b), [cb, co] = acc.operand(backend, out);
+    const [biasB, biasO] = bias ? acc.operand(backend, bias) : [null, 0];
+    const [pb, po] = prelu ? acc.operand(backend, prelu) : [null, 0];
+    blas.matmul(ab, ao, bb, bo, cb, co, p.batchA, p.batchB, p.m, p.n, p.k, !!transposeA, !!transposeB, biasB, biasO, blen, act,
+      leakyreluAlpha ?? 0.2, pb, po, plen);
+    return out;
+  };
+}
+
+/** [N,H,W,C, KH,KW,CO, OH,OW, sh,sw, padTop,padLeft, dh,dw] as the addon expects. */
+function convDims(ci: tf.backend_util.Conv2DInfo): Int32Array {
+  return Int32Array.from([ci.batchSize, ci.inHeight, ci.inWidth, ci.inChannels, ci.filterHeight, ci.filterWidth, ci.outChannels,
+    ci.outHeight, ci.outWidth, ci.strideHeight, ci.strideWidth, ci.padInfo.top, ci.padInfo.left, ci.dilationHeight, ci.dilationWidth]);
+}
+
+function makeConv2D(blas: NativeBlas, backendName: string, acc: Access, kernelName: 'Conv2D' | 'FusedConv2D'): AnyKernelFunc {
+  return (args) => {
+    const { inputs: { x, filter, bias, preluActivationWeights }, backend, attrs } = args;
+    const { strides, pad, dataFormat, dilations, dimRoundingMode, activation, leakyreluAlpha } = attrs;
+    const act = ACTIVATIONS[activation ?? 'linear'];
+    const prelu = act === ACTIVATIONS.prelu ? preluActivationWeights : undefined;
+    if (dataFormat === 'NCHW' || act === undefined || (act === ACTIVATIONS.prelu && !prelu) || !usable(backendName, backend, x, filter, bias, prelu)) {
+      return fallback(kernelName, backendName, args);
+    }
+    const ci = tf.backend_util.computeConv2DInfo(x.shape, filter.shape, strides, dilations ?? 1, pad, dimRoundingMode, false, 'channelsLast');
+    const plen = prelu ? channelLength(prelu, ci.outChannels) : 0;
+    if ((bias && channelLength(bias, ci.outChannels) !== ci.outChannels) || plen === null) return fallback(kernelName, backendName, args);
+    const out = acc.output(backend, ci.outShape);
+    const [xb, xo] = acc.operand(backend, x), [wb, wo] = acc.operand(backend, filter), [yb, yo] = acc.operand(backend, out);
+    const [bb, bo] = bias ? acc.operand(backend, bias) : [null, 0];
+    const [pb, po] = prelu ? acc.operand(backend, prelu) : [null, 0];
+    blas.conv2d(xb, xo, wb, wo, yb, yo, bb, bo, convDims(ci), act, leakyreluAlpha ?? 0.2, pb, po, plen);
+    return out;
+  };
+}
+
+function makeConv2DBackpropInput(blas: NativeBlas, backendName: string, acc: Access): AnyKernelFunc {
+  return (args) => {
+    const { inputs: { dy, filter }, backend, attrs } = args;
+    const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs;
+    if (dataFormat === 'NCHW' || !usable(backendName, backend, dy, filter)) return fallback('Conv2DBackpropInput', backendName, args);
+    const ci = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+    const out = acc.output(backend, ci.inShape);
+    const [db, dOff] = acc.operand(backend, dy), [wb, wo] = acc.operand(backend, filter), [xb, xo] = acc.operand(backend, out);
+    blas.conv2dBackpropInput(db, dOff, wb, wo, xb, xo, convDims(ci));
+    return out;
+  };
+}
+
+function makeConv2DBackpropFilter(blas: NativeBlas, backendName: string, acc: Access): AnyKernelFunc {
+  return (args) => {
+    const { inputs: { x, dy }, backend } = args;
+    const attrs = args.attrs as Conv2DBackpropFilterAttrs;
+    if (attrs.dataFormat === 'NCHW' || !usable(backendName, backend, x, dy)) return fallback('Conv2DBackpropFilter', backendName, args);
+    const ci = backpropFilterInfo(x.shape, attrs);
+    const out = acc.output(backend, attrs.filterShape);
+    const [xb, xo] = acc.operand(backend, x), [db, dOff] = acc.operand(backend, dy), [wb, wo] = acc.operand(backend, out);
+    blas.conv2dBackpropFilter(xb, xo, db, dOff, wb, wo, convDims(ci));
+    return out;
+  };
+}
+
+/** Sum/Mean over leading axes (bias gradients, BatchNorm moments) or trailing axes; others fall back. */
+function makeReduce(blas: NativeBlas, backendName: string, acc: Access, kernelName: 'Sum' | 'Mean'): AnyKernelFunc {
+  return (args) => {
+    const { backend, attrs: { axis, keepDims } } = args;
+    const x = args.inputs.x as Info;
+    const rank = x.shape.length, size = tf.util.sizeFromShape(x.shape);
+    if (!usable(backendName, backend, x) || size === 0) return fallback(kernelName, backendName, args);
+    const axes = [...new Set(tf.util.parseAxisParam(axis, x.shape))].sort((p, q) => p - q);
+    const k = axes.length;
+    const leading = axes.every((a, i) => a === i), trailing = axes.every((a, i) => a === rank - k + i);
+    if (k === 0 || !(leading || trailing)) return fallback(kernelName, backendName, args);
+    const reduced = axes.reduce((p, a) => p * x.shape[a], 1);
+    const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+    const out = acc.output(backend, outShape);
+    const [xb, xo] = acc.operand(backend, x), [yb, yo] = acc.operand(backend, out);
+    const overOuter = !trailing; // all-axes reductions take the row-sum path (outer = 1)
+    blas.reduce(xb, xo, yb, yo, overOuter ? reduced : size / reduced, overOuter ? size / reduced : reduced, overOuter,
+      kernelName === 'Mean' ? 1 / reduced : 1);
+    return out;
+  };
+}
+
+function makeMaxPoolGrad(blas: NativeBlas, backendName: string, acc: Access): AnyKernelFunc {
+  return (args) => {
+    const { inputs: { dy, input }, backend, attrs: { filterSize, strides, pad, dimRoundingMode } } = args;
+    if (!usable(backendName, backend, dy, input) || input.shape.length !== 4) return fallback('MaxPoolGrad', backendName, args);
+    const ci = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+    const out = acc.output(backend, input.shape);
+    const [db, dOff] = acc.operand(backend, dy), [xb, xo] = acc.operand(backend, input), [ob, oo] = acc.operand(backend, out);
+    blas.maxPoolGrad(db, dOff, xb, xo, ob, oo, Int32Array.from([ci.batchSize, ci.inHeight, ci.inWidth, ci.inChannels, ci.filterHeight,
+      ci.filterWidth, ci.outHeight, ci.outWidth, ci.strideHeight, ci.strideWidth, ci.padInfo.top, ci.padInfo.left]));
+    return out;
+  };
+}
+
+function makeTanh(blas: NativeBlas, backendName: string, acc: Access): AnyKernelFunc {
+  return (args) => {
+    const { inputs: { x }, backend } = args;
+    if (!usable(backendName, backend, x)) return fallback('Tanh', backendName, args);
+    const out = acc.output(backend, x.shape);
+    const [xb, xo] = acc.operand(backend, x), [yb, yo] = acc.operand(backend, out);
+    blas.tanh(xb, xo, yb, yo, tf.util.sizeFromShape(x.shape));
+    return out;
+  };
+}
+
+/** Tile (what tf.broadcastTo runs): wasm's took 100 ms to broadcast [1,1,1,32] to [64,28,28,32]. */
+function makeTile(blas: NativeBlas, backendName: string, acc: Access): AnyKernelFunc {
+  return (args) => {
+    const { backend, attrs: { reps } } = args;
+    const x = args.inputs.x as Info;
+    if (!usable(backendName, backend, x) || x.shape.length === 0 || reps.length !== x.shape.length) return fallback('Tile', backendName, args);
+    const out = acc.output(backend, x.shape.map((d, i) => d * reps[i]));
+    const [xb, xo] = acc.operand(backend, x), [yb, yo] = acc.operand(backend, out);
+    blas.tile(xb, xo, yb, yo, Int32Array.from(x.shape), Int32Array.from(reps));
+    return out;
+  };
+}
+
+const BINARY_OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 } as const;
+
+/**
+ * Add/Sub/Multiply/RealDiv where each operand is the full output shape, a scalar, or a row
+ * broadcast along the last axis (bias, BatchNorm statistics). On wasm only the row broadcasts are
+ * taken (wasm's generic broadcasting loop is ~5x slower there); on cpu all of these.
+ */
+function makeBinary(blas: NativeBlas, backendName: string, acc: Access, kernelName: keyof typeof BINARY_OPS): AnyKernelFunc {
+  const op = BINARY_OPS[kernelName];
+  return (args) => {
+    const { inputs: { a, b }, backend } = args;
+    if (!usable(backendName, backend, a, b)) return fallback(kernelName, backendName, args);
+    const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const n = tf.util.sizeFromShape(outShape), inner = outShape.length ? outShape[outShape.length - 1] : 1;
+    const mode = (t: Info): number | null => {
+      const size = tf.util.sizeFromShape(t.shape);
+      if (size === n) return 0;
+      if (size === 1) return 2;
+      return size === inner && t.shape[t.shape.length - 1] === inner ? 1 : null;
+    };
+    const am = mode(a), bm = mode(b);
+    if (am === null || bm === null || n === 0) return fallback(kernelName, backendName, args);
+    // wasm's own kernel is as fast for same-shape and scalar operands (measured); ours wins on row broadcasts
+    if (backendName === 'wasm' && am !== 1 && bm !== 1) return fallback(kernelName, backendName, args);
+    const out = acc.output(backend, outShape);
+    const [ab, ao] = acc.operand(backend, a), [bb, bo] = acc.operand(backend, b), [cb, co] = acc.operand(backend, out);
+    blas.binary(op, ab, ao, am, bb, bo, bm, cb, co, n / inner, inner);
+    return out;
+  };
+}
+
+/** Custom kernel: dy * (1 - y^2), the Tanh gradient in one pass instead of Square, Sub, Multiply. */
+export const TANH_GRAD = 'PruneAtInitTanhGrad';
+/** Custom kernel: SGD with momentum, PyTorch semantics; inputs value, slot, grad; outputs [value', slot']. */
+export const SGD_MOMENTUM = 'PruneAtInitSgdMomentum';
+
+function makeTanhGrad(blas: NativeBlas, backendName: string, acc: Access): AnyKernelFunc {
+  return (args) => {
+    const { inputs: { y, dy }, backend } = args;
+    if (!usable(backendName, backend, y, dy) || tf.util.sizeFromShape(y.shape) !== tf.util.sizeFromShape(dy.shape)) {
+      throw new Error(`${TANH_GRAD}: needs float32 y and dy of one shape, got [${y.shape}] ${y.dtype} and [${dy.shape}] ${dy.dtype}.`);
+    }
+    const n = tf.util.sizeFromShape(y.shape);
+    const out = acc.output(backend, dy.shape);
+    const [yb, yo] = acc.operand(backend, y), [db, dOff] = acc.operand(backend, dy), [ob, oo] = acc.operand(backend, out);
+    blas.binary(4, yb, yo, 0, db, dOff, 0, ob, oo, 1, n);
+    return out;
+  };
+}
+
+function makeSgdMomentum(blas: NativeBlas, backendName: string, acc: Access): AnyKernelFunc {
+  return (args) => {
+    const { inputs: { value, slot, grad }, backend, attrs: { lr, momentum } } = args;
+    const n = tf.util.sizeFromShape(value.shape);
+    if (!usable(backendName, backend, value, slot, grad) || tf.util.sizeFromShape(slot.shape) !== n || tf.util.sizeFromShape(grad.shape) !== n) {
+      throw new Error(`${SGD_MOMENTUM}: needs float32 value, slot and grad of one size, got [${value.shape}], [${slot.shape}], [${grad.shape}].`);
+    }
+    const v2 = acc.output(backend, value.shape), s2 = acc.output(backend, value.shape);
+    const [vb, vo] = acc.operand(backend, value), [sb, so] = acc.operand(backend, slot), [gb, go] = acc.operand(backend, grad);
+    const [v2b, v2o] = acc.operand(backend, v2), [s2b, s2o] = acc.operand(backend, s2);
+    blas.sgdMomentum(vb, vo, sb, so, gb, go, v2b, v2o, s2b, s2o, n, lr, momentum);
+    return [v2, s2];
+  };
+}
+
+export const NATIVE_KERNEL_NAMES = ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter',
+  'Sum', 'Mean', 'MaxPoolGrad', 'Tanh', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Tile', TANH_GRAD, SGD_MOMENTUM] as const;
+export type NativeKernelName = typeof NATIVE_KERNEL_NAMES[number];
+
+/** The native kernel functions for one backend ('wasm' or 'cpu'). */
+export function nativeKernels(blas: NativeBlas, backendName: 'wasm' | 'cpu'): Record<NativeKernelName, AnyKernelFunc> {
+  const acc = backendName === 'wasm' ? wasmAccess : cpuAccess;
+  return {
+    BatchMatMul: makeBatchMatMul(blas, backendName, acc),
+    _FusedMatMul: makeFusedMatMul(blas, backendName, acc),
+    Conv2D: makeConv2D(blas, backendName, acc, 'Conv2D'),
+    FusedConv2D: makeConv2D(blas, backendName, acc, 'FusedConv2D'),
+    Conv2DBackpropInput: makeConv2DBackpropInput(blas, backendName, acc),
+    Conv2DBackpropFilter: makeConv2DBackpropFilter(blas, backendName, acc),
+    Sum: makeReduce(blas, backendName, acc, 'Sum'),
+    Mean: makeReduce(blas, backendName, acc, 'Mean'),
+    MaxPoolGrad: makeMaxPoolGrad(blas, backendName, acc),
+    Tanh: makeTanh(blas, backendName, acc),
+    Add: makeBinary(blas, backendName, acc, 'Add'),
+    Sub: makeBinary(blas, backendName, acc, 'Sub'),
+    Multiply: makeBinary(blas, backendName, acc, 'Multiply'),
+    RealDiv: makeBinary(blas, backendName, acc, 'RealDiv'),
+    Tile: makeTile(blas, backendName, acc),
+    [TANH_GRAD]: makeTanhGrad(blas, backendName, acc),
+    [SGD_MOMENTUM]: makeSgdMomentum(blas, backendName, acc),
+  };
+}

@@ -1,0 +1,803 @@
+/*
+ * prune-at-init native kernels behind N-API, for TF.js's wasm and cpu backends: OpenBLAS sgemm for
+ * matmuls and convolutions, plain C for the reductions, pooling gradient, tanh, broadcasting
+ * arithmetic and tile that were the next bottlenecks of a training step.
+ *
+ * Every tensor operand is passed as (buffer, elementOffset): the buffer is an ArrayBuffer (the wasm
+ * heap, shared by all operands) or a Float32Array (a cpu-backend tensor); offsets count float32
+ * elements from the start of that view. Each operand is bounds-checked before any BLAS call, so a
+ * wrong shape from JS raises a RangeError instead of corrupting memory.
+ *
+ * Layouts follow TF.js: row-major matrices, NHWC images, conv filters [KH, KW, C, CO] (= a row-major
+ * [KH*KW*C, CO] matrix). Convolutions are im2col/col2im + sgemm over chunks of whole images, so
+ * the column buffer stays cache-sized instead of N*OH*OW*KH*KW*C floats.
+ */
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <cblas.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* OpenBLAS extensions; declared here too because a netlib cblas.h (selected via Debian
+ * alternatives) does not declare them. Linking against -lopenblas provides them. */
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
+char *openblas_get_config(void);
+char *openblas_get_corename(void);
+
+/* Hot elementwise/reduction loops get an AVX2 clone picked at load time where the CPU has it. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define HOT
+#endif
+
+/* Column-buffer budget per chunk, in floats (4 MiB). */
+#define CHUNK_FLOATS (1u << 20)
+
+enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_LEAKYRELU = 3, ACT_SIGMOID = 4, ACT_ELU = 5, ACT_PRELU = 6 };
+
+/* im2col/col2im scratch, grown on demand; per thread in case the addon is loaded in worker_threads. */
+static _Thread_local float *ws = NULL;
+static _Thread_local size_t ws_cap = 0;
+
+static float *workspace(size_t n) {
+  if (n > ws_cap) {
+    free(ws);
+    ws = NULL;
+    ws_cap = 0;
+    if (posix_memalign((void **)&ws, 64, n * sizeof(float)) != 0) { ws = NULL; return NULL; }
+    ws_cap = n;
+  }
+  return ws;
+}
+
+#define CHECK(call)                                                        \
+  do {                                                                     \
+    if ((call) != napi_ok) {                                               \
+      napi_throw_error(env, NULL, "prune-at-init native: N-API call failed: " #call); \
+      return NULL;                                                         \
+    }                                                                      \
+  } while (0)
+
+static int get_i64(napi_env env, napi_value v, int64_t *out, const char *what) {
+  if (napi_get_value_int64(env, v, out) != napi_ok) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "prune-at-init native: argument '%s' must be a number", what);
+    napi_throw_type_error(env, NULL, msg);
+    return 0;
+  }
+  return 1;
+}
+
+static int get_bool(napi_env env, napi_value v, int *out, const char *what) {
+  bool b;
+  if (napi_get_value_bool(env, v, &b) != napi_ok) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "prune-at-init native: argument '%s' must be a boolean", what);
+    napi_throw_type_error(env, NULL, msg);
+    return 0;
+  }
+  *out = b ? 1 : 0;
+  return 1;
+}
+
+/* Resolve (buffer, offset) to a float pointer with `need` elements in range. */
+static int get_f32(napi_env env, napi_value buf, napi_value off, size_t need, float **out, const char *what) {
+  char msg[200];
+  void *data = NULL;
+  size_t bytes = 0;
+  bool is_ab = false, is_ta = false;
+  napi_is_arraybuffer(env, buf, &is_ab);
+  if (is_ab) {
+    if (napi_get_arraybuffer_info(env, buf, &data, &bytes) != napi_ok) is_ab = false;
+  } else {
+    napi_is_typedarray(env, buf, &is_ta);
+    if (is_ta) {
+      napi_typedarray_type type;
+      size_t length;
+      napi_value ab;
+      size_t byte_offset;
+      if (napi_get_typedarray_info(env, buf, &type, &length, &data, &ab, &byte_offset) != napi_ok || type != napi_float32_array) {
+        snprintf(msg, sizeof msg, "prune-at-init native: operand '%s' must be a Float32Array or an ArrayBuffer", what);
+        napi_throw_type_error(env, NULL, msg);
+        return 0;
+      }
+      bytes = length * sizeof(float);
+    }
+  }
+  if (!is_ab && !is_ta) {
+    snprintf(msg, sizeof msg, "prune-at-init native: operand '%s' must be a Float32Array or an ArrayBuffer", what);
+    napi_throw_type_error(env, NULL, msg);
+    return 0;
+  }
+  int64_t o;
+  if (!get_i64(env, off, &o, what)) return 0;
+  size_t avail = bytes / sizeof(float);
+  if (o < 0 || (size_t)o > avail || need > avail - (size_t)o || ((uintptr_t)data & 3u) != 0) {
+    snprintf(msg, sizeof msg, "prune-at-init native: operand '%s' out of range (offset %lld + %zu floats > %zu)", what,
+             (long long)o, need, avail);
+    napi_throw_range_error(env, NULL, msg);
+    return 0;
+  }
+  *out = (float *)data + o;
+  return 1;
+}
+
+/* c = act(c + bias) row by row; bias and prelu slopes have length 1 or n (broadcast over rows). */
+static void apply_bias_act(float *c, size_t rows, size_t n, const float *bias, size_t bias_len, int act, float alpha,
+                           const float *prelu, size_t prelu_len) {
+  if (bias == NULL && act == ACT_LINEAR) return;
+  for (size_t r = 0; r < rows; r++) {
+    float *row = c + r * n;
+    if (bias) {
+      if (bias_len == 1) { for (size_t j = 0; j < n; j++) row[j] += bias[0]; }
+      else { for (size_t j = 0; j < n; j++) row[j] += bias[j]; }
+    }
+    switch (act) {
+      case ACT_RELU: for (size_t j = 0; j < n; j++) row[j] = row[j] > 0.f ? row[j] : 0.f; break;
+      case ACT_RELU6: for (size_t j = 0; j < n; j++) row[j] = row[j] < 0.f ? 0.f : (row[j] > 6.f ? 6.f : row[j]); break;
+      case ACT_LEAKYRELU: for (size_t j = 0; j < n; j++) row[j] = row[j] < 0.f ? alpha * row[j] : row[j]; break;
+      case ACT_SIGMOID: for (size_t j = 0; j < n; j++) row[j] = 1.f / (1.f + expf(-row[j])); break;
+      case ACT_ELU: for (size_t j = 0; j < n; j++) row[j] = row[j] < 0.f ? expm1f(row[j]) : row[j]; break;
+      case ACT_PRELU:
+        for (size_t j = 0; j < n; j++) row[j] = row[j] < 0.f ? prelu[prelu_len == 1 ? 0 : j] * row[j] : row[j];
+        break;
+      default: break;
+    }
+  }
+}
+
+/* prelu slopes from (buffer, offset, length) at a[0..2]; length must be 1 or n. */
+static int get_prelu(napi_env env, napi_value *a, int64_t n, float **prelu, int64_t *len) {
+  if (!get_i64(env, a[2], len, "preluLen")) return 0;
+  if (*len != 1 && *len != n) {
+    napi_throw_range_error(env, NULL, "prune-at-init native: prelu weights length must be 1 or the channel count");
+    return 0;
+  }
+  return get_f32(env, a[0], a[1], (size_t)*len, prelu, "preluWeights");
+}
+
+/*
+ * matmul(A, aOff, B, bOff, C, cOff, batchA, batchB, M, N, K, transA, transB, bias|null, biasOff, biasLen, act, alpha,
+ *        prelu|null, preluOff, preluLen)
+ * C[i] = act(op(A[i]) @ op(B[i]) + bias); a batch of 1 broadcasts.
+ */
+static napi_value matmul(napi_env env, napi_callback_info info) {
+  size_t argc = 21;
+  napi_value a[21];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc != 21) { napi_throw_error(env, NULL, "prune-at-init native: matmul expects 21 arguments"); return NULL; }
+  int64_t ba, bb, m, n, k, bias_len, act;
+  int ta, tb;
+  double alpha = 0;
+  if (!get_i64(env, a[6], &ba, "batchA") || !get_i64(env, a[7], &bb, "batchB") || !get_i64(env, a[8], &m, "M") ||
+      !get_i64(env, a[9], &n, "N") || !get_i64(env, a[10], &k, "K") || !get_bool(env, a[11], &ta, "transA") ||
+      !get_bool(env, a[12], &tb, "transB") || !get_i64(env, a[15], &bias_len, "biasLen") || !get_i64(env, a[16], &act, "act"))
+    return NULL;
+  napi_get_value_double(env, a[17], &alpha);
+  if (ba < 1 || bb < 1 || m < 0 || n < 0 || k < 0 || (ba != bb && ba != 1 && bb != 1)) {
+    napi_throw_range_error(env, NULL, "prune-at-init native: matmul got bad dimensions");
+    return NULL;
+  }
+  int64_t batch = ba > bb ? ba : bb;
+  float *A, *B, *C, *bias = NULL;
+  if (!get_f32(env, a[0], a[1], (size_t)(ba * m * k), &A, "A") || !get_f32(env, a[2], a[3], (size_t)(bb * k * n), &B, "B") ||
+      !get_f32(env, a[4], a[5], (size_t)(batch * m * n), &C, "C"))
+    return NULL;
+  napi_valuetype bt;
+  napi_typeof(env, a[13], &bt);
+  if (bt != napi_null && bt != napi_undefined) {
+    if (bias_len != 1 && bias_len != n) { napi_throw_range_error(env, NULL, "prune-at-init native: bias length must be 1 or N"); return NULL; }
+    if (!get_f32(env, a[13], a[14], (size_t)bias_len, &bias, "bias")) return NULL;
+  }
+  float *prelu = NULL;
+  int64_t prelu_len = 0;
+  if (act == ACT_PRELU && !get_prelu(env, a + 18, n, &prelu, &prelu_len)) return NULL;
+  if (m == 0 || n == 0) return NULL;
+  if (k == 0) {
+    memset(C, 0, (size_t)(batch * m * n) * sizeof(float));
+  } else if (bb == 1 && !ta && batch > 1) {
+    /* A is one contiguous [batch*M, K] matrix: a single, larger (faster) gemm. */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)(batch * m), (int)n, (int)k, 1.f, A,
+                (int)k, B, tb ? (int)k : (int)n, 0.f, C, (int)n);
+  } else {
+    for (int64_t i = 0; i < batch; i++) {
+      const float *ai = A + (ba == 1 ? 0 : i * m * k);
+      const float *bi = B + (bb == 1 ? 0 : i * k * n);
+      cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, 1.f,
+                  ai, ta ? (int)m : (int)k, bi, tb ? (int)k : (int)n, 0.f, C + i * m * n, (int)n);
+    }
+  }
+  apply_bias_act(C, (size_t)(batch * m), (size_t)n, bias, (size_t)bias_len, (int)act, (float)alpha, prelu, (size_t)prelu_len);
+  return NULL;
+}
+
+typedef struct {
+  int n, h, w, c, kh, kw, co, oh, ow, sh, sw, pt, pl, dh, dw;
+} Conv;
+
+static int get_conv(napi_env env, napi_value arr, Conv *cv) {
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  napi_value ab;
+  size_t off;
+  bool is_ta = false;
+  napi_is_typedarray(env, arr, &is_ta);
+  if (!is_ta || napi_get_typedarray_info(env, arr, &type, &length, &data, &ab, &off) != napi_ok || type != napi_int32_array ||
+      length != 15) {
+    napi_throw_type_error(env, NULL, "prune-at-init native: conv dims must be an Int32Array of 15");
+    return 0;
+  }
+  const int32_t *d = (const int32_t *)data;
+  *cv = (Conv){d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14]};
+  for (int i = 0; i < 15; i++) {
+    if (d[i] < 0 || ((i < 11 || i > 12) && i != 0 && d[i] == 0)) {
+      napi_throw_range_error(env, NULL, "prune-at-init native: conv dims must be positive");
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* 1x1, stride 1, no padding: the input already is the column matrix. */
+static int is_pointwise(const Conv *cv) {
+  return cv->kh == 1 && cv->kw == 1 && cv->sh == 1 && cv->sw == 1 && cv->pt == 0 && cv->pl == 0 && cv->oh == cv->h &&
+         cv->ow == cv->w;
+}
+
+static int chunk_images(const Conv *cv) {
+  size_t per = (size_t)cv->oh * cv->ow * cv->kh * cv->kw * cv->c;
+  size_t nb = per ? CHUNK_FLOATS / per : 1;
+  if (nb < 1) nb = 1;
+  if (nb > (size_t)cv->n) nb = cv->n;
+  return (int)nb;
+}
+
+/* col[(n,oh,ow), (kh,kw,c)] for images n0..n0+nb-1. */
+static void im2col(const float *x, float *col, const Conv *cv, int n0, int nb) {
+  const int C = cv->c;
+  float *dst = col;
+  for (int n = n0; n < n0 + nb; n++) {
+    const float *xn = x + (size_t)n * cv->h * cv->w * C;
+    for (int oh = 0; oh < cv->oh; oh++) {
+      for (int ow = 0; ow < cv->ow; ow++) {
+        const int iw0 = ow * cv->sw - cv->pl;
+        const int row_inside = iw0 >= 0 && iw0 + (cv->kw - 1) * cv->dw < cv->w && cv->dw == 1;
+        for (int kh = 0; kh < cv->kh; kh++) {
+          const int ih = oh * cv->sh - cv->pt + kh * cv->dh;
+          if (ih < 0 || ih >= cv->h) {
+            memset(dst, 0, (size_t)cv->kw * C * sizeof(float));
+            dst += cv->kw * C;
+            continue;
+          }
+          const float *xr = xn + (size_t)ih * cv->w * C;
+          if (row_inside) {
+            memcpy(dst, xr + (size_t)iw0 * C, (size_t)cv->kw * C * sizeof(float));
+            dst += cv->kw * C;
+            continue;
+          }
+          for (int kw = 0; kw < cv->kw; kw++) {
+            const int iw = iw0 + kw * cv->dw;
+            if (iw < 0 || iw >= cv->w) memset(dst, 0, (size_t)C * sizeof(float));
+            else memcpy(dst, xr + (size_t)iw * C, (size_t)C * sizeof(float));
+            dst += C;
+          }
+        }
+      }
+    }
+  }
+}
+
+/* dx[n, ih, iw, c] += col[(n,oh,ow), (kh,kw,c)]; dx for images n0.. must be zeroed by the caller. */
+static void col2im(const float *col, float *dx, const Conv *cv, int n0, int nb) {
+  const int C = cv->c;
+  const float *src = col;
+  for (int n = n0; n < n0 + nb; n++) {
+    float *xn = dx + (size_t)n * cv->h * cv->w * C;
+    for (int oh = 0; oh < cv->oh; oh++) {
+      for (int ow = 0; ow < cv->ow; ow++) {
+        const int iw0 = ow * cv->sw - cv->pl;
+        for (int kh = 0; kh < cv->kh; kh++) {
+          const int ih = oh * cv->sh - cv->pt + kh * cv->dh;
+          if (ih < 0 || ih >= cv->h) { src += cv->kw * C; continue; }
+          float *xr = xn + (size_t)ih * cv->w * C;
+          for (int kw = 0; kw < cv->kw; kw++) {
+            const int iw = iw0 + kw * cv->dw;
+            if (iw >= 0 && iw < cv->w) {
+              float *d = xr + (size_t)iw * C;
+              for (int c = 0; c < C; c++) d[c] += src[c];
+            }
+            src += C;
+          }
+        }
+      }
+    }
+  }
+}
+
+/* conv2d(X, xOff, W, wOff, Y, yOff, bias|null, biasOff, dims, act, alpha, prelu|null, preluOff, preluLen) */
+static napi_value conv2d(napi_env env, napi_callback_info info) {
+  size_t argc = 14;
+  napi_value a[14];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc != 14) { napi_throw_error(env, NULL, "prune-at-init native: conv2d expects 14 arguments"); return NULL; }
+  Conv cv;
+  if (!get_conv(env, a[8], &cv)) return NULL;
+  int64_t act;
+  double alpha = 0;
+  if (!get_i64(env, a[9], &act, "act")) return NULL;
+  napi_get_value_double(env, a[10], &alpha);
+  const size_t kkc = (size_t)cv.kh * cv.kw * cv.c, per_in = (size_t)cv.h * cv.w * cv.c, per_out = (size_t)cv.oh * cv.ow;
+  float *X, *W, *Y, *bias = NULL;
+  if (!get_f32(env, a[0], a[1], cv.n * per_in, &X, "x") || !get_f32(env, a[2], a[3], kkc * cv.co, &W, "filter") ||
+      !get_f32(env, a[4], a[5], cv.n * per_out * cv.co, &Y, "y"))
+    return NULL;
+  napi_valuetype bt;
+  napi_typeof(env, a[6], &bt);
+  if (bt != napi_null && bt != napi_undefined && !get_f32(env, a[6], a[7], (size_t)cv.co, &bias, "bias")) return NULL;
+  float *prelu = NULL;
+  int64_t prelu_len = 0;
+  if (act == ACT_PRELU && !get_prelu(env, a + 11, cv.co, &prelu, &prelu_len)) return NULL;
+  if (cv.n == 0) return NULL;
+  if (is_pointwise(&cv)) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(cv.n * per_out), cv.co, cv.c, 1.f, X, cv.c, W, cv.co, 0.f, Y, cv.co);
+  } else {
+    const int nb = chunk_images(&cv);
+    float *col = workspace((size_t)nb * per_out * kkc);
+    if (!col) { napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
+    for (int n0 = 0; n0 < cv.n; n0 += nb) {
+      const int cnt = n0 + nb <= cv.n ? nb : cv.n - n0;
+      im2col(X, col, &cv, n0, cnt);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(cnt * per_out), cv.co, (int)kkc, 1.f, col, (int)kkc, W, cv.co,
+                  0.f, Y + (size_t)n0 * per_out * cv.co, cv.co);
+    }
+  }
+  apply_bias_act(Y, cv.n * per_out, (size_t)cv.co, bias, (size_t)cv.co, (int)act, (float)alpha, prelu, (size_t)prelu_len);
+  return NULL;
+}
+
+/* conv2dBackpropInput(DY, dyOff, W, wOff, DX, dxOff, dims): dx = col2im(dy @ W^T) */
+static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value a[7];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc != 7) { napi_throw_error(env, NULL, "prune-at-init native: conv2dBackpropInput expects 7 arguments"); return NULL; }
+  Conv cv;
+  if (!get_conv(env, a[6], &cv)) return NULL;
+  const size_t kkc = (size_t)cv.kh * cv.kw * cv.c, per_in = (size_t)cv.h * cv.w * cv.c, per_out = (size_t)cv.oh * cv.ow;
+  float *DY, *W, *DX;
+  if (!get_f32(env, a[0], a[1], cv.n * per_out * cv.co, &DY, "dy") || !get_f32(env, a[2], a[3], kkc * cv.co, &W, "filter") ||
+      !get_f32(env, a[4], a[5], cv.n * per_in, &DX, "dx"))
+    return NULL;
+  if (cv.n == 0) return NULL;
+  if (is_pointwise(&cv)) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(cv.n * per_out), cv.c, cv.co, 1.f, DY, cv.co, W, cv.co, 0.f, DX, cv.c);
+    return NULL;
+  }
+  memset(DX, 0, cv.n * per_in * sizeof(float));
+  const int nb = chunk_images(&cv);
+  float *col = workspace((size_t)nb * per_out * kkc);
+  if (!col) { napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
+  for (int n0 = 0; n0 < cv.n; n0 += nb) {
+    const int cnt = n0 + nb <= cv.n ? nb : cv.n - n0;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(cnt * per_out), (int)kkc, cv.co, 1.f,
+                DY + (size_t)n0 * per_out * cv.co, cv.co, W, cv.co, 0.f, col, (int)kkc);
+    col2im(col, DX, &cv, n0, cnt);
+  }
+  return NULL;
+}
+
+/* conv2dBackpropFilter(X, xOff, DY, dyOff, DW, dwOff, dims): dW = im2col(x)^T @ dy */
+static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value a[7];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc != 7) { napi_throw_error(env, NULL, "prune-at-init native: conv2dBackpropFilter expects 7 arguments"); return NULL; }
+  Conv cv;
+  if (!get_conv(env, a[6], &cv)) return NULL;
+  const size_t kkc = (size_t)cv.kh * cv.kw * cv.c, per_in = (size_t)cv.h * cv.w * cv.c, per_out = (size_t)cv.oh * cv.ow;
+  float *X, *DY, *DW;
+  if (!get_f32(env, a[0], a[1], cv.n * per_in, &X, "x") || !get_f32(env, a[2], a[3], cv.n * per_out * cv.co, &DY, "dy") ||
+      !get_f32(env, a[4], a[5], kkc * cv.co, &DW, "dw"))
+    return NULL;
+  if (cv.n == 0) { memset(DW, 0, kkc * cv.co * sizeof(float)); return NULL; }
+  if (is_pointwise(&cv)) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cv.c, cv.co, (int)(cv.n * per_out), 1.f, X, cv.c, DY, cv.co, 0.f, DW, cv.co);
+    return NULL;
+  }
+  const int nb = chunk_images(&cv);
+  float *col = workspace((size_t)nb * per_out * kkc);
+  if (!col) { napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
+  for (int n0 = 0; n0 < cv.n; n0 += nb) {
+    const int cnt = n0 + nb <= cv.n ? nb : cv.n - n0;
+    im2col(X, col, &cv, n0, cnt);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kkc, cv.co, (int)(cnt * per_out), 1.f, col, (int)kkc,
+                DY + (size_t)n0 * per_out * cv.co, cv.co, n0 == 0 ? 0.f : 1.f, DW, cv.co);
+  }
+  return NULL;
+}
+
+/* ---- reductions, max-pool gradient, tanh ------------------------------------------------------ */
+
+/* acc[j] = sum_i x[i, j] over a row-major [outer, inner] matrix, accumulated in double. */
+HOT static void col_sums(const float *x, size_t outer, size_t inner, double *acc) {
+  memset(acc, 0, inner * sizeof(double));
+  for (size_t i = 0; i < outer; i++) {
+    const float *r = x + i * inner;
+    for (size_t j = 0; j < inner; j++) acc[j] += r[j];
+  }
+}
+
+/* sum of one row, in double with 4 independent partial sums (vectorisable without -ffast-math). */
+HOT static double row_sum(const float *r, size_t n) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  size_t j = 0;
+  for (; j + 4 <= n; j += 4) { s0 += r[j]; s1 += r[j + 1]; s2 += r[j + 2]; s3 += r[j + 3]; }
+  for (; j < n; j++) s0 += r[j];
+  return (s0 + s1) + (s2 + s3);
+}
+
+/*
+ * reduce(X, xOff, Y, yOff, outer, inner, overOuter, scale): X is [outer, inner] row-major;
+ * overOuter: Y[j] = scale * sum_i X[i,j] (leading axes reduced), else Y[i] = scale * sum_j X[i,j].
+ */
+static napi_value reduce(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value a[8];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc != 8) { napi_throw_error(env, NULL, "prune-at-init native: reduce expects 8 arguments"); return NULL; }
+  int64_t outer, inner;
+  int over_outer;
+  double scale;
+  if (!get_i64(env, a[4], &outer, "outer") || !get_i64(env, a[5], &inner, "inner") || !get_bool(env, a[6], &over_outer, "overOuter"))
+    return NULL;
+  if (napi_get_value_double(env, a[7], &scale) != napi_ok || outer < 0 || inner < 0) {
+    napi_throw_range_error(env, NULL, "prune-at-init native: reduce got bad dimensions or scale");
+    return NULL;
+  }
+  float *X, *Y;
+  if (!get_f32(env, a[0], a[1], (size_t)(outer * inner), &X, "x") ||
+      !get_f32(env, a[2], a[3], (size_t)(over_outer ? inner : outer), &Y, "y"))
+    return NULL;
+  if (over_outer) {
+    double *acc = malloc((size_t)(inner ? inner : 1) * sizeof(double));
+    if (!acc) { napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
+    col_sums(X, (size_t)outer, (size_t)inner, acc);
+    for (int64_t j = 0; j < inner; j++) Y[j] = (float)(acc[j] * scale);
+    free(acc);
+  } else {
+    for (int64_t i = 0; i < outer; i++) Y[i] = (float)(row_sum(X + i * inner, (size_t)inner) * scale);
+  }
+  return NULL;
+}
+
+/* Running per-channel max and its position; branch-free so it vectorises over channels. */
+HOT static void window_max(const float *restrict xp, float *restrict best, int32_t *restrict where, int32_t pos, size_t C) {
+  for (size_t c = 0; c < C; c++) {
+    const float v = xp[c], b = best[c];
+    const int32_t w = where[c];
+    best[c] = v > b ? v : b;
+    where[c] = v > b ? pos : w;
+  }
+}
+
+/*
+ * maxPoolGrad(DY, dyOff, X, xOff, DX, dxOff, dims[N,H,W,C,KH,KW,OH,OW,sh,sw,pt,pl]): each output's
+ * gradient goes to the first maximum of its window (row-major), as TF.js's cpu backend does.
+ */
+static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value a[7];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc != 7) { napi_throw_error(env, NULL, "prune-at-init native: maxPoolGrad expects 7 arguments"); return NULL; }
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  napi_value ab;
+  size_t off;
+  bool is_ta = false;
+  napi_is_typedarray(env, a[6], &is_ta);
+  if (!is_ta || napi_get_typedarray_info(env, a[6], &type, &length, &data, &ab, &off) != napi_ok || type != napi_int32_array ||
+      length != 12) {
+    napi_throw_type_error(env, NULL, "prune-at-init native: pool dims must be an Int32Array of 12");
+    return NULL;
+  }
+  const int32_t *d = (const int32_t *)data;
+  const int N = d[0], H = d[1], W = d[2], C = d[3], KH = d[4], KW = d[5], OH = d[6], OW = d[7], SH = d[8], SW = d[9], PT = d[10],
+            PL = d[11];
+  for (int i = 0; i < 12; i++) {
+    if (d[i] < 0 || (i != 0 && i < 10 && d[i] == 0)) {
+      napi_throw_range_error(env, NULL, "prune-at-init native: pool dims must be positive");
+      return NULL;
+    }
+  }
+  float *DY, *X, *DX;
+  if (!get_f32(env, a[0], a[1], (size_t)N * OH * OW * C, &DY, "dy") || !get_f32(env, a[2], a[3], (size_t)N * H * W * C, &X, "x") ||
+      !get_f32(env, a[4], a[5], (size_t)N * H * W * C, &DX, "dx"))
+    return NULL;
+  memset(DX, 0, (size_t)N * H * W * C * sizeof(float));
+  float *best = malloc((size_t)(C ? C : 1) * sizeof(float));
+  int32_t *where = malloc((size_t)(C ? C : 1) * sizeof(int32_t));
+  if (!best || !where) {
+    free(best);
+    free(where);
+    napi_throw_error(env, NULL, "prune-at-init native: out of memory");
+    return NULL;
+  }
+  for (int n = 0; n < N; n++) {
+    const float *xn = X + (size_t)n * H * W * C;
+    float *dxn = DX + (size_t)n * H * W * C;
+    for (int oh = 0; oh < OH; oh++) {
+      for (int ow = 0; ow < OW; ow++) {
+        for (int c = 0; c < C; c++) { best[c] = -INFINITY; where[c] = -1; }
+        for (int kh = 0; kh < KH; kh++) {
+          const int ih = oh * SH - PT + kh;
+          if (ih < 0 || ih >= H) continue;
+          for (int kw = 0; kw < KW; kw++) {
+            const int iw = ow * SW - PL + kw;
+            if (iw < 0 || iw >= W) continue;
+            const int pos = ih * W + iw;
+            const float *xp = xn + (size_t)pos * C;
+            window_max(xp, best, where, pos, (size_t)C);
+          }
+        }
+        const float *dyp = DY + (((size_t)n * OH + oh) * OW + ow) * C;
+        for (int c = 0; c < C; c++) {
+          if (where[c] >= 0) dxn[(size_t)where[c] * C + c] += dyp[c];
+        }
+      }
+    }
+  }
+  free(best);
+  free(where);
+  return NULL;
+}
+
+/*
+ * tanh as a [13/6] rational function of x (the minimax approximation Eigen uses), which
+ * vectorises; max error ~4e-7 relative over the float range (checked in test/kernels.test.ts).
+ */
+HOT static void tanh_loop(const float *restrict x, float *restrict y, size_t n) {
+  const float lim = 7.90531110763549805f;
+  for (size_t i = 0; i < n; i++) {
+    const float v = x[i];
+    float xc = v > lim ? lim : v;
+    xc = xc < -lim ? -lim : xc;
+    const float x2 = xc * xc;
+    float p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
+    p = x2 * p + -8.60467152213735e-11f;
+    p = x2 * p + 5.12229709037114e-08f;
+    p = x2 * p + 1.48572235717979e-05f;
+    p = x2 * p + 6.37261928875436e-04f;
+    p = x2 * p + 4.89352455891786e-03f;
+    p = xc * p;
+    float q = x2 * 1.19825839466702e-06f + 1.18534705686654e-04f;
+    q = x2 * q + 2.26843463243900e-03f;
+    q = x2 * q + 4.89352518554385e-03f;
+    const float r = p / q;
+    /* tiny |x|: tanh(x) = x to float precision (and keeps -0 and denormals exact) */
+    y[i] = x2 < 1.6e-7f ? v : r;
+  }
+}
+
+/* tanh(X, xOff, Y, yOff, n) */
+static napi_value tanh_kernel(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value a[5];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc != 5) { napi_throw_error(env, NULL, "prune-at-init native: tanh expects 5 arguments"); return NULL; }
+  int64_t n;
+  if (!get_i64(env, a[4], &n, "n")) return NULL;
+  if (n < 0) { napi_throw_range_error(env, NULL, "prune-at-init native: tanh got a negative length"); return NULL; }
+  float *X, *Y;
+  if (!get_f32(env, a[0], a[1], (size_t)n, &X, "x") || !get_f32(env, a[2], a[3], (size_t)n, &Y, "y")) return NULL;
+  tanh_loop(X, Y, (size_t)n);
+  return NULL;
+}
+
+/* ---- broadcasting elementwise arithmetic ------------------------------------------------------ */
+
+/* OP_TANH_GRAD: a = tanh output y, b = dy; c = dy * (1 - y^2). */
+enum { OP_ADD = 0, OP_SUB = 1, OP_MUL = 2, OP_DIV = 3, OP_TANH_GRAD = 4 };
+/* How an operand maps onto the [rows, inner] output: the full tensor, one row repeated, or a scalar. */
+enum { FULL = 0, ROW = 1, SCALAR = 2 };
+
+#define BINARY_LOOPS(NAME, EXPR)                                                                           \
+  HOT static void NAME(const float *restrict a, int am, const float *restrict b, int bm, float *restrict c, \
+                       size_t rows, size_t inner) {                                                        \
+    const size_t n = rows * inner;                                                                         \
+    if (am == FULL && bm == FULL) {                                                                        \
+      for (size_t i = 0; i < n; i++) { const float x = a[i], y = b[i]; c[i] = EXPR; }                      \
+    } else if (am == FULL && bm == SCALAR) {                                                               \
+      const float y = b[0];                                                                                \
+      for (size_t i = 0; i < n; i++) { const float x = a[i]; c[i] = EXPR; }                                \
+    } else if (am == SCALAR && bm == FULL) {                                                               \
+      const float x = a[0];                                                                                \
+      for (size_t i = 0; i < n; i++) { const float y = b[i]; c[i] = EXPR; }                                \
+    } else {                                                                                               \
+      for (size_t r = 0; r < rows; r++) {                                                                  \
+        const float *ar = am == FULL ? a + r * inner : a, *br = bm == FULL ? b + r * inner : b;             \
+        float *cr = c + r * inner;                                                                         \
+        if (am == SCALAR) { const float x = a[0]; for (size_t j = 0; j < inner; j++) { const float y = br[j]; cr[j] = EXPR; } } \
+        else if (bm == SCALAR) { const float y = b[0]; for (size_t j = 0; j < inner; j++) { const float x = ar[j]; cr[j] = EXPR; } } \
+        else { for (size_t j = 0; j < inner; j++) { const float x = ar[j], y = br[j]; cr[j] = EXPR; } }   \
+      }                                                                                                    \
+    }                                                                                                      \
+  }
+
+BINARY_LOOPS(binary_add, x + y)
+BINARY_LOOPS(binary_sub, x - y)
+BINARY_LOOPS(binary_mul, x * y)
+BINARY_LOOPS(binary_div, x / y)
+BINARY_LOOPS(binary_tanh_grad, y * (1.f - x * x))
+
+/*
+ * binary(op, A, aOff, aMode, B, bOff, bMode, C, cOff, rows, inner): C[r, j] = A op B over a
+ * [rows, inner] output; each operand is FULL ([rows, inner]), ROW ([inner], repeated) or SCALAR.
+ */
+static napi_value binary(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value a[11];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc != 11) { napi_throw_error(env, NULL, "prune-at-init native: binary expects 11 arguments"); return NULL; }
+  int64_t op, am, bm, rows, inner;
+  if (!get_i64(env, a[0], &op, "op") || !get_i64(env, a[3], &am, "aMode") || !get_i64(env, a[6], &bm, "bMode") ||
+      !get_i64(env, a[9], &rows, "rows") || !get_i64(env, a[10], &inner, "inner"))
+    return NULL;
+  if (op < OP_ADD || op > OP_TANH_GRAD || am < FULL || am > SCALAR || bm < FULL || bm > SCALAR || rows < 0 || inner < 0) {
+    napi_throw_range_error(env, NULL, "prune-at-init native: binary got a bad op, mode or size");
+    return NULL;
+  }
+  const size_t n = (size_t)(rows * inner);
+  const size_t need_a = am == FULL ? n : am == ROW ? (size_t)inner : 1, need_b = bm == FULL ? n : bm == ROW ? (size_t)inner : 1;
+  float *A, *B, *C;
+  if (!get_f32(env, a[1], a[2], need_a, &A, "a") || !get_f32(env, a[4], a[5], need_b, &B, "b") || !get_f32(env, a[7], a[8], n, &C, "c"))
+    return NULL;
+  if (n == 0) return NULL;
+  switch (op) {
+    case OP_ADD: binary_add(A, (int)am, B, (int)bm, C, (size_t)rows, (size_t)inner); break;
+    case OP_SUB: binary_sub(A, (int)am, B, (int)bm, C, (size_t)rows, (size_t)inner); break;
+    case OP_MUL: binary_mul(A, (int)am, B, (int)bm, C, (size_t)rows, (size_t)inner); break;
+    case OP_DIV: binary_div(A, (int)am, B, (int)bm, C, (size_t)rows, (size_t)inner); break;
+    default: binary_tanh_grad(A, (int)am, B, (int)bm, C, (size_t)rows, (size_t)inner); break;
+  }
+  return NULL;
+}
+
+/* ---- tile (broadcastTo) ------------------------------------------------------------------------ */
+
+/* Write x (shape shp[d..]) tiled reps[d..] times into y; returns floats written. */
+static size_t tile_rec(const float *x, float *y, const int32_t *shp, const int32_t *reps, int rank, int d) {
+  if (d == rank - 1) {
+    const size_t n = (size_t)shp[d];
+    for (int32_t k = 0; k < reps[d]; k++) memcpy(y + k * n, x, n * sizeof(float));
+    return n * (size_t)reps[d];
+  }
+  size_t inner_in = 1;
+  for (int i = d + 1; i < rank; i++) inner_in *= (size_t)shp[i];
+  size_t block = 0;
+  for (int32_t i = 0; i < shp[d]; i++) block += tile_rec(x + i * inner_in, y + block, shp, reps, rank, d + 1);
+  for (int32_t k = 1; k < reps[d]; k++) memcpy(y + k * block, y, block * sizeof(float));
+  return block * (size_t)reps[d];
+}
+
+/* tile(X, xOff, Y, yOff, shape Int32Array, reps Int32Array) */
+static napi_value tile(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value a[6];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc != 6) { napi_throw_error(env, NULL, "prune-at-init native: tile expects 6 arguments"); return NULL; }
+  const int32_t *arr[2];
+  size_t len[2];
+  for (int j = 0; j < 2; j++) {
+    napi_typedarray_type type;
+    void *data;
+    napi_value ab;
+    size_t off;
+    bool is_ta = false;
+    napi_is_typedarray(env, a[4 + j], &is_ta);
+    if (!is_ta || napi_get_typedarray_info(env, a[4 + j], &type, &len[j], &data, &ab, &off) != napi_ok || type != napi_int32_array) {
+      napi_throw_type_error(env, NULL, "prune-at-init native: tile shape and reps must be Int32Arrays");
+      return NULL;
+    }
+    arr[j] = (const int32_t *)data;
+  }
+  if (len[0] != len[1] || len[0] == 0 || len[0] > 16) {
+    napi_throw_range_error(env, NULL, "prune-at-init native: tile shape and reps must have the same rank (1..16)");
+    return NULL;
+  }
+  const int rank = (int)len[0];
+  size_t in = 1, out = 1;
+  for (int i = 0; i < rank; i++) {
+    if (arr[0][i] < 0 || arr[1][i] < 0) { napi_throw_range_error(env, NULL, "prune-at-init native: negative tile dims"); return NULL; }
+    in *= (size_t)arr[0][i];
+    out *= (size_t)arr[0][i] * (size_t)arr[1][i];
+  }
+  float *X, *Y;
+  if (!get_f32(env, a[0], a[1], in, &X, "x") || !get_f32(env, a[2], a[3], out, &Y, "y")) return NULL;
+  if (out > 0) tile_rec(X, Y, arr[0], arr[1], rank, 0);
+  return NULL;
+}
+
+/* ---- fused SGD with momentum (PyTorch semantics) ----------------------------------------------- */
+
+HOT static void sgd_momentum_loop(const float *restrict v, const float *restrict s, const float *restrict g, float *restrict v2,
+                                  float *restrict s2, size_t n, float lr, float momentum) {
+  for (size_t i = 0; i < n; i++) {
+    const float si = momentum * s[i] + g[i];
+    s2[i] = si;
+    v2[i] = v[i] - lr * si;
+  }
+}
+
+/* sgdMomentum(V, vOff, S, sOff, G, gOff, V2, v2Off, S2, s2Off, n, lr, momentum): s2 = m*s + g; v2 = v - lr*s2 */
+static napi_value sgd_momentum(napi_env env, napi_callback_info info) {
+  size_t argc = 13;
+  napi_value a[13];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc != 13) { napi_throw_error(env, NULL, "prune-at-init native: sgdMomentum expects 13 arguments"); return NULL; }
+  int64_t n;
+  double lr, momentum;
+  if (!get_i64(env, a[10], &n, "n")) return NULL;
+  if (n < 0 || napi_get_value_double(env, a[11], &lr) != napi_ok || napi_get_value_double(env, a[12], &momentum) != napi_ok) {
+    napi_throw_range_error(env, NULL, "prune-at-init native: sgdMomentum got a bad size, lr or momentum");
+    return NULL;
+  }
+  float *V, *S, *G, *V2, *S2;
+  if (!get_f32(env, a[0], a[1], (size_t)n, &V, "value") || !get_f32(env, a[2], a[3], (size_t)n, &S, "slot") ||
+      !get_f32(env, a[4], a[5], (size_t)n, &G, "grad") || !get_f32(env, a[6], a[7], (size_t)n, &V2, "newValue") ||
+      !get_f32(env, a[8], a[9], (size_t)n, &S2, "newSlot"))
+    return NULL;
+  sgd_momentum_loop(V, S, G, V2, S2, (size_t)n, (float)lr, (float)momentum);
+  return NULL;
+}
+
+static napi_value set_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  int64_t n;
+  if (argc != 1 || !get_i64(env, a[0], &n, "threads")) return NULL;
+  if (n < 1 || n > 256) { napi_throw_range_error(env, NULL, "prune-at-init native: threads must be in 1..256"); return NULL; }
+  openblas_set_num_threads((int)n);
+  return NULL;
+}
+
+static napi_value blas_info(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value obj, v;
+  CHECK(napi_create_object(env, &obj));
+  CHECK(napi_create_string_utf8(env, openblas_get_config(), NAPI_AUTO_LENGTH, &v));
+  CHECK(napi_set_named_property(env, obj, "config", v));
+  CHECK(napi_create_string_utf8(env, openblas_get_corename(), NAPI_AUTO_LENGTH, &v));
+  CHECK(napi_set_named_property(env, obj, "core", v));
+  CHECK(napi_create_int32(env, openblas_get_num_threads(), &v));
+  CHECK(napi_set_named_property(env, obj, "threads", v));
+  return obj;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"matmul", NULL, matmul, NULL, NULL, NULL, napi_default, NULL},
+      {"conv2d", NULL, conv2d, NULL, NULL, NULL, napi_default, NULL},
+      {"conv2dBackpropInput", NULL, conv2d_backprop_input, NULL, NULL, NULL, napi_default, NULL},
+      {"conv2dBackpropFilter", NULL, conv2d_backprop_filter, NULL, NULL, NULL, napi_default, NULL},
+      {"reduce", NULL, reduce, NULL, NULL, NULL, napi_default, NULL},
+      {"maxPoolGrad", NULL, max_pool_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"tanh", NULL, tanh_kernel, NULL, NULL, NULL, napi_default, NULL},
+      {"binary", NULL, binary, NULL, NULL, NULL, napi_default, NULL},
+      {"tile", NULL, tile, NULL, NULL, NULL, napi_default, NULL},
+      {"sgdMomentum", NULL, sgd_momentum, NULL, NULL, NULL, napi_default, NULL},
+      {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
+      {"info", NULL, blas_info, NULL, NULL, NULL, napi_default, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,470 @@
+/**
+ * Extra kernels vs the TF.js cpu backend's own kernels (the independent reference), plus closed
+ * forms where there are any: values and gradients through tf.grad for the pure-TS wasm kernels
+ * and the native kernels on wasm and cpu, and 3 training steps of real library models.
+ * Inputs are seeded random numbers; tolerance is float32 accumulation error (3e-5 of the largest
+ * reference magnitude).
+ */
+import { strict as assert } from 'assert';
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+import { buildModel, extraKernelInfo, initBackend, Mask, ModelConfig, nativeStatus, registerExtraKernels, Rng, sgdMomentumUpdate, tf, Trainer } from 'prune-at-init';
+
+type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+interface ConvCase { n: number; h: number; w: number; ci: number; co: number; kh: number; kw: number; s: number; pad: Pad }
+
+const CONV_CASES: ConvCase[] = [
+  { n: 2, h: 7, w: 7, ci: 3, co: 4, kh: 3, kw: 3, s: 1, pad: 'same' },
+  { n: 2, h: 8, w: 8, ci: 3, co: 4, kh: 3, kw: 3, s: 2, pad: 'same' },
+  { n: 1, h: 7, w: 7, ci: 1, co: 5, kh: 3, kw: 3, s: 2, pad: 'valid' },
+  { n: 3, h: 8, w: 6, ci: 2, co: 3, kh: 3, kw: 3, s: 1, pad: 'valid' },
+  { n: 2, h: 8, w: 8, ci: 2, co: 3, kh: 3, kw: 3, s: 2, pad: 'valid' },
+  { n: 2, h: 9, w: 9, ci: 4, co: 8, kh: 5, kw: 5, s: 2, pad: 'same' },
+  { n: 2, h: 6, w: 6, ci: 5, co: 2, kh: 1, kw: 1, s: 2, pad: 'valid' },
+  { n: 2, h: 6, w: 5, ci: 5, co: 2, kh: 1, kw: 1, s: 1, pad: 'valid' },
+  { n: 2, h: 7, w: 7, ci: 3, co: 4, kh: 3, kw: 3, s: 2, pad: [[0, 0], [1, 2], [2, 0], [0, 0]] },
+  { n: 1, h: 8, w: 8, ci: 16, co: 8, kh: 3, kw: 3, s: 2, pad: 'same' },
+  { n: 2, h: 5, w: 7, ci: 3, co: 2, kh: 2, kw: 3, s: 2, pad: 'same' },
+];
+const caseName = (c: ConvCase) =>
+  `x[${c.n},${c.h},${c.w},${c.ci}] * w[${c.kh},${c.kw},${c.ci},${c.co}] stride ${c.s} pad ${JSON.stringify(c.pad)}`;
+
+/** Deterministic inputs for a case: plain arrays, so each backend builds its own tensors. */
+function data(seed: string, ...sizes: number[]): Float32Array[] {
+  const r = new Rng(7, seed);
+  return sizes.map((n) => r.normalArray(n));
+}
+
+/** Run `fn` on `backend`, returning every output's values. */
+async function on(backend: string, fn: () => tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  return tf.tidy(fn).map((t) => { const v = t.dataSync() as Float32Array; t.dispose(); return v; });
+}
+
+function assertClose(got: Float32Array[], want: Float32Array[], what: string): void {
+  assert.equal(got.length, want.length, `${what}: number of outputs`);
+  for (let i = 0; i < want.length; i++) {
+    assert.equal(got[i].length, want[i].length, `${what}: output ${i} size`);
+    let scale = 1;
+    for (const v of want[i]) scale = Math.max(scale, Math.abs(v));
+    for (let j = 0; j < want[i].length; j++) {
+      const d = Math.abs(got[i][j] - want[i][j]);
+      if (!(d <= 3e-5 * scale)) {
+        assert.fail(`${what}: output ${i}[${j}] = ${got[i][j]}, reference ${want[i][j]} (|diff| ${d}, scale ${scale})`);
+      }
+    }
+  }
+}
+
+/** conv2d output and its gradients w.r.t. x, filter (and bias) for a weighted-sum loss. */
+function convCase(c: ConvCase, fused: false | 'relu' | 'prelu'): () => tf.Tensor[] {
+  const out = (size: number, k: number, p: number[] | null) => p ? Math.floor((size + p[0] + p[1] - k) / c.s) + 1 :
+    c.pad === 'same' ? Math.ceil(size / c.s) : Math.ceil((size - k + 1) / c.s);
+  const oh = out(c.h, c.kh, Array.isArray(c.pad) ? c.pad[1] : null), ow = out(c.w, c.kw, Array.isArray(c.pad) ? c.pad[2] : null);
+  const [xv, wv, rv, bv, av] = data(caseName(c), c.n * c.h * c.w * c.ci, c.kh * c.kw * c.ci * c.co, c.n * oh * ow * c.co, c.co, c.co);
+  return () => {
+    const x = tf.tensor4d(xv, [c.n, c.h, c.w, c.ci]), w = tf.tensor4d(wv, [c.kh, c.kw, c.ci, c.co]);
+    const r = tf.tensor4d(rv, [c.n, oh, ow, c.co]), b = tf.tensor1d(bv);
+    if (fused) {
+      const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+        tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: c.s, pad: c.pad, bias: b, activation: fused,
+          preluActivationWeights: fused === 'prelu' ? tf.tensor1d(av) : undefined });
+      return [f(x, w, b), ...tf.grads((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(x, w, b), r)))([x, w, b])];
+    }
+    const f = (x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad);
+    return [f(x, w), ...tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(f(x, w), r)))([x, w])];
+  };
+}
+
+interface MatMulCase { outerA: number[]; outerB: number[]; m: number; k: number; n: number; tA: boolean; tB: boolean }
+const mmName = (c: MatMulCase) => `a[${[...c.outerA, c.m, c.k]}]${c.tA ? 'T' : ''} @ b[${[...c.outerB, c.k, c.n]}]${c.tB ? 'T' : ''}`;
+
+const MATMUL_CASES: MatMulCase[] = [];
+for (const tA of [false, true]) {
+  for (const tB of [false, true]) {
+    MATMUL_CASES.push({ outerA: [], outerB: [], m: 1, k: 7, n: 5, tA, tB }); // batch size 1
+    MATMUL_CASES.push({ outerA: [], outerB: [], m: 13, k: 31, n: 17, tA, tB });
+    MATMUL_CASES.push({ outerA: [3], outerB: [3], m: 4, k: 6, n: 5, tA, tB });
+    MATMUL_CASES.push({ outerA: [2, 3], outerB: [], m: 4, k: 6, n: 5, tA, tB }); // b broadcast
+    MATMUL_CASES.push({ outerA: [], outerB: [3], m: 4, k: 6, n: 5, tA, tB }); // a broadcast
+  }
+}
+
+/** matMul (or fused matMul) output and gradients; shapes laid out as the transposes require. */
+function matMulCase(c: MatMulCase, fused?: { activation: tf.fused.Activation; biasShape: number[] }): () => tf.Tensor[] {
+  const aShape = [...c.outerA, ...(c.tA ? [c.k, c.m] : [c.m, c.k])], bShape = [...c.outerB, ...(c.tB ? [c.n, c.k] : [c.k, c.n])];
+  const outer = c.outerA.length >= c.outerB.length ? c.outerA : c.outerB;
+  const size = (s: number[]) => s.reduce((p, v) => p * v, 1);
+  const [av, bv, rv, biasv, alphav] = data(mmName(c) + JSON.stringify(fused ?? null), size(aShape), size(bShape), size(outer) * c.m * c.n,
+    fused ? size(fused.biasShape) : 1, c.n);
+  return () => {
+    const a = tf.tensor(av, aShape), b = tf.tensor(bv, bShape), r = tf.tensor(rv, [...outer, c.m, c.n]);
+    if (fused) {
+      const bias = tf.tensor(biasv, fused.biasShape);
+      const alpha = fused.activation === 'prelu' ? tf.tensor1d(alphav) : undefined;
+      const f = (a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor) => tf.fused.matMul({ a, b, transposeA: c.tA, transposeB: c.tB, bias,
+        activation: fused.activation, preluActivationWeights: alpha, leakyreluAlpha: 0.3 });
+      return [f(a, b, bias), ...tf.grads((a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor) => tf.sum(tf.mul(f(a, b, bias), r)))([a, b, bias])];
+    }
+    const f = (a: tf.Tensor, b: tf.Tensor) => tf.matMul(a, b, c.tA, c.tB);
+    // TF.js's BatchMatMul gradient does not reduce broadcast batch dims, so only same-batch cases have gradients.
+    if (c.outerA.join() !== c.outerB.join()) return [f(a, b)];
+    return [f(a, b), ...tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), r)))([a, b])];
+  };
+}
+
+/** Reference values from the cpu backend's own kernels (ours are switched off for cpu while computing them). */
+async function reference(fn: () => tf.Tensor[]): Promise<Float32Array[]> {
+  const nativeOnCpu = extraKernelInfo().some((k) => k.startsWith('cpu:'));
+  if (nativeOnCpu) registerExtraKernels('cpu', { native: false });
+  try {
+    return await on('cpu', fn);
+  } finally {
+    if (nativeOnCpu) registerExtraKernels('cpu', { native: true });
+  }
+}
+
+const nativeExpected = process.env.PRUNE_AT_INIT_NATIVE !== '0';
+const PURE_WASM = ['wasm:BatchMatMul (transpose, then XNNPACK)', 'wasm:Cast (same dtype shares the buffer)',
+  'wasm:Conv2DBackpropFilter (via Conv2D)', 'wasm:Conv2DBackpropInput (via Conv2D)', 'wasm:Identity (shares the buffer)',
+  'wasm:_FusedMatMul (transpose, then XNNPACK)'];
+const NATIVE_NAMES = ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter',
+  'Sum', 'Mean', 'MaxPoolGrad', 'Tanh', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Tile', 'PruneAtInitTanhGrad', 'PruneAtInitSgdMomentum'];
+const BLAS_NAMES = NATIVE_NAMES.slice(0, 6);
+
+/** Sum or mean over `axes` (values, and the gradient of a weighted sum of the result). */
+function reduceCase(shape: number[], axes: number[] | null, keepDims: boolean, mean: boolean): () => tf.Tensor[] {
+  const size = shape.reduce((p, v) => p * v, 1);
+  const [xv] = data(`reduce ${shape} ${axes} ${keepDims} ${mean}`, size);
+  return () => {
+    const x = tf.tensor(xv, shape);
+    const f = (x: tf.Tensor) => (mean ? tf.mean(x, axes ?? undefined, keepDims) : tf.sum(x, axes ?? undefined, keepDims));
+    const y = f(x);
+    const r = tf.tensor(data('w' + y.shape, y.size)[0], y.shape);
+    return [y, tf.grad((x: tf.Tensor) => tf.sum(tf.mul(f(x), r)))(x)];
+  };
+}
+
+/** maxPool and its gradient (MaxPoolGrad) for a weighted-sum loss. */
+function poolCase(shape: [number, number, number, number], k: number, s: number, pad: 'same' | 'valid'): () => tf.Tensor[] {
+  const [xv] = data(`pool ${shape} ${k} ${s} ${pad}`, shape.reduce((p, v) => p * v, 1));
+  return () => {
+    const x = tf.tensor4d(xv, shape);
+    const f = (x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, k, s, pad);
+    const y = f(x);
+    const r = tf.tensor(data('w' + y.shape, y.size)[0], y.shape);
+    return [y, tf.grad((x: tf.Tensor) => tf.sum(tf.mul(f(x), r)))(x)];
+  };
+}
+
+type BinOp = 'add' | 'sub' | 'mul' | 'div';
+/** a op b with broadcasting, and gradients w.r.t. both. */
+function binaryCase(op: BinOp, aShape: number[], bShape: number[]): () => tf.Tensor[] {
+  const size = (s: number[]) => s.reduce((p, v) => p * v, 1);
+  const [av, bv] = data(`${op} ${aShape} ${bShape}`, size(aShape), size(bShape));
+  // keep divisors away from zero so the reference and ours are both well conditioned
+  if (op === 'div') for (let i = 0; i < bv.length; i++) bv[i] = Math.sign(bv[i] || 1) * (0.5 + Math.abs(bv[i]));
+  return () => {
+    const a = tf.tensor(av, aShape), b = tf.tensor(bv, bShape);
+    const f = (a: tf.Tensor, b: tf.Tensor) => tf[op](a, b);
+    const y = f(a, b);
+    const r = tf.tensor(data('w' + y.shape, y.size)[0], y.shape);
+    return [y, ...tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), r)))([a, b])];
+  };
+}
+
+describe('extra kernels', function () {
+  this.timeout(60000);
+  before(async () => {
+    await initBackend('wasm');
+  });
+  after(async () => {
+    registerExtraKernels('cpu', { native: false });
+    registerExtraKernels('wasm');
+    await tf.setBackend('wasm');
+  });
+
+  describe('wasm Conv2DBackpropFilter and Conv2DBackpropInput via Conv2D (pure TS)', () => {
+    before(() => {
+      const active = registerExtraKernels('wasm', { native: false });
+      assert.deepEqual(active.filter((k) => k.startsWith('wasm:')), PURE_WASM);
+    });
+    for (const c of CONV_CASES) {
+      it(`matches cpu gradients: ${caseName(c)}`, async () => {
+        const fn = convCase(c, false);
+        assertClose(await on('wasm', fn), await reference(fn), caseName(c));
+      });
+    }
+    for (const c of MATMUL_CASES) {
+      it(`matMul${c.outerA.join() === c.outerB.join() ? ' and gradients' : ''}: ${mmName(c)}`, async () => {
+        const fn = matMulCase(c);
+        assertClose(await on('wasm', fn), await reference(fn), mmName(c));
+      });
+    }
+    for (const [tA, tB] of [[false, false], [false, true], [true, false], [true, true]]) {
+      const c: MatMulCase = { outerA: [], outerB: [], m: 4, k: 6, n: 5, tA, tB };
+      it(`fused matMul (bias + relu) and gradients: ${mmName(c)} (wasm's own is wrong with transposeB)`, async () => {
+        const fn = matMulCase(c, { activation: 'relu', biasShape: [5] });
+        assertClose(await on('wasm', fn), await reference(fn), `fused ${mmName(c)}`);
+      });
+    }
+    it('fused conv2d (bias + relu) trains on wasm: gradients match cpu', async () => {
+      const fn = convCase(CONV_CASES[1], 'relu');
+      assertClose(await on('wasm', fn), await reference(fn), 'fused ' + caseName(CONV_CASES[1]));
+    });
+    it('Identity shares the buffer (refcounted): a clone outlives its source', async () => {
+      await tf.setBackend('wasm');
+      const storage = (tf.backend() as unknown as { dataIdMap: { has(id: object): boolean } }).dataIdMap;
+      const a = tf.tensor1d([1.5, -2, 3]);
+      const c = a.clone(), same = tf.cast(a, 'float32'), i = tf.cast(a, 'int32');
+      assert.equal(c.dataId, a.dataId);
+      assert.equal(same.dataId, a.dataId);
+      a.dispose();
+      assert.ok(storage.has(c.dataId), 'buffer kept while clones use it');
+      assert.deepEqual(Array.from(c.dataSync()), [1.5, -2, 3]);
+      assert.deepEqual(Array.from(same.dataSync()), [1.5, -2, 3]);
+      assert.equal(i.dtype, 'int32');
+      assert.deepEqual(Array.from(i.dataSync()), [1, -2, 3]);
+      tf.dispose([c, same, i]);
+      assert.ok(!storage.has(c.dataId), 'buffer freed with the last clone');
+    });
+    it('sgdMomentumUpdate falls back to TF.js ops (closed form)', async () => {
+      const [nv, ns] = await on('wasm', () => {
+        const r = sgdMomentumUpdate(tf.tensor1d([1, 2]), tf.tensor1d([0.5, -1]), tf.tensor1d([0.1, 0.2]), 0.1, 0.9);
+        return [r.value, r.slot];
+      });
+      assertClose([nv, ns], [Float32Array.from([1 - 0.1 * 0.55, 2 - 0.1 * -0.7]), Float32Array.from([0.55, -0.7])], 'sgd fallback');
+      assert.throws(() => sgdMomentumUpdate(tf.zeros([2]), tf.zeros([3]), tf.zeros([2]), 0.1, 0.9), /same size/);
+    });
+    it('rejects NCHW with a clear error', async () => {
+      await tf.setBackend('wasm');
+      assert.throws(() => tf.tidy(() => tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.zeros([1, 2, 4, 4]), dy: tf.zeros([1, 2, 4, 4]) },
+        { strides: 1, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 2, 2] })), /NCHW.*NHWC/);
+    });
+  });
+
+  describe('native OpenBLAS addon', () => {
+    it(nativeExpected ? 'is loaded (built at npm install from native/)' : 'is off when PRUNE_AT_INIT_NATIVE=0', () => {
+      const st = nativeStatus();
+      assert.equal(st.active, nativeExpected, `native status: ${st.detail}`);
+      if (nativeExpected) assert.equal(st.threads, Number(process.env.PRUNE_AT_INIT_THREADS || 1), 'BLAS threads default to 1');
+    });
+
+    if (nativeExpected) it('PRUNE_AT_INIT_THREADS sets the BLAS threads; a bad value is a clear error (fresh processes)', function () {
+      this.timeout(30000);
+      const script = `
+        const { initBackend, nativeStatus } = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'src', 'index.ts'))});
+        initBackend('wasm').then(() => console.log(JSON.stringify(nativeStatus())), (e) => console.log(JSON.stringify({ error: e.message })));`;
+      const run = (threads: string) => {
+        const res = spawnSync(process.execPath, ['--require', 'tsx/cjs', '-e', script],
+          { env: { ...process.env, PRUNE_AT_INIT_THREADS: threads }, encoding: 'utf8', cwd: path.join(__dirname, '..') });
+        assert.equal(res.status, 0, res.stderr);
+        return JSON.parse(res.stdout.trim().split('\n').pop()!);
+      };
+      assert.equal(run('2').threads, 2);
+      assert.match(run('two').error, /PRUNE_AT_INIT_THREADS=two .*1\.\.256/);
+    });
+
+    it('falls back cleanly when the addon file is missing or disabled (fresh process)', function () {
+      this.timeout(30000);
+      const script = `
+        const { initBackend, backendInfo, nativeStatus, tf } = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'src', 'index.ts'))});
+        (async () => {
+          await initBackend('wasm');
+          const x = tf.ones([1, 5, 5, 2]), w = tf.ones([3, 3, 2, 1]);
+          const g = tf.grad((w) => tf.conv2d(x, w, 1, 'valid').sum())(w);
+          console.log(JSON.stringify({ st: nativeStatus(), kernels: backendInfo().extraKernels, g: Array.from(g.dataSync()) }));
+        })();`;
+      for (const env of [{ PRUNE_AT_INIT_NATIVE: '1', PRUNE_AT_INIT_NATIVE_ADDON: '/nonexistent/prune_at_init_blas.node' }, { PRUNE_AT_INIT_NATIVE: '0' }]) {
+        const res = spawnSync(process.execPath, ['--require', 'tsx/cjs', '-e', script],
+          { env: { ...process.env, ...env, PRUNE_AT_INIT_BACKEND: '' }, encoding: 'utf8', cwd: path.join(__dirname, '..') });
+        assert.equal(res.status, 0, res.stderr);
+        const out = JSON.parse(res.stdout.trim().split('\n').pop()!);
+        assert.equal(out.st.active, false);
+        assert.match(out.st.detail, env.PRUNE_AT_INIT_NATIVE === '0' ? /disabled/ : /not available/);
+        assert.deepEqual(out.kernels, PURE_WASM);
+        // d/dw of sum(conv(ones, w)) over a 5x5 valid 3x3 conv: every tap sees 9 ones.
+        assert.deepEqual(out.g, new Array(18).fill(9));
+      }
+    });
+  });
+
+  // With PRUNE_AT_INIT_NATIVE=0 these are not defined: the status test above checks the addon is off.
+  for (const backend of nativeExpected ? ['wasm', 'cpu'] as const : []) {
+    describe(`native kernels on ${backend}`, () => {
+      before(() => {
+        const active = registerExtraKernels(backend, { native: true });
+        for (const k of NATIVE_NAMES) {
+          assert.ok(active.includes(`${backend}:${k} (${BLAS_NAMES.includes(k) ? 'OpenBLAS' : 'native'})`), `${k} registered for ${backend}: ${active}`);
+        }
+      });
+      after(() => { registerExtraKernels(backend, { native: false }); });
+
+      for (const c of MATMUL_CASES) {
+        it(`matMul${c.outerA.join() === c.outerB.join() ? ' and gradients' : ''}: ${mmName(c)}`, async () => {
+          const fn = matMulCase(c);
+          assertClose(await on(backend, fn), await reference(fn), mmName(c));
+        });
+      }
+      const acts: [tf.fused.Activation, number[]][] = [['relu', [5]], ['linear', [1]], ['relu6', [5]], ['leakyrelu', [1, 5]],
+        ['sigmoid', [5]], ['elu', [5]], ['prelu', [5]]];
+      // A full [M, N] bias is not channel-wise: handed to the original kernel (cpu has one; wasm's accepts only rank-1 bias).
+      if (backend === 'cpu') acts.push(['relu', [4, 5]]);
+      for (const [activation, biasShape] of acts) {
+        const c: MatMulCase = { outerA: [], outerB: [], m: 4, k: 6, n: 5, tA: false, tB: true };
+        it(`fused matMul ${activation}, bias [${biasShape}], and gradients`, async () => {
+          const fn = matMulCase(c, { activation, biasShape });
+          assertClose(await on(backend, fn), await reference(fn), `fused ${activation} ${mmName(c)}`);
+        });
+      }
+      for (const c of CONV_CASES) {
+        it(`conv2d and gradients: ${caseName(c)}`, async () => {
+          const fn = convCase(c, false);
+          assertClose(await on(backend, fn), await reference(fn), caseName(c));
+        });
+      }
+      for (const [c, act] of [[CONV_CASES[0], 'relu'], [CONV_CASES[6], 'relu'], [CONV_CASES[1], 'prelu']] as const) {
+        it(`fused conv2d (bias + ${act}) and gradients: ${caseName(c)}`, async () => {
+          const fn = convCase(c, act);
+          assertClose(await on(backend, fn), await reference(fn), `fused ${act} ` + caseName(c));
+        });
+      }
+      // leading axes (bias grads, BatchNorm moments) and trailing axes run natively; others fall back
+      const reductions: [number[], number[] | null, boolean][] = [[[4, 5, 6, 3], [0, 1, 2], false], [[4, 5, 6, 3], [0, 1, 2], true],
+        [[4, 5, 6, 3], [0], false], [[4, 5, 6, 3], [3], true], [[4, 5, 6, 3], [-2, -1], false], [[4, 5, 6, 3], null, false],
+        [[4, 5, 6, 3], [1], false], [[4, 5, 6, 3], [0, 2], true], [[7], [0], false], [[1, 9], [0], false]];
+      for (const [shape, axes, keepDims] of reductions) {
+        for (const mean of [false, true]) {
+          const what = `${mean ? 'mean' : 'sum'} of [${shape}] over ${JSON.stringify(axes)}${keepDims ? ' keepDims' : ''}`;
+          it(`${what} and gradient`, async () => {
+            const fn = reduceCase(shape, axes, keepDims, mean);
+            assertClose(await on(backend, fn), await reference(fn), what);
+          });
+        }
+      }
+      it('sum of 200000 values is accurate (double accumulation)', async () => {
+        const n = 200000, v = new Float32Array(n).fill(0.1);
+        const [got] = await on(backend, () => [tf.sum(tf.tensor1d(v))]);
+        assert.ok(Math.abs(got[0] - n * Math.fround(0.1)) < 1e-3 * n * 1e-4, `sum ${got[0]} vs ${n * Math.fround(0.1)}`);
+      });
+      for (const [shape, k, s, pad] of [[[2, 8, 8, 3], 2, 2, 'valid'], [[2, 7, 7, 3], 2, 2, 'valid'], [[1, 7, 7, 4], 3, 2, 'same'],
+        [[2, 6, 5, 2], 3, 1, 'same'], [[2, 9, 9, 5], 3, 2, 'valid']] as const) {
+        const what = `maxPool ${k}x${k} stride ${s} ${pad} on [${shape}] and its gradient`;
+        it(what, async () => {
+          const fn = poolCase(shape as unknown as [number, number, number, number], k, s, pad);
+          assertClose(await on(backend, fn), await reference(fn), what);
+        });
+      }
+      it('tanh matches Math.tanh to 1e-6 on [-20, 20] (rational approximation), exactly for tiny |x|', async () => {
+        const xs = new Float32Array(40001).map((_, i) => -20 + i * 0.001);
+        const tiny = Float32Array.from([0, -0, 1e-30, -3e-5, 2e-4, 1e-38]);
+        const [y, yt] = await on(backend, () => [tf.tanh(tf.tensor1d(xs)), tf.tanh(tf.tensor1d(tiny))]);
+        let worst = 0;
+        for (let i = 0; i < xs.length; i++) worst = Math.max(worst, Math.abs(y[i] - Math.tanh(xs[i])));
+        assert.ok(worst < 1e-6, `max |tanh error| ${worst}`);
+        assert.deepEqual(Array.from(yt), Array.from(tiny));
+      });
+      it('sgdMomentumUpdate: slot = m*slot + g, value = value - lr*slot (closed form)', async () => {
+        const [v, sl, g] = data('sgd', 1000, 1000, 1000);
+        const [nv, ns] = await on(backend, () => {
+          const r = sgdMomentumUpdate(tf.tensor1d(v), tf.tensor1d(sl), tf.tensor1d(g), 0.05, 0.9);
+          return [r.value, r.slot];
+        });
+        for (let i = 0; i < 1000; i++) {
+          const s2 = Math.fround(0.9 * sl[i] + g[i]);
+          assert.ok(Math.abs(ns[i] - s2) <= 1e-6 * (1 + Math.abs(s2)), `slot ${i}`);
+          assert.ok(Math.abs(nv[i] - (v[i] - 0.05 * s2)) <= 1e-6 * (1 + Math.abs(v[i])), `value ${i}`);
+        }
+      });
+      it('tanh gradient matches cpu', async () => {
+        const [xv, rv] = data('tanh', 300, 300);
+        const fn = () => { const x = tf.tensor2d(xv, [30, 10]).mul(3), r = tf.tensor2d(rv, [30, 10]);
+          return [tf.tanh(x), tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.tanh(x), r)))(x)]; };
+        assertClose(await on(backend, fn), await reference(fn), 'tanh');
+      });
+      const pairs: [number[], number[]][] = [[[3, 4, 5], [3, 4, 5]], [[3, 4, 5], [5]], [[5], [3, 4, 5]], [[1, 1, 5], [3, 4, 5]],
+        [[3, 4, 5], []], [[], [3, 4, 5]], [[3, 1, 5], [3, 4, 5]], [[3, 4, 1], [3, 4, 5]], [[2, 1], [1, 3]], [[1], [1]]];
+      for (const op of ['add', 'sub', 'mul', 'div'] as const) {
+        for (const [as, bs] of pairs) {
+          it(`${op} [${as}] and [${bs}] with gradients`, async () => {
+            const fn = binaryCase(op, as, bs);
+            assertClose(await on(backend, fn), await reference(fn), `${op} [${as}] [${bs}]`);
+          });
+        }
+      }
+      for (const [shape, reps] of [[[1, 1, 1, 4], [2, 3, 5, 1]], [[2, 3], [3, 2]], [[3], [4]], [[2, 1, 3], [1, 4, 2]], [[1], [7]]]) {
+        it(`tile [${shape}] by [${reps}] (broadcastTo)`, async () => {
+          const [xv] = data(`tile ${shape}`, shape.reduce((p, v) => p * v, 1));
+          const fn = () => [tf.tile(tf.tensor(xv, shape), reps)];
+          assertClose(await on(backend, fn), await reference(fn), `tile [${shape}] [${reps}]`);
+        });
+      }
+      it('sum and mean gradients are dy broadcast (/ reduced size): closed form', async () => {
+        // d/dx sum(r * mean(x, axes)) = r[broadcast] / n, d/dx sum(r * sum(x, axes)) = r[broadcast]
+        const shape = [3, 4, 5, 2], r = Float32Array.from([0.5, -2]);
+        const [gm, gs, gk] = await on(backend, () => {
+          const x = tf.ones(shape);
+          return [tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.mean(x, [0, 1, 2]), r)))(x),
+            tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.sum(x, [0, 1, 2]), r)))(x),
+            tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.mean(x, [1, 2], true), tf.tensor(r, [1, 1, 1, 2]))))(x)];
+        });
+        for (let i = 0; i < gm.length; i++) {
+          assert.ok(Math.abs(gm[i] - r[i % 2] / 60) < 1e-7, `mean grad ${i}: ${gm[i]}`);
+          assert.equal(gs[i], r[i % 2], `sum grad ${i}`);
+          assert.ok(Math.abs(gk[i] - r[i % 2] / 20) < 1e-7, `mean keepDims grad ${i}: ${gk[i]}`);
+        }
+      });
+    });
+  }
+
+  if (nativeExpected) describe('native kernels on the wasm heap', () => {
+    before(() => { registerExtraKernels('wasm', { native: true }); });
+    it('write correct results when the output allocation grows wasm memory', async () => {
+      await tf.setBackend('wasm');
+      const heap = () => (tf.backend() as any).wasm.HEAPU8.buffer.byteLength as number;
+      const before = heap();
+      const m = 4096, n = Math.ceil(before / 4 / m) + 1024; // output alone is larger than the heap was
+      const [av, bv] = data('grow', m, n);
+      const a = tf.tensor2d(av, [m, 1]), b = tf.tensor2d(bv, [1, n]);
+      const c = tf.matMul(a, b);
+      assert.ok(heap() > before, 'heap grew');
+      for (const [i, j] of [[0, 0], [m - 1, n - 1], [1234, 777], [m >> 1, n >> 1]]) {
+        const v = (c.slice([i, j], [1, 1]).dataSync() as Float32Array)[0];
+        assert.ok(Math.abs(v - av[i] * bv[j]) <= 1e-6 * (1 + Math.abs(av[i] * bv[j])), `c[${i},${j}] = ${v}, want ${av[i] * bv[j]}`);
+      }
+      tf.dispose([a, b, c]);
+    });
+  });
+
+  describe('training through the library (masked nets, Trainer, SGD momentum): wasm matches cpu', () => {
+    const models: [string, ModelConfig][] = [
+      ['cnn with BatchNorm and max-pooling', { arch: 'cnn', activation: 'relu', channels: [4, 'M', 6, 'M'], batchNorm: true }],
+      ['pre-activation WRN-10-0.5', { arch: 'wrn', depth: 10, widthFactor: 0.5 }],
+      ['tanh FFNN', { arch: 'ffnn', activation: 'tanh', hidden: [16, 16, 16] }],
+    ];
+    /** Losses of 3 steps and the final weights, on the current backend. */
+    function train3(cfg: ModelConfig): Float32Array[] {
+      const net = buildModel(cfg, { seed: 1, inputShape: [8, 8, 1], numClasses: 5 });
+      const r = new Rng(5, 'e2e');
+      net.setMask(new Mask(net.prunable.map((p) => [p.name, { shape: p.shape, data: Uint8Array.from({ length: p.size }, () => (r.uniform() < 0.7 ? 1 : 0)) }])));
+      const trainer = new Trainer(net, { epochs: 1, batchSize: 6, lr: 0.05, momentum: 0.9 });
+      const x = tf.tensor4d(r.normalArray(6 * 64), [6, 8, 8, 1]), y = tf.tensor1d([0, 1, 2, 3, 4, 0], 'int32');
+      const losses = Float32Array.from([0, 1, 2].map(() => trainer.step(x, y, 0.05).loss));
+      const weights = [...net.getWeights().values()];
+      trainer.dispose(); net.dispose(); tf.dispose([x, y]);
+      return [losses, ...weights];
+    }
+    for (const [name, cfg] of models) {
+      it(`${name}: losses and weights after 3 steps`, async () => {
+        registerExtraKernels('cpu', { native: false }); // reference: the cpu backend's own kernels
+        await tf.setBackend('cpu');
+        const want = train3(cfg);
+        for (const native of nativeExpected ? [true, false] : [false]) {
+          registerExtraKernels('wasm', { native });
+          await tf.setBackend('wasm');
+          assertClose(train3(cfg), want, `${name} on wasm${native ? ' (native)' : ''}`);
+        }
+      });
+    }
+  });
+});
