@@ -186,7 +186,10 @@ export class Net {
     const out = new Map<string, Float32Array>();
     for (const p of this.prunable) {
       const v = this.params.get(p.name)!, m = this.masks.get(p.name);
-      out.set(p.name, m ? tf.tidy(() => tf.mul(v, m)).dataSync() as Float32Array : Float32Array.from(v.dataSync()));
+      if (!m) { out.set(p.name, Float32Array.from(v.dataSync())); continue; }
+      const e = tf.mul(v, m);
+      out.set(p.name, e.dataSync() as Float32Array);
+      e.dispose();
     }
     return out;
   }

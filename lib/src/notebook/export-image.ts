@@ -93,7 +93,13 @@ async function start(): Promise<PwPage | null> {
 
 function armIdleTimer(): void {
   if (idleTimer) clearTimeout(idleTimer);
-  idleTimer = setTimeout(() => { void closeFigureExporter(); }, idleMs);
+  // Closing goes through the export queue, so it can never interrupt an export that a long
+  // synchronous computation delayed past the idle deadline.
+  idleTimer = setTimeout(() => {
+    idleTimer = null;
+    const close = () => closeFigureExporter();
+    queue = queue.then(close, close).catch(() => undefined);
+  }, idleMs);
   // The open browser keeps the process alive anyway; the timer itself must not.
   idleTimer.unref();
 }
@@ -101,6 +107,7 @@ function armIdleTimer(): void {
 /** Render a figure to SVG and PNG. Exports are serialised; null when Chromium is unavailable. */
 export function exportStaticImages(fig: FigureSpec, opts: { width: number; height: number; scale?: number }): Promise<StaticImages | null> {
   const run = async (): Promise<StaticImages | null> => {
+    if (idleTimer) { clearTimeout(idleTimer); idleTimer = null; }
     if (!page) {
       if (!starting) starting = start().finally(() => { starting = null; });
       await starting;
