@@ -1,0 +1,6 @@
+/** Notebook studies: each module holds one notebook's experiment logic (plan, tasks, tables, verdicts). */
+export * as reducedVsPruned from './reduced-vs-pruned';
+export * from './timing';
+export * as eocRescaling from './eoc-rescaling';
+export * as kstartsDissipating from './kstarts-dissipating';
+export * as layerCollapse from './layer-collapse';

@@ -1,0 +1,229 @@
+/**
+ * Inference timing (Crowley et al. claim 6, brief §4 A-T3): warm-up runs, then the median of timed
+ * repeats; every run reads the output back (dataSync) so the clock stops only after the backend has
+ * really finished. Latency depends on the architecture only, so nets are freshly built with random
+ * weights. Backend variants ("wasm + OpenBLAS kernels", "pure wasm", "cpu", "tensorflow") are
+ * switched in this process and the original backend and kernels are restored afterwards.
+ */
+import * as os from 'os';
+import { performance } from 'perf_hooks';
+import * as tf from '@tensorflow/tfjs';
+import { BackendName, initBackend } from '../backend';
+import { extraKernelInfo, registerExtraKernels, nativeStatus } from '../kernels';
+import { buildModel, ModelConfig } from '../models';
+import type { Net } from '../nn/net';
+import { Rng } from '../rng';
+
+export interface TimingStats {
+  /** Median of the timed repeats, in ms. */
+  medianMs: number;
+  /** 25th / 75th percentiles (linear interpolation), min, mean, ms. */
+  p25Ms: number;
+  p75Ms: number;
+  minMs: number;
+  meanMs: number;
+  warmup: number;
+  repeats: number;
+  /** Every timed repeat, in ms, in run order. */
+  samples: number[];
+}
+
+export interface TimeFnOptions {
+  warmup?: number;
+  repeats?: number;
+  /** Clock in ms (default performance.now; tests inject a fake one). */
+  now?: () => number;
+}
+
+/** Quantile q in [0, 1] of `xs` by linear interpolation between order statistics (q = 0.5: the median). */
+export function quantile(xs: readonly number[], q: number): number {
+  if (!Array.isArray(xs) || xs.length === 0) throw new Error('quantile: give a non-empty array of numbers.');
+  if (!(q >= 0 && q <= 1)) throw new Error(`quantile: q must be in [0, 1], got ${q}.`);
+  const s = [...xs].sort((a, b) => a - b);
+  const pos = q * (s.length - 1), lo = Math.floor(pos), hi = Math.ceil(pos);
+  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
+}
+
+function checkCount(v: number, what: string, min: number): void {
+  if (!Number.isInteger(v) || v < min) throw new Error(`timing: ${what} must be an integer >= ${min}, got ${v}.`);
+}
+
+/** Run `fn` `warmup` times untimed, then `repeats` times timed; `fn` must block until its work is done. */
+export function timeFn(fn: () => void, opts: TimeFnOptions = {}): TimingStats {
+  const warmup = opts.warmup ?? 10, repeats = opts.repeats ?? 50;
+  checkCount(warmup, 'warmup', 0);
+  checkCount(repeats, 'repeats', 1);
+  const now = opts.now ?? (() => performance.now());
+  for (let i = 0; i < warmup; i++) fn();
+  const samples: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = now();
+    fn();
+    samples.push(now() - t0);
+  }
+  return {
+    medianMs: quantile(samples, 0.5), p25Ms: quantile(samples, 0.25), p75Ms: quantile(samples, 0.75),
+    minMs: Math.min(...samples), meanMs: samples.reduce((a, b) => a + b, 0) / samples.length,
+    warmup, repeats, samples,
+  };
+}
+
+export interface InferenceTimingOptions extends Omit<TimeFnOptions, 'now'> {
+  batchSize: number;
+  /** Seed of the random input batch (default 0). */
+  seed?: number;
+}
+
+/**
+ * Latency of one eval-mode forward pass of `net` on a fixed random batch, output read back
+ * (dataSync) inside the timed region. Tensors are disposed after every run.
+ */
+export function timeInference(net: Net, opts: InferenceTimingOptions): TimingStats {
+  checkCount(opts.batchSize, 'batchSize', 1);
+  const [h, w, c] = net.inputShape;
+  const x = tf.tensor4d(new Rng(opts.seed ?? 0, 'timing-input').normalArray(opts.batchSize * h * w * c, 1), [opts.batchSize, h, w, c]);
+  try {
+    return timeFn(() => {
+      const out = tf.tidy(() => net.forward(x));
+      out.dataSync();
+      out.dispose();
+    }, opts);
+  } finally {
+    x.dispose();
+  }
+}
+
+/** A backend plus whether this library's OpenBLAS kernels are registered on it. */
+export interface BackendVariant {
+  /** e.g. 'wasm+OpenBLAS', 'wasm', 'cpu+OpenBLAS', 'cpu', 'tensorflow'. */
+  label: string;
+  backend: BackendName;
+  native: boolean;
+}
+
+function canSet(name: string): boolean {
+  return tf.findBackendFactory(name) !== null && tf.findBackendFactory(name) !== undefined;
+}
+
+/**
+ * Every backend variant this process can run: tensorflow (if tfjs-node registered it), wasm and
+ * cpu, each with and without the OpenBLAS kernels when the addon is loaded. The variant in use
+ * now comes first.
+ */
+export function availableBackendVariants(): BackendVariant[] {
+  const native = nativeStatus().active;
+  const out: BackendVariant[] = [];
+  if (canSet('tensorflow')) out.push({ label: 'tensorflow', backend: 'tensorflow', native: false });
+  for (const b of ['wasm', 'cpu'] as const) {
+    if (!canSet(b)) continue;
+    if (native) out.push({ label: `${b}+OpenBLAS`, backend: b, native: true });
+    out.push({ label: b, backend: b, native: false });
+  }
+  const cur = currentVariantLabel();
+  return [...out.filter((v) => v.label === cur), ...out.filter((v) => v.label !== cur)];
+}
+
+function currentVariantLabel(): string {
+  const b = tf.getBackend();
+  if (b === 'tensorflow') return b;
+  return nativeStatus().active && registeredNative(b) ? `${b}+OpenBLAS` : b;
+}
+
+function registeredNative(backend: string): boolean {
+  // registerExtraKernels labels native kernels '<backend>:<Kernel> (OpenBLAS)'
+  return extraKernelInfo().some((l) => l.startsWith(`${backend}:`) && l.includes('OpenBLAS'));
+}
+
+/**
+ * Run `fn` with `variant` active (backend set, OpenBLAS kernels on or off), then restore the
+ * previous backend and the default kernels of both backends. Build and dispose nets inside `fn`.
+ */
+export async function withBackendVariant<T>(variant: BackendVariant, fn: () => T | Promise<T>): Promise<T> {
+  await initBackend();
+  const before = tf.getBackend();
+  if (!canSet(variant.backend)) throw new Error(`withBackendVariant: backend '${variant.backend}' is not registered here; pick one of availableBackendVariants().`);
+  if (variant.native && !nativeStatus().active) throw new Error(`withBackendVariant: '${variant.label}' needs the OpenBLAS addon, which is not active (${nativeStatus().detail}).`);
+  // what our kernels were on both backends, to put them back exactly
+  const had = new Map([variant.backend, before].map((b) => [b, registeredNative(b)]));
+  const ok = await tf.setBackend(variant.backend);
+  if (!ok) throw new Error(`withBackendVariant: could not switch to backend '${variant.backend}'.`);
+  await tf.ready();
+  registerExtraKernels(variant.backend, { native: variant.native });
+  try {
+    return await fn();
+  } finally {
+    for (const [b, native] of had) registerExtraKernels(b, { native });
+    await tf.setBackend(before);
+    await tf.ready();
+  }
+}
+
+export interface TimingJob {
+  /** Row label, e.g. 'Fisher pruned @ 61k'. */
+  label: string;
+  config: ModelConfig;
+  inputShape: [number, number, number];
+  numClasses: number;
+}
+
+export interface TimingRow {
+  label: string;
+  variant: string;
+  backend: string;
+  batchSize: number;
+  medianMs: number;
+  p25Ms: number;
+  p75Ms: number;
+  /** Median ms per example (medianMs / batchSize). */
+  msPerExample: number;
+  warmup: number;
+  repeats: number;
+}
+
+export interface TimeArchitecturesOptions {
+  variants: BackendVariant[];
+  batchSizes: number[];
+  warmup: number;
+  repeats: number;
+  /** Called after each (variant, net, batch) measurement. */
+  onMeasured?: (row: TimingRow) => void;
+}
+
+/**
+ * Time every architecture under every backend variant and batch size. Nets are built with random
+ * weights (seed 0) inside the variant, so their tensors live on the backend being timed.
+ */
+export async function timeArchitectures(jobs: TimingJob[], o: TimeArchitecturesOptions): Promise<TimingRow[]> {
+  if (!Array.isArray(jobs) || jobs.length === 0) throw new Error('timeArchitectures: give at least one { label, config, inputShape, numClasses } job.');
+  if (!Array.isArray(o.variants) || o.variants.length === 0) throw new Error('timeArchitectures: give at least one backend variant (see availableBackendVariants()).');
+  if (!Array.isArray(o.batchSizes) || o.batchSizes.length === 0) throw new Error('timeArchitectures: give at least one batch size.');
+  const rows: TimingRow[] = [];
+  for (const v of o.variants) {
+    await withBackendVariant(v, () => {
+      for (const job of jobs) {
+        const net = buildModel(job.config, { seed: 0, inputShape: job.inputShape, numClasses: job.numClasses });
+        try {
+          for (const batchSize of o.batchSizes) {
+            const s = timeInference(net, { batchSize, warmup: o.warmup, repeats: o.repeats });
+            const row: TimingRow = {
+              label: job.label, variant: v.label, backend: v.backend, batchSize, medianMs: s.medianMs, p25Ms: s.p25Ms, p75Ms: s.p75Ms,
+              msPerExample: s.medianMs / batchSize, warmup: s.warmup, repeats: s.repeats,
+            };
+            rows.push(row);
+            o.onMeasured?.(row);
+          }
+        } finally {
+          net.dispose();
+        }
+      }
+    });
+  }
+  return rows;
+}
+
+/** What the timings ran on, for the notebook's setting line. */
+export function timingEnvironment(): { cpus: number; cpuModel: string; blasThreads: number; native: string } {
+  const cpus = os.cpus();
+  const n = nativeStatus();
+  return { cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', blasThreads: n.threads, native: n.active ? n.detail : `inactive (${n.detail})` };
+}

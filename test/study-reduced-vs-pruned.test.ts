@@ -1,0 +1,359 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import {
+  initBackend, buildModel, reducedVsPruned as rvp, timeFn, quantile, timeInference, availableBackendVariants,
+  withBackendVariant, extraKernelInfo, wrnCost, WrnConfig, Net,
+} from 'prune-at-init';
+
+type Row = Record<string, unknown>;
+
+/** Parameter count of a built net, straight from its parameter shapes (independent of wrnCost). */
+function countParams(net: Net): number {
+  return net.info.reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0);
+}
+
+// ------------------------------------------------------------------------------------------
+// Synthetic tables: the truth is known by construction.
+
+interface Fam { family: string; criterion: string | null; budget: number; params: number; macs?: number; errors: number[]; label?: string }
+
+function table(fams: Fam[]): Row[] {
+  return fams.flatMap((f) => f.errors.map((e, seed) => ({
+    family: f.family, criterion: f.criterion, budget: f.budget, label: f.label ?? `${f.family}@${f.budget}`, seed,
+    params: f.params, macs: f.macs ?? f.params * 100, testError: e, steps: 100, interior: [1, 2, 3],
+  })));
+}
+
+const B1 = 100000, B2 = 60000;
+/** Reduced better than pruned-and-tuned, scratch better than tuned, copycat equal to scratch ± 0.1 pp. */
+function goodWorld(): Fam[] {
+  return [
+    { family: 'pruned-tuned', criterion: 'fisher', budget: B1, params: 99000, errors: [0.15, 0.16, 0.14] },
+    { family: 'pruned-tuned', criterion: 'fisher', budget: B2, params: 59500, errors: [0.20, 0.21, 0.19] },
+    { family: 'pruned-tuned', criterion: 'l1', budget: B1, params: 99500, errors: [0.16, 0.17, 0.15] },
+    { family: 'pruned-tuned', criterion: 'l1', budget: B2, params: 59000, errors: [0.22, 0.23, 0.21] },
+    { family: 'reduced-bottleneck', criterion: null, budget: B1, params: 101000, errors: [0.10, 0.11, 0.09] },
+    { family: 'reduced-bottleneck', criterion: null, budget: B2, params: 60500, errors: [0.12, 0.13, 0.11] },
+    { family: 'reduced-width', criterion: null, budget: B2, params: 61000, errors: [0.125, 0.135, 0.115] },
+    { family: 'scratch-pruned', criterion: 'fisher', budget: B1, params: 99000, errors: [0.11, 0.12, 0.10] },
+    { family: 'scratch-pruned', criterion: 'fisher', budget: B2, params: 59500, errors: [0.13, 0.14, 0.12] },
+    { family: 'scratch-pruned', criterion: 'l1', budget: B2, params: 59000, errors: [0.14, 0.15, 0.13] },
+    { family: 'copycat', criterion: 'fisher', budget: B1, params: 100200, errors: [0.111, 0.121, 0.101] },
+  ];
+}
+
+describe('reduced-vs-pruned: verdicts on synthetic tables', () => {
+  it('summarize gives mean and sample sd over seeds per (family, criterion, budget)', () => {
+    const g = rvp.summarize(table(goodWorld()));
+    const pt = g.find((x) => x.family === 'pruned-tuned' && x.criterion === 'fisher' && x.budget === B1)!;
+    assert.equal(pt.n, 3);
+    assert.ok(Math.abs(pt.errorMean - 0.15) < 1e-12);
+    // sd of {0.15, 0.16, 0.14}: deviations ±0.01, 0 -> sqrt(0.0002 / 2) = 0.01
+    assert.ok(Math.abs(pt.errorSd - 0.01) < 1e-12);
+    assert.equal(g.length, goodWorld().length);
+  });
+
+  it('a world built to agree with the paper reproduces claims 1-3, with the right number of checks', () => {
+    const [v1, v2, v3] = rvp.verdicts(table(goodWorld()), []);
+    // claim 1: reduced (B1: bottleneck; B2: bottleneck, width) × criteria (fisher, l1) = 6 pairs
+    assert.equal(v1.verdict, 'reproduced');
+    assert.equal(v1.total, 6);
+    assert.equal(v2.verdict, 'reproduced');
+    assert.equal(v2.total, 3);
+    assert.equal(v3.verdict, 'reproduced');
+    assert.equal(v3.total, 1);
+    // the numbers the verdict rests on are given: mean gap tuned - reduced, in percentage points
+    const gap = v1.numbers['mean error gap, pruned+tuned − reduced (pp)'] as number;
+    const want = 100 * ((0.15 - 0.10) + (0.16 - 0.10) + (0.20 - 0.12) + (0.22 - 0.12) + (0.20 - 0.125) + (0.22 - 0.125)) / 6;
+    assert.ok(Math.abs(gap - want) < 1e-9, `${gap} vs ${want}`);
+  });
+
+  it('reversing the world gives "not reproduced"; reversing one budget gives "partly" with the exact count', () => {
+    const bad = goodWorld().map((f) => (f.family.startsWith('reduced') ? { ...f, errors: f.errors.map((e) => e + 0.2) } : f));
+    assert.equal(rvp.verdicts(table(bad), [])[0].verdict, 'not reproduced');
+    const mixed = goodWorld().map((f) => (f.family === 'reduced-width' ? { ...f, errors: [0.3, 0.3, 0.3] } : f));
+    const v = rvp.verdicts(table(mixed), [])[0];
+    assert.equal(v.verdict, 'partly');
+    assert.equal(v.passed, 4);
+    assert.equal(v.total, 6);
+    const scratchWorse = goodWorld().map((f) => (f.family === 'scratch-pruned' && f.criterion === 'l1' ? { ...f, errors: [0.3, 0.3, 0.3] } : f));
+    const v2 = rvp.verdicts(table(scratchWorse), [])[1];
+    assert.deepEqual([v2.verdict, v2.passed, v2.total], ['partly', 2, 3]);
+  });
+
+  it('pairs whose parameter counts differ by more than the tolerance are dropped, and an untestable claim says so', () => {
+    const off = goodWorld().map((f) => (f.family.startsWith('reduced') ? { ...f, params: f.params * 1.2 } : f));
+    const v = rvp.verdicts(table(off), [])[0];
+    assert.equal(v.total, 0);
+    assert.equal(v.verdict, 'not reproduced');
+    assert.match(v.rationale, /Not tested/);
+    // a looser tolerance admits them again
+    assert.equal(rvp.verdicts(table(off), [], { matchTolerance: 0.25 })[0].total, 6);
+  });
+
+  it('copycat tolerance is max(track tolerance, 2 standard errors of the difference)', () => {
+    const shift = (errs: number[]) => goodWorld().map((f) => (f.family === 'copycat' ? { ...f, errors: errs } : f));
+    // scratch-pruned Fisher at B1: mean 0.11, sd 0.01, n 3. Copycat 3 pp worse with sd 0.01:
+    // SE of difference = sqrt(2 · 0.01² / 3) = 0.00816, 2 SE = 1.63 pp < 3 pp -> fails
+    assert.equal(rvp.verdicts(table(shift([0.14, 0.15, 0.13])), [])[2].verdict, 'not reproduced');
+    // 1.5 pp worse: within 2 SE (1.63 pp) -> passes although above the 1 pp floor
+    assert.equal(rvp.verdicts(table(shift([0.125, 0.135, 0.115])), [])[2].verdict, 'reproduced');
+    // same 1.5 pp with zero spread in the copycat: 2 SE = 2 · 0.01/sqrt(3) = 1.15 pp < 1.5 -> fails
+    assert.equal(rvp.verdicts(table(shift([0.125, 0.125, 0.125])), [])[2].verdict, 'not reproduced');
+  });
+
+  it('accepts the danfojs results frame as well as plain rows', () => {
+    const rows = table(goodWorld()).map((r) => ({ ...r, series: rvp.seriesName(r.family as never, r.criterion as never), key: 'k' })) as unknown as rvp.RvpRow[];
+    const fromFrame = rvp.verdicts(rvp.resultsFrame(rows), []);
+    const fromRows = rvp.verdicts(rows, []);
+    assert.deepEqual(fromFrame.map((v) => [v.verdict, v.passed, v.total]), fromRows.map((v) => [v.verdict, v.passed, v.total]));
+  });
+
+  it('timing verdict: per variant and batch, reduced must be faster in every matched pair; MAC ratio reported', () => {
+    const t = (variant: string, batchSize: number, family: string, budget: number, params: number, macs: number, medianMs: number) =>
+      ({ label: `${family}@${budget}`, variant, backend: 'wasm', batchSize, medianMs, p25Ms: medianMs, p75Ms: medianMs, msPerExample: medianMs / batchSize, warmup: 1, repeats: 1, family, criterion: family === 'pruned-tuned' ? 'fisher' : null, budget, params, macs, interior: [] }) as rvp.RvpTimingRow;
+    const rows = [
+      // variant A: reduced faster in both pairs; pruned nets carry 2× the MACs
+      t('A', 1, 'pruned-tuned', B1, 99000, 2e6, 10), t('A', 1, 'reduced-bottleneck', B1, 101000, 1e6, 5),
+      t('A', 1, 'pruned-tuned', B2, 59500, 1.2e6, 6), t('A', 1, 'reduced-bottleneck', B2, 60500, 0.6e6, 3),
+      // variant B: one pair slower; an unmatched reduced net (params 30 % off) is ignored
+      t('B', 1, 'pruned-tuned', B1, 99000, 2e6, 10), t('B', 1, 'reduced-bottleneck', B1, 101000, 1e6, 12),
+      t('B', 1, 'pruned-tuned', B2, 59500, 1.2e6, 6), t('B', 1, 'reduced-bottleneck', B2, 60500, 0.6e6, 3),
+      t('B', 1, 'reduced-width', B2, 80000, 0.6e6, 100),
+    ];
+    const v = rvp.verdictReducedFaster(rows);
+    assert.equal(v.total, 2);
+    assert.equal(v.passed, 1);
+    assert.equal(v.verdict, 'partly');
+    assert.equal(v.numbers['MACs Fisher-pruned / reduced at matched params (geometric mean)'], '2.00×');
+    assert.match(String(v.numbers['B, batch 1: latency Fisher-pruned / reduced (geometric mean, range)']), /^1\.29× \(0\.83–2\.00\)$/);
+    assert.equal(rvp.verdictReducedFaster([]).total, 0);
+    // one check per criterion: L1-pruned nets that are faster than the reduced ones fail only their own check
+    const l1 = (variant: string, budget: number, params: number, macs: number, ms: number) => ({ ...t(variant, 1, 'pruned-tuned', budget, params, macs, ms), criterion: 'l1', label: `l1@${budget}` }) as rvp.RvpTimingRow;
+    const both = rvp.verdictReducedFaster([...rows, l1('A', B1, 100000, 0.25e6, 1), l1('A', B2, 60000, 0.15e6, 9)]);
+    assert.deepEqual(both.checks.map((c) => [c.label.replace(/ in .*/, ''), c.passed]), [
+      ['A, batch 1: reduced faster than Fisher-pruned', true], ['A, batch 1: reduced faster than L1-pruned', false], ['B, batch 1: reduced faster than Fisher-pruned', false],
+    ]);
+    assert.match(both.checks[1].label, /1\/2 matched pairs$/);
+    assert.equal(both.numbers['MACs L1-pruned / reduced at matched params (geometric mean)'], '0.25×');
+  });
+
+  it('labelRange merges labels that differ only in numbers', () => {
+    assert.equal(rvp.labelRange(['Fisher P&T, 112 ch. removed', 'Fisher P&T, 118 ch. removed', 'Fisher P&T, 115 ch. removed']), 'Fisher P&T, 112–118 ch. removed');
+    assert.equal(rvp.labelRange(['copycat m=1.20 @ 104.9k', 'copycat m=1.25 @ 104.9k']), 'copycat m=1.20–1.25 @ 104.9k');
+    assert.equal(rvp.labelRange(['a 1', 'b 2']), null);
+  });
+
+  it('pearson: +1 for a linear relation, -1 for a reversed one', () => {
+    assert.ok(Math.abs(rvp.pearson([1, 2, 3, 4], [3, 5, 7, 9]) - 1) < 1e-12);
+    assert.ok(Math.abs(rvp.pearson([1, 2, 3, 4], [4, 3, 2, 1]) + 1) < 1e-12);
+  });
+});
+
+// ------------------------------------------------------------------------------------------
+
+describe('reduced-vs-pruned: plan and matched reduced networks', () => {
+  before(async () => { await initBackend(); });
+
+  it('quick plan: WRN-16-1 has the brief\'s 174,778 params; budgets are fractions of it; checkpoints cover budgets and depth nets', () => {
+    const p = rvp.plan('quick');
+    assert.equal(p.baseParams, 174778);
+    assert.equal(p.baseChannels, 224);
+    assert.deepEqual(p.budgets, p.budgetFractions.map((f) => Math.round(f * 174778)).sort((a, b) => b - a));
+    for (const m of p.reduced) assert.ok(p.checkpointParams.includes(m.budget), `${m.label} budget ${m.budget} is a checkpoint target`);
+    for (const b of p.budgets) assert.ok(p.checkpointParams.includes(b));
+    assert.deepEqual(p.checkpointParams, [...p.checkpointParams].sort((a, b) => b - a));
+    assert.ok(p.budgets.includes(p.templateBudget));
+    assert.throws(() => rvp.plan('huge' as never), /unknown budget 'huge'/);
+    assert.throws(() => rvp.plan('smoke', { dataset: 'svhn' }), /dataset must be/);
+  });
+
+  it('every reduced member, as built, has the parameter count the plan states, within tolerance of its budget', () => {
+    const p = rvp.plan('quick');
+    assert.deepEqual([...new Set(p.reduced.map((m) => m.family))].sort(), ['reduced-bottleneck', 'reduced-depth', 'reduced-width']);
+    for (const m of p.reduced) {
+      const cfg = { config: { data: p.data, model: m.model, replay: [], train: p.train, initSeed: 0, keepState: false, seed: 0 } };
+      const net = rvp.buildTrainNet(cfg.config, { inputShape: p.inputShape, numClasses: p.numClasses });
+      try {
+        assert.equal(countParams(net), m.params, m.label);
+      } finally { net.dispose(); }
+      assert.ok(Math.abs(m.params - m.budget) <= p.matchTolerance * m.budget, `${m.label}: ${m.params} vs ${m.budget}`);
+    }
+  });
+
+  it('chooseReduced picks, per budget, the grid member closest in parameters (brute force over the grid)', () => {
+    const base = { depth: 16, widthFactor: 1 };
+    const shape = { inputShape: [28, 28, 1] as [number, number, number], numClasses: 10 };
+    const budget = 50000;
+    const { members } = rvp.chooseReduced(base, [budget], [], shape, 0.5);
+    const bz = members.find((m) => m.family === 'reduced-bottleneck')!;
+    let best = Infinity;
+    for (let i = 1; i < 64; i++) best = Math.min(best, Math.abs(wrnCost({ arch: 'wrn', depth: 16, widthFactor: 1, bottleneck: i / 64 }, shape).params - budget));
+    assert.equal(Math.abs(bz.params - budget), best);
+    const bw = members.find((m) => m.family === 'reduced-width')!;
+    best = Infinity;
+    for (let j = 1; j < 32; j++) best = Math.min(best, Math.abs(wrnCost({ arch: 'wrn', depth: 16, widthFactor: j / 32 }, shape).params - budget));
+    assert.equal(Math.abs(bw.params - budget), best);
+    // a budget no member can reach within the tolerance is reported, not silently matched
+    const far = rvp.chooseReduced(base, [1000], [], shape, 0.05);
+    assert.equal(far.members.length, 0);
+    assert.equal(far.notes.length, 2);
+  });
+});
+
+// ------------------------------------------------------------------------------------------
+
+describe('reduced-vs-pruned: tasks and the whole study at a tiny size', function () {
+  this.timeout(180000);
+  let dir: string;
+  let saved: string | undefined;
+  before(async () => {
+    await initBackend();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rvp-test-'));
+    saved = process.env.PRUNE_AT_INIT_RESULTS;
+    process.env.PRUNE_AT_INIT_RESULTS = dir;
+  });
+  after(() => {
+    if (saved === undefined) delete process.env.PRUNE_AT_INIT_RESULTS; else process.env.PRUNE_AT_INIT_RESULTS = saved;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Smoke plan shrunk further: 128 training examples, 64 test, two budgets, no depth family. */
+  function tinyPlan(): rvp.RvpPlan {
+    const p = rvp.plan('smoke', { workers: 0 });
+    p.data = { ...p.data, trainLimit: 128, testLimit: 64 };
+    p.budgets = [Math.round(0.8 * p.baseParams), Math.round(0.65 * p.baseParams)];
+    p.templateBudget = p.budgets[1];
+    p.reduced = rvp.chooseReduced(p.base, p.budgets, [], { inputShape: p.inputShape, numClasses: p.numClasses }, p.matchTolerance).members;
+    p.checkpointParams = [Math.round(0.9 * p.baseParams), ...p.budgets];
+    return p;
+  }
+
+  it('the whole study runs, builds consistent rows, and a rerun is fully cached with identical numbers', async () => {
+    const p = tinyPlan();
+    const run = await rvp.runStudy(p, [0], { workers: 0 });
+    assert.deepEqual(run.failures, []);
+    const fam = (f: string, c: string | null = null) => run.rows.filter((r) => r.family === f && (c === null || r.criterion === c));
+    assert.equal(fam('base').length, 1);
+    assert.equal(fam('reduced-bottleneck').length + fam('reduced-width').length, p.reduced.length);
+    for (const crit of ['fisher', 'l1']) {
+      const pr = run.prune.find((x) => x.config.prune.criterion === crit)!.result;
+      // the stored base was reloaded exactly: same test error as when it was trained
+      assert.equal(pr.base.reloadedTestError, pr.base.testError);
+      assert.equal(pr.base.testError, fam('base')[0].testError);
+      // checkpoints: live params <= their budgets; kept channels = total - prunes; params = built compressed net
+      for (const c of pr.checkpoints) {
+        for (const t of c.targets) assert.ok(c.params <= t);
+        assert.equal(c.interior.reduce((a, b) => a + b, 0), p.baseChannels - c.prunes);
+        const net = buildModel({ arch: 'wrn', depth: p.base.depth, widthFactor: p.base.widthFactor, interior: c.interior }, { inputShape: p.inputShape });
+        try { assert.equal(countParams(net), c.params); } finally { net.dispose(); }
+      }
+      assert.equal(pr.history.length, pr.checkpoints[pr.checkpoints.length - 1].prunes);
+      // scratch-pruned nets are the pruned-and-tuned architectures: same params and interior per budget
+      for (const s of fam('scratch-pruned', crit)) {
+        const t = fam('pruned-tuned', crit).find((r) => r.budget === s.budget)!;
+        assert.equal(s.params, t.params);
+        assert.deepEqual(s.interior, t.interior);
+        assert.ok(t.steps > s.steps, 'pruned-and-tuned nets had base training plus fine-tuning');
+      }
+      assert.equal(fam('scratch-pruned', crit).length, p.budgets.length);
+    }
+    // copycat at the non-template budget, within tolerance, its profile a scaled Fisher template
+    const cc = fam('copycat');
+    assert.equal(cc.length, 1);
+    assert.equal(cc[0].budget, p.budgets[0]);
+    assert.ok(Math.abs(cc[0].params - p.budgets[0]) <= p.matchTolerance * p.budgets[0]);
+    for (const r of run.rows) assert.ok(r.testError >= 0 && r.testError <= 1 && Number.isFinite(r.testError));
+
+    const again = await rvp.runStudy(p, [0], { workers: 0 });
+    for (const st of Object.values(again.computed)) assert.equal(st.computed, 0);
+    const strip = (rows: rvp.RvpRow[]) => rows.map((r) => [r.family, r.criterion, r.budget, r.params, r.testError]);
+    assert.deepEqual(strip(again.rows), strip(run.rows));
+    // the verdicts run on the real table (whatever they say at this size)
+    const vs = rvp.verdicts(run.rows, []);
+    assert.equal(vs.length, 4);
+    for (const v of vs.slice(0, 3)) assert.ok(v.total > 0, `${v.id} has checks`);
+  });
+
+  it('rvp-train is deterministic: the same config gives the same error and weights', async () => {
+    const p = tinyPlan();
+    const cfg: rvp.RvpTrainConfig = { data: p.data, model: { depth: 16, widthFactor: 0.5, interior: [] }, replay: [], train: { ...p.train, epochs: 1 }, initSeed: 5, keepState: true, seed: 5 };
+    const a = await rvp.runRvpTrain(cfg), b = await rvp.runRvpTrain(cfg);
+    assert.equal(a.testError, b.testError);
+    assert.deepEqual(a.state, b.state);
+    // WRN-16-0.5 on 28×28×1, by hand: stem 144; blocks 1904, 1184, 3632, 4672, 14432, 18560; final BN 64; fc 330
+    assert.equal(a.params, 44922);
+  });
+
+  it('replay builds the compressed pruned architecture from a fresh full-width init', () => {
+    const cfg: rvp.RvpTrainConfig = {
+      data: { name: 'fashion-mnist', trainLimit: 0, testLimit: 0 }, model: { depth: 16, widthFactor: 0.5, interior: [] },
+      replay: [['s1b1/mid', 0], ['s1b1/mid', 3], ['s3b2/mid', 7]], train: rvp.RVP_TRAIN_DEFAULTS.train, initSeed: 3, keepState: false, seed: 0,
+    };
+    const net = rvp.buildTrainNet(cfg, { inputShape: [28, 28, 1], numClasses: 10 });
+    const full = buildModel({ arch: 'wrn', depth: 16, widthFactor: 0.5 }, { seed: 3 });
+    try {
+      const sizes = Object.fromEntries(net.unitGroups.map((g) => [g.name, g.size]));
+      assert.equal(sizes['s1b1/mid'], 6);
+      assert.equal(sizes['s3b2/mid'], 31);
+      // kept filters are the full net's fresh init: conv1 of s1b1 keeps out-channels 1,2,4..7 ([3,3,16,8] layout)
+      const w = net.getWeights().get('s1b1/conv1/kernel')!, wf = full.getWeights().get('s1b1/conv1/kernel')!;
+      const keep = [1, 2, 4, 5, 6, 7];
+      for (let s = 0; s < 9 * 16; s++) keep.forEach((c, j) => assert.equal(w[s * 6 + j], wf[s * 8 + c]));
+      assert.throws(() => rvp.buildTrainNet({ ...cfg, model: { ...cfg.model, interior: [1, 1, 1, 1, 1, 1] } }, { inputShape: [28, 28, 1], numClasses: 10 }), /replay needs model.interior = \[\]/);
+    } finally { net.dispose(); full.dispose(); }
+  });
+});
+
+// ------------------------------------------------------------------------------------------
+
+describe('timing', () => {
+  before(async () => { await initBackend(); });
+
+  it('quantile interpolates between order statistics', () => {
+    assert.equal(quantile([5, 1, 3], 0.5), 3);
+    assert.equal(quantile([4, 1, 3, 2], 0.5), 2.5);
+    assert.equal(quantile([10, 20, 30, 40, 50], 0.25), 20);
+    assert.equal(quantile([1, 2], 0.25), 1.25);
+    assert.throws(() => quantile([], 0.5), /non-empty/);
+  });
+
+  it('timeFn runs warm-ups untimed and reports the median of the timed repeats (fake clock)', () => {
+    // each call advances the clock by the next duration; the first 2 calls are warm-ups
+    const durations = [100, 100, 7, 1, 3, 9, 5];
+    let clock = 0, calls = 0;
+    const s = timeFn(() => { clock += durations[calls++]; }, { warmup: 2, repeats: 5, now: () => clock });
+    assert.equal(calls, 7);
+    assert.deepEqual(s.samples, [7, 1, 3, 9, 5]);
+    assert.equal(s.medianMs, 5);
+    assert.equal(s.p25Ms, 3);
+    assert.equal(s.p75Ms, 7);
+    assert.equal(s.minMs, 1);
+    assert.equal(s.meanMs, 5);
+    assert.throws(() => timeFn(() => undefined, { repeats: 0 }), /repeats must be an integer >= 1/);
+  });
+
+  it('timeInference leaves no tensors behind; switching backend variants restores the previous one', async () => {
+    const before = tf.getBackend(), kernels = extraKernelInfo();
+    const variants = availableBackendVariants();
+    assert.ok(variants.length >= 1);
+    const other = variants.find((v) => v.backend !== before) ?? variants[variants.length - 1];
+    const seen = await withBackendVariant(other, () => {
+      const net = buildModel({ arch: 'wrn', depth: 10, widthFactor: 0.5 } as WrnConfig, { seed: 0 });
+      try {
+        const n0 = tf.memory().numTensors;
+        const s = timeInference(net, { batchSize: 2, warmup: 1, repeats: 3 });
+        assert.equal(tf.memory().numTensors, n0);
+        assert.equal(s.samples.length, 3);
+        assert.ok(s.medianMs > 0);
+      } finally { net.dispose(); }
+      return tf.getBackend();
+    });
+    assert.equal(seen, other.backend);
+    assert.equal(tf.getBackend(), before);
+    assert.deepEqual(extraKernelInfo(), kernels);
+  });
+});
