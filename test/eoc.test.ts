@@ -6,7 +6,7 @@ import {
   correlationMap, correlationThroughDepth, gradientScaleByLayer,
   mlpLayers, mbpKeptFractions, mbpSparsity, mbpAtSparsity, mbpCollapseThresholds, mbpPrediction, MbpLayer,
 } from 'prune-at-init';
-import { main } from '../lib/src/cli';
+import { main } from 'prune-at-init/dist/cli';
 
 // ---- independent reference integrator: composite Simpson for E[f(Z)], with 0 as a mesh point
 // (so integrands with a kink at 0 stay 4th-order accurate)

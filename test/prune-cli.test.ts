@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
 import { initBackend, buildModel, computeMask, loadDataset, gather, scoringBatchIndices, ModelConfig } from 'prune-at-init';
-import { main } from '../lib/src/cli';
+import { main } from 'prune-at-init/dist/cli';
 
 before(async () => { await initBackend(); });
 
