@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 /**
  * Extra kernels vs the TF.js cpu backend's own kernels (the independent reference), plus closed
  * forms where there are any: values and gradients through tf.grad for the pure-TS wasm kernels
@@ -173,6 +174,9 @@ function binaryCase(op: BinOp, aShape: number[], bShape: number[]): () => tf.Ten
   };
 }
 
+// the repository root, whether this file runs from test/ (tsx) or build/test/ (compiled)
+const PROJECT_ROOT = (() => { let d = __dirname; while (!fs.existsSync(path.join(d, 'lib', 'package.json'))) d = path.dirname(d); return d; })();
+
 describe('extra kernels', function () {
   this.timeout(60000);
   before(async () => {
@@ -253,11 +257,11 @@ describe('extra kernels', function () {
     if (nativeExpected) it('PRUNE_AT_INIT_THREADS sets the BLAS threads; a bad value is a clear error (fresh processes)', function () {
       this.timeout(30000);
       const script = `
-        const { initBackend, nativeStatus } = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'src', 'index.ts'))});
+        const { initBackend, nativeStatus } = require('prune-at-init');
         initBackend('wasm').then(() => console.log(JSON.stringify(nativeStatus())), (e) => console.log(JSON.stringify({ error: e.message })));`;
       const run = (threads: string) => {
-        const res = spawnSync(process.execPath, ['--require', 'tsx/cjs', '-e', script],
-          { env: { ...process.env, PRUNE_AT_INIT_THREADS: threads }, encoding: 'utf8', cwd: path.join(__dirname, '..') });
+        const res = spawnSync(process.execPath, ['-e', script],
+          { env: { ...process.env, PRUNE_AT_INIT_THREADS: threads }, encoding: 'utf8', cwd: PROJECT_ROOT });
         assert.equal(res.status, 0, res.stderr);
         return JSON.parse(res.stdout.trim().split('\n').pop()!);
       };
@@ -268,7 +272,7 @@ describe('extra kernels', function () {
     it('falls back cleanly when the addon file is missing or disabled (fresh process)', function () {
       this.timeout(30000);
       const script = `
-        const { initBackend, backendInfo, nativeStatus, tf } = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'src', 'index.ts'))});
+        const { initBackend, backendInfo, nativeStatus, tf } = require('prune-at-init');
         (async () => {
           await initBackend('wasm');
           const x = tf.ones([1, 5, 5, 2]), w = tf.ones([3, 3, 2, 1]);
@@ -276,8 +280,8 @@ describe('extra kernels', function () {
           console.log(JSON.stringify({ st: nativeStatus(), kernels: backendInfo().extraKernels, g: Array.from(g.dataSync()) }));
         })();`;
       for (const env of [{ PRUNE_AT_INIT_NATIVE: '1', PRUNE_AT_INIT_NATIVE_ADDON: '/nonexistent/prune_at_init_blas.node' }, { PRUNE_AT_INIT_NATIVE: '0' }]) {
-        const res = spawnSync(process.execPath, ['--require', 'tsx/cjs', '-e', script],
-          { env: { ...process.env, ...env, PRUNE_AT_INIT_BACKEND: '' }, encoding: 'utf8', cwd: path.join(__dirname, '..') });
+        const res = spawnSync(process.execPath, ['-e', script],
+          { env: { ...process.env, ...env, PRUNE_AT_INIT_BACKEND: '' }, encoding: 'utf8', cwd: PROJECT_ROOT });
         assert.equal(res.status, 0, res.stderr);
         const out = JSON.parse(res.stdout.trim().split('\n').pop()!);
         assert.equal(out.st.active, false);

@@ -11,7 +11,8 @@ import {
 } from 'prune-at-init';
 import { listNotebooks, parseArgs, runReproduce, ReproduceResult, selectNotebooks } from '../scripts/reproduce';
 
-const ROOT = path.resolve(__dirname, '..');
+// the repository root, whether this file runs from test/ (tsx) or build/test/ (compiled)
+const ROOT = (() => { let d = __dirname; while (!fs.existsSync(path.join(d, 'lib', 'package.json'))) d = path.dirname(d); return d; })();
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'notebooks');
 
 /** A temp dir inside the repo (build/ is ignored): notebooks must resolve node_modules/prune-at-init from it. */
@@ -338,13 +339,13 @@ describe('tslab kernel registration', function () {
     // A throwaway HOME, so the real ~/.local/share/jupyter is untouched.
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pai-home-'));
     try {
-      const script = `const j = require(${JSON.stringify(path.join(ROOT, 'scripts', 'jupyter.ts'))});
+      const script = `const j = require(${JSON.stringify(path.join(__dirname, '..', 'scripts', 'jupyter'))});
         const py = j.findJupyterPython(); if (!py) throw new Error('no python with nbclient');
         const out = [j.ensureKernel(${JSON.stringify(ROOT)}, py).action, j.ensureKernel(${JSON.stringify(ROOT)}, py).action];
         require('fs').writeFileSync(process.env.HOME + '/.local/share/jupyter/kernels/tslab/kernel.json', JSON.stringify({ argv: ['/nonexistent/tslab', 'kernel'], display_name: 'TypeScript', language: 'typescript' }));
         out.push(j.ensureKernel(${JSON.stringify(ROOT)}, py).action);
         console.log(JSON.stringify(out));`;
-      const r = spawnSync(process.execPath, ['--require', 'tsx/cjs', '-e', script], { cwd: ROOT, env: { ...process.env, HOME: home }, encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [...(__filename.endsWith('.ts') ? ['--require', 'tsx/cjs'] : []), '-e', script], { cwd: ROOT, env: { ...process.env, HOME: home }, encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
       assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').pop()!), ['registered', 'present', 'registered']);
       const spec = JSON.parse(fs.readFileSync(path.join(home, '.local', 'share', 'jupyter', 'kernels', 'tslab', 'kernel.json'), 'utf8'));

@@ -56,7 +56,14 @@ export function graspScores(net: Net, x: tf.Tensor, y: tf.Tensor, o: GraspOption
     tensors.push(...fd.hv);
     let hv = fd.hv, exactVsFd: number | undefined;
     if (mode === 'exact') {
-      const ex = hvpExact(obj.loss, obj.weights, g);
+      let ex: tf.Tensor[];
+      try {
+        ex = hvpExact(obj.loss, obj.weights, g);
+      } catch (e) {
+        // e.g. a kernel with no second-order gradient (the native tanh gradient): same advice as below
+        throw new Error(`GraSP hvp 'exact' disagrees with finite differences (the second-order gradient failed: ${(e as Error).message}): ` +
+          'nested tf.grads is unreliable through tanh/sigmoid/ELU in TF.js (tfjs#3252). Use hvp: \'fd\' (the default) for this net.');
+      }
       tensors.push(...ex);
       const [diff, scale] = tf.tidy(() => [
         Math.max(...ex.map((e, i) => tf.max(tf.abs(tf.sub(e, fd.hv[i]))).dataSync()[0])),
