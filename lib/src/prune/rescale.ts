@@ -92,7 +92,7 @@ export function hasBatchNorm(net: Net): boolean {
 
 /** Built as a Stable ResNet (buildModel names it 'stable-resnet<depth>'). */
 export function isStableResNet(net: Net): boolean {
-  return net.name.startsWith('stable-resnet');
+  return net.config?.arch === 'resnet' && net.config.stable === true;
 }
 
 /** Throws the SBP-SR error for nets with BatchNorm (the rescaling would be undone by BN). */

@@ -31,9 +31,9 @@ export function wrnBlockNames(depth: number): string[] {
  * ignored). Depth and width come from the net's name 'wrn-<d>-<k>' (as buildWrn names it).
  */
 export function wrnConfigOf(net: Net): WrnConfig {
-  const m = net.name.match(/^wrn-(\d+)-(\d+(?:\.\d+)?(?:e[-+]?\d+)?)$/);
-  if (!m) throw new Error(`Net '${net.name}' is not a WRN built by buildModel (name 'wrn-<d>-<k>'); structured pruning supports WRNs only.`);
-  const depth = +m[1], widthFactor = +m[2];
+  const cfg = net.config;
+  if (!cfg || cfg.arch !== 'wrn') throw new Error(`Net '${net.name}' is not a WRN built by buildModel; structured pruning supports WRNs only.`);
+  const { depth, widthFactor } = cfg;
   const sizes = new Map(net.unitGroups.map((g) => [g.name, g.size]));
   const interior = wrnBlockNames(depth).map((b) => sizes.get(`${b}/mid`) ?? 0);
   const [h, w, c] = net.inputShape;
