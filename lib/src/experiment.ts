@@ -8,7 +8,7 @@ import { buildModel, ModelConfig } from './models';
 import { loadDataset } from './data';
 import { train, TrainConfig, EpochMetrics } from './train';
 import { pruneAtInit } from './prune';
-import { registerTask } from './engine';
+import { registerTask, withDefaults } from './engine';
 
 export interface PruneTrainConfig {
   [k: string]: unknown;
@@ -46,21 +46,10 @@ export interface PruneTrainResult {
   seconds: number;
 }
 
-function merge<T>(defaults: T, cfg: Partial<T> | undefined): T {
-  if (cfg === undefined) return defaults;
-  if (typeof defaults !== 'object' || defaults === null || Array.isArray(defaults)) return cfg as T;
-  const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
-  for (const [k, v] of Object.entries(cfg as Record<string, unknown>)) {
-    const d = (defaults as Record<string, unknown>)[k];
-    out[k] = d && typeof d === 'object' && !Array.isArray(d) && v && typeof v === 'object' && !Array.isArray(v) && k !== 'model' ? merge(d, v) : v;
-  }
-  return out as T;
-}
-
 export async function runPruneTrain(partial: Partial<PruneTrainConfig>): Promise<PruneTrainResult> {
   const t0 = Date.now();
   await initBackend();
-  const cfg = merge(PRUNE_TRAIN_DEFAULTS, partial);
+  const cfg = withDefaults(partial, PRUNE_TRAIN_DEFAULTS);
   const ds = loadDataset(cfg.data.name, { trainLimit: cfg.data.trainLimit || undefined, testLimit: cfg.data.testLimit || undefined, seed: 0 });
   const net = buildModel(cfg.model, { seed: cfg.seed, inputShape: ds.inputShape, numClasses: ds.numClasses });
   try {

@@ -16,14 +16,17 @@ import { lrAt, TrainConfig, validateTrainConfig } from '../train';
 import { haroonMagnitudeMask, haroonRandomMask, haroonSnipMask } from './baselines';
 import { combineKStartsDissipating } from './combined';
 import { DissipationSchedule, DissipationReport, DissipationRule, dissipate } from './dissipating';
-import { buildFor, CandidateReport, KStartsFitness, HaroonSetup, KStartsOptions, KStartsReport, kStarts } from './kstarts';
+import { buildFor, CandidateReport, HaroonSetup, KStartsOptions, KStartsReport, kStarts } from './kstarts';
 import { MaskedEpochRecord, MaskedRun } from './masked-run';
 import { perLayerCounts } from './select';
 
 export const HAROON_METHODS = ['dense', 'random', 'magnitude', 'snip', 'kstarts', 'dissipating', 'magnitude-at-epoch', 'combined'] as const;
 export type HaroonMethod = (typeof HAROON_METHODS)[number];
 
-export interface HaroonConfig {
+/** K-starts options of a run (also the K-starts half of 'combined'), as in KStartsOptions. */
+type KStartsRunOptions = Pick<KStartsOptions, 'k' | 'selectionEpochs' | 'fitness' | 'direction' | 'normalize' | 'pick' | 'init' | 'afterSelection' | 'evaluateAllCandidates'>;
+
+export interface HaroonConfig extends KStartsRunOptions {
   method: HaroonMethod;
   /** Model name (e.g. 'lenet300', 'cnn_small') or a ModelConfig object. */
   model: string | ModelConfig;
@@ -49,16 +52,6 @@ export interface HaroonConfig {
   scoreScope?: Scope;
   /** Scope of dissipation and of magnitude-at-epoch (same scope, for a fair contrast); default 'layerwise'. */
   dissipationScope?: Scope;
-  // K-starts (also the K-starts half of 'combined')
-  k?: number;
-  selectionEpochs?: number;
-  fitness?: KStartsFitness;
-  direction?: 'max' | 'min';
-  normalize?: 'none' | 'perLayer';
-  pick?: 'fitness' | 'random';
-  init?: 'shared' | 'fresh';
-  afterSelection?: 'continue' | 'restart';
-  evaluateAllCandidates?: boolean;
   // dissipating gradients (also 'magnitude-at-epoch' and the second half of 'combined' A)
   dissipationEpochs?: number;
   schedule?: DissipationSchedule;

@@ -39,14 +39,7 @@ export interface ClaimInput {
   outDir?: string;
 }
 
-export interface ClaimRecord {
-  id: string;
-  paperStatement: string;
-  source: string;
-  setting: string;
-  numbers: Record<string, string | number>;
-  verdict: Verdict;
-  rationale: string;
+export interface ClaimRecord extends Pick<ClaimInput, 'id' | 'paperStatement' | 'source' | 'setting' | 'numbers' | 'verdict' | 'rationale'> {
   /** Paths relative to the output root. */
   figure?: { name: string; png?: string; svg?: string; json: string };
   command: string;
