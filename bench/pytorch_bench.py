@@ -18,9 +18,26 @@ import statistics
 import sys
 import time
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+
+def _threads_arg(argv):
+    """--threads N, read before torch is imported (see below)."""
+    for i, a in enumerate(argv):
+        if a == "--threads" and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith("--threads="):
+            return a.split("=", 1)[1]
+    return "1"
+
+
+# torch.set_num_threads only sizes PyTorch's own OpenMP pool: Debian's torch calls OpenBLAS
+# (libopenblas0-pthread), whose separate thread pool still used both cores (process CPU time was 2x
+# wall time). The BLAS pools read these variables once, when the library loads, so set them first.
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_v] = _threads_arg(sys.argv)
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 DENSITY = 0.1
 LR, MOMENTUM = 0.01, 0.9

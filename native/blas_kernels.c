@@ -38,7 +38,9 @@ char *openblas_get_corename(void);
 /* Column-buffer budget per chunk, in floats (4 MiB). */
 #define CHUNK_FLOATS (1u << 20)
 
-enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_LEAKYRELU = 3, ACT_SIGMOID = 4, ACT_ELU = 5, ACT_PRELU = 6 };
+enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_LEAKYRELU = 3, ACT_SIGMOID = 4, ACT_ELU = 5, ACT_PRELU = 6, ACT_TANH = 7 };
+
+static void tanh_loop(const float *x, float *y, size_t n);
 
 /* im2col/col2im scratch, grown on demand; per thread in case the addon is loaded in worker_threads. */
 static _Thread_local float *ws = NULL;
@@ -146,6 +148,7 @@ static void apply_bias_act(float *c, size_t rows, size_t n, const float *bias, s
       case ACT_PRELU:
         for (size_t j = 0; j < n; j++) row[j] = row[j] < 0.f ? prelu[prelu_len == 1 ? 0 : j] * row[j] : row[j];
         break;
+      case ACT_TANH: tanh_loop(row, row, n); break;
       default: break;
     }
   }
@@ -562,7 +565,8 @@ static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
  * tanh as a [13/6] rational function of x (the minimax approximation Eigen uses), which
  * vectorises; max error ~4e-7 relative over the float range (checked in test/kernels.test.ts).
  */
-HOT static void tanh_loop(const float *restrict x, float *restrict y, size_t n) {
+/* Not restrict: apply_bias_act runs it in place. */
+HOT static void tanh_loop(const float *x, float *y, size_t n) {
   const float lim = 7.90531110763549805f;
   for (size_t i = 0; i < n; i++) {
     const float v = x[i];
@@ -602,8 +606,9 @@ static napi_value tanh_kernel(napi_env env, napi_callback_info info) {
 
 /* ---- broadcasting elementwise arithmetic ------------------------------------------------------ */
 
-/* OP_TANH_GRAD: a = tanh output y, b = dy; c = dy * (1 - y^2). */
-enum { OP_ADD = 0, OP_SUB = 1, OP_MUL = 2, OP_DIV = 3, OP_TANH_GRAD = 4 };
+/* Activation gradients from the activation's output: a = y, b = dy.
+ * OP_TANH_GRAD: c = dy * (1 - y^2); OP_RELU_GRAD: c = y > 0 ? dy : 0 (TF.js's step(x) is 0 at x = 0 too). */
+enum { OP_ADD = 0, OP_SUB = 1, OP_MUL = 2, OP_DIV = 3, OP_TANH_GRAD = 4, OP_RELU_GRAD = 5 };
 /* How an operand maps onto the [rows, inner] output: the full tensor, one row repeated, or a scalar. */
 enum { FULL = 0, ROW = 1, SCALAR = 2 };
 
@@ -635,6 +640,7 @@ BINARY_LOOPS(binary_sub, x - y)
 BINARY_LOOPS(binary_mul, x * y)
 BINARY_LOOPS(binary_div, x / y)
 BINARY_LOOPS(binary_tanh_grad, y * (1.f - x * x))
+BINARY_LOOPS(binary_relu_grad, x > 0.f ? y : 0.f)
 
 /*
  * binary(op, A, aOff, aMode, B, bOff, bMode, C, cOff, rows, inner): C[r, j] = A op B over a
@@ -649,7 +655,7 @@ static napi_value binary(napi_env env, napi_callback_info info) {
   if (!get_i64(env, a[0], &op, "op") || !get_i64(env, a[3], &am, "aMode") || !get_i64(env, a[6], &bm, "bMode") ||
       !get_i64(env, a[9], &rows, "rows") || !get_i64(env, a[10], &inner, "inner"))
     return NULL;
-  if (op < OP_ADD || op > OP_TANH_GRAD || am < FULL || am > SCALAR || bm < FULL || bm > SCALAR || rows < 0 || inner < 0) {
+  if (op < OP_ADD || op > OP_RELU_GRAD || am < FULL || am > SCALAR || bm < FULL || bm > SCALAR || rows < 0 || inner < 0) {
     napi_throw_range_error(env, NULL, "prune-at-init native: binary got a bad op, mode or size");
     return NULL;
   }
@@ -664,7 +670,8 @@ static napi_value binary(napi_env env, napi_callback_info info) {
     case OP_SUB: binary_sub(A, (int)am, B, (int)bm, C, (size_t)rows, (size_t)inner); break;
     case OP_MUL: binary_mul(A, (int)am, B, (int)bm, C, (size_t)rows, (size_t)inner); break;
     case OP_DIV: binary_div(A, (int)am, B, (int)bm, C, (size_t)rows, (size_t)inner); break;
-    default: binary_tanh_grad(A, (int)am, B, (int)bm, C, (size_t)rows, (size_t)inner); break;
+    case OP_TANH_GRAD: binary_tanh_grad(A, (int)am, B, (int)bm, C, (size_t)rows, (size_t)inner); break;
+    default: binary_relu_grad(A, (int)am, B, (int)bm, C, (size_t)rows, (size_t)inner); break;
   }
   return NULL;
 }
@@ -721,6 +728,69 @@ static napi_value tile(napi_env env, napi_callback_info info) {
   float *X, *Y;
   if (!get_f32(env, a[0], a[1], in, &X, "x") || !get_f32(env, a[2], a[3], out, &Y, "y")) return NULL;
   if (out > 0) tile_rec(X, Y, arr[0], arr[1], rank, 0);
+  return NULL;
+}
+
+/* ---- masked dense layers ------------------------------------------------------------------------ */
+
+HOT static void mul_into(const float *restrict a, const float *restrict b, float *restrict c, size_t n) {
+  for (size_t i = 0; i < n; i++) c[i] = a[i] * b[i];
+}
+
+HOT static void mul_inplace(float *restrict c, const float *restrict b, size_t n) {
+  for (size_t i = 0; i < n; i++) c[i] *= b[i];
+}
+
+static int is_null(napi_env env, napi_value v) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  return t == napi_null || t == napi_undefined;
+}
+
+/*
+ * maskedMatmul(A, aOff, B, bOff, BM|null, bmOff, C, cOff, CM|null, cmOff, bias|null, biasOff, M, N, K, transA, transB, act)
+ * C[M,N] = act(op(A) @ op(B ⊙ BM) + bias) ⊙ CM: a masked dense layer and its gradients in one call each
+ * (forward: A = x, B = W, BM = mask; dx: A = dz, B = W, BM = mask, transB; dW: A = x, B = dz, transA,
+ * CM = mask; dmask: the same with CM = W). B ⊙ BM goes to the scratch buffer, so no masked copy of
+ * the weights is ever a tensor. bias has length N.
+ */
+static napi_value masked_matmul(napi_env env, napi_callback_info info) {
+  size_t argc = 18;
+  napi_value a[18];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc != 18) { napi_throw_error(env, NULL, "prune-at-init native: maskedMatmul expects 18 arguments"); return NULL; }
+  int64_t m, n, k, act;
+  int ta, tb;
+  if (!get_i64(env, a[12], &m, "M") || !get_i64(env, a[13], &n, "N") || !get_i64(env, a[14], &k, "K") ||
+      !get_bool(env, a[15], &ta, "transA") || !get_bool(env, a[16], &tb, "transB") || !get_i64(env, a[17], &act, "act"))
+    return NULL;
+  if (m < 0 || n < 0 || k < 0 || !(act == ACT_LINEAR || act == ACT_RELU || act == ACT_TANH)) {
+    napi_throw_range_error(env, NULL, "prune-at-init native: maskedMatmul got bad dimensions or activation");
+    return NULL;
+  }
+  const size_t sa = (size_t)(m * k), sb = (size_t)(k * n), sc = (size_t)(m * n);
+  float *A, *B, *C, *BM = NULL, *CM = NULL, *bias = NULL;
+  if (!get_f32(env, a[0], a[1], sa, &A, "A") || !get_f32(env, a[2], a[3], sb, &B, "B") || !get_f32(env, a[6], a[7], sc, &C, "C"))
+    return NULL;
+  if (!is_null(env, a[4]) && !get_f32(env, a[4], a[5], sb, &BM, "BM")) return NULL;
+  if (!is_null(env, a[8]) && !get_f32(env, a[8], a[9], sc, &CM, "CM")) return NULL;
+  if (!is_null(env, a[10]) && !get_f32(env, a[10], a[11], (size_t)n, &bias, "bias")) return NULL;
+  if (sc == 0) return NULL;
+  if (k == 0) {
+    memset(C, 0, sc * sizeof(float));
+  } else {
+    const float *b = B;
+    if (BM) {
+      float *scratch = workspace(sb);
+      if (!scratch) { napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
+      mul_into(B, BM, scratch, sb);
+      b = scratch;
+    }
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, 1.f, A,
+                ta ? (int)m : (int)k, b, tb ? (int)k : (int)n, 0.f, C, (int)n);
+  }
+  apply_bias_act(C, (size_t)m, (size_t)n, bias, (size_t)n, (int)act, 0.f, NULL, 0);
+  if (CM) mul_inplace(C, CM, sc);
   return NULL;
 }
 
@@ -793,6 +863,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"binary", NULL, binary, NULL, NULL, NULL, napi_default, NULL},
       {"tile", NULL, tile, NULL, NULL, NULL, napi_default, NULL},
       {"sgdMomentum", NULL, sgd_momentum, NULL, NULL, NULL, napi_default, NULL},
+      {"maskedMatmul", NULL, masked_matmul, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"info", NULL, blas_info, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import { strict as assert } from 'assert';
 import { spawnSync } from 'child_process';
 import * as path from 'path';
-import { buildModel, extraKernelInfo, initBackend, Mask, ModelConfig, nativeStatus, registerExtraKernels, Rng, sgdMomentumUpdate, tf, Trainer } from 'prune-at-init';
+import { buildModel, extraKernelInfo, initBackend, Mask, maskedDense, ModelConfig, nativeStatus, registerExtraKernels, Rng, sgdMomentumUpdate, tf, Trainer } from 'prune-at-init';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 interface ConvCase { n: number; h: number; w: number; ci: number; co: number; kh: number; kw: number; s: number; pad: Pad }
@@ -130,7 +130,8 @@ const PURE_WASM = ['wasm:BatchMatMul (transpose, then XNNPACK)', 'wasm:Cast (sam
   'wasm:Conv2DBackpropFilter (via Conv2D)', 'wasm:Conv2DBackpropInput (via Conv2D)', 'wasm:Identity (shares the buffer)',
   'wasm:_FusedMatMul (transpose, then XNNPACK)'];
 const NATIVE_NAMES = ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter',
-  'Sum', 'Mean', 'MaxPoolGrad', 'Tanh', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Tile', 'PruneAtInitTanhGrad', 'PruneAtInitSgdMomentum'];
+  'Sum', 'Mean', 'MaxPoolGrad', 'Tanh', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Tile', 'PruneAtInitActivationGrad', 'PruneAtInitSgdMomentum',
+  'PruneAtInitDense', 'PruneAtInitMaskedDense', 'PruneAtInitMaskedMatMul'];
 const BLAS_NAMES = NATIVE_NAMES.slice(0, 6);
 
 /** Sum or mean over `axes` (values, and the gradient of a weighted sum of the result). */
@@ -173,6 +174,34 @@ function binaryCase(op: BinOp, aShape: number[], bShape: number[]): () => tf.Ten
     return [y, ...tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), r)))([a, b])];
   };
 }
+
+interface DenseCase { n: number; k: number; m: number; masked: boolean; bias: boolean; activation: 'linear' | 'relu' | 'tanh' }
+const denseName = (c: DenseCase) => `${c.activation}(x[${c.n},${c.k}] @ w[${c.k},${c.m}]${c.masked ? ' ⊙ mask' : ''}${c.bias ? ' + b' : ''})`;
+
+/** maskedDense output and gradients w.r.t. x, w (, mask, bias) of a weighted sum; `fused` false = TF.js ops. */
+function denseCase(c: DenseCase, fused: boolean): () => tf.Tensor[] {
+  const [xv, wv, bv, rv, mv] = data(denseName(c), c.n * c.k, c.k * c.m, c.m, c.n * c.m, c.k * c.m);
+  return () => {
+    const x = tf.tensor2d(xv, [c.n, c.k]), w = tf.tensor2d(wv, [c.k, c.m]), b = tf.tensor1d(bv), r = tf.tensor2d(rv, [c.n, c.m]);
+    const mask = tf.tensor2d(mv.map((v) => (v > 0 ? 1 : 0)), [c.k, c.m]);
+    const f = (x: tf.Tensor, w: tf.Tensor, mask: tf.Tensor, b: tf.Tensor) => maskedDense({ x: x as tf.Tensor2D, w: w as tf.Tensor2D,
+      mask: c.masked ? mask : undefined, bias: c.bias ? b : undefined, activation: c.activation, fused });
+    const args = [x, w, ...(c.masked ? [mask] : []), ...(c.bias ? [b] : [])];
+    const g = (...a: tf.Tensor[]) => {
+      const [xa, wa] = a;
+      const ma = c.masked ? a[2] : mask, ba = c.bias ? a[a.length - 1] : b;
+      return tf.sum(tf.mul(f(xa, wa, ma, ba), r)) as tf.Scalar;
+    };
+    return [f(x, w, mask, b), ...tf.grads(g)(args)];
+  };
+}
+const DENSE_CASES: DenseCase[] = [];
+for (const activation of ['linear', 'relu', 'tanh'] as const) {
+  for (const [masked, bias] of [[true, true], [false, true], [true, false], [false, false]]) {
+    DENSE_CASES.push({ n: 9, k: 13, m: 7, masked, bias, activation });
+  }
+}
+DENSE_CASES.push({ n: 1, k: 5, m: 1, masked: true, bias: true, activation: 'relu' });
 
 // the repository root, whether this file runs from test/ (tsx) or build/test/ (compiled)
 const PROJECT_ROOT = (() => { let d = __dirname; while (!fs.existsSync(path.join(d, 'lib', 'package.json'))) d = path.dirname(d); return d; })();
@@ -321,6 +350,27 @@ describe('extra kernels', function () {
           assertClose(await on(backend, fn), await reference(fn), `fused ${activation} ${mmName(c)}`);
         });
       }
+      for (const c of DENSE_CASES) {
+        it(`fused dense layer and its gradients (x, w${c.masked ? ', mask' : ''}${c.bias ? ', bias' : ''}): ${denseName(c)}`, async () => {
+          const got = await on(backend, denseCase(c, true));
+          assertClose(got, await reference(denseCase(c, false)), denseName(c));
+        });
+      }
+      it('fused dense: pruned weights get exactly zero gradient, and the input gradient is only computed when asked for', async () => {
+        await tf.setBackend(backend);
+        const [xv, wv] = data('dense-zero', 8 * 6, 6 * 4);
+        const mv = Float32Array.from({ length: 24 }, (_, i) => i % 3 === 0 ? 0 : 1);
+        const x = tf.tensor2d(xv, [8, 6]), w = tf.variable(tf.tensor2d(wv, [6, 4])), mask = tf.tensor2d(mv, [6, 4]);
+        const loss = () => tf.sum(tf.square(maskedDense({ x, w, mask, activation: 'tanh' }))) as tf.Scalar;
+        const before = tf.memory().numTensors;
+        const prof = await tf.profile(() => { const r = tf.variableGrads(loss, [w]); tf.dispose([r.value, ...Object.values(r.grads)]); });
+        const gw = tf.tidy(() => tf.variableGrads(loss, [w]).grads[w.name].dataSync());
+        for (let i = 0; i < 24; i++) if (mv[i] === 0) assert.ok(gw[i] === 0, `grad of pruned weight ${i}: ${gw[i]}`);
+        const matmuls = prof.kernels.filter((k) => k.name === 'PruneAtInitMaskedMatMul').length;
+        assert.equal(matmuls, 1, 'only dW: x is data, so no input gradient');
+        assert.equal(tf.memory().numTensors, before);
+        tf.dispose([x, w, mask]);
+      });
       for (const c of CONV_CASES) {
         it(`conv2d and gradients: ${caseName(c)}`, async () => {
           const fn = convCase(c, false);
@@ -445,6 +495,7 @@ describe('extra kernels', function () {
       ['cnn with BatchNorm and max-pooling', { arch: 'cnn', activation: 'relu', channels: [4, 'M', 6, 'M'], batchNorm: true }],
       ['pre-activation WRN-10-0.5', { arch: 'wrn', depth: 10, widthFactor: 0.5 }],
       ['tanh FFNN', { arch: 'ffnn', activation: 'tanh', hidden: [16, 16, 16] }],
+      ['relu FFNN without biases', { arch: 'ffnn', activation: 'relu', hidden: [16, 12], bias: false }],
     ];
     /** Losses of 3 steps and the final weights, on the current backend. */
     function train3(cfg: ModelConfig): Float32Array[] {

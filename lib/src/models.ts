@@ -121,9 +121,14 @@ function buildFfnn(cfg: FfnnConfig, inputShape: number[], numClasses: number, rn
   const forward = (x: tf.Tensor, ctx: ForwardContext) => {
     let h = x.reshape([x.shape[0], dims[0]]);
     layers.forEach((l, i) => {
-      // y^1 = W x; y^l = W phi(y^{l-1}): the activation is applied to every hidden pre-activation
-      h = l.call(i === 0 ? h : activate(h, act), ctx);
-      if (ctx.record && i < layers.length - 1) ctx.record.set(l.name, tf.keep(h.clone()));
+      // y^1 = W x; y^l = W phi(y^{l-1}): the activation is applied to every hidden pre-activation,
+      // inside the layer's kernel unless the pre-activations are being recorded
+      const hidden = i < layers.length - 1;
+      if (ctx.record && hidden) {
+        const z = l.call(h, ctx);
+        ctx.record.set(l.name, tf.keep(z.clone()));
+        h = activate(z, act);
+      } else h = l.call(h, ctx, hidden ? act : 'linear');
     });
     return h;
   };

@@ -2,12 +2,14 @@
  * Leaner gradients for kernels whose TF.js gradient is slow on wasm/cpu:
  * - Sum, Mean: dy broadcast with Tile, instead of dy * ones(x.shape), a ones tensor TF.js builds in
  *   JS and uploads on every backward pass (~65 ms of a 550 ms WRN-16-2 step on wasm, from BatchNorm);
- * - Tanh: one native pass dy * (1 - y^2) instead of Square, Sub, Multiply (3 kernels per layer).
+ * - Tanh: one native pass dy * (1 - y^2) instead of Square, Sub, Multiply (3 kernels per layer);
+ * - the fused dense kernels (dense.ts), which have no TF.js gradient of their own.
  * Gradients are global in TF.js, so each checks at call time that the current backend runs our
  * native kernels and otherwise uses the original gradient.
  */
 import * as tf from '@tensorflow/tfjs';
-import { TANH_GRAD } from './native_kernels';
+import { registerDenseGradients } from './dense';
+import { ACT_GRAD } from './native_kernels';
 
 let installed = false;
 
@@ -43,9 +45,10 @@ export function installFastGradients(nativeOn: (backendName: string) => boolean)
         const [y] = saved;
         const d = Array.isArray(dy) ? dy[0] : dy;
         if (!nativeOn(tf.getBackend()) || d.dtype !== 'float32' || y.dtype !== 'float32') return tanh.gradFunc(dy, saved, attrs);
-        return { x: () => tf.engine().runKernel(TANH_GRAD, { y, dy: d }) as tf.Tensor };
+        return { x: () => tf.engine().runKernel(ACT_GRAD, { y, dy: d }, { activation: 'tanh' }) as tf.Tensor };
       },
     });
   }
+  registerDenseGradients();
   installed = true;
 }

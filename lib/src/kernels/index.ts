@@ -21,6 +21,8 @@ import { installFastGradients } from './gradients';
 
 export { nativeStatus, NATIVE_ENV, THREADS_ENV } from './native';
 export { sgdMomentumUpdate } from './optim';
+export { maskedDense } from './dense';
+export type { DenseActivation, DenseInputs } from './dense';
 export type { NativeStatus } from './native';
 
 export interface ExtraKernelOptions {

@@ -24,12 +24,15 @@ export interface NativeBlas {
   reduce(x: Buf, xOff: number, y: Buf, yOff: number, outer: number, inner: number, overOuter: boolean, scale: number): void;
   maxPoolGrad(dy: Buf, dyOff: number, x: Buf, xOff: number, dx: Buf, dxOff: number, dims: Int32Array): void;
   tanh(x: Buf, xOff: number, y: Buf, yOff: number, n: number): void;
-  /** op 0 add, 1 sub, 2 mul, 3 div, 4 tanh gradient (a = y, b = dy); modes 0 full [rows, inner], 1 one row [inner], 2 scalar. */
+  /** op 0 add, 1 sub, 2 mul, 3 div, 4 tanh / 5 relu gradient (a = y, b = dy); modes 0 full [rows, inner], 1 one row [inner], 2 scalar. */
   binary(op: number, a: Buf, aOff: number, aMode: number, b: Buf, bOff: number, bMode: number, c: Buf, cOff: number,
     rows: number, inner: number): void;
   tile(x: Buf, xOff: number, y: Buf, yOff: number, shape: Int32Array, reps: Int32Array): void;
   sgdMomentum(v: Buf, vOff: number, s: Buf, sOff: number, g: Buf, gOff: number, v2: Buf, v2Off: number, s2: Buf, s2Off: number,
     n: number, lr: number, momentum: number): void;
+  /** C[M,N] = act(op(A) @ op(B ⊙ BM) + bias) ⊙ CM; act 0 linear, 1 relu, 7 tanh; BM, CM, bias optional. */
+  maskedMatmul(a: Buf, aOff: number, b: Buf, bOff: number, bm: Buf | null, bmOff: number, c: Buf, cOff: number, cm: Buf | null,
+    cmOff: number, bias: Buf | null, biasOff: number, m: number, n: number, k: number, transA: boolean, transB: boolean, act: number): void;
   setThreads(n: number): void;
   info(): { config: string; core: string; threads: number };
 }

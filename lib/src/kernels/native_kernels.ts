@@ -3,7 +3,8 @@
  * cpu backend (its Float32Arrays): OpenBLAS BatchMatMul, _FusedMatMul, Conv2D, FusedConv2D,
  * Conv2DBackpropInput, Conv2DBackpropFilter, and C Sum, Mean, MaxPoolGrad, Tanh, Add, Sub,
  * Multiply, RealDiv, Tile (the next bottlenecks of a training step once the matmuls/convs were fast),
- * and two custom kernels: the Tanh gradient and a fused SGD-momentum update.
+ * and custom kernels: activation gradients, a fused SGD-momentum update, and masked dense layers
+ * with their gradients (kernels/dense.ts).
  * What the addon does not cover (non-float32, NCHW, odd batch broadcasts, bias/prelu shapes other
  * than [1] or [..., channels]) goes to the pure-TS wasm kernel or the backend's original one.
  */
@@ -277,21 +278,82 @@ function makeBinary(blas: NativeBlas, backendName: string, acc: Access, kernelNa
   };
 }
 
-/** Custom kernel: dy * (1 - y^2), the Tanh gradient in one pass instead of Square, Sub, Multiply. */
-export const TANH_GRAD = 'PruneAtInitTanhGrad';
+/** Custom kernel: an activation's gradient from its output y in one pass (attr activation 'tanh': dy * (1 - y^2); 'relu': y > 0 ? dy : 0). */
+export const ACT_GRAD = 'PruneAtInitActivationGrad';
 /** Custom kernel: SGD with momentum, PyTorch semantics; inputs value, slot, grad; outputs [value', slot']. */
 export const SGD_MOMENTUM = 'PruneAtInitSgdMomentum';
+/**
+ * Custom kernels: a dense layer act(x @ (w ⊙ mask) + bias) in one call; inputs x [N,K], w [K,M],
+ * mask [K,M] (MASKED_DENSE only), bias [M] (optional); attr activation 'linear' | 'relu' | 'tanh'.
+ * Two names because TF.js saves a gradient's inputs by name and cannot save an absent one.
+ */
+export const DENSE = 'PruneAtInitDense';
+export const MASKED_DENSE = 'PruneAtInitMaskedDense';
+/** Custom kernel for the dense gradients: op(a) @ op(b ⊙ bMask) ⊙ cMult; bMask and cMult optional. */
+export const MASKED_MATMUL = 'PruneAtInitMaskedMatMul';
 
-function makeTanhGrad(blas: NativeBlas, backendName: string, acc: Access): AnyKernelFunc {
+const GRAD_OPS: Record<string, number> = { tanh: 4, relu: 5 };
+export const DENSE_ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, tanh: 7 };
+
+function makeActivationGrad(blas: NativeBlas, backendName: string, acc: Access): AnyKernelFunc {
   return (args) => {
-    const { inputs: { y, dy }, backend } = args;
+    const { inputs: { y, dy }, backend, attrs: { activation } } = args;
+    const op = GRAD_OPS[activation];
+    if (op === undefined) throw new Error(`${ACT_GRAD}: activation must be 'tanh' or 'relu', got '${activation}'.`);
     if (!usable(backendName, backend, y, dy) || tf.util.sizeFromShape(y.shape) !== tf.util.sizeFromShape(dy.shape)) {
-      throw new Error(`${TANH_GRAD}: needs float32 y and dy of one shape, got [${y.shape}] ${y.dtype} and [${dy.shape}] ${dy.dtype}.`);
+      throw new Error(`${ACT_GRAD}: needs float32 y and dy of one shape, got [${y.shape}] ${y.dtype} and [${dy.shape}] ${dy.dtype}.`);
     }
     const n = tf.util.sizeFromShape(y.shape);
     const out = acc.output(backend, dy.shape);
     const [yb, yo] = acc.operand(backend, y), [db, dOff] = acc.operand(backend, dy), [ob, oo] = acc.operand(backend, out);
-    blas.binary(4, yb, yo, 0, db, dOff, 0, ob, oo, 1, n);
+    blas.binary(op, yb, yo, 0, db, dOff, 0, ob, oo, 1, n);
+    return out;
+  };
+}
+
+function requireMatrix(kernel: string, what: string, t: Info | undefined, shape?: number[]): void {
+  if (!t) return;
+  if (t.shape.length !== (shape ? shape.length : 2) || (shape && !shape.every((d, i) => d === t.shape[i]))) {
+    throw new Error(`${kernel}: ${what} has shape [${t.shape}], expected ${shape ? `[${shape}]` : 'a matrix'}.`);
+  }
+}
+
+function makeDense(blas: NativeBlas, backendName: string, acc: Access, kernel: string): AnyKernelFunc {
+  return (args) => {
+    const { inputs: { x, w, mask, bias }, backend, attrs: { activation } } = args;
+    const act = DENSE_ACTIVATIONS[activation];
+    if (act === undefined) throw new Error(`${kernel}: activation must be one of ${Object.keys(DENSE_ACTIVATIONS).join(', ')}, got '${activation}'.`);
+    if (!usable(backendName, backend, x, w, mask, bias)) throw new Error(`${kernel}: needs float32 operands.`);
+    requireMatrix(kernel, 'x', x);
+    requireMatrix(kernel, 'w', w, [x.shape[1], w.shape[1]]);
+    requireMatrix(kernel, 'mask', mask, w.shape);
+    if (bias && !(bias.shape.length === 1 && bias.shape[0] === w.shape[1])) throw new Error(`${kernel}: bias has shape [${bias.shape}], expected [${w.shape[1]}].`);
+    const [n, k] = x.shape, m = w.shape[1];
+    const out = acc.output(backend, [n, m]);
+    const [xb, xo] = acc.operand(backend, x), [wb, wo] = acc.operand(backend, w), [yb, yo] = acc.operand(backend, out);
+    const [mb, mo] = mask ? acc.operand(backend, mask) : [null, 0];
+    const [bb, bo] = bias ? acc.operand(backend, bias) : [null, 0];
+    blas.maskedMatmul(xb, xo, wb, wo, mb, mo, yb, yo, null, 0, bb, bo, n, m, k, false, false, act);
+    return out;
+  };
+}
+
+function makeMaskedMatMul(blas: NativeBlas, backendName: string, acc: Access): AnyKernelFunc {
+  return (args) => {
+    const { inputs: { a, b, bMask, cMult }, backend, attrs: { transposeA, transposeB } } = args;
+    if (!usable(backendName, backend, a, b, bMask, cMult)) throw new Error(`${MASKED_MATMUL}: needs float32 operands.`);
+    requireMatrix(MASKED_MATMUL, 'a', a);
+    requireMatrix(MASKED_MATMUL, 'b', b);
+    requireMatrix(MASKED_MATMUL, 'bMask', bMask, b.shape);
+    const [m, ka] = transposeA ? [a.shape[1], a.shape[0]] : a.shape;
+    const [kb, n] = transposeB ? [b.shape[1], b.shape[0]] : b.shape;
+    if (ka !== kb) throw new Error(`${MASKED_MATMUL}: inner dimensions ${ka} and ${kb} differ (a [${a.shape}], b [${b.shape}]).`);
+    requireMatrix(MASKED_MATMUL, 'cMult', cMult, [m, n]);
+    const out = acc.output(backend, [m, n]);
+    const [ab, ao] = acc.operand(backend, a), [bb, bo] = acc.operand(backend, b), [cb, co] = acc.operand(backend, out);
+    const [mb, mo] = bMask ? acc.operand(backend, bMask) : [null, 0];
+    const [xb, xo] = cMult ? acc.operand(backend, cMult) : [null, 0];
+    blas.maskedMatmul(ab, ao, bb, bo, mb, mo, cb, co, xb, xo, null, 0, m, n, ka, !!transposeA, !!transposeB, 0);
     return out;
   };
 }
@@ -312,7 +374,8 @@ function makeSgdMomentum(blas: NativeBlas, backendName: string, acc: Access): An
 }
 
 export const NATIVE_KERNEL_NAMES = ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter',
-  'Sum', 'Mean', 'MaxPoolGrad', 'Tanh', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Tile', TANH_GRAD, SGD_MOMENTUM] as const;
+  'Sum', 'Mean', 'MaxPoolGrad', 'Tanh', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Tile', ACT_GRAD, SGD_MOMENTUM, DENSE, MASKED_DENSE,
+  MASKED_MATMUL] as const;
 export type NativeKernelName = typeof NATIVE_KERNEL_NAMES[number];
 
 /** The native kernel functions for one backend ('wasm' or 'cpu'). */
@@ -334,7 +397,10 @@ export function nativeKernels(blas: NativeBlas, backendName: 'wasm' | 'cpu'): Re
     Multiply: makeBinary(blas, backendName, acc, 'Multiply'),
     RealDiv: makeBinary(blas, backendName, acc, 'RealDiv'),
     Tile: makeTile(blas, backendName, acc),
-    [TANH_GRAD]: makeTanhGrad(blas, backendName, acc),
+    [ACT_GRAD]: makeActivationGrad(blas, backendName, acc),
     [SGD_MOMENTUM]: makeSgdMomentum(blas, backendName, acc),
+    [DENSE]: makeDense(blas, backendName, acc, DENSE),
+    [MASKED_DENSE]: makeDense(blas, backendName, acc, MASKED_DENSE),
+    [MASKED_MATMUL]: makeMaskedMatMul(blas, backendName, acc),
   };
 }

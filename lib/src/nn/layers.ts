@@ -4,6 +4,7 @@
  * in every forward pass and receive zero gradient.
  */
 import * as tf from '@tensorflow/tfjs';
+import { maskedDense } from '../kernels/dense';
 
 export type Activation = 'tanh' | 'relu' | 'elu' | 'linear';
 export const ACTIVATIONS: readonly Activation[] = ['tanh', 'relu', 'elu', 'linear'];
@@ -42,6 +43,10 @@ export interface ForwardContext {
   training: boolean;
   /** Effective value of a parameter (override or variable, times its mask if prunable and masking is on). */
   param(name: string): tf.Tensor;
+  /** The same, unmultiplied: the raw value and the mask to apply (absent: none), for layers that fuse the product. */
+  paramParts(name: string): { value: tf.Tensor; mask?: tf.Tensor };
+  /** Layers may use fused kernels (first-order gradients only); false for nested tf.grads. */
+  fused: boolean;
   /** Optional per-example multiplicative gates on structured units ([N,1,1,C] or [N,C]), by unit-group name. */
   gates?: Map<string, tf.Tensor>;
   /** Optional channel masks on structured units ([C]), by unit-group name. */
@@ -78,14 +83,15 @@ export class Dense implements Layer {
   }
   buffers() { return []; }
   outShape(): number[] { return [this.units]; }
-  call(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
+  /** x @ (W ⊙ M) + b, then `activation` (fused into the same kernel where the backend has it). */
+  call(x: tf.Tensor, ctx: ForwardContext, activation: Activation = 'linear'): tf.Tensor {
     const x2 = x.rank === 2 ? x : x.reshape([x.shape[0], -1]);
     if (x2.shape[1] !== this.inUnits) {
       throw new Error(`Layer ${this.name} expects ${this.inUnits} input features, got ${x2.shape[1]} (input shape ${x.shape}).`);
     }
-    const w = ctx.param(`${this.name}/kernel`) as tf.Tensor2D;
-    // fused matmul + bias: one kernel instead of two (native BLAS where available)
-    return this.useBias ? tf.fused.matMul({ a: x2 as tf.Tensor2D, b: w, bias: ctx.param(`${this.name}/bias`) }) : tf.matMul(x2 as tf.Tensor2D, w);
+    const { value: w, mask } = ctx.paramParts(`${this.name}/kernel`);
+    const bias = this.useBias ? ctx.param(`${this.name}/bias`) : undefined;
+    return maskedDense({ x: x2 as tf.Tensor2D, w: w as tf.Tensor2D, mask, bias, activation, fused: ctx.fused });
   }
 }
 

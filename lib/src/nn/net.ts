@@ -30,6 +30,8 @@ export interface ForwardOptions {
   gates?: Map<string, tf.Tensor>;
   /** If given, layers record their pre-activations here (the caller disposes them). */
   record?: Map<string, tf.Tensor>;
+  /** Use fused kernels where available (default true). Their gradients are first-order only: pass false to nest tf.grads. */
+  fusedKernels?: boolean;
 }
 
 export type ForwardFn = (x: tf.Tensor, ctx: ForwardContext) => tf.Tensor;
@@ -88,14 +90,19 @@ export class Net {
     this.assertAlive();
     const applyMask = opts.applyMask ?? true;
     const bnUpdates: Array<[string, tf.Tensor]> = [];
+    const paramParts = (name: string) => {
+      const value = opts.overrides?.get(name) ?? this.params.get(name);
+      if (!value) throw new Error(`Unknown parameter '${name}'`);
+      return { value, mask: applyMask ? this.masks.get(name) : undefined };
+    };
     const ctx: ForwardContext = {
       training: opts.training ?? false,
       param: (name) => {
-        const raw = opts.overrides?.get(name) ?? this.params.get(name);
-        if (!raw) throw new Error(`Unknown parameter '${name}'`);
-        const m = applyMask ? this.masks.get(name) : undefined;
-        return m ? tf.mul(raw, m) : raw;
+        const { value, mask } = paramParts(name);
+        return mask ? tf.mul(value, mask) : value;
       },
+      paramParts,
+      fused: opts.fusedKernels ?? true,
       gates: opts.gates,
       unitMask: (name) => this.unitMasks.get(name),
       record: opts.record,

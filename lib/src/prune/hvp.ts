@@ -66,7 +66,11 @@ export function kernelObjective(net: Net, x: tf.Tensor, y: tf.Tensor, o: KernelO
   const weights = names.map((n) => tf.tensor(eff.get(n)!, net.paramInfo(n).shape, 'float32'));
   const ce = o.twiceDifferentiable ? crossEntropy2 : crossEntropyStd;
   const loss: LossFn = (ws) => {
-    const logits = net.forward(x, { training: bnMode === 'train', overrides: new Map(names.map((n, i) => [n, ws[i]])), applyMask: false });
+    const logits = net.forward(x, {
+      training: bnMode === 'train', overrides: new Map(names.map((n, i) => [n, ws[i]])), applyMask: false,
+      // the fused kernels' gradients cannot be differentiated again
+      fusedKernels: !o.twiceDifferentiable,
+    });
     // training-mode BN queues running-stat updates: scoring must not change the net
     if (bnMode === 'train') net.commitBatchNorm(false);
     return ce(t === 1 ? logits : tf.div(logits, t), y);
