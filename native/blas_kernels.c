@@ -794,6 +794,160 @@ static napi_value masked_matmul(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---- batch normalisation (training mode) --------------------------------------------------------- */
+
+/* Per-channel sums of X [rows, C] (or of (X - mu)^2 when mu is given) into acc (double). */
+HOT static void channel_sums(const float *restrict x, size_t rows, size_t C, const double *restrict mu, double *restrict acc) {
+  for (size_t c = 0; c < C; c++) acc[c] = 0;
+  for (size_t r = 0; r < rows; r++) {
+    const float *xr = x + r * C;
+    if (mu) { for (size_t c = 0; c < C; c++) { const double d = (double)xr[c] - mu[c]; acc[c] += d * d; } }
+    else { for (size_t c = 0; c < C; c++) acc[c] += xr[c]; }
+  }
+}
+
+HOT static void bn_apply(const float *restrict x, float *restrict y, size_t rows, size_t C, const float *restrict scale,
+                         const float *restrict shift, int relu) {
+  for (size_t r = 0; r < rows; r++) {
+    const float *xr = x + r * C;
+    float *yr = y + r * C;
+    if (relu) { for (size_t c = 0; c < C; c++) { const float v = xr[c] * scale[c] + shift[c]; yr[c] = v > 0.f ? v : 0.f; } }
+    else { for (size_t c = 0; c < C; c++) yr[c] = xr[c] * scale[c] + shift[c]; }
+  }
+}
+
+/*
+ * batchNormTrain(X, xOff, gamma, gOff, beta, bOff, Y, yOff, mean, mOff, var, vOff, rows, C, eps, relu)
+ * Over X [rows, C]: mean and biased variance per channel (two passes, double accumulators), then
+ * Y = act(gamma * (X - mean) / sqrt(var + eps) + beta) with act = relu or identity.
+ */
+static napi_value batch_norm_train(napi_env env, napi_callback_info info) {
+  size_t argc = 16;
+  napi_value a[16];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc != 16) { napi_throw_error(env, NULL, "prune-at-init native: batchNormTrain expects 16 arguments"); return NULL; }
+  int64_t rows, C;
+  int relu;
+  double eps;
+  if (!get_i64(env, a[12], &rows, "rows") || !get_i64(env, a[13], &C, "C") || !get_bool(env, a[15], &relu, "relu")) return NULL;
+  if (napi_get_value_double(env, a[14], &eps) != napi_ok || rows < 1 || C < 1 || !(eps >= 0)) {
+    napi_throw_range_error(env, NULL, "prune-at-init native: batchNormTrain got bad dimensions or eps");
+    return NULL;
+  }
+  const size_t n = (size_t)(rows * C);
+  float *X, *G, *B, *Y, *M, *V;
+  if (!get_f32(env, a[0], a[1], n, &X, "x") || !get_f32(env, a[2], a[3], (size_t)C, &G, "gamma") ||
+      !get_f32(env, a[4], a[5], (size_t)C, &B, "beta") || !get_f32(env, a[6], a[7], n, &Y, "y") ||
+      !get_f32(env, a[8], a[9], (size_t)C, &M, "mean") || !get_f32(env, a[10], a[11], (size_t)C, &V, "var"))
+    return NULL;
+  double *acc = malloc((size_t)C * 2 * sizeof(double));
+  float *ss = malloc((size_t)C * 2 * sizeof(float));
+  if (!acc || !ss) { free(acc); free(ss); napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
+  double *mu = acc + C;
+  channel_sums(X, (size_t)rows, (size_t)C, NULL, mu);
+  for (int64_t c = 0; c < C; c++) mu[c] /= (double)rows;
+  channel_sums(X, (size_t)rows, (size_t)C, mu, acc);
+  for (int64_t c = 0; c < C; c++) {
+    const double var = acc[c] / (double)rows, inv = 1.0 / sqrt(var + eps);
+    M[c] = (float)mu[c];
+    V[c] = (float)var;
+    ss[c] = (float)(G[c] * inv);
+    ss[C + c] = (float)(B[c] - mu[c] * G[c] * inv);
+  }
+  bn_apply(X, Y, (size_t)rows, (size_t)C, ss, ss + C, relu);
+  free(acc);
+  free(ss);
+  return NULL;
+}
+
+/* Per-channel sums of dz and dz * xhat (double accumulators); dz = dy, or dy where the relu output y > 0. */
+HOT static void bn_grad_sums(const float *restrict x, const float *restrict dy, const float *restrict y, const float *restrict mean,
+                             const float *restrict inv, double *restrict sb, double *restrict sg, size_t rows, size_t C) {
+  for (size_t c = 0; c < C; c++) { sb[c] = 0; sg[c] = 0; }
+  for (size_t r = 0; r < rows; r++) {
+    const float *xr = x + r * C, *dr = dy + r * C;
+    if (y) {
+      const float *yr = y + r * C;
+      for (size_t c = 0; c < C; c++) {
+        const float dz = yr[c] > 0.f ? dr[c] : 0.f;
+        sb[c] += dz;
+        sg[c] += dz * ((xr[c] - mean[c]) * inv[c]);
+      }
+    } else {
+      for (size_t c = 0; c < C; c++) {
+        const float dz = dr[c];
+        sb[c] += dz;
+        sg[c] += dz * ((xr[c] - mean[c]) * inv[c]);
+      }
+    }
+  }
+}
+
+HOT static void bn_grad_dx(const float *restrict x, const float *restrict dy, const float *restrict y, const float *restrict mean,
+                           const float *restrict inv, const float *restrict a1, const float *restrict k1, const float *restrict k2,
+                           float *restrict dx, size_t rows, size_t C) {
+  for (size_t r = 0; r < rows; r++) {
+    const float *xr = x + r * C, *dr = dy + r * C;
+    float *o = dx + r * C;
+    if (y) {
+      const float *yr = y + r * C;
+      for (size_t c = 0; c < C; c++) {
+        const float dz = yr[c] > 0.f ? dr[c] : 0.f;
+        o[c] = a1[c] * dz - k1[c] - (xr[c] - mean[c]) * inv[c] * k2[c];
+      }
+    } else {
+      for (size_t c = 0; c < C; c++) o[c] = a1[c] * dr[c] - k1[c] - (xr[c] - mean[c]) * inv[c] * k2[c];
+    }
+  }
+}
+
+/*
+ * batchNormGrad(X, xOff, DY, dyOff, Y|null, yOff, gamma, gOff, mean, mOff, var, vOff, DX, dxOff, DG, dgOff, DB, dbOff, rows, C, eps)
+ * Gradients of Y = act(gamma * xhat + beta), xhat = (X - mean) / sqrt(var + eps) with batch statistics:
+ * dz = DY (masked by Y > 0 when Y, the relu output, is given), DB = sum dz, DG = sum dz * xhat,
+ * DX = gamma / sqrt(var + eps) * (dz - DB / rows - xhat * DG / rows).
+ */
+static napi_value batch_norm_grad(napi_env env, napi_callback_info info) {
+  size_t argc = 21;
+  napi_value a[21];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc != 21) { napi_throw_error(env, NULL, "prune-at-init native: batchNormGrad expects 21 arguments"); return NULL; }
+  int64_t rows, C;
+  double eps;
+  if (!get_i64(env, a[18], &rows, "rows") || !get_i64(env, a[19], &C, "C")) return NULL;
+  if (napi_get_value_double(env, a[20], &eps) != napi_ok || rows < 1 || C < 1 || !(eps >= 0)) {
+    napi_throw_range_error(env, NULL, "prune-at-init native: batchNormGrad got bad dimensions or eps");
+    return NULL;
+  }
+  const size_t n = (size_t)(rows * C);
+  float *X, *DY, *Y = NULL, *G, *M, *V, *DX, *DG, *DB;
+  if (!get_f32(env, a[0], a[1], n, &X, "x") || !get_f32(env, a[2], a[3], n, &DY, "dy") ||
+      (!is_null(env, a[4]) && !get_f32(env, a[4], a[5], n, &Y, "y")) || !get_f32(env, a[6], a[7], (size_t)C, &G, "gamma") ||
+      !get_f32(env, a[8], a[9], (size_t)C, &M, "mean") || !get_f32(env, a[10], a[11], (size_t)C, &V, "var") ||
+      !get_f32(env, a[12], a[13], n, &DX, "dx") || !get_f32(env, a[14], a[15], (size_t)C, &DG, "dgamma") ||
+      !get_f32(env, a[16], a[17], (size_t)C, &DB, "dbeta"))
+    return NULL;
+  double *sb = malloc((size_t)C * 2 * sizeof(double));
+  float *pc = malloc((size_t)C * 4 * sizeof(float));
+  if (!sb || !pc) { free(sb); free(pc); napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
+  double *sg = sb + C;
+  float *inv = pc, *a1 = pc + C, *k1 = pc + 2 * C, *k2 = pc + 3 * C;
+  for (int64_t c = 0; c < C; c++) inv[c] = (float)(1.0 / sqrt((double)V[c] + eps));
+  bn_grad_sums(X, DY, Y, M, inv, sb, sg, (size_t)rows, (size_t)C);
+  for (int64_t c = 0; c < C; c++) {
+    DB[c] = (float)sb[c];
+    DG[c] = (float)sg[c];
+    /* DX = a1 * dz - k1 - xhat * k2 per channel: a1 = gamma*inv, k1 = a1*DB/rows, k2 = a1*DG/rows */
+    a1[c] = G[c] * inv[c];
+    k1[c] = (float)(G[c] * inv[c] * sb[c] / (double)rows);
+    k2[c] = (float)(G[c] * inv[c] * sg[c] / (double)rows);
+  }
+  bn_grad_dx(X, DY, Y, M, inv, a1, k1, k2, DX, (size_t)rows, (size_t)C);
+  free(sb);
+  free(pc);
+  return NULL;
+}
+
 /* ---- fused SGD with momentum (PyTorch semantics) ----------------------------------------------- */
 
 HOT static void sgd_momentum_loop(const float *restrict v, const float *restrict s, const float *restrict g, float *restrict v2,
@@ -864,6 +1018,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"tile", NULL, tile, NULL, NULL, NULL, napi_default, NULL},
       {"sgdMomentum", NULL, sgd_momentum, NULL, NULL, NULL, napi_default, NULL},
       {"maskedMatmul", NULL, masked_matmul, NULL, NULL, NULL, napi_default, NULL},
+      {"batchNormTrain", NULL, batch_norm_train, NULL, NULL, NULL, napi_default, NULL},
+      {"batchNormGrad", NULL, batch_norm_grad, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"info", NULL, blas_info, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import { strict as assert } from 'assert';
 import { spawnSync } from 'child_process';
 import * as path from 'path';
-import { buildModel, extraKernelInfo, initBackend, Mask, maskedDense, ModelConfig, nativeStatus, registerExtraKernels, Rng, sgdMomentumUpdate, tf, Trainer } from 'prune-at-init';
+import { batchNorm, buildModel, extraKernelInfo, initBackend, Mask, maskedDense, ModelConfig, nativeStatus, registerExtraKernels, Rng, sgdMomentumUpdate, tf, Trainer } from 'prune-at-init';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 interface ConvCase { n: number; h: number; w: number; ci: number; co: number; kh: number; kw: number; s: number; pad: Pad }
@@ -131,7 +131,7 @@ const PURE_WASM = ['wasm:BatchMatMul (transpose, then XNNPACK)', 'wasm:Cast (sam
   'wasm:_FusedMatMul (transpose, then XNNPACK)'];
 const NATIVE_NAMES = ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter',
   'Sum', 'Mean', 'MaxPoolGrad', 'Tanh', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Tile', 'PruneAtInitActivationGrad', 'PruneAtInitSgdMomentum',
-  'PruneAtInitDense', 'PruneAtInitMaskedDense', 'PruneAtInitMaskedMatMul'];
+  'PruneAtInitDense', 'PruneAtInitMaskedDense', 'PruneAtInitMaskedMatMul', 'PruneAtInitBatchNormTrain', 'PruneAtInitBatchNormGrad'];
 const BLAS_NAMES = NATIVE_NAMES.slice(0, 6);
 
 /** Sum or mean over `axes` (values, and the gradient of a weighted sum of the result). */
@@ -202,6 +202,20 @@ for (const activation of ['linear', 'relu', 'tanh'] as const) {
   }
 }
 DENSE_CASES.push({ n: 1, k: 5, m: 1, masked: true, bias: true, activation: 'relu' });
+
+/** Training-mode batchNorm: output, batch mean and variance, and gradients w.r.t. x, gamma, beta of a weighted sum. */
+function bnCase(shape: number[], activation: 'linear' | 'relu', fused: boolean): () => tf.Tensor[] {
+  const c = shape[shape.length - 1], size = shape.reduce((p, v) => p * v, 1);
+  const [xv, gv, bv, rv] = data(`bn ${shape} ${activation}`, size, c, c, size);
+  return () => {
+    // an offset and scale per channel, so the statistics are not trivially 0 and 1
+    const x = tf.add(tf.mul(tf.tensor(xv, shape), tf.range(1, c + 1)), tf.range(0, c)), g = tf.tensor1d(gv), b = tf.tensor1d(bv);
+    const r = tf.tensor(rv, shape);
+    const f = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => batchNorm({ x, gamma: g, beta: b, training: true, eps: 1e-5, activation, fused });
+    const out = f(x, g, b);
+    return [out.y, out.mean!, out.variance!, ...tf.grads((x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(x, g, b).y, r)))([x, g, b])];
+  };
+}
 
 // the repository root, whether this file runs from test/ (tsx) or build/test/ (compiled)
 const PROJECT_ROOT = (() => { let d = __dirname; while (!fs.existsSync(path.join(d, 'lib', 'package.json'))) d = path.dirname(d); return d; })();
@@ -371,6 +385,14 @@ describe('extra kernels', function () {
         assert.equal(tf.memory().numTensors, before);
         tf.dispose([x, w, mask]);
       });
+      for (const shape of [[4, 5, 6, 3], [16, 7], [2, 3, 3, 33], [1, 2, 2, 1]]) {
+        for (const activation of ['linear', 'relu'] as const) {
+          it(`fused training-mode batchNorm (${activation}) of [${shape}]: output, batch moments, gradients`, async () => {
+            const got = await on(backend, bnCase(shape, activation, true));
+            assertClose(got, await reference(bnCase(shape, activation, false)), `batchNorm ${activation} [${shape}]`);
+          });
+        }
+      }
       for (const c of CONV_CASES) {
         it(`conv2d and gradients: ${caseName(c)}`, async () => {
           const fn = convCase(c, false);

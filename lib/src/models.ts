@@ -165,9 +165,11 @@ function buildCnn(cfg: CnnConfig, inputShape: [number, number, number], numClass
     for (const op of ops) {
       if (op === 'M') { h = tf.maxPool(h as tf.Tensor4D, 2, 2, 'valid'); continue; }
       h = op.conv.call(h, ctx);
-      if (op.bn) h = op.bn.call(h, ctx);
-      if (ctx.record) ctx.record.set(op.conv.name, tf.keep(h.clone()));
-      h = activate(h, act);
+      if (ctx.record) {
+        if (op.bn) h = op.bn.call(h, ctx);
+        ctx.record.set(op.conv.name, tf.keep(h.clone()));
+        h = activate(h, act);
+      } else h = op.bn ? op.bn.call(h, ctx, act) : activate(h, act);
     }
     return fc.call(h, ctx);
   };
@@ -206,9 +208,9 @@ function buildResNet(cfg: ResNetConfig, inputShape: [number, number, number], nu
   const fc = new Dense('fc', numClasses, widths[2]);
   layers.push(fc);
   const forward = (x: tf.Tensor, ctx: ForwardContext) => {
-    let h = activate(stemBn.call(stem.call(x, ctx), ctx), act);
+    let h = stemBn.call(stem.call(x, ctx), ctx, act);
     for (const blk of blocks) {
-      let r = activate(blk.b1.call(blk.c1.call(h, ctx), ctx), act);
+      let r = blk.b1.call(blk.c1.call(h, ctx), ctx, act);
       r = blk.b2.call(blk.c2.call(r, ctx), ctx);
       if (branchScale !== 1) r = tf.mul(r, branchScale);
       const sc = blk.sc ? blk.sc.bn.call(blk.sc.conv.call(h, ctx), ctx) : h;
@@ -278,10 +280,10 @@ function buildWrn(cfg: WrnConfig, inputShape: [number, number, number], numClass
   const forward = (x: tf.Tensor, ctx: ForwardContext) => {
     let h = stem.call(x, ctx);
     for (const blk of blocks) {
-      const o1 = tf.relu(blk.bn1.call(h, ctx));
+      const o1 = blk.bn1.call(h, ctx, 'relu');
       let z: tf.Tensor | undefined;
       if (blk.c1 && blk.bn2 && blk.c2) {
-        let a = tf.relu(blk.bn2.call(blk.c1.call(o1, ctx), ctx));
+        let a = blk.bn2.call(blk.c1.call(o1, ctx), ctx, 'relu');
         const g = `${blk.name}/mid`;
         const um = ctx.unitMask(g);
         if (um) a = tf.mul(a, um);
@@ -293,7 +295,7 @@ function buildWrn(cfg: WrnConfig, inputShape: [number, number, number], numClass
       const sc = blk.sc ? blk.sc.call(o1, ctx) : h;
       h = z ? tf.add(z, sc) : sc;
     }
-    h = tf.relu(bnFinal.call(h, ctx));
+    h = bnFinal.call(h, ctx, 'relu');
     return fc.call(tf.mean(h, [1, 2]), ctx);
   };
   const values = initialValues(layers, rng,

@@ -23,6 +23,8 @@ export { nativeStatus, NATIVE_ENV, THREADS_ENV } from './native';
 export { sgdMomentumUpdate } from './optim';
 export { maskedDense } from './dense';
 export type { DenseActivation, DenseInputs } from './dense';
+export { batchNorm } from './batchnorm';
+export type { BatchNormInputs, BatchNormResult } from './batchnorm';
 export type { NativeStatus } from './native';
 
 export interface ExtraKernelOptions {

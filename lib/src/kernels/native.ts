@@ -33,6 +33,12 @@ export interface NativeBlas {
   /** C[M,N] = act(op(A) @ op(B ⊙ BM) + bias) ⊙ CM; act 0 linear, 1 relu, 7 tanh; BM, CM, bias optional. */
   maskedMatmul(a: Buf, aOff: number, b: Buf, bOff: number, bm: Buf | null, bmOff: number, c: Buf, cOff: number, cm: Buf | null,
     cmOff: number, bias: Buf | null, biasOff: number, m: number, n: number, k: number, transA: boolean, transB: boolean, act: number): void;
+  /** Y = act(gamma * (X - mean) / sqrt(var + eps) + beta) over X [rows, C] with its batch mean and biased variance (written to mean, var). */
+  batchNormTrain(x: Buf, xOff: number, gamma: Buf, gOff: number, beta: Buf, bOff: number, y: Buf, yOff: number, mean: Buf, mOff: number,
+    variance: Buf, vOff: number, rows: number, c: number, eps: number, relu: boolean): void;
+  /** dx, dgamma, dbeta of batchNormTrain; y = its relu output (null: linear). */
+  batchNormGrad(x: Buf, xOff: number, dy: Buf, dyOff: number, y: Buf | null, yOff: number, gamma: Buf, gOff: number, mean: Buf, mOff: number,
+    variance: Buf, vOff: number, dx: Buf, dxOff: number, dgamma: Buf, dgOff: number, dbeta: Buf, dbOff: number, rows: number, c: number, eps: number): void;
   setThreads(n: number): void;
   info(): { config: string; core: string; threads: number };
 }

@@ -3,8 +3,8 @@
  * cpu backend (its Float32Arrays): OpenBLAS BatchMatMul, _FusedMatMul, Conv2D, FusedConv2D,
  * Conv2DBackpropInput, Conv2DBackpropFilter, and C Sum, Mean, MaxPoolGrad, Tanh, Add, Sub,
  * Multiply, RealDiv, Tile (the next bottlenecks of a training step once the matmuls/convs were fast),
- * and custom kernels: activation gradients, a fused SGD-momentum update, and masked dense layers
- * with their gradients (kernels/dense.ts).
+ * and custom kernels: activation gradients, a fused SGD-momentum update, masked dense layers
+ * and training-mode batch normalisation, with their gradients (kernels/dense.ts, kernels/batchnorm.ts).
  * What the addon does not cover (non-float32, NCHW, odd batch broadcasts, bias/prelu shapes other
  * than [1] or [..., channels]) goes to the pure-TS wasm kernel or the backend's original one.
  */
@@ -292,6 +292,15 @@ export const MASKED_DENSE = 'PruneAtInitMaskedDense';
 /** Custom kernel for the dense gradients: op(a) @ op(b ⊙ bMask) ⊙ cMult; bMask and cMult optional. */
 export const MASKED_MATMUL = 'PruneAtInitMaskedMatMul';
 
+/**
+ * Custom kernels: training-mode batch normalisation over the last axis, y = act(gamma * xhat + beta)
+ * with act 'linear' or 'relu'; inputs x, gamma, beta; attrs eps, activation; outputs [y, batch mean,
+ * biased batch variance]. Its gradient kernel: inputs x, dy, gamma, mean, variance (, y for relu);
+ * outputs [dx, dgamma, dbeta] (kernels/batchnorm.ts).
+ */
+export const BN_TRAIN = 'PruneAtInitBatchNormTrain';
+export const BN_GRAD = 'PruneAtInitBatchNormGrad';
+
 const GRAD_OPS: Record<string, number> = { tanh: 4, relu: 5 };
 export const DENSE_ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, tanh: 7 };
 
@@ -338,6 +347,47 @@ function makeDense(blas: NativeBlas, backendName: string, acc: Access, kernel: s
   };
 }
 
+/** Rows and channels of a channels-last tensor with per-channel vectors of length C. */
+function bnGeometry(kernel: string, x: Info, ...perChannel: Info[]): [number, number] {
+  const c = x.shape[x.shape.length - 1];
+  const size = tf.util.sizeFromShape(x.shape);
+  if (x.shape.length < 2 || c < 1 || size === 0) throw new Error(`${kernel}: x has shape [${x.shape}], expected [..., C] with C > 0 and rows.`);
+  for (const t of perChannel) {
+    if (tf.util.sizeFromShape(t.shape) !== c) throw new Error(`${kernel}: a per-channel input has shape [${t.shape}], expected [${c}].`);
+  }
+  return [size / c, c];
+}
+
+function makeBatchNormTrain(blas: NativeBlas, backendName: string, acc: Access): AnyKernelFunc {
+  return (args) => {
+    const { inputs: { x, gamma, beta }, backend, attrs: { eps, activation } } = args;
+    if (activation !== 'linear' && activation !== 'relu') throw new Error(`${BN_TRAIN}: activation must be 'linear' or 'relu', got '${activation}'.`);
+    if (!usable(backendName, backend, x, gamma, beta)) throw new Error(`${BN_TRAIN}: needs float32 operands.`);
+    const [rows, c] = bnGeometry(BN_TRAIN, x, gamma, beta);
+    const y = acc.output(backend, x.shape), mean = acc.output(backend, [c]), variance = acc.output(backend, [c]);
+    const [xb, xo] = acc.operand(backend, x), [gb, go] = acc.operand(backend, gamma), [bb, bo] = acc.operand(backend, beta);
+    const [yb, yo] = acc.operand(backend, y), [mb, mo] = acc.operand(backend, mean), [vb, vo] = acc.operand(backend, variance);
+    blas.batchNormTrain(xb, xo, gb, go, bb, bo, yb, yo, mb, mo, vb, vo, rows, c, eps, activation === 'relu');
+    return [y, mean, variance];
+  };
+}
+
+function makeBatchNormGrad(blas: NativeBlas, backendName: string, acc: Access): AnyKernelFunc {
+  return (args) => {
+    const { inputs: { x, dy, gamma, mean, variance, y }, backend, attrs: { eps } } = args;
+    if (!usable(backendName, backend, x, dy, gamma, mean, variance, y)) throw new Error(`${BN_GRAD}: needs float32 operands.`);
+    const [rows, c] = bnGeometry(BN_GRAD, x, gamma, mean, variance);
+    for (const t of [dy, y]) if (t && !tf.util.arraysEqual(t.shape, x.shape)) throw new Error(`${BN_GRAD}: [${t.shape}] must have x's shape [${x.shape}].`);
+    const dx = acc.output(backend, x.shape), dgamma = acc.output(backend, [c]), dbeta = acc.output(backend, [c]);
+    const [xb, xo] = acc.operand(backend, x), [db, dOff] = acc.operand(backend, dy), [gb, go] = acc.operand(backend, gamma);
+    const [mb, mo] = acc.operand(backend, mean), [vb, vo] = acc.operand(backend, variance);
+    const [yb, yo] = y ? acc.operand(backend, y) : [null, 0];
+    const [dxb, dxo] = acc.operand(backend, dx), [dgb, dgo] = acc.operand(backend, dgamma), [dbb, dbo] = acc.operand(backend, dbeta);
+    blas.batchNormGrad(xb, xo, db, dOff, yb, yo, gb, go, mb, mo, vb, vo, dxb, dxo, dgb, dgo, dbb, dbo, rows, c, eps);
+    return [dx, dgamma, dbeta];
+  };
+}
+
 function makeMaskedMatMul(blas: NativeBlas, backendName: string, acc: Access): AnyKernelFunc {
   return (args) => {
     const { inputs: { a, b, bMask, cMult }, backend, attrs: { transposeA, transposeB } } = args;
@@ -375,7 +425,7 @@ function makeSgdMomentum(blas: NativeBlas, backendName: string, acc: Access): An
 
 export const NATIVE_KERNEL_NAMES = ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter',
   'Sum', 'Mean', 'MaxPoolGrad', 'Tanh', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Tile', ACT_GRAD, SGD_MOMENTUM, DENSE, MASKED_DENSE,
-  MASKED_MATMUL] as const;
+  MASKED_MATMUL, BN_TRAIN, BN_GRAD] as const;
 export type NativeKernelName = typeof NATIVE_KERNEL_NAMES[number];
 
 /** The native kernel functions for one backend ('wasm' or 'cpu'). */
@@ -402,5 +452,7 @@ export function nativeKernels(blas: NativeBlas, backendName: 'wasm' | 'cpu'): Re
     [DENSE]: makeDense(blas, backendName, acc, DENSE),
     [MASKED_DENSE]: makeDense(blas, backendName, acc, MASKED_DENSE),
     [MASKED_MATMUL]: makeMaskedMatMul(blas, backendName, acc),
+    [BN_TRAIN]: makeBatchNormTrain(blas, backendName, acc),
+    [BN_GRAD]: makeBatchNormGrad(blas, backendName, acc),
   };
 }

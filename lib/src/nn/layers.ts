@@ -4,6 +4,7 @@
  * in every forward pass and receive zero gradient.
  */
 import * as tf from '@tensorflow/tfjs';
+import { batchNorm } from '../kernels/batchnorm';
 import { maskedDense } from '../kernels/dense';
 
 export type Activation = 'tanh' | 'relu' | 'elu' | 'linear';
@@ -146,23 +147,22 @@ export class BatchNorm implements Layer {
     return [{ name: `${this.name}/mean`, shape: [this.channels], init: 0 }, { name: `${this.name}/var`, shape: [this.channels], init: 1 }];
   }
   outShape(inShape: number[]): number[] { return inShape; }
-  call(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
+  /** Normalise, scale and shift, then `activation` (ReLU fused into the same kernel where the backend has it). */
+  call(x: tf.Tensor, ctx: ForwardContext, activation: Activation = 'linear'): tf.Tensor {
     const gamma = ctx.param(`${this.name}/gamma`), beta = ctx.param(`${this.name}/beta`);
-    const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
-    let mean: tf.Tensor, variance: tf.Tensor;
+    const fusedAct = activation === 'relu' ? 'relu' : 'linear';
+    const r = batchNorm({
+      x, gamma, beta, eps: this.eps, activation: fusedAct, fused: ctx.fused, training: ctx.training,
+      ...(ctx.training ? {} : { runningMean: ctx.buffer(`${this.name}/mean`), runningVar: ctx.buffer(`${this.name}/var`) }),
+    });
     if (ctx.training) {
-      const m = tf.moments(x, axes);
-      mean = m.mean; variance = m.variance;
       const n = x.size / this.channels;
       const rm = ctx.buffer(`${this.name}/mean`), rv = ctx.buffer(`${this.name}/var`);
       // running variance uses the unbiased estimate, as PyTorch does
       const mu = this.momentum;
-      ctx.bnUpdates.push([`${this.name}/mean`, tf.keep(tf.add(tf.mul(rm, 1 - mu), tf.mul(mean, mu)))]);
-      ctx.bnUpdates.push([`${this.name}/var`, tf.keep(tf.add(tf.mul(rv, 1 - mu), tf.mul(variance, mu * n / Math.max(n - 1, 1))))]);
-    } else {
-      mean = ctx.buffer(`${this.name}/mean`);
-      variance = ctx.buffer(`${this.name}/var`);
+      ctx.bnUpdates.push([`${this.name}/mean`, tf.keep(tf.add(tf.mul(rm, 1 - mu), tf.mul(r.mean!, mu)))]);
+      ctx.bnUpdates.push([`${this.name}/var`, tf.keep(tf.add(tf.mul(rv, 1 - mu), tf.mul(r.variance!, mu * n / Math.max(n - 1, 1))))]);
     }
-    return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, this.eps))), gamma), beta);
+    return fusedAct === activation ? r.y : activate(r.y, activation);
   }
 }
