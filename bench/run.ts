@@ -368,6 +368,10 @@ async function main(): Promise<void> {
       const m = await measure(ready, steps, budgetMs);
       for (const r of runners) r.dispose();
       for (const [name, e] of [...failed, ...m]) {
+        // the ratio is against ONE PyTorch thread: more CPU than wall time means a BLAS pool escaped the pinning
+        if (name === 'pytorch' && ok(e) && e.train_cpu_ms > 1.3 * e.train_ms) {
+          console.warn(`  warning: PyTorch used ${(e.train_cpu_ms / e.train_ms).toFixed(1)}x its wall time in CPU on ${w.name}: not single-threaded.`);
+        }
         if (name === 'pytorch') res.pytorch![w.name] = e;
         else res.tfjs[w.name][name] = e;
         console.log(`  ${w.name.padEnd(24)} ${name.padEnd(12)} ` + (ok(e)

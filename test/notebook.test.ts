@@ -7,7 +7,7 @@ import {
   barFigure, CHROMIUM_ARGS, chromiumPath, closeFigureExporter, DisplayMessage, exporterRunning, formatMeanSd, formatNumber,
   heatmapFigure, lineFigure, meanSd, notebookParams, parseBudget, parseSeeds, progress, readClaimsFile, recordClaim,
   renderReproduceMarkdown, seriesFrom, setDisplaySink, showFigure, shownFigure, showTable, subplots, tableHtml, tableText,
-  verdictFrom, verdictFromChecks, displayBundle, byBudget, clearNotebookContext, ClaimsFile, reproduceCommand,
+  verdictFrom, verdictFromChecks, lowerBeyondNoise, seOfDifference, displayBundle, byBudget, clearNotebookContext, ClaimsFile, reproduceCommand,
 } from 'prune-at-init';
 import { listNotebooks, parseArgs, runReproduce, ReproduceResult, selectNotebooks } from '../scripts/reproduce';
 
@@ -199,6 +199,20 @@ describe('notebook helpers', () => {
     const none: string[] = [];
     progress(1, 'y', { notebook: false, stream: { isTTY: false, write: (s: string) => none.push(s) } })(1);
     assert.equal(none.length, 0);
+  });
+
+  it('lowerBeyondNoise: the gap must exceed z standard errors of the difference of the means (closed form)', () => {
+    // SE = sqrt(0.01²/4 + 0.02²/4) = sqrt(0.000125) = 0.0111803
+    const a = { mean: 0.20, sd: 0.01, n: 4 };
+    assert.ok(Math.abs(seOfDifference(a, { mean: 0, sd: 0.02, n: 4 }) - Math.sqrt(0.000125)) < 1e-15);
+    const far = lowerBeyondNoise(a, { mean: 0.23, sd: 0.02, n: 4 });
+    assert.ok(far.passed && Math.abs(far.diff - 0.03) < 1e-12 && Math.abs(far.margin - 2 * Math.sqrt(0.000125)) < 1e-15);
+    assert.equal(lowerBeyondNoise(a, { mean: 0.22, sd: 0.02, n: 4 }).passed, false); // 2 pp < 2.24 pp
+    assert.equal(lowerBeyondNoise(a, { mean: 0.22, sd: 0.02, n: 4 }, 1).passed, true); // 2 pp > 1.12 pp
+    // one seed each (sd NaN): no noise estimate, plain comparison
+    assert.equal(lowerBeyondNoise({ mean: 0.2, sd: NaN, n: 1 }, { mean: 0.2001, sd: NaN, n: 1 }).passed, true);
+    assert.equal(lowerBeyondNoise({ mean: 0.2, sd: NaN, n: 1 }, { mean: 0.2, sd: NaN, n: 1 }).passed, false);
+    assert.throws(() => lowerBeyondNoise(a, a, -1), /z must be >= 0/);
   });
 
   it('verdicts are computed from checks', () => {

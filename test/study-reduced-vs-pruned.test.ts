@@ -94,6 +94,21 @@ describe('reduced-vs-pruned: verdicts on synthetic tables', () => {
     assert.equal(rvp.verdicts(table(off), [], { matchTolerance: 0.25 })[0].total, 6);
   });
 
+  it('a lower mean error inside seed noise (gap <= 2 SE of the difference) does not count for claims 1 and 2', () => {
+    // reduced-width at B2 vs Fisher pruned+tuned at B2 (mean 0.20, sd 0.01, n 3). Reduced 1.5 pp lower
+    // with sd 0.01: 2 SE = 2 · sqrt(2 · 0.01² / 3) = 1.63 pp > 1.5 pp -> within noise, the check fails;
+    // 2 pp lower -> beyond noise, it passes. Same rule for scratch vs tuned.
+    const world = (reducedWidth: number[], scratchFisherB2: number[]) => goodWorld().map((f) => (
+      f.family === 'reduced-width' ? { ...f, errors: reducedWidth }
+        : f.family === 'scratch-pruned' && f.criterion === 'fisher' && f.budget === B2 ? { ...f, errors: scratchFisherB2 } : f));
+    const inNoise = rvp.verdicts(table(world([0.185, 0.195, 0.175], [0.185, 0.195, 0.175])), []);
+    assert.deepEqual([inNoise[0].verdict, inNoise[0].passed, inNoise[0].total], ['partly', 5, 6]);
+    assert.deepEqual([inNoise[1].verdict, inNoise[1].passed, inNoise[1].total], ['partly', 2, 3]);
+    assert.match(inNoise[0].rationale, /within noise/);
+    const beyond = rvp.verdicts(table(world([0.18, 0.19, 0.17], [0.18, 0.19, 0.17])), []);
+    assert.deepEqual([beyond[0].passed, beyond[1].passed], [6, 3]);
+  });
+
   it('copycat tolerance is max(track tolerance, 2 standard errors of the difference)', () => {
     const shift = (errs: number[]) => goodWorld().map((f) => (f.family === 'copycat' ? { ...f, errors: errs } : f));
     // scratch-pruned Fisher at B1: mean 0.11, sd 0.01, n 3. Copycat 3 pp worse with sd 0.01:

@@ -33,7 +33,7 @@ import { wrnCost, reducedFamily, copycatFamily, wrnFullInterior, wrnInterior, wr
 import { replayHistory, compress, PruneEvent } from '../structured/compress';
 import { pruneAndTune } from '../structured/prune-and-tune';
 import type { L1Variant } from '../structured/l1';
-import { verdictFromChecks, Check, Verdict } from '../notebook/claims';
+import { lowerBeyondNoise, seOfDifference, verdictFromChecks, Check, SeedMean, Verdict } from '../notebook/claims';
 import { rowsFrom, Row, formatNumber } from '../notebook/tables';
 import type { Budget } from '../notebook/params';
 import { lineFigure, scatterFigure, heatmapFigure, subplots, FigureSpec, Series } from '../notebook/plots';
@@ -841,6 +841,17 @@ export interface VerdictOptions {
 const pct = (e: number) => `${(100 * e).toFixed(2)} %`;
 const pmsd = (g: RvpGroup) => `${(100 * g.errorMean).toFixed(2)}${Number.isFinite(g.errorSd) ? ` ± ${(100 * g.errorSd).toFixed(2)}` : ''} % (n=${g.n})`;
 
+const seedMean = (g: RvpGroup): SeedMean => ({ mean: g.errorMean, sd: g.errorSd, n: g.n });
+
+const NOISE_RULE = 'A pair counts only when the first error is lower by more than 2 standard errors of the difference of the means; a smaller gap is within seed noise and does not count.';
+
+/** Check: error of `a` below that of `b` beyond seed noise (see lowerBeyondNoise). */
+function lowerCheck(label: string, a: RvpGroup, b: RvpGroup): Check {
+  const c = lowerBeyondNoise(seedMean(a), seedMean(b));
+  const within = c.diff > 0 && !c.passed ? ', within noise' : '';
+  return { label: `${label}: ${pct(a.errorMean)} < ${pct(b.errorMean)} (gap ${(100 * c.diff).toFixed(2)} pp, 2 SE ${(100 * c.margin).toFixed(2)} pp${within})`, passed: c.passed };
+}
+
 function matched(a: RvpGroup, b: RvpGroup, tol: number): boolean {
   return Math.abs(a.params - b.params) <= tol * b.params;
 }
@@ -868,14 +879,14 @@ export function verdictReducedBeatsPruned(groups: RvpGroup[], o: VerdictOptions 
       diffs.push(d);
       if (d > 0) wins++;
       const label = `${kShort(r.budget)}: ${r.label} (${kShort(r.params)}) vs ${t.series} (${kShort(t.params)})`;
-      checks.push({ label: `${label}: ${pct(r.errorMean)} < ${pct(t.errorMean)}`, passed: r.errorMean < t.errorMean });
+      checks.push(lowerCheck(label, r, t));
       numbers[`${label}: error reduced / pruned+tuned`] = `${pmsd(r)} / ${pmsd(t)}`;
     }
   }
   if (diffs.length) numbers['mean error gap, pruned+tuned − reduced (pp)'] = 100 * mean(diffs);
   if (unmatched) numbers['pairs dropped (params differ > tolerance)'] = unmatched;
   return finish(CLAIMS.reducedBeatsPruned, checks, numbers,
-    `Pairs matched within ${(tol * 100).toFixed(0)} % of parameters; reduced lower in ${wins} of ${diffs.length} pairs (mean over seeds).`,
+    `Pairs matched within ${(tol * 100).toFixed(0)} % of parameters; reduced lower in ${wins} of ${diffs.length} pairs (mean over seeds). ${NOISE_RULE}`,
     'no reduced net and pruned-and-tuned net share a matched budget');
 }
 
@@ -890,12 +901,12 @@ export function verdictScratchBeatsTuned(groups: RvpGroup[], o: VerdictOptions =
     if (!t || !matched(s, t, tol)) continue;
     diffs.push(t.errorMean - s.errorMean);
     const label = `${CRIT_NAME[s.criterion!]} @ ${kShort(s.budget)} (${kShort(s.params)})`;
-    checks.push({ label: `${label}: scratch ${pct(s.errorMean)} < tuned ${pct(t.errorMean)}`, passed: s.errorMean < t.errorMean });
+    checks.push(lowerCheck(`${label}: scratch vs tuned`, s, t));
     numbers[`${label}: error scratch / pruned+tuned`] = `${pmsd(s)} / ${pmsd(t)}`;
   }
   if (diffs.length) numbers['mean error gap, tuned − scratch (pp)'] = 100 * mean(diffs);
   return finish(CLAIMS.scratchBeatsTuned, checks, numbers,
-    `Same architecture (same seed's prune history), re-initialised and trained with the base recipe vs kept weights fine-tuned.`,
+    `Same architecture (same seed's prune history), re-initialised and trained with the base recipe vs kept weights fine-tuned. ${NOISE_RULE}`,
     'no scratch-pruned net has a pruned-and-tuned partner');
 }
 
@@ -910,7 +921,7 @@ export function verdictCopycatTracks(groups: RvpGroup[], o: VerdictOptions = {})
   for (const c of groups.filter((g) => g.family === 'copycat')) {
     const s = groups.find((g) => g.family === 'scratch-pruned' && g.criterion === crit && g.budget === c.budget);
     if (!s || !matched(c, s, tol)) continue;
-    const se = Math.sqrt((Number.isFinite(c.errorSd) ? c.errorSd ** 2 / c.n : 0) + (Number.isFinite(s.errorSd) ? s.errorSd ** 2 / s.n : 0));
+    const se = seOfDifference(seedMean(c), seedMean(s));
     const allowed = Math.max(track, 2 * se);
     const d = c.errorMean - s.errorMean;
     const label = `@ ${kShort(c.budget)}: copycat (${kShort(c.params)}) ${pct(c.errorMean)} vs ${CRIT_NAME[crit]}-pruned arch. from scratch (${kShort(s.params)}) ${pct(s.errorMean)}`;
