@@ -186,6 +186,17 @@ describe('reduced-vs-pruned: plan and matched reduced networks', () => {
     assert.throws(() => rvp.plan('smoke', { dataset: 'svhn' }), /dataset must be/);
   });
 
+  it('augments CIFAR-10 as the authors did (reflect-pad crop + flip to train, zero-pad in the prune script) and nothing else', () => {
+    const c = rvp.plan('paper', { dataset: 'cifar10' });
+    assert.deepEqual(c.train.augment, { crop: { pad: 4, fill: 'reflect' }, flip: true });
+    assert.deepEqual(c.prune.augment, { crop: { pad: 4, fill: 'zero' }, flip: true });
+    assert.deepEqual(rvp.pruneConfigs(c, [0])[0].prune.augment, { crop: { pad: 4, fill: 'zero' }, flip: true });
+    const f = rvp.plan('quick');
+    assert.equal(f.train.augment, undefined);
+    assert.equal(f.prune.augment, undefined);
+    assert.ok(!('augment' in rvp.pruneConfigs(f, [0])[0].prune), 'no augment key: Fashion-MNIST cache keys are unchanged');
+  });
+
   it('every reduced member, as built, has the parameter count the plan states, within tolerance of its budget', () => {
     const p = rvp.plan('quick');
     assert.deepEqual([...new Set(p.reduced.map((m) => m.family))].sort(), ['reduced-bottleneck', 'reduced-depth', 'reduced-width']);

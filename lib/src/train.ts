@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Net } from './nn/net';
 import { Rng } from './rng';
-import { Dataset, Split, gather, minibatches } from './data';
+import { Augment, Dataset, Split, gather, minibatches, validateAugment } from './data';
 import { sgdMomentumUpdate } from './kernels/optim';
 
 export interface TrainConfig {
@@ -19,6 +19,8 @@ export interface TrainConfig {
   weightDecay?: number;
   /** Learning-rate schedule; default: x0.1 at 50% and 75% of the epochs. */
   schedule?: { type: 'step'; milestones?: number[]; gamma?: number } | { type: 'constant' };
+  /** Training-batch augmentation (default none; CIFAR_AUGMENT is the anchors' crop + flip). */
+  augment?: Augment;
 }
 
 export const TRAIN_DEFAULTS = { optimizer: 'sgd', momentum: 0.9, weightDecay: 0, milestones: [0.5, 0.75], gamma: 0.1 } as const;
@@ -181,10 +183,23 @@ export interface TrainOptions {
   evalEveryEpoch?: boolean;
 }
 
+/**
+ * The augmentation of training batch (epoch, step), or undefined when `cfg.augment` is unset. Its
+ * draws come from their own stream ('augment'), so turning augmentation on leaves the data order as it was.
+ */
+export function trainAugment(cfg: TrainConfig, ds: Dataset, seed: number): ((epoch: number, step: number) => { spec: Augment; rng: Rng }) | undefined {
+  const spec = cfg.augment;
+  if (!spec) return undefined;
+  validateAugment(spec, ds.inputShape);
+  const rng = new Rng(seed, 'augment');
+  return (epoch, step) => ({ spec, rng: rng.fork(`epoch${epoch}/step${step}`) });
+}
+
 /** Train `net` in place. Data order comes from `opts.seed` (stream 'data'). */
 export function train(net: Net, ds: Dataset, cfg: TrainConfig, opts: TrainOptions = {}): TrainResult {
   const trainer = new Trainer(net, cfg);
   const rng = new Rng(opts.seed ?? 0, 'data');
+  const augment = trainAugment(cfg, ds, opts.seed ?? 0);
   const t0 = Date.now();
   const epochs: EpochMetrics[] = [];
   let steps = 0;
@@ -196,7 +211,7 @@ export function train(net: Net, ds: Dataset, cfg: TrainConfig, opts: TrainOption
       let lossSum = 0, correct = 0, seen = 0;
       const batches = minibatches(ds.train.n, cfg.batchSize, rng.fork(`epoch${e}`));
       for (let s = 0; s < batches.length; s++) {
-        const b = gather(ds, ds.train, batches[s]);
+        const b = gather(ds, ds.train, batches[s], augment?.(e, s));
         const r = trainer.step(b.x, b.y, lr, opts.hooks);
         b.x.dispose(); b.y.dispose();
         steps++;

@@ -1,6 +1,7 @@
 /** Index sampling (class-balanced batches, shuffled epochs) and batch tensors. */
 import { tf } from '../backend';
 import { Rng } from '../rng';
+import { Augment, augmentBatch } from './augment';
 import type { Dataset, Split } from './types';
 
 /**
@@ -51,8 +52,11 @@ export function minibatches(n: number, batchSize: number, rng: Rng, opts: { drop
   return out;
 }
 
-/** Rows `idx` of a split as float images [k, H, W, C] (copied) and int32 labels [k]. */
-export function gather(ds: Dataset, split: Split, idx: Int32Array | number[]): { x: tf.Tensor4D; y: tf.Tensor1D } {
+/**
+ * Rows `idx` of a split as float images [k, H, W, C] (copied) and int32 labels [k], augmented when
+ * `augment` is given (training batches; see augment.ts).
+ */
+export function gather(ds: Dataset, split: Split, idx: Int32Array | number[], augment?: { spec: Augment; rng: Rng }): { x: tf.Tensor4D; y: tf.Tensor1D } {
   const [h, w, c] = ds.inputShape;
   const row = h * w * c;
   if (split.x.length !== split.n * row || split.y.length !== split.n) {
@@ -67,7 +71,8 @@ export function gather(ds: Dataset, split: Split, idx: Int32Array | number[]): {
     x.set(split.x.subarray(i * row, (i + 1) * row), r * row);
     y[r] = split.y[i];
   }
-  return { x: tf.tensor4d(x, [k, h, w, c], 'float32'), y: tf.tensor1d(y, 'int32') };
+  const xs = augment ? augmentBatch(x, k, ds.inputShape, augment.spec, ds.normalization, augment.rng) : x;
+  return { x: tf.tensor4d(xs, [k, h, w, c], 'float32'), y: tf.tensor1d(y, 'int32') };
 }
 
 /** One-hot float32 labels [k, numClasses] (for losses that want them). */

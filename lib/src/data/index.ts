@@ -7,3 +7,4 @@ export * from './mnist';
 export * from './cifar';
 export * from './datasets';
 export * from './batches';
+export * from './augment';

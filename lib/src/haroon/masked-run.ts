@@ -14,7 +14,7 @@ import type { Net } from '../nn/net';
 import { Mask } from '../mask';
 import { Rng } from '../rng';
 import { Dataset, gather, minibatches } from '../data';
-import { Trainer, TrainConfig, evaluate, lrAt } from '../train';
+import { Trainer, TrainConfig, evaluate, lrAt, trainAugment } from '../train';
 
 export interface MaskedEpochRecord {
   /** 1-based global epoch index (selection epochs included). */
@@ -53,12 +53,14 @@ export class MaskedRun {
   private maskTensors = new Map<string, tf.Tensor>();
   private current: Mask | null = null;
   private readonly dataRng: Rng;
+  private readonly augment: ReturnType<typeof trainAugment>;
   private readonly normAcc: Map<string, tf.Variable>;
   private disposed = false;
 
   constructor(readonly net: Net, readonly ds: Dataset, readonly cfg: TrainConfig, readonly dataSeed: number, readonly evalEveryEpoch = true) {
     this.trainer = new Trainer(net, cfg);
     this.dataRng = new Rng(dataSeed, 'data');
+    this.augment = trainAugment(cfg, ds, dataSeed);
     this.normAcc = new Map(net.prunable.map((p) => [p.name, zeroScalarVariable()]));
   }
 
@@ -99,7 +101,7 @@ export class MaskedRun {
     const batches = minibatches(this.ds.train.n, this.cfg.batchSize, this.dataRng.fork(`epoch${e}`));
     let lossSum = 0, correct = 0, seen = 0, steps = 0;
     for (let s = 0; s < batches.length; s++) {
-      const b = gather(this.ds, this.ds.train, batches[s]);
+      const b = gather(this.ds, this.ds.train, batches[s], this.augment?.(e, s));
       const r = this.trainer.step(b.x, b.y, lr, hooks);
       b.x.dispose(); b.y.dispose();
       if (!Number.isFinite(r.loss)) { this.diverged = { epoch: e, step: s, loss: r.loss }; break; }

@@ -11,10 +11,10 @@
  * false. Ties in the argmin go to the earlier block, then the lower channel index.
  */
 import type { Net } from '../nn/net';
-import type { Dataset } from '../data';
+import type { Augment, Dataset } from '../data';
 import { gather, minibatches } from '../data';
 import { Rng } from '../rng';
-import { evaluate as evaluateSplit, Trainer } from '../train';
+import { evaluate as evaluateSplit, Trainer, trainAugment } from '../train';
 import type { WrnConfig } from '../models';
 import { wrnCost, Cost } from './families';
 import { FisherAccumulator, CostNormalisation, normaliseScores } from './fisher';
@@ -50,6 +50,8 @@ export interface PruneAndTuneOptions {
   evaluate?: (net: Net) => { loss: number; acc: number };
   /** Seed of the data order and of the random criterion (default 0). */
   seed?: number;
+  /** Fine-tuning batch augmentation (default none; the authors' prune script crops with zero padding and flips). */
+  augment?: Augment;
   onRound?: (info: RoundInfo) => void;
 }
 
@@ -89,7 +91,7 @@ export interface PruneAndTuneResult {
   /** Checkpoint targets never reached (e.g. a budget below the all-collapsed net). */
   unreached: string[];
   /** What ran, for the notebook's "open choices" table. */
-  settings: Required<Omit<PruneAndTuneOptions, 'onRound' | 'evaluate' | 'maxPrunes' | 'checkpoints'>> & { maxPrunes?: number };
+  settings: Required<Omit<PruneAndTuneOptions, 'onRound' | 'evaluate' | 'maxPrunes' | 'checkpoints' | 'augment'>> & { maxPrunes?: number; augment?: Augment };
 }
 
 function posInt(v: number, what: string, min = 1): void {
@@ -104,7 +106,7 @@ export function pruneAndTune(net: Net, ds: Dataset, opts: PruneAndTuneOptions): 
     stepsPerPrune: opts.stepsPerPrune ?? 100, channelsPerRound: opts.channelsPerRound ?? 1, lr: opts.lr ?? 8e-4,
     momentum: opts.momentum ?? 0.9, weightDecay: opts.weightDecay ?? 5e-4, batchSize: opts.batchSize ?? 128,
     allowEmptyBlocks: opts.allowEmptyBlocks ?? true, snapshots: opts.snapshots ?? false, seed: opts.seed ?? 0,
-    maxPrunes: opts.maxPrunes,
+    maxPrunes: opts.maxPrunes, augment: opts.augment,
   };
   if (!['fisher', 'l1', 'random'].includes(s.criterion)) throw new Error(`pruneAndTune: unknown criterion '${s.criterion}': use 'fisher', 'l1' or 'random'.`);
   if (s.costNormalisation !== 'none' && s.criterion !== 'fisher') throw new Error(`pruneAndTune: costNormalisation '${s.costNormalisation}' applies to the Fisher criterion only (criterion is '${s.criterion}').`);
@@ -128,7 +130,10 @@ export function pruneAndTune(net: Net, ds: Dataset, opts: PruneAndTuneOptions): 
   const liveCost = () => wrnCost({ ...config, interior: blockNames.map((b) => live.get(`${b}/mid`) ?? 0) });
   const evalFn = opts.evaluate ?? ((n: Net) => evaluateSplit(n, ds, ds.test));
 
-  const trainer = new Trainer(net, { epochs: 1, batchSize: s.batchSize, lr: s.lr, momentum: s.momentum, weightDecay: s.weightDecay, schedule: { type: 'constant' } });
+  const tuneCfg = { epochs: 1, batchSize: s.batchSize, lr: s.lr, momentum: s.momentum, weightDecay: s.weightDecay, schedule: { type: 'constant' as const }, augment: s.augment };
+  const trainer = new Trainer(net, tuneCfg);
+  // one augmentation stream over all fine-tuning steps (they are not organised in epochs)
+  const augment = trainAugment(tuneCfg, ds, s.seed);
   const fisher = s.criterion === 'fisher' ? new FisherAccumulator(net) : undefined;
   const dataRng = new Rng(s.seed, 'prune-data'), scoreRng = new Rng(s.seed, 'prune-random');
   let epoch = 0, queue: Int32Array[] = [];
@@ -148,7 +153,7 @@ export function pruneAndTune(net: Net, ds: Dataset, opts: PruneAndTuneOptions): 
       round++;
       let lossSum = 0;
       for (let i = 0; i < s.stepsPerPrune; i++) {
-        const b = gather(ds, ds.train, nextBatch());
+        const b = gather(ds, ds.train, nextBatch(), augment?.(0, steps));
         const r = trainer.step(b.x, b.y, s.lr, fisher ? fisher.hooks(b.x.shape[0]) : {});
         b.x.dispose(); b.y.dispose();
         steps++;

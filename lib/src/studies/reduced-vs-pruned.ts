@@ -24,7 +24,7 @@
 import * as os from 'os';
 import * as path from 'path';
 import { initBackend, backendInfo } from '../backend';
-import { loadDataset, Dataset } from '../data';
+import { Augment, CIFAR_AUGMENT, loadDataset, Dataset } from '../data';
 import { buildModel, WrnConfig, wrnBlocks } from '../models';
 import type { Net } from '../nn/net';
 import { train as trainNet, evaluate, TrainConfig } from '../train';
@@ -55,6 +55,8 @@ export interface RvpRecipe {
   /** LR × gamma at these fractions of the epochs (authors: 60/120/160 of 200 -> 0.3, 0.6, 0.8; gamma 0.2). */
   milestones: number[];
   gamma: number;
+  /** Batch augmentation (CIFAR-10: the authors' reflect-pad-4 crop + flip; none on Fashion-MNIST). */
+  augment?: Augment;
 }
 
 export interface RvpPruneSettings {
@@ -69,6 +71,8 @@ export interface RvpPruneSettings {
   lr: number;
   momentum: number;
   weightDecay: number;
+  /** Fine-tuning augmentation (CIFAR-10: the authors' prune script pads with zeros, then crops and flips). */
+  augment?: Augment;
 }
 
 export interface RvpMember {
@@ -174,8 +178,12 @@ export function plan(budget: Budget, opts: PlanOptions = {}): RvpPlan {
   if (!['fashion-mnist', 'cifar10'].includes(dataset)) throw new Error(`reduced-vs-pruned plan: dataset must be 'fashion-mnist' or 'cifar10', got '${dataset}'.`);
   const inputShape = dataset === 'cifar10' ? CIFAR_SHAPE : FASHION_SHAPE;
   const numClasses = 10;
-  const recipe = (epochs: number, batchSize: number): RvpRecipe => ({ epochs, batchSize, lr: 0.1, momentum: 0.9, weightDecay: 5e-4, milestones: [0.3, 0.6, 0.8], gamma: 0.2 });
-  const pruneS = (stepsPerPrune: number, batchSize: number): RvpPruneSettings => ({ criteria: ['fisher', 'l1'], l1Variant: 'abs', stepsPerPrune, batchSize, lr: 8e-4, momentum: 0.9, weightDecay: 5e-4 });
+  // the authors augment CIFAR-10 only: reflect padding for training from scratch, zero padding in the prune script
+  const cifar = dataset === 'cifar10';
+  const recipe = (epochs: number, batchSize: number): RvpRecipe => ({ epochs, batchSize, lr: 0.1, momentum: 0.9, weightDecay: 5e-4, milestones: [0.3, 0.6, 0.8], gamma: 0.2,
+    ...(cifar ? { augment: CIFAR_AUGMENT } : {}) });
+  const pruneS = (stepsPerPrune: number, batchSize: number): RvpPruneSettings => ({ criteria: ['fisher', 'l1'], l1Variant: 'abs', stepsPerPrune, batchSize, lr: 8e-4, momentum: 0.9, weightDecay: 5e-4,
+    ...(cifar ? { augment: { crop: { pad: 4, fill: 'zero' }, flip: true } } : {}) });
   type Level = Omit<RvpPlan, 'budget' | 'inputShape' | 'numClasses' | 'baseParams' | 'baseMacs' | 'baseChannels' | 'budgets' | 'templateBudget' | 'checkpointParams' | 'reduced' | 'matchTolerance' | 'trackTolerance' | 'scratchInitOffset' | 'workers' | 'notes'> & { templateFraction: number };
   const levels: Record<Budget, Level> = {
     smoke: {
@@ -223,7 +231,7 @@ export function plan(budget: Budget, opts: PlanOptions = {}): RvpPlan {
   const checkpointParams = [...new Set([...budgets, ...depthParams, ...curve])].sort((a, b) => b - a);
   const { templateFraction, ...rest } = lv;
   if (budget === 'paper' && dataset !== 'cifar10') notes.push('paper budget on Fashion-MNIST: the authors used CIFAR-10 (set PRUNE_AT_INIT_CIFAR_DIR).');
-  notes.push('No data augmentation (train.ts has none); the authors used crop + flip on CIFAR-10.');
+  if (!cifar) notes.push('No data augmentation on Fashion-MNIST (the authors crop and flip CIFAR-10; so does this study when run on CIFAR-10).');
   return {
     ...rest, budget, inputShape, numClasses,
     baseParams: baseCost.params, baseMacs: baseCost.macs,
@@ -293,6 +301,7 @@ export interface RvpPruneConfig {
     lr: number; momentum: number; weightDecay: number;
     /** Checkpoint the first time live params <= each of these; the run stops after the last. */
     checkpointParams: number[];
+    augment?: Augment;
   };
   seed: number;
 }
@@ -331,7 +340,7 @@ export interface RvpPruneResult {
 }
 
 function toTrainConfig(r: RvpRecipe): TrainConfig {
-  return { epochs: r.epochs, batchSize: r.batchSize, lr: r.lr, momentum: r.momentum, weightDecay: r.weightDecay, schedule: { type: 'step', milestones: r.milestones, gamma: r.gamma } };
+  return { epochs: r.epochs, batchSize: r.batchSize, lr: r.lr, momentum: r.momentum, weightDecay: r.weightDecay, schedule: { type: 'step', milestones: r.milestones, gamma: r.gamma }, augment: r.augment };
 }
 
 function datasetOf(d: RvpTrainConfig['data']): Dataset {
@@ -430,7 +439,7 @@ export async function runRvpPrune(cfg: RvpPruneConfig): Promise<RvpPruneResult> 
     const r = pruneAndTune(net, ds, {
       criterion: p.criterion, l1Variant: p.l1Variant, stepsPerPrune: p.stepsPerPrune, batchSize: p.batchSize,
       lr: p.lr, momentum: p.momentum, weightDecay: p.weightDecay, checkpoints: { params: p.checkpointParams },
-      evaluate: evalCompressed, seed: cfg.seed,
+      evaluate: evalCompressed, seed: cfg.seed, augment: p.augment,
     });
     return {
       baseKey: baseRec.key,
@@ -498,6 +507,7 @@ export function pruneConfigs(p: RvpPlan, seeds: number[]): RvpPruneConfig[] {
     prune: {
       criterion, l1Variant: p.prune.l1Variant, stepsPerPrune: p.prune.stepsPerPrune, batchSize: p.prune.batchSize,
       lr: p.prune.lr, momentum: p.prune.momentum, weightDecay: p.prune.weightDecay, checkpointParams: p.checkpointParams,
+      ...(p.prune.augment ? { augment: p.prune.augment } : {}),
     },
     seed,
   })));
@@ -1210,16 +1220,21 @@ export function settingText(p: RvpPlan, seeds: number[]): string {
     `matched budgets ${p.budgets.map(kShort).join(', ')} params (±${(100 * p.matchTolerance).toFixed(0)} %); final-epoch test error; budget ${p.budget}; seeds ${seeds.join(', ')}`;
 }
 
+function augmentText(a: Augment | undefined): string {
+  if (!a || (!a.crop && !a.flip)) return 'no augmentation';
+  return [a.crop ? `random crop after ${a.crop.fill} padding of ${a.crop.pad}` : '', a.flip ? 'horizontal flip' : ''].filter(Boolean).join(' + ');
+}
+
 /** The brief's open choices (§5) and what this study runs, as table rows. */
 export function choicesRows(p: RvpPlan): Array<{ choice: string; ours: string }> {
   const q = p.prune;
   const fam = (f: RvpMember['family']) => p.reduced.filter((m) => m.family === f).map((m) => `${m.label} (${kShort(m.params)})`).join(', ') || 'none';
   return [
     { choice: 'data', ours: dataText(p) },
-    { choice: 'base / from-scratch recipe', ours: `${p.train.epochs} epoch(s), batch ${p.train.batchSize}, SGD lr ${p.train.lr} (×${p.train.gamma} at ${p.train.milestones.join(', ')} of the epochs), momentum ${p.train.momentum}, wd ${p.train.weightDecay}; no augmentation` },
+    { choice: 'base / from-scratch recipe', ours: `${p.train.epochs} epoch(s), batch ${p.train.batchSize}, SGD lr ${p.train.lr} (×${p.train.gamma} at ${p.train.milestones.join(', ')} of the epochs), momentum ${p.train.momentum}, wd ${p.train.weightDecay}; ${augmentText(p.train.augment)}` },
     { choice: 'L1 variant', ours: q.l1Variant === 'abs' ? 'Σ|w| over conv1 out-filter (Li et al.); the authors\' code sums signed weights' : 'signed Σw (authors\' code)' },
     { choice: 'Fisher normalisation / loss', ours: 'raw Δ_c compared across blocks (authors); batch-mean cross-entropy' },
-    { choice: 'fine-tune steps per prune, LR', ours: `${q.stepsPerPrune} step(s) of batch ${q.batchSize}, constant lr ${q.lr} (= final base LR), momentum ${q.momentum}, wd ${q.weightDecay} (authors: 100 steps of 128)` },
+    { choice: 'fine-tune steps per prune, LR', ours: `${q.stepsPerPrune} step(s) of batch ${q.batchSize}, constant lr ${q.lr} (= final base LR), momentum ${q.momentum}, wd ${q.weightDecay}; ${augmentText(q.augment)} (authors: 100 steps of 128)` },
     { choice: 'channels per round / scope / empty blocks', ours: 'one channel; global argmin over all blocks; a block losing its last channel collapses to its shortcut (authors)' },
     { choice: 'pruned-and-tuned evaluation', ours: 'checkpoint the first time live params <= each target; compress (slice filters), test; no extra tuning' },
     { choice: 'scratch-pruned init', ours: `full net freshly initialised (init seed = seed + ${p.scratchInitOffset}), prune history replayed, compressed: the full net's fan-out init std (authors)` },
