@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Net } from '../nn/net';
+import { crossEntropy } from '../train';
 
 /** A scalar loss as a function of a list of tensors (the prunable kernels, in `net.prunable` order). */
 export type LossFn = (ws: tf.Tensor[]) => tf.Scalar;
@@ -64,7 +65,7 @@ export function kernelObjective(net: Net, x: tf.Tensor, y: tf.Tensor, o: KernelO
   const names = net.prunable.map((p) => p.name);
   const eff = net.effectiveWeights();
   const weights = names.map((n) => tf.tensor(eff.get(n)!, net.paramInfo(n).shape, 'float32'));
-  const ce = o.twiceDifferentiable ? crossEntropy2 : crossEntropyStd;
+  const ce = o.twiceDifferentiable ? crossEntropy2 : crossEntropy;
   const loss: LossFn = (ws) => {
     const logits = net.forward(x, {
       training: bnMode === 'train', overrides: new Map(names.map((n, i) => [n, ws[i]])), applyMask: false,
@@ -76,11 +77,6 @@ export function kernelObjective(net: Net, x: tf.Tensor, y: tf.Tensor, o: KernelO
     return ce(t === 1 ? logits : tf.div(logits, t), y);
   };
   return { names, weights, loss, dispose: () => weights.forEach((w) => w.dispose()) };
-}
-
-function crossEntropyStd(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
-  const c = logits.shape[logits.rank - 1];
-  return tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(labels.toInt(), c), tf.logSoftmax(logits)), -1))) as tf.Scalar;
 }
 
 /** ∇L at ws (new tensors; the caller disposes them). */
