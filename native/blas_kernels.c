@@ -65,6 +65,16 @@ static float *workspace(size_t n) {
     }                                                                      \
   } while (0)
 
+/* The N-API prologue of every exported function: exactly N arguments into a[0..N-1]. */
+#define ARGS(N, NAME)                                                                  \
+  size_t argc = (N);                                                                   \
+  napi_value a[(N)];                                                                   \
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));                            \
+  if (argc != (N)) {                                                                   \
+    napi_throw_error(env, NULL, "prune-at-init native: " NAME " expects " #N " arguments"); \
+    return NULL;                                                                       \
+  }
+
 static int get_i64(napi_env env, napi_value v, int64_t *out, const char *what) {
   if (napi_get_value_int64(env, v, out) != napi_ok) {
     char msg[160];
@@ -170,10 +180,7 @@ static int get_prelu(napi_env env, napi_value *a, int64_t n, float **prelu, int6
  * C[i] = act(op(A[i]) @ op(B[i]) + bias); a batch of 1 broadcasts.
  */
 static napi_value matmul(napi_env env, napi_callback_info info) {
-  size_t argc = 21;
-  napi_value a[21];
-  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  if (argc != 21) { napi_throw_error(env, NULL, "prune-at-init native: matmul expects 21 arguments"); return NULL; }
+  ARGS(21, "matmul");
   int64_t ba, bb, m, n, k, bias_len, act;
   int ta, tb;
   double alpha = 0;
@@ -325,10 +332,7 @@ static void col2im(const float *col, float *dx, const Conv *cv, int n0, int nb) 
 
 /* conv2d(X, xOff, W, wOff, Y, yOff, bias|null, biasOff, dims, act, alpha, prelu|null, preluOff, preluLen) */
 static napi_value conv2d(napi_env env, napi_callback_info info) {
-  size_t argc = 14;
-  napi_value a[14];
-  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  if (argc != 14) { napi_throw_error(env, NULL, "prune-at-init native: conv2d expects 14 arguments"); return NULL; }
+  ARGS(14, "conv2d");
   Conv cv;
   if (!get_conv(env, a[8], &cv)) return NULL;
   int64_t act;
@@ -366,10 +370,7 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
 
 /* conv2dBackpropInput(DY, dyOff, W, wOff, DX, dxOff, dims): dx = col2im(dy @ W^T) */
 static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value a[7];
-  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  if (argc != 7) { napi_throw_error(env, NULL, "prune-at-init native: conv2dBackpropInput expects 7 arguments"); return NULL; }
+  ARGS(7, "conv2dBackpropInput");
   Conv cv;
   if (!get_conv(env, a[6], &cv)) return NULL;
   const size_t kkc = (size_t)cv.kh * cv.kw * cv.c, per_in = (size_t)cv.h * cv.w * cv.c, per_out = (size_t)cv.oh * cv.ow;
@@ -397,10 +398,7 @@ static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
 
 /* conv2dBackpropFilter(X, xOff, DY, dyOff, DW, dwOff, dims): dW = im2col(x)^T @ dy */
 static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value a[7];
-  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  if (argc != 7) { napi_throw_error(env, NULL, "prune-at-init native: conv2dBackpropFilter expects 7 arguments"); return NULL; }
+  ARGS(7, "conv2dBackpropFilter");
   Conv cv;
   if (!get_conv(env, a[6], &cv)) return NULL;
   const size_t kkc = (size_t)cv.kh * cv.kw * cv.c, per_in = (size_t)cv.h * cv.w * cv.c, per_out = (size_t)cv.oh * cv.ow;
@@ -450,10 +448,7 @@ HOT static double row_sum(const float *r, size_t n) {
  * overOuter: Y[j] = scale * sum_i X[i,j] (leading axes reduced), else Y[i] = scale * sum_j X[i,j].
  */
 static napi_value reduce(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value a[8];
-  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  if (argc != 8) { napi_throw_error(env, NULL, "prune-at-init native: reduce expects 8 arguments"); return NULL; }
+  ARGS(8, "reduce");
   int64_t outer, inner;
   int over_outer;
   double scale;
@@ -494,10 +489,7 @@ HOT static void window_max(const float *restrict xp, float *restrict best, int32
  * gradient goes to the first maximum of its window (row-major), as TF.js's cpu backend does.
  */
 static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value a[7];
-  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  if (argc != 7) { napi_throw_error(env, NULL, "prune-at-init native: maxPoolGrad expects 7 arguments"); return NULL; }
+  ARGS(7, "maxPoolGrad");
   napi_typedarray_type type;
   size_t length;
   void *data;
@@ -591,10 +583,7 @@ HOT static void tanh_loop(const float *x, float *y, size_t n) {
 
 /* tanh(X, xOff, Y, yOff, n) */
 static napi_value tanh_kernel(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value a[5];
-  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  if (argc != 5) { napi_throw_error(env, NULL, "prune-at-init native: tanh expects 5 arguments"); return NULL; }
+  ARGS(5, "tanh");
   int64_t n;
   if (!get_i64(env, a[4], &n, "n")) return NULL;
   if (n < 0) { napi_throw_range_error(env, NULL, "prune-at-init native: tanh got a negative length"); return NULL; }
@@ -647,10 +636,7 @@ BINARY_LOOPS(binary_relu_grad, x > 0.f ? y : 0.f)
  * [rows, inner] output; each operand is FULL ([rows, inner]), ROW ([inner], repeated) or SCALAR.
  */
 static napi_value binary(napi_env env, napi_callback_info info) {
-  size_t argc = 11;
-  napi_value a[11];
-  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  if (argc != 11) { napi_throw_error(env, NULL, "prune-at-init native: binary expects 11 arguments"); return NULL; }
+  ARGS(11, "binary");
   int64_t op, am, bm, rows, inner;
   if (!get_i64(env, a[0], &op, "op") || !get_i64(env, a[3], &am, "aMode") || !get_i64(env, a[6], &bm, "bMode") ||
       !get_i64(env, a[9], &rows, "rows") || !get_i64(env, a[10], &inner, "inner"))
@@ -695,10 +681,7 @@ static size_t tile_rec(const float *x, float *y, const int32_t *shp, const int32
 
 /* tile(X, xOff, Y, yOff, shape Int32Array, reps Int32Array) */
 static napi_value tile(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value a[6];
-  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  if (argc != 6) { napi_throw_error(env, NULL, "prune-at-init native: tile expects 6 arguments"); return NULL; }
+  ARGS(6, "tile");
   const int32_t *arr[2];
   size_t len[2];
   for (int j = 0; j < 2; j++) {
@@ -755,10 +738,7 @@ static int is_null(napi_env env, napi_value v) {
  * the weights is ever a tensor. bias has length N.
  */
 static napi_value masked_matmul(napi_env env, napi_callback_info info) {
-  size_t argc = 18;
-  napi_value a[18];
-  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  if (argc != 18) { napi_throw_error(env, NULL, "prune-at-init native: maskedMatmul expects 18 arguments"); return NULL; }
+  ARGS(18, "maskedMatmul");
   int64_t m, n, k, act;
   int ta, tb;
   if (!get_i64(env, a[12], &m, "M") || !get_i64(env, a[13], &n, "N") || !get_i64(env, a[14], &k, "K") ||
@@ -822,10 +802,7 @@ HOT static void bn_apply(const float *restrict x, float *restrict y, size_t rows
  * Y = act(gamma * (X - mean) / sqrt(var + eps) + beta) with act = relu or identity.
  */
 static napi_value batch_norm_train(napi_env env, napi_callback_info info) {
-  size_t argc = 16;
-  napi_value a[16];
-  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  if (argc != 16) { napi_throw_error(env, NULL, "prune-at-init native: batchNormTrain expects 16 arguments"); return NULL; }
+  ARGS(16, "batchNormTrain");
   int64_t rows, C;
   int relu;
   double eps;
@@ -908,10 +885,7 @@ HOT static void bn_grad_dx(const float *restrict x, const float *restrict dy, co
  * DX = gamma / sqrt(var + eps) * (dz - DB / rows - xhat * DG / rows).
  */
 static napi_value batch_norm_grad(napi_env env, napi_callback_info info) {
-  size_t argc = 21;
-  napi_value a[21];
-  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  if (argc != 21) { napi_throw_error(env, NULL, "prune-at-init native: batchNormGrad expects 21 arguments"); return NULL; }
+  ARGS(21, "batchNormGrad");
   int64_t rows, C;
   double eps;
   if (!get_i64(env, a[18], &rows, "rows") || !get_i64(env, a[19], &C, "C")) return NULL;
@@ -961,10 +935,7 @@ HOT static void sgd_momentum_loop(const float *restrict v, const float *restrict
 
 /* sgdMomentum(V, vOff, S, sOff, G, gOff, V2, v2Off, S2, s2Off, n, lr, momentum): s2 = m*s + g; v2 = v - lr*s2 */
 static napi_value sgd_momentum(napi_env env, napi_callback_info info) {
-  size_t argc = 13;
-  napi_value a[13];
-  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  if (argc != 13) { napi_throw_error(env, NULL, "prune-at-init native: sgdMomentum expects 13 arguments"); return NULL; }
+  ARGS(13, "sgdMomentum");
   int64_t n;
   double lr, momentum;
   if (!get_i64(env, a[10], &n, "n")) return NULL;

@@ -7,8 +7,9 @@
  * - wasm and cpu, when the native addon is built and not disabled (PRUNE_AT_INIT_NATIVE=0):
  *   OpenBLAS BatchMatMul, _FusedMatMul, Conv2D, FusedConv2D, Conv2DBackpropInput,
  *   Conv2DBackpropFilter, and C Sum, Mean, MaxPoolGrad, Tanh, Add, Sub, Multiply, RealDiv, Tile,
- *   a one-pass Tanh gradient and a fused SGD-momentum update (sgdMomentumUpdate); plus Sum/Mean
- *   gradients that use Tile (gradients.ts).
+ *   one-pass activation gradients and a fused SGD-momentum update (sgdMomentumUpdate); plus Sum/Mean
+ *   gradients that use Tile (gradients.ts), and fused masked-dense and training-mode BatchNorm
+ *   layers with their gradients (dense.ts, batchnorm.ts).
  */
 import { conv2DBackpropFilterViaConv2D } from './conv2d_backprop_filter_wasm';
 import { conv2DBackpropInputViaConv2D } from './conv2d_backprop_input_wasm';
