@@ -1,11 +1,14 @@
 /**
- * npm run reproduce [-- --budget smoke|quick|paper --seeds 0,1,2 --only 01,03 --write-back]
+ * npm run reproduce [-- --budget smoke|quick|standard|paper --seeds 0,1,2 --only 01,03 --write-back]
  *
  * Checks prerequisites (and says how to fix them), executes every notebook in notebooks/ headless
  * through the tslab kernel, writes executed notebooks to out/notebooks/, HTML exports to out/html/,
  * figures to out/figures/ (by the notebooks), and regenerates the report from out/claims/*.json.
- * --write-back copies the executed notebooks into notebooks/, their figures into
- * notebooks/figures/, and writes REPRODUCE.md at the project root (the committed results).
+ * --write-back stores the claims files under notebooks/claims/<budget>/, copies the executed
+ * notebooks into notebooks/ and their figures into notebooks/figures/ (only from the `standard`
+ * budget, or while no standard-budget claims are committed for that notebook: the committed
+ * notebooks show the faithful run), and writes REPRODUCE.md at the project root from the committed
+ * claims: the standard budget's verdicts, with the quick budget's beside them.
  * A failing notebook is reported (cell and error) and makes the exit code 1; the others still run.
  */
 import * as fs from 'fs';
@@ -63,7 +66,7 @@ export interface ReproduceResult {
   publishedReport?: string;
 }
 
-export const CELL_TIMEOUT_BY_BUDGET: Record<Budget, number> = { smoke: 1800, quick: 6 * 3600, paper: 0 };
+export const CELL_TIMEOUT_BY_BUDGET: Record<Budget, number> = { smoke: 1800, quick: 6 * 3600, standard: 12 * 3600, paper: 0 };
 
 function findRoot(start: string): string {
   let dir = path.resolve(start);
@@ -251,16 +254,30 @@ export async function runReproduce(o: ReproduceOptions = {}): Promise<ReproduceR
   const result: ReproduceResult = { ok: failures.length === 0, problems, runs, report };
 
   if (o.writeBack) {
-    if (budget !== 'quick') say(`note: writing back ${budget}-budget results (the committed notebooks are meant to be the quick budget)`);
-    for (const r of runs) {
-      if (r.ok) fs.copyFileSync(r.executed, path.join(notebooksDir, `${r.notebook}.ipynb`));
-      else say(`not writing back ${r.notebook}: it failed`);
+    const committed = path.join(notebooksDir, 'claims');
+    const hasStandard = (nb: string) => fs.existsSync(lib.claimsFilePath(path.join(committed, 'standard'), nb));
+    for (const f of files) {
+      const from = lib.claimsFilePath(outDir, f.notebook);
+      const to = lib.claimsFilePath(path.join(committed, budget), f.notebook);
+      fs.mkdirSync(path.dirname(to), { recursive: true });
+      lib.writeFileAtomic(to, fs.readFileSync(from, 'utf8'));
     }
-    for (const f of files) copyFigures(path.join(outDir, 'figures', f.notebook), path.join(notebooksDir, 'figures', f.notebook));
+    for (const r of runs) {
+      if (!r.ok) { say(`not writing back ${r.notebook}: it failed`); continue; }
+      if (budget !== 'standard' && hasStandard(r.notebook)) {
+        say(`kept the committed standard-budget notebook ${r.notebook}; stored its ${budget}-budget claims for REPRODUCE.md`);
+        continue;
+      }
+      fs.copyFileSync(r.executed, path.join(notebooksDir, `${r.notebook}.ipynb`));
+      copyFigures(path.join(outDir, 'figures', r.notebook), path.join(notebooksDir, 'figures', r.notebook));
+    }
     const published = path.resolve(o.reportFile ?? path.join(root, 'REPRODUCE.md'));
     const rel = posix(path.relative(path.dirname(published), notebooksDir));
-    lib.writeFileAtomic(published, lib.renderReproduceMarkdown(files, { figureLink: (p) => (rel ? `${rel}/${p}` : p), failures, command }));
-    say(`wrote back ${runs.filter((r) => r.ok).length} notebook(s) to ${notebooksDir}; report: ${published}`);
+    const primary = lib.readClaimsDir(path.join(committed, 'standard'));
+    const main = primary.length > 0 ? primary : lib.readClaimsDir(path.join(committed, budget));
+    const compare = lib.readClaimsDir(path.join(committed, 'quick'));
+    lib.writeFileAtomic(published, lib.renderReproduceMarkdown(main, { figureLink: (p) => (rel ? `${rel}/${p}` : p), failures, command, compare }));
+    say(`wrote back ${runs.filter((r) => r.ok).length} notebook run(s) (claims in ${path.join(committed, budget)}); report: ${published}`);
     result.publishedReport = published;
   }
 
@@ -273,14 +290,15 @@ export async function runReproduce(o: ReproduceOptions = {}): Promise<ReproduceR
   return result;
 }
 
-const USAGE = `usage: npm run reproduce -- [--budget smoke|quick|paper] [--seeds 0,1,2] [--only 01,03] [--write-back]
+const USAGE = `usage: npm run reproduce -- [--budget smoke|quick|standard|paper] [--seeds 0,1,2] [--only 01,03] [--write-back]
                               [--cell-timeout SECONDS] [--no-html] [--notebooks DIR] [--out DIR]
   --budget        experiment size (default quick); sets PRUNE_AT_INIT_BUDGET for the notebooks
   --seeds         seeds (default: each notebook's own for the budget); sets PRUNE_AT_INIT_SEEDS
   --only          run only notebooks whose file name starts with one of these prefixes
-  --write-back    copy executed notebooks into notebooks/, figures into notebooks/figures/, and
-                  write REPRODUCE.md at the project root (what gets committed; use the quick budget)
-  --cell-timeout  seconds per cell (default: smoke 1800, quick 21600, paper none)
+  --write-back    store the claims in notebooks/claims/<budget>/, copy executed notebooks and figures
+                  into notebooks/ (standard budget, or where no standard run is committed), and write
+                  REPRODUCE.md (standard verdicts, quick beside them)
+  --cell-timeout  seconds per cell (default: smoke 1800, quick 21600, standard 43200, paper none)
   --no-html       skip the HTML exports
   --check         only check prerequisites (registering the tslab kernel if needed) and exit`;
 

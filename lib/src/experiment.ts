@@ -85,3 +85,15 @@ export const PRUNE_TRAIN_TASK = registerTask({
   export: 'runPruneTrain',
   defaults: PRUNE_TRAIN_DEFAULTS,
 });
+
+/**
+ * The dense reference of a trained comparison: the same model, data, recipe and seed, unpruned.
+ * With `epochs`, the same recipe run for a longer schedule: the converged run a dense gate compares
+ * against (a step schedule's milestones are fractions of the epochs, so they stretch with it).
+ */
+export function denseReference(cfg: PruneTrainConfig, epochs?: number): PruneTrainConfig {
+  if (epochs !== undefined && !(Number.isInteger(epochs) && epochs >= cfg.train.epochs)) {
+    throw new Error(`denseReference: the converged run's epochs must be an integer >= the budget's ${cfg.train.epochs}, got ${epochs}.`);
+  }
+  return { ...cfg, prune: { ...PRUNE_TRAIN_DEFAULTS.prune }, train: { ...cfg.train, epochs: epochs ?? cfg.train.epochs } };
+}

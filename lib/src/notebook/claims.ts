@@ -11,8 +11,10 @@ import { displayBundle, escapeHtml } from './display';
 import { checkSlug, currentNotebook, requireNotebook, reproduceCommand } from './params';
 import { shownFigure } from './show-figure';
 import { formatNumber } from './tables';
+import { Gate, Gates, gateFailures, gateStatus } from './gate';
 
-export const VERDICTS = ['reproduced', 'partly', 'not reproduced'] as const;
+/** 'inconclusive': a gate failed (undertrained dense reference, arms still improving, divergence), so the data test the budget, not the paper. */
+export const VERDICTS = ['reproduced', 'partly', 'not reproduced', 'inconclusive'] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
 export interface ClaimInput {
@@ -28,8 +30,13 @@ export interface ClaimInput {
   setting: string;
   /** Our measured numbers (numbers are formatted when shown; strings as given). */
   numbers: Record<string, string | number>;
-  /** Computed from the data (e.g. verdictFrom(passed, total)), never typed by hand. */
+  /** Computed from the data (gatedVerdict(checks, gates)), never typed by hand. */
   verdict: Verdict;
+  /**
+   * The training gates the comparison rests on (gate.ts), or 'no training' for a claim about
+   * untrained nets or theory. A failed gate requires verdict 'inconclusive', and only a failed gate allows it.
+   */
+  gates: Gates;
   rationale: string;
   /** Name of a figure shown earlier with showFigure in this notebook. */
   figure?: string;
@@ -39,7 +46,8 @@ export interface ClaimInput {
   outDir?: string;
 }
 
-export interface ClaimRecord extends Pick<ClaimInput, 'id' | 'paperStatement' | 'source' | 'setting' | 'numbers' | 'verdict' | 'rationale'> {
+export interface ClaimRecord extends Pick<ClaimInput, 'id' | 'paperStatement' | 'source' | 'setting' | 'numbers' | 'verdict' | 'rationale' | 'gates'> {
+  gateStatus: 'passed' | 'failed' | 'no training';
   /** Paths relative to the output root. */
   figure?: { name: string; png?: string; svg?: string; json: string };
   command: string;
@@ -47,7 +55,7 @@ export interface ClaimRecord extends Pick<ClaimInput, 'id' | 'paperStatement' | 
 }
 
 export interface ClaimsFile {
-  schemaVersion: 1;
+  schemaVersion: 2;
   notebook: string;
   runId: string;
   budget: string | null;
@@ -88,6 +96,17 @@ export function verdictFrom(passedChecks: number, totalChecks: number): Verdict 
   if (passedChecks === totalChecks) return 'reproduced';
   if (passedChecks === 0) return 'not reproduced';
   return 'partly';
+}
+
+/**
+ * The verdict of a trained comparison: 'inconclusive' when any gate failed (the summary then names
+ * the failing gates and still lists the checks, for information); otherwise verdictFromChecks.
+ */
+export function gatedVerdict(checks: readonly Check[], gates: Gates): { verdict: Verdict; passed: number; total: number; summary: string } {
+  const v = verdictFromChecks(checks);
+  if (gates !== 'no training' && !Array.isArray(gates)) throw new Error(`gatedVerdict: gates must be an array of gates or 'no training', got ${JSON.stringify(gates)}.`);
+  if (gateStatus(gates) !== 'failed') return v;
+  return { ...v, verdict: 'inconclusive', summary: `inconclusive: ${gateFailures(gates)}. Checks, for information only: ${v.summary}` };
 }
 
 /** Verdict plus a one-line summary of which checks passed, for the rationale. */
@@ -132,8 +151,8 @@ export function readClaimsFile(file: string): ClaimsFile {
   } catch (e) {
     throw new Error(`claims file ${file} is not readable JSON (${(e as Error).message}); delete it and re-run its notebook.`);
   }
-  if (!parsed || parsed.schemaVersion !== 1 || typeof parsed.notebook !== 'string' || !Array.isArray(parsed.claims)) {
-    throw new Error(`claims file ${file} is not a schemaVersion 1 claims file; delete it and re-run its notebook.`);
+  if (!parsed || parsed.schemaVersion !== 2 || typeof parsed.notebook !== 'string' || !Array.isArray(parsed.claims)) {
+    throw new Error(`claims file ${file} is not a schemaVersion 2 claims file; delete it and re-run its notebook.`);
   }
   return parsed;
 }
@@ -145,7 +164,13 @@ export function readClaimsDir(outDir: string): ClaimsFile[] {
   return fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => readClaimsFile(path.join(dir, f)));
 }
 
-const VERDICT_COLOUR: Record<Verdict, string> = { reproduced: '#1a7f37', partly: '#9a6700', 'not reproduced': '#cf222e' };
+const VERDICT_COLOUR: Record<Verdict, string> = { reproduced: '#1a7f37', partly: '#9a6700', 'not reproduced': '#cf222e', inconclusive: '#57606a' };
+
+/** The gates of a claim as lines: '✓ label: detail'. */
+export function gateLines(gates: Gates): string[] {
+  if (gates === 'no training') return ['no training in this claim (no gate applies)'];
+  return gates.map((g) => `${g.passed ? '✓' : '✗'} ${g.label}: ${g.detail}`);
+}
 
 export function claimHtml(notebook: string, c: ClaimRecord): string {
   const nums = Object.entries(c.numbers).map(([k, v]) => `<tr><td style="text-align:left">${escapeHtml(k)}</td><td style="text-align:right">${escapeHtml(formatClaimNumber(v))}</td></tr>`).join('');
@@ -154,6 +179,7 @@ export function claimHtml(notebook: string, c: ClaimRecord): string {
     `<blockquote style="margin:0.4em 0">${escapeHtml(c.paperStatement)}<br><em>${escapeHtml(c.source)}</em></blockquote>` +
     `<div><strong>Setting:</strong> ${escapeHtml(c.setting)}</div>` +
     `<table class="pai-claim-numbers"><thead><tr><th style="text-align:left">quantity</th><th style="text-align:right">ours</th></tr></thead><tbody>${nums}</tbody></table>` +
+    `<div><strong>Gates (${escapeHtml(c.gateStatus)}):</strong><ul style="margin:0.2em 0">${gateLines(c.gates).map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul></div>` +
     `<div><strong>Why:</strong> ${escapeHtml(c.rationale)}</div>` +
     (c.figure ? `<div><strong>Figure:</strong> <code>${escapeHtml(c.figure.png ?? c.figure.json)}</code></div>` : '') +
     `<div><strong>Reproduce:</strong> <code>${escapeHtml(c.command)}</code></div></div>`;
@@ -161,7 +187,7 @@ export function claimHtml(notebook: string, c: ClaimRecord): string {
 
 export function claimText(notebook: string, c: ClaimRecord): string {
   const nums = Object.entries(c.numbers).map(([k, v]) => `  ${k}: ${formatClaimNumber(v)}`).join('\n');
-  return `Claim ${notebook}/${c.id}: ${c.verdict.toUpperCase()}\n  paper: ${c.paperStatement} (${c.source})\n  setting: ${c.setting}\n${nums}\n  why: ${c.rationale}` +
+  return `Claim ${notebook}/${c.id}: ${c.verdict.toUpperCase()}\n  paper: ${c.paperStatement} (${c.source})\n  setting: ${c.setting}\n${nums}\n  gates (${c.gateStatus}):\n${gateLines(c.gates).map((l) => `    ${l}`).join('\n')}\n  why: ${c.rationale}` +
     (c.figure ? `\n  figure: ${c.figure.png ?? c.figure.json}` : '') + `\n  reproduce: ${c.command}`;
 }
 
@@ -185,6 +211,14 @@ export function recordClaim(input: ClaimInput): void {
       throw new Error(`recordClaim: numbers['${k}'] = ${typeof v === 'number' ? String(v) : JSON.stringify(v)} must be a number (not NaN) or a string.`);
     }
   }
+  const gates = checkGates(input.gates);
+  const status = gateStatus(gates);
+  if (status === 'failed' && input.verdict !== 'inconclusive') {
+    throw new Error(`recordClaim: gate failed (${gateFailures(gates)}) but verdict is '${input.verdict}'; compute the verdict with gatedVerdict(checks, gates).`);
+  }
+  if (status !== 'failed' && input.verdict === 'inconclusive') {
+    throw new Error(`recordClaim: verdict 'inconclusive' needs a failed gate (gates: ${status}); a comparison on trained nets gets a verdict.`);
+  }
   let figure: ClaimRecord['figure'];
   if (input.figure !== undefined) {
     const f = shownFigure(notebook, checkSlug(input.figure, 'recordClaim: figure'));
@@ -203,6 +237,7 @@ export function recordClaim(input: ClaimInput): void {
     setting: need(input.setting, 'setting'),
     numbers: { ...input.numbers },
     verdict: input.verdict,
+    gates, gateStatus: status,
     rationale: need(input.rationale, 'rationale'),
     figure,
     command: need(command, 'command'),
@@ -217,7 +252,7 @@ export function recordClaim(input: ClaimInput): void {
   }
   const keep = existing && existing.runId === runId ? existing.claims.filter((c) => c.id !== id) : [];
   const out: ClaimsFile = {
-    schemaVersion: 1,
+    schemaVersion: 2,
     notebook,
     runId,
     budget: ctx && ctx.notebook === notebook ? ctx.budget : null,
@@ -230,9 +265,22 @@ export function recordClaim(input: ClaimInput): void {
   displayBundle({ data: { 'text/html': claimHtml(notebook, record), 'text/markdown': claimMarkdownCell(notebook, record), 'text/plain': claimText(notebook, record) } });
 }
 
+function checkGates(gates: unknown): Gates {
+  if (gates === 'no training') return gates;
+  if (!Array.isArray(gates) || gates.length === 0) {
+    throw new Error(`recordClaim: gates must be a non-empty array of gates (denseGate, plateauGate, divergenceGate) or 'no training', got ${JSON.stringify(gates)}.`);
+  }
+  gates.forEach((g: Gate, i) => {
+    if (!g || typeof g.label !== 'string' || typeof g.passed !== 'boolean' || typeof g.detail !== 'string' || !['dense-converged', 'plateau', 'divergence'].includes(g.kind)) {
+      throw new Error(`recordClaim: gates[${i}] is not a gate (build it with denseGate, plateauGate or divergenceGate), got ${JSON.stringify(g)}.`);
+    }
+  });
+  return gates.map((g: Gate) => ({ kind: g.kind, label: g.label, passed: g.passed, detail: g.detail }));
+}
+
 function claimMarkdownCell(notebook: string, c: ClaimRecord): string {
   const nums = Object.entries(c.numbers).map(([k, v]) => `| ${mdCell(k)} | ${mdCell(formatClaimNumber(v))} |`).join('\n');
-  return `**Claim ${notebook}/${c.id} — ${c.verdict}**\n\n> ${c.paperStatement}\n> — *${c.source}*\n\n**Setting:** ${c.setting}\n\n| quantity | ours |\n|---|---:|\n${nums}\n\n**Why:** ${c.rationale}\n\n` +
+  return `**Claim ${notebook}/${c.id} — ${c.verdict}**\n\n> ${c.paperStatement}\n> — *${c.source}*\n\n**Setting:** ${c.setting}\n\n| quantity | ours |\n|---|---:|\n${nums}\n\n**Gates (${c.gateStatus}):**\n${gateLines(c.gates).map((l) => `- ${l}`).join('\n')}\n\n**Why:** ${c.rationale}\n\n` +
     (c.figure ? `**Figure:** \`${c.figure.png ?? c.figure.json}\`\n\n` : '') + `**Reproduce:** \`${c.command}\`\n`;
 }
 

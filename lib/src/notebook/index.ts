@@ -8,4 +8,5 @@ export * from './export-image';
 export * from './show-figure';
 export * from './progress';
 export * from './claims';
+export * from './gate';
 export * from './report';

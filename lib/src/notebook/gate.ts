@@ -1,0 +1,132 @@
+/**
+ * Gates: a trained comparison tests a paper only when the networks in it are trained. A gate is a
+ * condition on the training itself, checked before a claim's checks are read:
+ * - dense gate: the dense reference, trained with the claim's data, recipe and seeds, ends within
+ *   `margin` of the same net's converged accuracy (the same recipe run for a long schedule, stored
+ *   as a result like any other);
+ * - plateau gate: the arms compared were no longer improving at the last epoch (mean gain of the
+ *   final epoch at most `maxGain`);
+ * - divergence gate: no arm diverged in more than the tolerated fraction of its seeds (diverged runs
+ *   are counted and shown, never averaged in as chance accuracy).
+ * When a gate fails, the claim's verdict is 'inconclusive' with the gate's numbers, never 'partly'
+ * or 'not reproduced' because of the budget. Claims that train nothing declare `gates: 'no training'`.
+ */
+import { formatNumber, meanSd } from './tables';
+
+export type GateKind = 'dense-converged' | 'plateau' | 'divergence';
+
+export interface Gate {
+  kind: GateKind;
+  /** What was gated, e.g. "LeNet-300-100, Fashion-MNIST 60k/10k, Adam 3e-4 b128 x 10". */
+  label: string;
+  passed: boolean;
+  /** One line with the numbers the gate rests on. */
+  detail: string;
+}
+
+/** Default margins, stated in every notebook that uses them. */
+export const GATE_DEFAULTS = {
+  /** Dense reference within 2 accuracy points of its converged accuracy. */
+  margin: 0.02,
+  /** An arm whose mean accuracy still rose by more than 1 point in its final epoch is still improving. */
+  maxFinalEpochGain: 0.01,
+  /** No arm may diverge in more than this fraction of its seeds. */
+  maxDivergedFraction: 0,
+} as const;
+
+function finiteList(values: readonly number[], what: string): number[] {
+  if (!Array.isArray(values) || values.length === 0) throw new Error(`${what}: give a non-empty array of accuracies.`);
+  values.forEach((v, i) => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) throw new Error(`${what}[${i}] = ${JSON.stringify(v)} is not an accuracy in [0, 1]; leave diverged runs out and count them with divergenceGate.`);
+  });
+  return [...values];
+}
+
+function pct(x: number): string {
+  return `${formatNumber(100 * x, 2)} %`;
+}
+
+/**
+ * Dense gate: mean final accuracy of the dense reference at the budget vs the mean final accuracy
+ * of the converged run(s); passes when reference >= converged - margin.
+ */
+export function denseGate(label: string, reference: readonly number[], converged: readonly number[], margin: number = GATE_DEFAULTS.margin): Gate {
+  if (!(margin >= 0 && margin < 1)) throw new Error(`denseGate: margin must be in [0, 1), got ${margin}.`);
+  const r = meanSd(finiteList(reference, 'denseGate: reference'));
+  const c = meanSd(finiteList(converged, 'denseGate: converged'));
+  const gap = c.mean - r.mean;
+  return {
+    kind: 'dense-converged', label, passed: gap <= margin,
+    detail: `dense reference ${pct(r.mean)} (${r.n} seed${r.n === 1 ? '' : 's'}) vs converged ${pct(c.mean)} (${c.n} seed${c.n === 1 ? '' : 's'}): ` +
+      `gap ${formatNumber(100 * gap, 2)} points, allowed ${formatNumber(100 * margin, 2)}`,
+  };
+}
+
+/**
+ * Plateau gate over the arms compared: each arm gives its per-seed test-accuracy histories (one
+ * entry per epoch). The final-epoch gain is last - second to last, averaged over seeds; an arm
+ * trained for one epoch has no plateau to show and fails.
+ */
+export function plateauGate(label: string, arms: Record<string, readonly (readonly number[])[]>, maxGain: number = GATE_DEFAULTS.maxFinalEpochGain): Gate {
+  if (!(maxGain >= 0)) throw new Error(`plateauGate: maxGain must be >= 0, got ${maxGain}.`);
+  const names = Object.keys(arms);
+  if (names.length === 0) throw new Error('plateauGate: give at least one arm.');
+  const still: string[] = [];
+  let worst = -Infinity, worstArm = names[0];
+  for (const name of names) {
+    const hs = arms[name];
+    if (!Array.isArray(hs) || hs.length === 0) throw new Error(`plateauGate: arm '${name}' has no histories.`);
+    const gains = hs.map((h, i) => {
+      if (!Array.isArray(h) || h.some((v) => typeof v !== 'number' || !Number.isFinite(v))) throw new Error(`plateauGate: arm '${name}' seed ${i}: history must be finite accuracies, got ${JSON.stringify(h)}.`);
+      return h.length >= 2 ? h[h.length - 1] - h[h.length - 2] : Infinity;
+    });
+    const g = gains.reduce((a, b) => a + b, 0) / gains.length;
+    if (g > worst) { worst = g; worstArm = name; }
+    if (g > maxGain) still.push(name);
+  }
+  const shown = Number.isFinite(worst) ? `${formatNumber(100 * worst, 2)} points` : 'no previous epoch';
+  return {
+    kind: 'plateau', label, passed: still.length === 0,
+    detail: still.length === 0
+      ? `every arm's final-epoch gain ≤ ${formatNumber(100 * maxGain, 2)} points (largest: ${worstArm}, ${shown})`
+      : `still improving at the last epoch (gain > ${formatNumber(100 * maxGain, 2)} points): ${still.join(', ')} (largest: ${worstArm}, ${shown})`,
+  };
+}
+
+/** Divergence gate: per arm, diverged runs out of all runs. */
+export function divergenceGate(label: string, arms: Record<string, { diverged: number; runs: number }>, maxFraction: number = GATE_DEFAULTS.maxDivergedFraction): Gate {
+  const bad: string[] = [];
+  let total = 0, runs = 0;
+  for (const [name, a] of Object.entries(arms)) {
+    if (!Number.isInteger(a.runs) || a.runs < 1 || !Number.isInteger(a.diverged) || a.diverged < 0 || a.diverged > a.runs) {
+      throw new Error(`divergenceGate: arm '${name}' needs integers 0 <= diverged <= runs, runs >= 1; got ${JSON.stringify(a)}.`);
+    }
+    total += a.diverged; runs += a.runs;
+    if (a.diverged / a.runs > maxFraction) bad.push(`${name} ${a.diverged}/${a.runs}`);
+  }
+  if (runs === 0) throw new Error('divergenceGate: give at least one arm.');
+  return {
+    kind: 'divergence', label, passed: bad.length === 0,
+    detail: bad.length === 0 ? `${total} of ${runs} runs diverged` : `diverged runs beyond ${formatNumber(100 * maxFraction, 0)} %: ${bad.join(', ')}`,
+  };
+}
+
+export type Gates = readonly Gate[] | 'no training';
+
+/** 'passed' | 'failed' | 'no training', for tables. */
+export function gateStatus(gates: Gates): 'passed' | 'failed' | 'no training' {
+  if (gates === 'no training') return 'no training';
+  return gates.every((g) => g.passed) ? 'passed' : 'failed';
+}
+
+/** The failing gates as one sentence (empty when none fail). */
+export function gateFailures(gates: Gates): string {
+  if (gates === 'no training') return '';
+  return gates.filter((g) => !g.passed).map((g) => `${g.label}: ${g.detail}`).join('; ');
+}
+
+/** Mean final accuracies of finished runs, with diverged runs counted apart (never averaged in). */
+export function splitDiverged<T extends { outcome: string; finalTestAcc: number }>(runs: readonly T[]): { accs: number[]; diverged: number; runs: number } {
+  const ok = runs.filter((r) => r.outcome !== 'diverged' && Number.isFinite(r.finalTestAcc));
+  return { accs: ok.map((r) => r.finalTestAcc), diverged: runs.length - ok.length, runs: runs.length };
+}
