@@ -43,8 +43,16 @@ function finiteList(values: readonly number[], what: string): number[] {
 }
 
 function pct(x: number): string {
-  return `${formatNumber(100 * x, 2)} %`;
+  return `${pts(x)} %`;
 }
+
+/** A fraction in percentage points with two decimals. */
+function pts(x: number): string {
+  return Number.isFinite(x) ? (100 * x).toFixed(2) : formatNumber(x);
+}
+
+/** Comparisons at a margin's edge must not depend on the rounding of 0.88 - 0.86. */
+const EPS = 1e-12;
 
 /**
  * Dense gate: mean final accuracy of the dense reference at the budget vs the mean final accuracy
@@ -56,9 +64,9 @@ export function denseGate(label: string, reference: readonly number[], converged
   const c = meanSd(finiteList(converged, 'denseGate: converged'));
   const gap = c.mean - r.mean;
   return {
-    kind: 'dense-converged', label, passed: gap <= margin,
+    kind: 'dense-converged', label, passed: gap <= margin + EPS,
     detail: `dense reference ${pct(r.mean)} (${r.n} seed${r.n === 1 ? '' : 's'}) vs converged ${pct(c.mean)} (${c.n} seed${c.n === 1 ? '' : 's'}): ` +
-      `gap ${formatNumber(100 * gap, 2)} points, allowed ${formatNumber(100 * margin, 2)}`,
+      `gap ${pts(gap)} points, allowed ${pts(margin)}`,
   };
 }
 
@@ -82,14 +90,14 @@ export function plateauGate(label: string, arms: Record<string, readonly (readon
     });
     const g = gains.reduce((a, b) => a + b, 0) / gains.length;
     if (g > worst) { worst = g; worstArm = name; }
-    if (g > maxGain) still.push(name);
+    if (g > maxGain + EPS) still.push(name);
   }
-  const shown = Number.isFinite(worst) ? `${formatNumber(100 * worst, 2)} points` : 'no previous epoch';
+  const shown = Number.isFinite(worst) ? `${pts(worst)} points` : 'no previous epoch';
   return {
     kind: 'plateau', label, passed: still.length === 0,
     detail: still.length === 0
-      ? `every arm's final-epoch gain ≤ ${formatNumber(100 * maxGain, 2)} points (largest: ${worstArm}, ${shown})`
-      : `still improving at the last epoch (gain > ${formatNumber(100 * maxGain, 2)} points): ${still.join(', ')} (largest: ${worstArm}, ${shown})`,
+      ? `every arm's final-epoch gain ≤ ${pts(maxGain)} points (largest: ${worstArm}, ${shown})`
+      : `still improving at the last epoch (gain > ${pts(maxGain)} points): ${still.join(', ')} (largest: ${worstArm}, ${shown})`,
   };
 }
 
