@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { denseGate, plateauGate, divergenceGate, gatedVerdict, gateStatus, gateFailures, splitDiverged, denseReference, PRUNE_TRAIN_DEFAULTS } from 'prune-at-init';
+import { denseGate, aboveChanceGate, plateauGate, divergenceGate, gatedVerdict, gateStatus, gateFailures, splitDiverged, denseReference, PRUNE_TRAIN_DEFAULTS } from 'prune-at-init';
 
 describe('training gates (closed-form cases)', () => {
   it('dense gate: passes iff mean(reference) >= mean(converged) - margin', () => {
@@ -38,6 +38,14 @@ describe('training gates (closed-form cases)', () => {
     assert.match(g.detail, /a 1\/3/);
     assert.equal(divergenceGate('v', { a: { diverged: 1, runs: 3 } }, 0.34).passed, true);
     assert.throws(() => divergenceGate('v', { a: { diverged: 4, runs: 3 } }), /0 <= diverged <= runs/);
+  });
+
+  it('above-chance gate: fails only when every pair is within the band of chance', () => {
+    const pairs = [{ name: 'p1', a: 0.12, b: 0.14 }, { name: 'p2', a: 0.15, b: 0.11 }];
+    assert.equal(aboveChanceGate('c', pairs, 0.1, 0.05).passed, false); // max 0.15 = chance + band: still at chance
+    assert.equal(aboveChanceGate('c', [...pairs, { name: 'p3', a: 0.5, b: 0.1 }], 0.1, 0.05).passed, true);
+    assert.match(aboveChanceGate('c', pairs, 0.1, 0.05).detail, /all 2 compared pairs within 5.00 points of chance \(10.00 %\)/);
+    assert.throws(() => aboveChanceGate('c', [], 0.1, 0.05), /at least one compared pair/);
   });
 
   it('gatedVerdict: a failed gate makes any outcome of the checks inconclusive', () => {

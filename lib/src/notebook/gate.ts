@@ -6,6 +6,8 @@
  *   as a result like any other);
  * - plateau gate: the arms compared were no longer improving at the last epoch (mean gain of the
  *   final epoch at most `maxGain`);
+ * - above-chance gate: a comparison in which every pair of arms sits at chance tests nothing (the
+ *   nets did not train), however converged the dense reference;
  * - divergence gate: no arm diverged in more than the tolerated fraction of its seeds (diverged runs
  *   are counted and shown, never averaged in as chance accuracy).
  * When a gate fails, the claim's verdict is 'inconclusive' with the gate's numbers, never 'partly'
@@ -13,7 +15,8 @@
  */
 import { formatNumber, meanSd } from './tables';
 
-export type GateKind = 'dense-converged' | 'plateau' | 'divergence';
+export type GateKind = 'dense-converged' | 'plateau' | 'divergence' | 'arms-above-chance';
+export const GATE_KINDS: readonly GateKind[] = ['dense-converged', 'plateau', 'divergence', 'arms-above-chance'];
 
 export interface Gate {
   kind: GateKind;
@@ -116,6 +119,22 @@ export function divergenceGate(label: string, arms: Record<string, { diverged: n
   return {
     kind: 'divergence', label, passed: bad.length === 0,
     detail: bad.length === 0 ? `${total} of ${runs} runs diverged` : `diverged runs beyond ${formatNumber(100 * maxFraction, 0)} %: ${bad.join(', ')}`,
+  };
+}
+
+/**
+ * Above-chance gate: passes when at least one compared pair has an arm above chance + band (mean
+ * accuracies); when every pair is within the band, the comparison shows nothing about the claim.
+ */
+export function aboveChanceGate(label: string, pairs: ReadonlyArray<{ name: string; a: number; b: number }>, chance: number, band: number): Gate {
+  if (!(chance >= 0 && chance < 1) || !(band >= 0)) throw new Error(`aboveChanceGate: chance must be in [0, 1) and band >= 0, got ${chance}, ${band}.`);
+  if (pairs.length === 0) throw new Error('aboveChanceGate: give at least one compared pair.');
+  const idle = pairs.filter((p) => Math.max(p.a, p.b) <= chance + band + EPS);
+  return {
+    kind: 'arms-above-chance', label, passed: idle.length < pairs.length,
+    detail: idle.length < pairs.length
+      ? `${pairs.length - idle.length} of ${pairs.length} compared pairs have an arm above chance + ${pts(band)} points`
+      : `all ${pairs.length} compared pairs within ${pts(band)} points of chance (${pts(chance)} %)`,
   };
 }
 
