@@ -820,12 +820,13 @@ export function verdictTraining(rows: readonly TrainRow[], tol: Pick<VerdictTole
   for (const pt of sorted) {
     const eoc = rows.filter((r) => r.dataset === pt.dataset && r.sparsity === pt.sparsity && r.method === 'snip' && r.phase === 'eoc');
     const others = rows.filter((r) => r.dataset === pt.dataset && r.sparsity === pt.sparsity && r.method === 'snip' && r.phase !== 'eoc' && r.collapsed);
-    const m = eoc.length ? meanSd(eoc.map((r) => r.acc)) : { mean: NaN, sd: NaN, n: 0 };
+    const trained = eoc.filter((r) => r.outcome !== 'diverged'); // diverged runs: counted in the label, not averaged
+    const m = trained.length ? meanSd(trained.map((r) => r.acc)) : { mean: NaN, sd: NaN, n: 0 };
     const nCollapsed = eoc.filter((r) => r.collapsed).length;
-    const ok = eoc.length > 0 && nCollapsed === 0 && m.mean >= tol.chance + tol.wellAbove;
+    const ok = trained.length > 0 && nCollapsed === 0 && m.mean >= tol.chance + tol.wellAbove;
     const who = [...new Set(others.map((r) => r.phase))].join('+');
     checks.push({
-      label: `${pt.dataset} s=${pt.sparsity} (${who} collapsed): EOC SNIP accuracy ${eoc.length ? f4(m.mean) : 'n/a'} (n=${eoc.length}, ${nCollapsed} collapsed) >= ${formatNumber(tol.chance + tol.wellAbove, 2)}`,
+      label: `${pt.dataset} s=${pt.sparsity} (${who} collapsed): EOC SNIP accuracy ${eoc.length ? f4(m.mean) : 'n/a'} (n=${trained.length}, ${nCollapsed} collapsed, ${eoc.length - trained.length} diverged) >= ${formatNumber(tol.chance + tol.wellAbove, 2)}`,
       passed: ok,
     });
     numbers[`${pt.dataset} s=${pt.sparsity}: EOC SNIP acc vs collapsed ${who}`] = `${eoc.length ? formatNumber(m.mean, 3) : 'n/a'} vs ${formatNumber(meanSd(others.map((r) => r.acc)).mean, 3)}`;
