@@ -3,7 +3,7 @@
  * recipe (with augmentation), data spec. Builders take the owning config's defaults, so each task's
  * schema is the one source of its defaults (see defaultsOf).
  */
-import { z, strictObject, nonNegInt, posInt } from './schema';
+import { z, strictObject, nested, nonNegInt, posInt } from './schema';
 import { ACTIVATIONS, Activation } from '../nn/layers';
 import { parseModelName } from '../models';
 import { canonicalDatasetName } from '../data/datasets';
@@ -64,11 +64,11 @@ export const datasetNameSchema = z.string().superRefine((s, ctx) => {
 export interface DataSpecShape { name: string; trainLimit: number; testLimit: number }
 /** { name, trainLimit, testLimit } (0 = the whole split). */
 export function dataSpecSchema(d: DataSpecShape) {
-  return strictObject({
+  return nested({
     name: datasetNameSchema.default(d.name),
     trainLimit: nonNegInt().default(d.trainLimit).describe('training examples kept (seeded class-stratified); 0 = all'),
     testLimit: nonNegInt().default(d.testLimit).describe('test examples kept; 0 = all'),
-  }).prefault({});
+  });
 }
 
 export const augmentSchema = strictObject({

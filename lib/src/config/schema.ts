@@ -17,6 +17,11 @@ export function strictObject<S extends z.ZodRawShape>(shape: S) {
   });
 }
 
+/** A strict object nested in a config: omitted -> every field at its default. */
+export function nested<S extends z.ZodRawShape>(shape: S) {
+  return strictObject(shape).prefault({} as never);
+}
+
 /** An integer (any sign: seeds may be negative, the RNG hashes them). */
 export const int = () => z.int();
 export const nonNegInt = () => z.int().min(0);

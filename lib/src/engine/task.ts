@@ -108,8 +108,10 @@ function dataIdentities(task: TaskSpec, full: PlainObject): DataIdentity[] {
  */
 export function describeConfig(task: TaskSpec, config: PlainObject): { key: string; canonical: string; full: PlainObject; data: DataIdentity[] } {
   if (!isPlainObject(config)) throw new Error(`A config for task '${task.name}' must be a plain object, got ${Array.isArray(config) ? 'an array' : String(config)}.`);
-  if (task.schema) parseConfig(task.schema, config, `config of task '${task.name}'`, 'config');
-  else if (task.strict !== false) {
+  // with a schema, the full config is its output: defaults filled field by field, and a union
+  // member (e.g. schedule {type: 'constant'}) replaces the default whole instead of merging into it
+  const parsed = task.schema ? parseConfig(task.schema, config, `config of task '${task.name}'`, 'config') as PlainObject : undefined;
+  if (!parsed && task.strict !== false) {
     const extra = unknownKeys(config, task.defaults);
     if (extra.length) {
       throw new Error(`Config option(s) ${extra.map((k) => `'${k}'`).join(', ')} unknown to task '${task.name}' ` +
@@ -117,7 +119,7 @@ export function describeConfig(task: TaskSpec, config: PlainObject): { key: stri
     }
   }
   const canonical = canonicalize(config, task.defaults);
-  const full = withDefaults(config, task.defaults);
+  const full = parsed ?? withDefaults(config, task.defaults);
   const data = dataIdentities(task, full);
   const keyText = data.length ? `${canonical}\ndata:${data.map((d) => d.hash).join(',')}` : canonical;
   return { key: hashCanonical(keyText), canonical, full, data };

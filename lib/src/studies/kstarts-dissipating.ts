@@ -28,6 +28,7 @@
 import '../prune'; // registers every score method (SNIP among them) in the sweep's worker processes too
 import { registerTask, runSweep, ResultStore, SweepProgress, SweepRecord, PlainObject } from '../engine';
 import { HAROON_DEFAULTS, HaroonConfig, HaroonResult, runHaroon } from '../haroon/run';
+import { HAROON_SCHEMA } from '../config/tasks';
 import { argBest, CandidateReport } from '../haroon/kstarts';
 import { fractionalRanks, spearman } from '../haroon/select';
 import type { ModelConfig } from '../models';
@@ -52,6 +53,8 @@ export const HAROON_TASK = registerTask({
   module: require.resolve('./kstarts-dissipating'),
   export: 'runHaroonTask',
   defaults: HAROON_DEFAULTS as unknown as PlainObject,
+  schema: HAROON_SCHEMA,
+  dataFields: ['dataset'],
 });
 
 // ---------------------------------------------------------------------------------------------
