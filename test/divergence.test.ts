@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import {
   initBackend, buildModel, loadDataset, train, gather, minibatches, crossEntropy, Rng,
-  divergedLoss, DIVERGENCE_LOSS_FACTOR, MaskedRun, aggregate, rowsToFrame,
+  divergedLoss, DIVERGENCE_LOSS_FACTOR, MaskedRun, aggregate, rowsToFrame, eocRescaling, kstartsDissipating,
 } from 'prune-at-init';
 
 before(async () => { await initBackend(); });
@@ -54,6 +54,16 @@ describe('divergence rule (issue 14 defect 4)', () => {
     assert.deepEqual([run.diverged!.epoch, run.diverged!.step], [r.diverged!.epoch, r.diverged!.step]);
     run.dispose();
     b.net.dispose();
+  });
+
+  it('study summaries leave diverged runs out of their means and count them', () => {
+    const row = (acc: number, outcome: 'ok' | 'diverged') => ({ g: 'a', acc, outcome, emptyLayers: [], perLayer: [], density: 1, seconds: 0, cached: false });
+    const [s] = eocRescaling.summarize([row(0.9, 'ok'), row(0.7, 'ok'), row(0.1, 'diverged')], ['g']);
+    assert.ok(Math.abs(s.mean - 0.8) < 1e-12);
+    assert.deepEqual([s.n, s.diverged, s.failed], [2, 1, 0]);
+    const cell = { arm: 'x', model: 'm', dataset: 'd', sparsity: 0.9 };
+    const rs = [{ ...cell, acc: 0.9, outcome: 'ok' }, { ...cell, acc: 0.1, outcome: 'diverged' }] as never[];
+    assert.deepEqual(kstartsDissipating.values(rs, 'x', cell as never), [0.9]);
   });
 
   it('aggregate() leaves diverged rows out of the means and counts them', () => {

@@ -29,7 +29,7 @@ describe('fresh clone: npm ci, then the README commands (issue 14 defect 1)', fu
   this.timeout(300000);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fresh-clone-'));
   const clone = path.join(tmp, 'prune-at-init');
-  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  after(() => execFileSync('rm', ['-rf', tmp])); // faster than fs.rmSync on a node_modules tree
 
   it('the bin is linked and executable, and every README command works from the clone', () => {
     execFileSync('git', ['clone', '--quiet', '--no-hardlinks', ROOT, clone]);

@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { displayBundle, escapeHtml } from './display';
 import { parseConfig, strictObject, z } from '../config/schema';
+import { installKernelShutdownGuard } from './kernel-guard';
 
 export const BUDGETS = ['smoke', 'quick', 'paper'] as const;
 export type Budget = (typeof BUDGETS)[number];
@@ -163,6 +164,7 @@ export const NOTEBOOK_PARAMS_SCHEMA = strictObject({
 export function notebookParams(defaults: NotebookParamsDefaults, env: NodeJS.ProcessEnv = process.env, options: { display?: boolean } = {}): NotebookParams {
   if (!defaults || typeof defaults !== 'object') throw new Error('notebookParams: pass an object, e.g. notebookParams({ notebook: "01-layer-collapse" }).');
   parseConfig(NOTEBOOK_PARAMS_SCHEMA, defaults, 'notebookParams argument', 'notebookParams');
+  installKernelShutdownGuard();
   const notebook = checkSlug(defaults.notebook, 'notebookParams: notebook');
   const envNotebook = env[NOTEBOOK_ENV];
   if (envNotebook && envNotebook !== notebook) {

@@ -495,7 +495,8 @@ export function cellLabel(c: Cell, withModel = true): string {
 
 /** Values of `metric` for `arm` in cell `c`, one per seed present. */
 export function values(rs: readonly Row[], arm: string, c: Cell, metric: Metric = 'acc'): number[] {
-  return rs.filter((r) => r.arm === arm && cellId(r) === cellId(c)).map((r) => num(r[metric])).filter((v): v is number => v !== null);
+  // diverged runs (divergence.ts) stay in the table with their outcome, but never enter a mean
+  return rs.filter((r) => r.arm === arm && cellId(r) === cellId(c) && r.outcome !== 'diverged').map((r) => num(r[metric])).filter((v): v is number => v !== null);
 }
 
 /** Mean ± sd of `metric` for `arm` in cell `c` (null if no values). */
