@@ -44,10 +44,11 @@ const PROCESS_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
  * while the backend started, so Node's defaults (and the caller's own handlers) apply.
  */
 function withoutRuntimeHandlers<T>(start: () => Promise<T>): Promise<T> {
-  const before = new Map(PROCESS_EVENTS.map((ev) => [ev, new Set(process.listeners(ev))]));
+  const proc = process as unknown as NodeJS.EventEmitter; // event names, not signals
+  const before = new Map(PROCESS_EVENTS.map((ev) => [ev, new Set(proc.listeners(ev))]));
   const strip = () => {
     for (const ev of PROCESS_EVENTS) {
-      for (const l of process.listeners(ev)) if (!before.get(ev)!.has(l)) process.removeListener(ev, l as (...a: unknown[]) => void);
+      for (const l of proc.listeners(ev)) if (!before.get(ev)!.has(l)) proc.removeListener(ev, l as (...a: unknown[]) => void);
     }
   };
   return start().finally(strip);

@@ -9,3 +9,4 @@ export * from './show-figure';
 export * from './progress';
 export * from './claims';
 export * from './report';
+export * from './kernel-guard';

@@ -33,5 +33,11 @@ export function installKernelShutdownGuard(force = false): boolean {
     if (isClosedKernelSocket(e)) return;
     throw e; // Node reports it and ends the process, as without this handler
   });
+  // A write from async code rejects a promise instead; any other rejection is raised as Node's
+  // default (--unhandled-rejections=throw) would raise it.
+  process.on('unhandledRejection', (reason) => {
+    if (isClosedKernelSocket(reason)) return;
+    throw reason;
+  });
   return true;
 }
