@@ -34,7 +34,7 @@ describe('fresh clone: npm ci, then the README commands (issue 14 defect 1)', fu
   it('the bin is linked and executable, and every README command works from the clone', () => {
     execFileSync('git', ['clone', '--quiet', '--no-hardlinks', ROOT, clone]);
     const ci = spawnSync('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: clone, env: userEnv(), encoding: 'utf8' });
-    assert.equal(ci.status, 0, `npm ci failed:\n${ci.stderr.slice(-3000)}`);
+    assert.equal(ci.status, 0, `npm ci failed:\n${ci.stdout.slice(-3000)}\n${ci.stderr.slice(-3000)}`);
 
     const bin = path.join(clone, 'node_modules', '.bin', 'prune-at-init');
     assert.ok(fs.existsSync(bin), 'npm ci did not link the prune-at-init bin');
@@ -60,7 +60,7 @@ describe('fresh clone: npm ci, then the README commands (issue 14 defect 1)', fu
   it('the bin builds lib/dist itself when it is missing', () => {
     fs.rmSync(path.join(clone, 'lib', 'dist'), { recursive: true, force: true });
     const r = spawnSync(path.join(clone, 'node_modules', '.bin', 'prune-at-init'), ['eoc', '--activation', 'tanh'], { cwd: clone, env: userEnv(), encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stderr, /building lib\/dist/);
     assert.equal(JSON.parse(r.stdout).activation, 'tanh');
   });

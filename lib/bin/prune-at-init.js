@@ -17,7 +17,7 @@ if (!fs.existsSync(cli)) {
     process.exit(1);
   }
   process.stderr.write('prune-at-init: building lib/dist (first run after install) ...\n');
-  const r = spawnSync(process.execPath, [tsc, '-b', lib], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const r = spawnSync(process.execPath, [tsc, '-b', lib], { stdio: ['ignore', 2, 2] }); // tsc reports errors on stdout: show them on stderr
   if (r.status !== 0 || !fs.existsSync(cli)) {
     process.stderr.write(`prune-at-init: building lib/dist failed (tsc exit ${r.status}); run \`npm run build\` in the repository root and see its errors.\n`);
     process.exit(1);
