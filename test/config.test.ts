@@ -78,6 +78,18 @@ describe('strict configs (issue 14 defect 2)', () => {
     assert.deepEqual(openStore(dir).keys(), []);
   });
 
+  it('a worker process reads a config as the parent does (schema defaults; a union member replaces its default whole)', async function () {
+    this.timeout(120000);
+    const cfg = { model: 'ffnn_tanh_d2_w8', data: { name: 'mnist', trainLimit: 100, testLimit: 50 }, train: { epochs: 1, schedule: { type: 'constant' } } };
+    const [rec] = await runSweep<PruneTrainResult>({ task: PRUNE_TRAIN_TASK, configs: [cfg], workers: 1, store: path.join(tmp, 'worker-store'), progressBar: false });
+    if (rec.status === 'error') assert.fail(rec.error.message);
+    const done = rec as pai.RunRecord<PruneTrainResult> & { status: string };
+    assert.equal(done.status, 'computed');
+    assert.deepEqual(done.config.train, { epochs: 1, batchSize: 128, lr: 0.1, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, schedule: { type: 'constant' } });
+    assert.equal(done.key, describeConfig(PRUNE_TRAIN_TASK, cfg).key);
+    assert.equal(done.result.epochs.length, 1);
+  });
+
   it('the task defaults are the schema\'s, and the schema accepts them', () => {
     assert.deepEqual(pai.PRUNE_TRAIN_DEFAULTS, pai.defaultsOf(pai.PRUNE_TRAIN_SCHEMA));
     assert.deepEqual(pai.HAROON_DEFAULTS, pai.defaultsOf(pai.HAROON_SCHEMA));

@@ -193,9 +193,13 @@ function backendIfLoaded(): unknown {
 
 /** Run one config of `task` in this process and return its record (nothing is stored). */
 export async function runTask<R = unknown>(task: TaskSpec | string, config: PlainObject): Promise<RunRecord<R>> {
-  const t = resolveTask(task);
-  const { key, canonical, full, data } = describeConfig(t, config);
+  let t = resolveTask(task);
   const fn = loadTaskFn(t);
+  // A worker gets the spec without its schema (functions cannot cross IPC); loading the module
+  // registered the full spec, so take the schema from there: the config then reads the same.
+  const reg = registry.get(t.name);
+  if (!t.schema && reg?.schema && reg.module === t.module && reg.export === t.export) t = { ...t, schema: reg.schema };
+  const { key, canonical, full, data } = describeConfig(t, config);
   const startedAt = new Date();
   const t0 = performance.now();
   const result = await fn(structuredClone(full), { key, task: t.name, canonical, data });
