@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { spawn, spawnSync } from 'child_process';
+import { execFileSync, spawn, spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -306,6 +306,63 @@ describe('engine: sweeps', () => {
       await new Promise((r) => setTimeout(r, 10));
     }
     assert.ok(fs.readdirSync(dir).filter((f) => f.endsWith('.json')).length < 8);
+  });
+
+  it('workers busy in synchronous compute exit within 3 s of the parent\'s SIGKILL, without an EPIPE trace (issue 14 defect 7)', async () => {
+    const dir = sub('orphans-busy');
+    const child = spawn(process.execPath, [...NODE_ARGS, path.join(FIX, `sweep-child${EXT}`), dir, '2', '30000', 'busy'],
+      { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env } });
+    let err = '';
+    child.stderr!.on('data', (d) => { err += d; });
+    const workers = () => fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((pid) => {
+      try { return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1] === String(child.pid); } catch { return false; }
+    });
+    const t0 = Date.now();
+    while (workers().length < 2) {
+      assert.ok(Date.now() - t0 < 20000, 'the child sweep started no workers in 20 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 1500)); // both are now inside the 30 s busy loop
+    process.kill(child.pid!, 'SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    for (let i = 0; groupAlive(child.pid!); i++) {
+      assert.ok(i < 300, 'busy sweep workers are still running 3 s after their parent died');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.ok(!/EPIPE/.test(err), err);
+    assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.json')), []);
+  });
+
+  it('a read-only results folder fails before anything is computed (issue 14 defect 6)', async () => {
+    const dir = sub('readonly'), log = sub('log-readonly');
+    fs.mkdirSync(dir);
+    fs.chmodSync(dir, 0o555);
+    const root = process.getuid?.() === 0;
+    if (root) execFileSync('chattr', ['+i', dir]); // root ignores permission bits; immutable stops root too
+    process.env.TOY_TASK_LOG_DIR = log;
+    try {
+      await assert.rejects(runSweep({ task: TOY, configs: [{ x: 1 }, { x: 2 }], workers: 0, store: dir, progressBar: false }),
+        (e: Error) => /Results folder .*readonly is not writable \((EACCES|EPERM|EROFS)\); nothing was computed\. Make .* writable/.test(e.message));
+      assert.deepEqual(execs(log), []);
+      // a store that has every result cached needs no write access
+    } finally {
+      if (root) execFileSync('chattr', ['-i', dir]);
+      fs.chmodSync(dir, 0o755);
+    }
+  });
+
+  it('a stored record with result null is corrupt: reported and recomputed, not served (issue 14 defect 8)', async () => {
+    const dir = sub('null-result');
+    const problems: StoreProblem[] = [];
+    const store = quietStore(dir, problems);
+    const [first] = await runSweep<{ y: number }>({ task: TOY, configs: [{ x: 3 }], workers: 0, store, progressBar: false });
+    assert.equal(first.status, 'computed');
+    const file = store.file(first.key);
+    fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), result: null }));
+    const [again] = await runSweep<{ y: number }>({ task: TOY, configs: [{ x: 3 }], workers: 0, store, progressBar: false });
+    assert.equal(again.status, 'computed');
+    assert.equal((again as { result: { y: number } }).result.y, 9);
+    assert.match(problems[0].reason, /result is null/);
   });
 
   it('works from compiled JavaScript without tsx', function () {

@@ -350,8 +350,9 @@ describe('Haroon combination and runHaroon', () => {
 
   it('bad input gets a clear error', async () => {
     const base: HaroonConfig = { method: 'random', model: MODEL, dataset: 'fashion-mnist', trainLimit: 256, testLimit: 100, sparsity: 0.9, epochs: 2, train: { batchSize: 64, lr: 0.05 }, seed: 0 };
-    await assert.rejects(runHaroon({ ...base, method: 'nope' as never }), /unknown method 'nope'/);
-    await assert.rejects(runHaroon({ ...base, sparsity: 1.5 }), /Sparsity must be in \[0, 1\).*got 1.5/);
+    await assert.rejects(runHaroon({ ...base, method: 'nope' as never }), /config\.method: Invalid option: expected one of "dense"\|"random".* \(got "nope"\)/);
+    await assert.rejects(runHaroon({ ...base, sparsity: 1.5 }), /config\.sparsity: .*<1 \(got 1.5\)/);
+    await assert.rejects(runHaroon({ ...base, train: { batchSize: 64, lr: 0.05, momentun: 0.9 } as never }), /config\.train: unknown key 'momentun'; accepted keys: .*momentum/);
     await assert.rejects(runHaroon({ ...base, method: 'dissipating', dissipationEpochs: 3 }), /E_d = 3 pruning epochs but only 2/);
     await assert.rejects(runHaroon({ ...base, method: 'kstarts', selectionEpochs: 3 }), /selectionEpochs \(3\) exceeds the training epochs \(2\)/);
     await assert.rejects(runHaroon({ ...base, method: 'combined', p1: 0.95 }), /p1 \(0.95\) must be below the final sparsity/);

@@ -59,8 +59,22 @@ describe('notebook helpers', () => {
     assert.throws(() => parseSeeds('1,1'), /seed 1 is repeated/);
     assert.throws(() => parseSeeds(''), /empty/);
     assert.throws(() => parseSeeds('3-1'), /backwards/);
-    assert.throws(() => parseSeeds([0, -1]), /-1 is not a non-negative integer/);
+    // negative seeds are meaningful (issue 14 defect 8): the RNG hashes the seed as text
+    assert.deepEqual(parseSeeds('-1'), [-1]);
+    assert.deepEqual(parseSeeds('-3--1, 4'), [-3, -2, -1, 4]);
+    assert.deepEqual(parseSeeds([0, -1]), [0, -1]);
+    assert.throws(() => parseSeeds([0, 1.5]), /1.5 is not an integer/);
     assert.equal(byBudget('paper', { smoke: 1, quick: 2, paper: 3 }), 3);
+  });
+
+  it('notebookParams rejects unknown or mistyped parameters, naming the path and the accepted keys (issue 14 defect 2)', () => {
+    const quiet = { display: false };
+    assert.throws(() => notebookParams({ notebook: '01-x', seed: [1] } as never, {}, quiet),
+      /notebookParams: unknown key 'seed'; accepted keys: notebook, budget, seeds, outDir \(got/);
+    assert.throws(() => notebookParams({ notebook: '01-x', seeds: { quik: [1] } } as never, {}, quiet),
+      /notebookParams\.seeds: unknown key 'quik'; accepted keys: smoke, quick, paper/);
+    assert.throws(() => notebookParams({ notebook: '01-x', seeds: { quick: [0.5] } } as never, {}, quiet),
+      /notebookParams\.seeds\.quick\[0\]: .*expected int.* \(got 0\.5\)/);
   });
 
   it('notebookParams: environment over notebook defaults over built-in defaults', () => {

@@ -65,9 +65,10 @@ async function ok(args: string[]): Promise<Record<string, unknown>> {
   return r.json!;
 }
 
+/** A bad command line: exit code 2 (usage), the message on stderr. */
 async function fails(args: string[], re: RegExp): Promise<void> {
   const r = await cli(args);
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2, r.err);
   assert.match(r.err, re);
 }
 
@@ -140,12 +141,12 @@ describe('prune-at-init prune (CLI)', () => {
   it('bad input gives clear errors listing the valid values', async () => {
     const base = ['--model', 'ffnn_tanh_d2_w8', '--out', path.join(tmp, 'bad')];
     await fails([...base, '--method', 'obd', '--sparsity', '0.5'], /Unknown pruning method 'obd'. Available: grasp, magnitude, random, sbp-sr, snip, synflow/);
-    await fails([...base, '--method', 'snip', '--sparsity', '1.5'], /Sparsity must be in \[0, 1\)/);
-    await fails([...base, '--method', 'snip', '--sparsity', 'lots'], /--sparsity must be a number/);
+    await fails([...base, '--method', 'snip', '--sparsity', '1.5'], /--sparsity must be in \[0, 1\)/);
+    await fails([...base, '--method', 'snip', '--sparsity', 'lots'], /--sparsity must be a number >= 0, got 'lots'/);
     await fails([...base, '--method', 'snip', '--sparsity', '0.5', '--scope', 'local'], /--scope must be 'global' or 'layerwise'/);
-    await fails([...base, '--method', 'snip', '--sparsity', '0.5', '--frobnicate', '1'], /Unknown option --frobnicate/);
+    await fails([...base, '--method', 'snip', '--sparsity', '0.5', '--frobnicate', '1'], /Unknown option '--frobnicate'/);
     await fails(['--method', 'snip', '--sparsity', '0.5', '--model', '{"arch":', '--out', 'x'], /does not parse/);
-    await fails(['--method', 'snip', '--sparsity', '0.5', '--model', 'vgg99', '--out', 'x'], /Unknown model name 'vgg99'/);
+    await fails(['--method', 'snip', '--sparsity', '0.5', '--model', 'vgg99', '--out', 'x'], /--model: Unknown model name 'vgg99'/);
     assert.ok(!fs.existsSync(path.join(tmp, 'bad')), 'nothing written on error');
   });
 });

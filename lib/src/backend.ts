@@ -33,10 +33,30 @@ function tryLoadTfjsNode(): string | null {
   return tf.findBackendFactory('tensorflow') ? null : 'a package named @tensorflow/tfjs-node is present but registers no native backend';
 }
 
+const PROCESS_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
+
+/**
+ * The wasm backend's Emscripten runtime, when it starts in Node, adds process-level handlers that
+ * rethrow every uncaught exception and unhandled rejection (tf-backend-wasm.node.js: `process.on(
+ * "unhandledRejection", reason => { throw reason })`). They replace Node's own policy and make any
+ * stray error, however harmless, fatal with a wasm stack frame (e.g. a Jupyter kernel's write to
+ * its closed socket at shutdown, notebook/kernel-guard.ts). Remove exactly the handlers added
+ * while the backend started, so Node's defaults (and the caller's own handlers) apply.
+ */
+function withoutRuntimeHandlers<T>(start: () => Promise<T>): Promise<T> {
+  const proc = process as unknown as NodeJS.EventEmitter; // event names, not signals
+  const before = new Map(PROCESS_EVENTS.map((ev) => [ev, new Set(proc.listeners(ev))]));
+  const strip = () => {
+    for (const ev of PROCESS_EVENTS) {
+      for (const l of proc.listeners(ev)) if (!before.get(ev)!.has(l)) proc.removeListener(ev, l as (...a: unknown[]) => void);
+    }
+  };
+  return start().finally(strip);
+}
+
 async function trySet(name: BackendName): Promise<boolean> {
   try {
-    const ok = await tf.setBackend(name);
-    await tf.ready();
+    const ok = await withoutRuntimeHandlers(async () => { const r = await tf.setBackend(name); await tf.ready(); return r; });
     return ok && tf.getBackend() === name;
   } catch {
     return false;

@@ -8,7 +8,10 @@ import { buildModel, ModelConfig } from './models';
 import { loadDataset } from './data';
 import { train, TrainConfig, EpochMetrics } from './train';
 import { pruneAtInit } from './prune';
-import { registerTask, withDefaults } from './engine';
+import { registerTask } from './engine';
+import { defaultsOf, fraction, int, nested, parseConfig, strictObject, z } from './config/schema';
+import { dataSpecSchema, modelSpecSchema, trainConfigShape } from './config/common';
+import { getScoreMethod } from './prune/score';
 
 export interface PruneTrainConfig {
   [k: string]: unknown;
@@ -21,14 +24,29 @@ export interface PruneTrainConfig {
   seed: number;
 }
 
+const pruneMethodSchema = z.string().superRefine((m, ctx) => {
+  if (m === 'none') return;
+  try { getScoreMethod(m); } catch (e) { ctx.addIssue({ code: 'custom', message: `${(e as Error).message} ('none' trains the dense net)` }); }
+});
+
+/** The schema of a 'prune-train' config: validation, defaults (neutral: omitted from the hash) and docs. */
+export const PRUNE_TRAIN_SCHEMA = strictObject({
+  model: modelSpecSchema.default('lenet300').describe('model name (parseModelName) or ModelConfig'),
+  data: dataSpecSchema({ name: 'fashion-mnist', trainLimit: 0, testLimit: 0 }),
+  prune: nested({
+    method: pruneMethodSchema.default('none').describe("score method, or 'none' for the dense net"),
+    sparsity: fraction().default(0).describe('fraction of prunable weights removed, in [0, 1)'),
+    scope: z.enum(['global', 'layerwise']).default('global'),
+    options: z.record(z.string(), z.unknown()).default({}).describe('method-specific options (see the method)'),
+  }),
+  train: nested(trainConfigShape({
+    epochs: 0, batchSize: 128, lr: 0.1, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, schedule: { type: 'step', milestones: [0.5, 0.75], gamma: 0.1 },
+  })),
+  seed: int().default(0),
+});
+
 /** Neutral defaults: a config equal to these at some path omits that path from its hash. */
-export const PRUNE_TRAIN_DEFAULTS: PruneTrainConfig = {
-  model: 'lenet300',
-  data: { name: 'fashion-mnist', trainLimit: 0, testLimit: 0 },
-  prune: { method: 'none', sparsity: 0, scope: 'global', options: {} },
-  train: { epochs: 0, batchSize: 128, lr: 0.1, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, schedule: { type: 'step', milestones: [0.5, 0.75], gamma: 0.1 } },
-  seed: 0,
-};
+export const PRUNE_TRAIN_DEFAULTS = defaultsOf(PRUNE_TRAIN_SCHEMA) as PruneTrainConfig;
 
 export interface PruneTrainResult {
   outcome: 'ok' | 'diverged' | 'init-only';
@@ -49,7 +67,7 @@ export interface PruneTrainResult {
 export async function runPruneTrain(partial: Partial<PruneTrainConfig>): Promise<PruneTrainResult> {
   const t0 = Date.now();
   await initBackend();
-  const cfg = withDefaults(partial, PRUNE_TRAIN_DEFAULTS);
+  const cfg = parseConfig(PRUNE_TRAIN_SCHEMA, partial, 'prune-train config', 'config') as PruneTrainConfig;
   const ds = loadDataset(cfg.data.name, { trainLimit: cfg.data.trainLimit || undefined, testLimit: cfg.data.testLimit || undefined, seed: 0 });
   const net = buildModel(cfg.model, { seed: cfg.seed, inputShape: ds.inputShape, numClasses: ds.numClasses });
   try {
@@ -84,6 +102,8 @@ export const PRUNE_TRAIN_TASK = registerTask({
   module: require.resolve('./experiment'),
   export: 'runPruneTrain',
   defaults: PRUNE_TRAIN_DEFAULTS,
+  schema: PRUNE_TRAIN_SCHEMA,
+  dataFields: ['data.name'],
 });
 
 /**

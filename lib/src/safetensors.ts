@@ -19,9 +19,9 @@ export function writeSafetensors(tensors: StTensor[], metadata?: Record<string, 
     header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
-  let json = JSON.stringify(header);
-  while ((8 + json.length) % 8 !== 0) json += ' '; // keep the data 8-byte aligned
-  const hb = Buffer.from(json, 'utf8');
+  const raw = Buffer.from(JSON.stringify(header), 'utf8');
+  // pad the header in bytes (not characters: non-ASCII metadata is multi-byte) so the data stays 8-byte aligned
+  const hb = Buffer.concat([raw, Buffer.alloc((8 - ((8 + raw.length) % 8)) % 8, 0x20)]);
   const out = new Uint8Array(8 + hb.length + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(hb.length), true);
   out.set(hb, 8);
@@ -34,26 +34,64 @@ export function writeSafetensors(tensors: StTensor[], metadata?: Record<string, 
   return out;
 }
 
+/** Largest header accepted (the reference implementation's limit): a corrupt length fails fast. */
+export const MAX_HEADER_BYTES = 100_000_000;
+
+/**
+ * Read a safetensors buffer, validating it as the format specifies: header length within the file,
+ * a JSON object header, `__metadata__` a string-to-string map, every tensor exactly
+ * {dtype, shape, data_offsets} with a supported dtype, a shape of non-negative integers and offsets
+ * that match dtype x shape, and the tensors tiling the data section with no gap, overlap or tail.
+ */
 export function readSafetensors(buf: Uint8Array, where = 'buffer'): StTensor[] {
-  if (buf.length < 8) throw new Error(`${where}: not a safetensors file (shorter than 8 bytes).`);
-  const n = Number(new DataView(buf.buffer, buf.byteOffset, 8).getBigUint64(0, true));
-  if (n <= 0 || 8 + n > buf.length) throw new Error(`${where}: corrupt safetensors header length ${n} (file has ${buf.length} bytes).`);
-  let header: Record<string, { dtype: StDtype; shape: number[]; data_offsets: [number, number] }>;
+  const bad = (what: string): never => { throw new Error(`${where}: not a valid safetensors file: ${what}.`); };
+  if (buf.length < 8) bad(`shorter than 8 bytes (${buf.length})`);
+  const n64 = new DataView(buf.buffer, buf.byteOffset, 8).getBigUint64(0, true);
+  if (n64 === 0n || n64 > BigInt(Math.min(MAX_HEADER_BYTES, buf.length - 8))) bad(`header length ${n64} does not fit the file's ${buf.length} bytes`);
+  const n = Number(n64);
+  let header: unknown;
   try {
     header = JSON.parse(Buffer.from(buf.subarray(8, 8 + n)).toString('utf8'));
   } catch (e) {
-    throw new Error(`${where}: corrupt safetensors JSON header (${(e as Error).message}).`);
+    bad(`the JSON header does not parse (${(e as Error).message})`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) bad('the header is not a JSON object');
+  const entries = Object.entries(header as Record<string, unknown>);
+  const meta = (header as Record<string, unknown>).__metadata__;
+  if (meta !== undefined && (meta === null || typeof meta !== 'object' || Array.isArray(meta) || Object.values(meta).some((v) => typeof v !== 'string'))) {
+    bad('__metadata__ must map strings to strings');
   }
   const base = 8 + n;
-  const out: StTensor[] = [];
-  for (const [name, h] of Object.entries(header)) {
+  const spans: Array<{ name: string; b: number; e: number; t: StTensor | null }> = [];
+  for (const [name, h] of entries) {
     if (name === '__metadata__') continue;
-    if (!(h.dtype in BYTES)) throw new Error(`${where}: tensor ${name} has unsupported dtype ${h.dtype} (supported: F32, I32, U8).`);
-    const [b, e] = h.data_offsets;
-    if (base + e > buf.length || b > e) throw new Error(`${where}: tensor ${name} points outside the file (truncated?).`);
-    const bytes = Uint8Array.prototype.slice.call(buf, base + b, base + e); // a real copy (Buffer#slice is a view): aligned, owned
-    const data = h.dtype === 'F32' ? new Float32Array(bytes.buffer) : h.dtype === 'I32' ? new Int32Array(bytes.buffer) : new Uint8Array(bytes.buffer);
-    out.push({ name, dtype: h.dtype, shape: h.shape, data });
+    if (h === null || typeof h !== 'object' || Array.isArray(h)) bad(`tensor ${name} is not an object`);
+    const o = h as Record<string, unknown>;
+    const extra = Object.keys(o).filter((k) => !['dtype', 'shape', 'data_offsets'].includes(k));
+    if (extra.length) bad(`tensor ${name} has unknown field(s) ${extra.join(', ')}`);
+    if (typeof o.dtype !== 'string' || !(o.dtype in BYTES)) bad(`tensor ${name} has unsupported dtype ${JSON.stringify(o.dtype)} (supported: F32, I32, U8)`);
+    const dtype = o.dtype as StDtype;
+    if (!Array.isArray(o.shape) || o.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) bad(`tensor ${name} has shape ${JSON.stringify(o.shape)}, not a list of non-negative integers`);
+    const shape = o.shape as number[];
+    const off = o.data_offsets;
+    if (!Array.isArray(off) || off.length !== 2 || off.some((x) => !Number.isSafeInteger(x) || x < 0) || off[0] > off[1]) {
+      bad(`tensor ${name} has data_offsets ${JSON.stringify(off)}, not [begin, end] with 0 <= begin <= end`);
+    }
+    const [b, e] = off as number[];
+    const bytes = shape.reduce((a, d) => a * d, 1) * BYTES[dtype];
+    if (e - b !== bytes) bad(`tensor ${name} (${dtype} [${shape}]) needs ${bytes} bytes, its offsets span ${e - b}`);
+    if (base + e > buf.length) bad(`tensor ${name} ends at byte ${base + e}, past the end of the file (${buf.length}); truncated?`);
+    const copy = Uint8Array.prototype.slice.call(buf, base + b, base + e); // a real copy (Buffer#slice is a view): aligned, owned
+    const data = dtype === 'F32' ? new Float32Array(copy.buffer) : dtype === 'I32' ? new Int32Array(copy.buffer) : new Uint8Array(copy.buffer);
+    spans.push({ name, b, e, t: { name, dtype, shape, data } });
   }
-  return out;
+  spans.sort((x, y) => x.b - y.b || x.e - y.e);
+  let at = 0;
+  for (const sp of spans) {
+    if (sp.b !== at) bad(sp.b < at ? `tensor ${sp.name} overlaps the previous one (starts at ${sp.b}, previous ends at ${at})` : `a gap of ${sp.b - at} bytes before tensor ${sp.name}`);
+    at = sp.e;
+  }
+  if (base + at !== buf.length) bad(`${buf.length - base - at} bytes after the last tensor`);
+  const order = new Map(entries.map(([k], i) => [k, i]));
+  return spans.sort((x, y) => order.get(x.name)! - order.get(y.name)!).map((sp) => sp.t!);
 }

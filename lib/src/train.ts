@@ -1,13 +1,15 @@
 /**
  * Training: SGD with momentum (PyTorch semantics) or Adam, weight decay, step schedule, per-epoch
- * evaluation. The reported result is the FINAL epoch's test accuracy. NaN/Inf loss ends the run
- * with outcome 'diverged' instead of throwing. Every step runs inside tf.tidy.
+ * evaluation. The reported result is the FINAL epoch's test accuracy. A loss that meets the
+ * divergence rule (divergence.ts: non-finite, or above 100 x the first loss) ends the run with
+ * outcome 'diverged' instead of throwing. Every step runs inside tf.tidy.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Net } from './nn/net';
 import { Rng } from './rng';
 import { Augment, Dataset, Split, gather, minibatches, validateAugment } from './data';
 import { sgdMomentumUpdate } from './kernels/optim';
+import { DivergenceReason, DivergenceWatch } from './divergence';
 
 export interface TrainConfig {
   epochs: number;
@@ -34,7 +36,7 @@ export interface TrainResult {
   epochs: EpochMetrics[];
   /** Final-epoch metrics (not the best seen). */
   final: { testAcc: number; testLoss: number; trainLoss: number; trainAcc: number };
-  diverged?: { epoch: number; step: number; loss: number };
+  diverged?: { epoch: number; step: number; loss: number; reason: DivergenceReason; initialLoss: number | null };
   steps: number;
   seconds: number;
 }
@@ -204,6 +206,7 @@ export function train(net: Net, ds: Dataset, cfg: TrainConfig, opts: TrainOption
   const epochs: EpochMetrics[] = [];
   let steps = 0;
   let diverged: TrainResult['diverged'];
+  const watch = new DivergenceWatch();
   try {
     for (let e = 0; e < cfg.epochs && !diverged; e++) {
       const te = Date.now();
@@ -215,7 +218,8 @@ export function train(net: Net, ds: Dataset, cfg: TrainConfig, opts: TrainOption
         const r = trainer.step(b.x, b.y, lr, opts.hooks);
         b.x.dispose(); b.y.dispose();
         steps++;
-        if (!Number.isFinite(r.loss)) { diverged = { epoch: e, step: s, loss: r.loss }; break; }
+        const why = watch.check(r.loss);
+        if (why) { diverged = { epoch: e, step: s, loss: r.loss, reason: why, initialLoss: watch.initialLoss }; break; }
         lossSum += r.loss * batches[s].length; correct += r.correct; seen += batches[s].length;
         opts.afterStep?.({ epoch: e, step: s, loss: r.loss, trainer });
       }

@@ -1,13 +1,17 @@
 import { initBackend } from '../backend';
 import { availableDatasets } from '../data';
+import type { Command } from './args';
 
-export const summary = 'JSON: backend in use, TF.js version, datasets available and where';
-export const usage = 'prune-at-init info';
-
-export async function run(): Promise<unknown> {
-  const backend = await initBackend();
-  return {
-    backend: backend.backend, backendReason: backend.reason, tfjsVersion: backend.tfjsVersion, extraKernels: backend.extraKernels,
-    node: process.version, datasets: availableDatasets(),
-  };
-}
+/** `info`: backend, versions and datasets; each present dataset is read and checked, so a corrupt folder shows as unavailable. */
+export const info: Command = {
+  summary: 'JSON: backend in use, TF.js version, datasets available and where (each present dataset is read and checked)',
+  usage: '',
+  options: {},
+  async run() {
+    const backend = await initBackend();
+    return {
+      backend: backend.backend, backendReason: backend.reason, tfjsVersion: backend.tfjsVersion, extraKernels: backend.extraKernels,
+      node: process.version, datasets: availableDatasets({ verify: true }),
+    };
+  },
+};

@@ -10,84 +10,106 @@
  *   y I32 [n], index I32 [n] (train-split indices).
  * - report.json: per-layer report, summary, critical sparsity of the scores, settings, backend.
  */
+import * as fs from 'fs';
 import * as path from 'path';
-import { CliArgs, numberArg, stringArg } from './args';
+import { choiceOpt, CliValues, Command, numberOpt, stringOpt, UsageError } from './args';
 import { initBackend, backendInfo } from '../backend';
 import { buildModel, parseModelName, resolveInit, ModelConfig } from '../models';
-import { loadDataset, gather, Dataset } from '../data';
+import { loadDataset, gather, Dataset, DATASET_NAMES } from '../data';
 import { writeSafetensors, StTensor } from '../safetensors';
-import { writeFileAtomic } from '../fsutil';
-import { checkSparsity } from '../prune/scores-to-mask';
+import { prepareOutputDir, writeFileAtomic } from '../fsutil';
 import { getScoreMethod } from '../prune/score';
 import { pruneAtInit } from '../prune/methods';
 import { scoringBatchIndices, SNIP_DEFAULTS } from '../prune/snip';
 import { layerReport, criticalSparsity } from '../prune/report';
 import { RESCALE_VARIANTS, RescaleVariant } from '../prune/rescale';
+import { parseConfig } from '../config/schema';
+import { modelConfigSchema } from '../config/common';
 
-export const summary = 'Prune a freshly initialised model with one method; write init/mask/scoring-batch safetensors and report.json';
-export const usage = 'prune-at-init prune --model <name | JSON config> --method <' + 'random|magnitude|snip|grasp|synflow|sbp-sr' +
-  '> --sparsity <0..1) --out <dir> [--seed 0] [--scope global|layerwise] [--dataset fashion-mnist] [--train-limit N] [--data-dir DIR] ' +
-  '[--per-class 10] [--bn-mode eval|train] [--temperature 200] [--rounds 100] [--schedule exponential|linear] [--sigma-w X] [--variant fanIn|perPosition]';
-
-const KNOWN = ['model', 'method', 'sparsity', 'out', 'seed', 'scope', 'dataset', 'train-limit', 'data-dir', 'per-class', 'bn-mode',
-  'temperature', 'rounds', 'schedule', 'sigma-w', 'variant'];
+/** Every file a prune run may write (a rerun into the same --out replaces all of them, or none). */
+export const PRUNE_OUTPUTS = ['init.safetensors', 'mask.safetensors', 'scoring_batch.safetensors', 'report.json'] as const;
 
 function modelConfig(spec: string): ModelConfig {
   if (spec.trim().startsWith('{')) {
+    let json: unknown;
     try {
-      return JSON.parse(spec) as ModelConfig;
+      json = JSON.parse(spec);
     } catch (e) {
-      throw new Error(`--model looks like JSON but does not parse (${(e as Error).message}); pass a model name (e.g. ffnn_tanh_d10_w100) or a JSON config.`);
+      throw new UsageError(`--model looks like JSON but does not parse (${(e as Error).message}); pass a model name (e.g. ffnn_tanh_d10_w100) or a JSON config.`);
     }
+    try { return parseConfig(modelConfigSchema, json, '--model JSON config', '--model') as ModelConfig; } catch (e) { throw new UsageError((e as Error).message); }
   }
-  return parseModelName(spec);
+  try { return parseModelName(spec); } catch (e) { throw new UsageError(`--model: ${(e as Error).message}`); }
 }
 
 /** σ_w of a FFNN/CNN config's init, for the SBP-SR rescaling. */
 function configSigmaW(cfg: ModelConfig): number {
-  if (cfg.arch !== 'ffnn' && cfg.arch !== 'cnn') throw new Error(`sbp-sr rescales FFNN/CNN only; '${cfg.arch}' has no sigma_w to restore.`);
+  if (cfg.arch !== 'ffnn' && cfg.arch !== 'cnn') throw new UsageError(`sbp-sr rescales FFNN/CNN only; '${cfg.arch}' has no sigma_w to restore.`);
   const s = resolveInit(cfg.init ?? { scheme: 'kaiming' }, cfg.activation).sigmaW;
-  if (!(s > 0)) throw new Error(`The model's init (${cfg.init?.scheme ?? 'kaiming'}) has no single sigma_w; pass --sigma-w.`);
+  if (!(s > 0)) throw new UsageError(`The model's init (${cfg.init?.scheme ?? 'kaiming'}) has no single sigma_w; pass --sigma-w.`);
   return s;
 }
 
-export async function run(args: CliArgs): Promise<unknown> {
-  const t0 = Date.now();
-  for (const k of Object.keys(args)) if (!KNOWN.includes(k)) throw new Error(`Unknown option --${k}. Known: ${KNOWN.map((o) => `--${o}`).join(', ')}.`);
-  const method = stringArg(args, 'method');
-  const m = getScoreMethod(method); // throws listing the registered methods
-  const sparsity = numberArg(args, 'sparsity');
-  checkSparsity(sparsity);
-  const seed = numberArg(args, 'seed', 0);
-  if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got ${seed}.`);
-  const scope = stringArg(args, 'scope', 'global');
-  if (scope !== 'global' && scope !== 'layerwise') throw new Error(`--scope must be 'global' or 'layerwise', got '${scope}'.`);
-  const out = stringArg(args, 'out');
-  const variant = stringArg(args, 'variant', 'fanIn') as RescaleVariant;
-  if (!RESCALE_VARIANTS.includes(variant)) throw new Error(`--variant must be ${RESCALE_VARIANTS.join(' or ')}, got '${variant}'.`);
-  const modelSpec = stringArg(args, 'model');
-  const cfg = modelConfig(modelSpec);
+export const prune: Command = {
+  summary: 'Prune a freshly initialised model with one method; write init/mask/scoring-batch safetensors and report.json',
+  usage: '--model <name|JSON> --method <method> --sparsity <0..1) --out <folder> [options]',
+  options: {
+    model: { type: 'string', value: '<name|JSON>', help: "model name (e.g. lenet300, ffnn_tanh_d10_w100) or a JSON ModelConfig", required: true },
+    method: { type: 'string', value: '<method>', help: 'random, magnitude, snip, grasp, synflow or sbp-sr', required: true },
+    sparsity: { type: 'string', value: '<0..1)', help: 'fraction of prunable weights removed', required: true },
+    out: { type: 'string', value: '<folder>', help: 'output folder (checked before computing; must not hold an earlier run unless --force)', required: true },
+    force: { type: 'boolean', help: "replace an earlier run's files in --out" },
+    seed: { type: 'string', value: '<integer>', help: 'init, data subset and scoring-batch seed; negative as --seed=-1', default: '0' },
+    scope: { type: 'string', value: 'global|layerwise', help: 'rank scores over all layers or per layer', default: 'global' },
+    dataset: { type: 'string', value: DATASET_NAMES.join('|'), help: 'data for data-dependent methods', default: 'fashion-mnist (data-dependent methods)' },
+    'train-limit': { type: 'string', value: '<integer >= 1>', help: 'seeded class-stratified training subset' },
+    'data-dir': { type: 'string', value: '<folder>', help: "dataset folder (overrides PRUNE_AT_INIT_*_DIR)" },
+    'per-class': { type: 'string', value: '<integer >= 1>', help: 'scoring-batch examples per class', default: String(SNIP_DEFAULTS.perClass) },
+    'bn-mode': { type: 'string', value: 'eval|train', help: 'BatchNorm mode while scoring' },
+    temperature: { type: 'string', value: '<number > 0>', help: 'GraSP temperature' },
+    rounds: { type: 'string', value: '<integer >= 1>', help: 'SynFlow rounds' },
+    schedule: { type: 'string', value: 'exponential|linear', help: 'SynFlow sparsity schedule' },
+    'sigma-w': { type: 'string', value: '<number > 0>', help: "sbp-sr: the weight scale to restore (default: the model's init)" },
+    variant: { type: 'string', value: RESCALE_VARIANTS.join('|'), help: 'sbp-sr rescaling variant', default: 'fanIn' },
+  },
+  notes: `Writes into --out: ${PRUNE_OUTPUTS.join(', ')} (scoring_batch only for data-dependent methods); each file atomically.`,
+  run,
+};
 
+async function run(v: CliValues): Promise<unknown> {
+  const t0 = Date.now();
+  const method = stringOpt(v, 'method')!;
+  let m;
+  try { m = getScoreMethod(method); } catch (e) { throw new UsageError((e as Error).message); } // lists the registered methods
+  const sparsity = numberOpt(v, 'sparsity', { min: 0 })!;
+  if (!(sparsity < 1)) throw new UsageError(`--sparsity must be in [0, 1) (the fraction removed), got ${sparsity}.`);
+  const seed = numberOpt(v, 'seed', { fallback: 0, integer: true })!;
+  const scope = choiceOpt(v, 'scope', ['global', 'layerwise'] as const, 'global')!;
+  const out = path.resolve(stringOpt(v, 'out')!);
+  const variant = choiceOpt(v, 'variant', RESCALE_VARIANTS, 'fanIn' as RescaleVariant)!;
+  const modelSpec = stringOpt(v, 'model')!;
+  const cfg = modelConfig(modelSpec);
   const options: Record<string, unknown> = {};
-  const intOpt = (flag: string, key: string) => {
-    if (args[flag] === undefined) return;
-    const v = numberArg(args, flag);
-    if (!Number.isInteger(v) || v < 1) throw new Error(`--${flag} must be a positive integer, got ${v}.`);
-    options[key] = v;
-  };
-  intOpt('per-class', 'perClass');
-  intOpt('rounds', 'rounds');
-  if (args['bn-mode'] !== undefined) options.bnMode = stringArg(args, 'bn-mode');
-  if (args.temperature !== undefined) options.temperature = numberArg(args, 'temperature');
-  if (args.schedule !== undefined) options.schedule = stringArg(args, 'schedule');
+  const perClass = numberOpt(v, 'per-class', { integer: true, min: 1 });
+  if (perClass !== undefined) options.perClass = perClass;
+  const rounds = numberOpt(v, 'rounds', { integer: true, min: 1 });
+  if (rounds !== undefined) options.rounds = rounds;
+  const bnMode = choiceOpt(v, 'bn-mode', ['eval', 'train'] as const);
+  if (bnMode !== undefined) options.bnMode = bnMode;
+  const temperature = numberOpt(v, 'temperature', { min: Number.MIN_VALUE });
+  if (temperature !== undefined) options.temperature = temperature;
+  const schedule = choiceOpt(v, 'schedule', ['exponential', 'linear'] as const);
+  if (schedule !== undefined) options.schedule = schedule;
+  const trainLimit = numberOpt(v, 'train-limit', { integer: true, min: 1 });
+  const sigmaWOpt = numberOpt(v, 'sigma-w', { min: Number.MIN_VALUE });
+  const dsName = stringOpt(v, 'dataset', m.needsData ? 'fashion-mnist' : undefined);
+  if (dsName !== undefined && !(DATASET_NAMES as readonly string[]).includes(dsName)) throw new UsageError(`--dataset must be one of ${DATASET_NAMES.join(', ')}, got '${dsName}'.`);
+  // every output problem now, before the (possibly long) scoring
+  const earlier = prepareOutputDir(out, PRUNE_OUTPUTS, { force: v.force === true, flag: '--out' });
 
   await initBackend();
   let ds: Dataset | undefined;
-  const dsName = args.dataset !== undefined ? stringArg(args, 'dataset') : m.needsData ? 'fashion-mnist' : undefined;
-  if (dsName) {
-    const trainLimit = args['train-limit'] !== undefined ? numberArg(args, 'train-limit') : undefined;
-    ds = loadDataset(dsName, { trainLimit, dir: args['data-dir'] !== undefined ? stringArg(args, 'data-dir') : undefined, seed });
-  }
+  if (dsName) ds = loadDataset(dsName, { trainLimit, dir: stringOpt(v, 'data-dir'), seed });
   let batchIdx: Int32Array | undefined;
   if (m.needsData) {
     batchIdx = scoringBatchIndices(ds!, (options.perClass as number | undefined) ?? SNIP_DEFAULTS.perClass, seed);
@@ -96,7 +118,7 @@ export async function run(args: CliArgs): Promise<unknown> {
   const net = buildModel(cfg, { seed, ...(ds ? { inputShape: ds.inputShape, numClasses: ds.numClasses } : {}) });
   try {
     const sigmaW = method === 'sbp-sr' && !net.info.some((p) => p.layerType === 'batchnorm')
-      ? (args['sigma-w'] !== undefined ? numberArg(args, 'sigma-w') : configSigmaW(cfg)) : undefined;
+      ? (sigmaWOpt ?? configSigmaW(cfg)) : undefined;
     const res = pruneAtInit(net, { method, sparsity, scope, data: ds, seed, options, sigmaW, rescaleVariant: variant });
     const mask = res.selection.mask;
     const report = layerReport(net, mask, res.scores);
@@ -130,6 +152,8 @@ export async function run(args: CliArgs): Promise<unknown> {
       emptyLayers: report.summary.emptyLayers, collapsed: report.summary.collapsed,
       criticalSparsity: cs ? cs.sparsity : null, rescaled: res.rescale !== null, seconds,
     };
+    // --force: files of the earlier run that this run did not write would mislead; remove them
+    for (const name of earlier) if (!files.includes(name) && name !== 'report.json') fs.unlinkSync(path.join(out, name));
     write('report.json', JSON.stringify({
       command: 'prune', model: { spec: modelSpec, config: cfg, name: net.name, numParams: net.numParams, inputShape: net.inputShape },
       method: { name: method, description: m.description, options: { ...options, batchIndices: undefined } },

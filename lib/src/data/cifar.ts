@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { RawDataset, RawSplit } from './types';
+import { datasetEnvDir } from './env';
 
 export const CIFAR_ENV = 'PRUNE_AT_INIT_CIFAR_DIR';
 export const CIFAR_TRAIN_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'];
@@ -18,7 +19,7 @@ export const CIFAR_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', '
 
 /** The batches directory: dir/opts or env; accepts the parent of cifar-10-batches-bin too. */
 export function cifarDir(dir?: string): string | undefined {
-  const d = dir ?? process.env[CIFAR_ENV];
+  const d = dir ?? datasetEnvDir(CIFAR_ENV, 'nothing (CIFAR-10 has no default location)');
   if (!d) return undefined;
   const inner = path.join(d, 'cifar-10-batches-bin');
   return !fs.existsSync(path.join(d, CIFAR_TEST_FILE)) && fs.existsSync(inner) ? inner : d;

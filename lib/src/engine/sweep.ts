@@ -100,6 +100,9 @@ export async function runSweep<R = unknown>(opts: SweepOptions): Promise<SweepRe
     cached++;
   }
 
+  // a read-only or full results folder must fail now, not after computing every config
+  if (pending.length) store.probeWritable();
+
   const total = uniques.size;
   let done = cached, failed = 0, running = 0, computed = 0, lastKey: string | null = null;
   const t0 = Date.now();
@@ -193,7 +196,8 @@ function runPool<R>(task: TaskSpec, pending: Unique[], n: number, store: ResultS
         const u = queue.shift();
         if (!u || settled) { current = null; if (child.connected) child.disconnect(); return; }
         current = { id: nextId++, u };
-        const job: RunJob = { type: 'run', id: current.id, task, config: u.config, storeDir: store.dir };
+        // the schema (functions) cannot cross IPC: the parent validated every config already
+        const job: RunJob = { type: 'run', id: current.id, task: { ...task, schema: undefined }, config: u.config, storeDir: store.dir };
         child.send(job);
         ev.started();
       };

@@ -103,8 +103,11 @@ function compareCells(a: Cell, b: Cell): number {
 
 /**
  * Group by the `by` columns and give, per metric, `<m>_mean`, `<m>_sd` (sample sd, n-1; NaN when
- * n < 2) and `<m>_n` (number of values present: null/missing cells are skipped, NaN counts and
- * makes mean and sd NaN, so a diverged run is visible). Groups are sorted by the `by` values.
+ * n < 2) and `<m>_n` (number of values used: null/missing cells are skipped; a NaN left in a
+ * metric counts and makes mean and sd NaN). When the table has an `outcome` column (train results),
+ * rows whose outcome is 'diverged' (divergence.ts) are left out of every mean and counted in a
+ * `diverged` column instead, so a diverged run's chance-level accuracy never enters a mean
+ * unseen. Groups are sorted by the `by` values.
  */
 export function aggregate(df: DataFrame, by: string[], metrics: string[]): DataFrame {
   if (!Array.isArray(by) || !Array.isArray(metrics) || metrics.length === 0) {
@@ -112,6 +115,7 @@ export function aggregate(df: DataFrame, by: string[], metrics: string[]): DataF
   }
   const byCols = by.map((b) => column(df, b));
   const metCols = metrics.map((m) => column(df, m));
+  const outcome = (df.columns as string[]).includes('outcome') ? column(df, 'outcome') : null;
   const nRows = df.shape[0];
   const groups = new Map<string, { keys: Cell[]; rows: number[] }>();
   for (let i = 0; i < nRows; i++) {
@@ -124,13 +128,15 @@ export function aggregate(df: DataFrame, by: string[], metrics: string[]): DataF
     for (let j = 0; j < by.length; j++) { const c = compareCells(x.keys[j], y.keys[j]); if (c) return c; }
     return 0;
   });
-  const columns = [...by, ...metrics.flatMap((m) => [`${m}_mean`, `${m}_sd`, `${m}_n`])];
+  const columns = [...by, ...metrics.flatMap((m) => [`${m}_mean`, `${m}_sd`, `${m}_n`]), ...(outcome ? ['diverged'] : [])];
   const rows = sorted.map((g) => {
     const row: Record<string, Cell> = {};
     by.forEach((b, j) => { row[b] = g.keys[j]; });
+    const used = outcome ? g.rows.filter((i) => outcome[i] !== 'diverged') : g.rows;
+    if (outcome) row.diverged = g.rows.length - used.length;
     metrics.forEach((m, j) => {
       const xs: number[] = [];
-      for (const i of g.rows) {
+      for (const i of used) {
         const v = metCols[j][i];
         if (v === null || v === undefined) continue;
         if (typeof v === 'boolean') { xs.push(v ? 1 : 0); continue; }

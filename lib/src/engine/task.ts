@@ -13,6 +13,12 @@ import * as path from 'path';
 import { performance } from 'perf_hooks';
 import { canonicalize, hashCanonical, isPlainObject, PlainObject, unknownKeys, withDefaults } from './canonical';
 import { RECORD_FORMAT, RunMeta, RunRecord } from './store';
+import type { z } from 'zod';
+import type { DataIdentity } from '../data/identity';
+
+// Loaded on first use, so the engine loads on its own (fast worker start-up; tasks without a schema or data).
+const parseConfig: typeof import('../config/schema').parseConfig = (...a) => (require('../config/schema') as typeof import('../config/schema')).parseConfig(...a);
+const datasetIdentity = (name: string): DataIdentity => (require('../data/identity') as typeof import('../data/identity')).datasetIdentity(name);
 
 export interface TaskSpec<C extends PlainObject = PlainObject> {
   /** Registry name; also the results subdirectory (`data/results/<name>/`). */
@@ -25,9 +31,20 @@ export interface TaskSpec<C extends PlainObject = PlainObject> {
   defaults: C;
   /** Reject configs with top-level keys missing from `defaults` (catches typos). Default true. */
   strict?: boolean;
+  /**
+   * Strict schema of the config (config/schema.ts): checked before anything runs (unknown keys at
+   * any depth, types, ranges). Its defaults should be `defaults` (defaultsOf(schema)). Not sent to
+   * worker processes: the parent validates.
+   */
+  schema?: z.ZodType;
+  /**
+   * Dotted paths of the full config that name a dataset (e.g. 'data.name'): the identity of that
+   * data (data/identity.ts) is stored in the record and joins the cache key.
+   */
+  dataFields?: string[];
 }
 
-export interface TaskContext { key: string; task: string; canonical: string }
+export interface TaskContext { key: string; task: string; canonical: string; data: DataIdentity[] }
 export type TaskFn<C = PlainObject, R = unknown> = (config: C, ctx: TaskContext) => R | Promise<R>;
 
 /** A task module that cannot be loaded: the whole sweep stops, rather than failing every config. */
@@ -47,6 +64,10 @@ function normaliseTask<C extends PlainObject>(spec: TaskSpec<C>): TaskSpec<C> {
   if (typeof spec.export !== 'string' || !spec.export) throw new Error(`Task '${spec.name}' needs the name of the exported function in 'export'.`);
   if (!isPlainObject(spec.defaults)) throw new Error(`Task '${spec.name}' needs defaults as a plain object (use {} for none).`);
   canonicalize({}, spec.defaults); // throws on non-JSON defaults
+  if (spec.schema) parseConfig(spec.schema, spec.defaults, `defaults of task '${spec.name}'`, 'defaults');
+  if (spec.dataFields !== undefined && (!Array.isArray(spec.dataFields) || spec.dataFields.some((f) => typeof f !== 'string' || !f))) {
+    throw new Error(`Task '${spec.name}': dataFields must be an array of dotted config paths (e.g. ['data.name']).`);
+  }
   const module = /^\.\.?[\\/]/.test(spec.module) ? path.resolve(spec.module) : spec.module;
   return Object.freeze({ ...spec, module, defaults: structuredClone(spec.defaults) });
 }
@@ -72,10 +93,25 @@ export function resolveTask(task: TaskSpec | string): TaskSpec {
   return typeof task === 'string' ? getTask(task) : normaliseTask(task);
 }
 
-/** Key, canonical form and full config of `config` for `task`; throws on unknown keys if strict. */
-export function describeConfig(task: TaskSpec, config: PlainObject): { key: string; canonical: string; full: PlainObject } {
+function dataIdentities(task: TaskSpec, full: PlainObject): DataIdentity[] {
+  return (task.dataFields ?? []).map((field) => {
+    const name = field.split('.').reduce<unknown>((o, k) => (isPlainObject(o) ? o[k] : undefined), full);
+    if (typeof name !== 'string') throw new Error(`Task '${task.name}': config field ${field} should name a dataset, got ${JSON.stringify(name)}.`);
+    return datasetIdentity(name);
+  });
+}
+
+/**
+ * Key, canonical form, full config and data identity of `config` for `task`. Throws, before any
+ * compute, on a config that fails the task's schema (or, without one, has unknown top-level keys),
+ * and on data that cannot be found. The key hashes the canonical config and the data's content hash.
+ */
+export function describeConfig(task: TaskSpec, config: PlainObject): { key: string; canonical: string; full: PlainObject; data: DataIdentity[] } {
   if (!isPlainObject(config)) throw new Error(`A config for task '${task.name}' must be a plain object, got ${Array.isArray(config) ? 'an array' : String(config)}.`);
-  if (task.strict !== false) {
+  // with a schema, the full config is its output: defaults filled field by field, and a union
+  // member (e.g. schedule {type: 'constant'}) replaces the default whole instead of merging into it
+  const parsed = task.schema ? parseConfig(task.schema, config, `config of task '${task.name}'`, 'config') as PlainObject : undefined;
+  if (!parsed && task.strict !== false) {
     const extra = unknownKeys(config, task.defaults);
     if (extra.length) {
       throw new Error(`Config option(s) ${extra.map((k) => `'${k}'`).join(', ')} unknown to task '${task.name}' ` +
@@ -83,7 +119,10 @@ export function describeConfig(task: TaskSpec, config: PlainObject): { key: stri
     }
   }
   const canonical = canonicalize(config, task.defaults);
-  return { key: hashCanonical(canonical), canonical, full: withDefaults(config, task.defaults) };
+  const full = parsed ?? withDefaults(config, task.defaults);
+  const data = dataIdentities(task, full);
+  const keyText = data.length ? `${canonical}\ndata:${data.map((d) => d.hash).join(',')}` : canonical;
+  return { key: hashCanonical(keyText), canonical, full, data };
 }
 
 const fnCache = new Map<string, TaskFn>();
@@ -154,17 +193,23 @@ function backendIfLoaded(): unknown {
 
 /** Run one config of `task` in this process and return its record (nothing is stored). */
 export async function runTask<R = unknown>(task: TaskSpec | string, config: PlainObject): Promise<RunRecord<R>> {
-  const t = resolveTask(task);
-  const { key, canonical, full } = describeConfig(t, config);
+  let t = resolveTask(task);
   const fn = loadTaskFn(t);
+  // A worker gets the spec without its schema (functions cannot cross IPC); loading the module
+  // registered the full spec, so take the schema from there: the config then reads the same.
+  const reg = registry.get(t.name);
+  if (!t.schema && reg?.schema && reg.module === t.module && reg.export === t.export) t = { ...t, schema: reg.schema };
+  const { key, canonical, full, data } = describeConfig(t, config);
   const startedAt = new Date();
   const t0 = performance.now();
-  const result = await fn(structuredClone(full), { key, task: t.name, canonical });
+  const result = await fn(structuredClone(full), { key, task: t.name, canonical, data });
   const seconds = (performance.now() - t0) / 1000;
-  if (result === undefined) throw new Error(`Task '${t.name}' returned undefined for ${key}: return a JSON-able result (e.g. an object of metrics).`);
+  if (result === undefined || result === null) {
+    throw new Error(`Task '${t.name}' returned ${result} for ${key}: return a JSON-able result (e.g. an object of metrics).`);
+  }
   return {
     format: RECORD_FORMAT,
-    key, task: t.name, canonical, config: full,
+    key, task: t.name, canonical, config: full, data,
     result: result as R,
     meta: {
       backend: backendIfLoaded(),

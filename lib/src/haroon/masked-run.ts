@@ -15,6 +15,7 @@ import { Mask } from '../mask';
 import { Rng } from '../rng';
 import { Dataset, gather, minibatches } from '../data';
 import { Trainer, TrainConfig, evaluate, lrAt, trainAugment } from '../train';
+import { DivergenceReason, DivergenceWatch } from '../divergence';
 
 export interface MaskedEpochRecord {
   /** 1-based global epoch index (selection epochs included). */
@@ -49,7 +50,8 @@ export class MaskedRun {
   /** Epochs trained so far (the next epoch's 0-based index). */
   epochsDone = 0;
   readonly history: MaskedEpochRecord[] = [];
-  diverged: { epoch: number; step: number; loss: number } | null = null;
+  diverged: { epoch: number; step: number; loss: number; reason: DivergenceReason; initialLoss: number | null } | null = null;
+  private readonly watch = new DivergenceWatch();
   private maskTensors = new Map<string, tf.Tensor>();
   private current: Mask | null = null;
   private readonly dataRng: Rng;
@@ -81,7 +83,7 @@ export class MaskedRun {
     this.current = mask;
   }
 
-  /** Train one epoch (global index `epochsDone`); returns its record. Stops early on a non-finite loss. */
+  /** Train one epoch (global index `epochsDone`); returns its record. Stops early when the loss meets the divergence rule (divergence.ts). */
   runEpoch(o: EpochOptions = {}): MaskedEpochRecord {
     if (this.disposed) throw new Error('MaskedRun has been disposed.');
     if (this.diverged) throw new Error(`Training diverged at epoch ${this.diverged.epoch + 1} (loss ${this.diverged.loss}); no further epochs can run.`);
@@ -104,7 +106,8 @@ export class MaskedRun {
       const b = gather(this.ds, this.ds.train, batches[s], this.augment?.(e, s));
       const r = this.trainer.step(b.x, b.y, lr, hooks);
       b.x.dispose(); b.y.dispose();
-      if (!Number.isFinite(r.loss)) { this.diverged = { epoch: e, step: s, loss: r.loss }; break; }
+      const why = this.watch.check(r.loss);
+      if (why) { this.diverged = { epoch: e, step: s, loss: r.loss, reason: why, initialLoss: this.watch.initialLoss }; break; }
       this.enforceMask();
       lossSum += r.loss * batches[s].length; correct += r.correct; seen += batches[s].length; steps++;
     }

@@ -8,6 +8,8 @@
  * project's reading of the Haroon abstract (arXiv 2209.02201), not the paper's exact procedure.
  */
 import { initBackend, backendInfo } from '../backend';
+import { defaultsOf, parseConfig } from '../config/schema';
+import { HAROON_METHOD_NAMES, HAROON_SCHEMA } from '../config/tasks';
 import { loadDataset } from '../data';
 import type { ModelConfig } from '../models';
 import type { Scope } from '../prune/scores-to-mask';
@@ -20,7 +22,7 @@ import { buildFor, CandidateReport, HaroonSetup, KStartsOptions, KStartsReport, 
 import { MaskedEpochRecord, MaskedRun } from './masked-run';
 import { perLayerCounts } from './select';
 
-export const HAROON_METHODS = ['dense', 'random', 'magnitude', 'snip', 'kstarts', 'dissipating', 'magnitude-at-epoch', 'combined'] as const;
+export const HAROON_METHODS = HAROON_METHOD_NAMES;
 export type HaroonMethod = (typeof HAROON_METHODS)[number];
 
 /** K-starts options of a run (also the K-starts half of 'combined'), as in KStartsOptions. */
@@ -78,16 +80,8 @@ export interface HaroonConfig extends KStartsRunOptions {
   maskPath?: string | null;
 }
 
-/** Every option with its default (the values a config may omit); for registering a sweep task. */
-export const HAROON_DEFAULTS = {
-  method: 'random', model: 'lenet300', dataset: 'fashion-mnist', trainLimit: null, testLimit: null, subsetSeed: 0,
-  sparsity: 0.9, epochs: 10, train: { batchSize: 128, lr: 0.05, optimizer: 'sgd', momentum: 0.9, weightDecay: 0 },
-  seed: 0, initSeed: null, maskSeed: null, dataSeed: null, maskScope: 'layerwise', scoreScope: 'global', dissipationScope: 'layerwise',
-  k: 5, selectionEpochs: 1, fitness: 'magnitude', direction: 'max', normalize: 'none', pick: 'fitness', init: 'shared',
-  afterSelection: 'continue', evaluateAllCandidates: false,
-  dissipationEpochs: 2, schedule: 'geometric', rule: 'exact', dissipationScore: 'relative-change', alpha: 0.1, maxEpochs: null, epsScale: 0.01,
-  combination: 'A', p1: null, snipOptions: {}, extraEpochs: 0, extraMode: 'finetune', extraLr: null, evalEveryEpoch: true, maskPath: null,
-} as const;
+/** Every option with its default (the values a config may omit), from HAROON_SCHEMA (config/tasks.ts). */
+export const HAROON_DEFAULTS = defaultsOf(HAROON_SCHEMA);
 
 export interface HaroonResult {
   method: HaroonMethod;
@@ -148,6 +142,7 @@ function resolveConfig(c: HaroonConfig): { setup: Omit<HaroonSetup, 'ds'>; train
 /** Run one Haroon experiment (see the module comment); initialises the TF.js backend if needed. */
 export async function runHaroon(config: HaroonConfig): Promise<HaroonResult> {
   const t0 = Date.now();
+  parseConfig(HAROON_SCHEMA, config, 'runHaroon config', 'config');
   const { setup: s, train } = resolveConfig(config);
   await initBackend();
   const ds = loadDataset(config.dataset, { trainLimit: config.trainLimit ?? undefined, testLimit: config.testLimit ?? undefined, seed: config.subsetSeed ?? 0 });

@@ -10,3 +10,4 @@ export * from './progress';
 export * from './claims';
 export * from './gate';
 export * from './report';
+export * from './kernel-guard';

@@ -5,6 +5,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { displayBundle, escapeHtml } from './display';
+import { parseConfig, strictObject, z } from '../config/schema';
+import { installKernelShutdownGuard } from './kernel-guard';
 
 /**
  * smoke: seconds, every code path (tests); quick: the README's main job, reduced scale (its verdicts
@@ -67,10 +69,13 @@ export function parseBudget(value: unknown, source = 'budget'): Budget {
   throw new Error(`${source}=${JSON.stringify(value)} is not a budget: use one of ${BUDGETS.join(', ')}.`);
 }
 
-/** "0,1,2" or "0-4" or a mix ("0-2,7") -> distinct non-negative integer seeds, in order given. */
+/**
+ * "0,1,2" or "0-4" or a mix ("0-2,7") -> distinct integer seeds, in order given. Negative seeds are
+ * meaningful (the RNG hashes the seed as text): "-1", "-3--1".
+ */
 export function parseSeeds(value: unknown, source = 'seeds'): number[] {
   const fail = (why: string): never => {
-    throw new Error(`${source}=${JSON.stringify(value)} is not a seed list (${why}): write comma-separated non-negative integers or ranges, e.g. "0,1,2" or "0-4".`);
+    throw new Error(`${source}=${JSON.stringify(value)} is not a seed list (${why}): write comma-separated integers or ranges, e.g. "0,1,2" or "0-4".`);
   };
   let seeds: number[] = [];
   if (Array.isArray(value)) {
@@ -79,13 +84,13 @@ export function parseSeeds(value: unknown, source = 'seeds'): number[] {
     const parts = value.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
     if (parts.length === 0) fail('empty');
     for (const p of parts) {
-      const range = /^(\d+)\s*-\s*(\d+)$/.exec(p);
+      const range = /^(-?\d+)\s*-\s*(-?\d+)$/.exec(p);
       if (range) {
         const a = Number(range[1]), b = Number(range[2]);
         if (b < a) fail(`range ${p} runs backwards`);
         if (b - a > 10000) fail(`range ${p} is too long`);
         for (let s = a; s <= b; s++) seeds.push(s);
-      } else if (/^\d+$/.test(p)) {
+      } else if (/^-?\d+$/.test(p)) {
         seeds.push(Number(p));
       } else {
         fail(`'${p}' is not an integer`);
@@ -95,7 +100,7 @@ export function parseSeeds(value: unknown, source = 'seeds'): number[] {
     fail('not a string or array');
   }
   if (seeds.length === 0) fail('empty');
-  for (const s of seeds) if (!Number.isSafeInteger(s) || s < 0) fail(`${s} is not a non-negative integer`);
+  for (const s of seeds) if (!Number.isSafeInteger(s)) fail(`${s} is not an integer`);
   const dup = seeds.find((s, i) => seeds.indexOf(s) !== i);
   if (dup !== undefined) fail(`seed ${dup} is repeated`);
   return seeds;
@@ -153,8 +158,19 @@ export function requireNotebook(fn: string, given?: { notebook?: string; outDir?
  * Read the parameters (environment first, then the notebook's defaults), remember them for
  * showFigure / recordClaim, and display them. Call once, in the first cell.
  */
+const seedList = z.array(z.int());
+/** Schema of notebookParams' argument (strict: a typo such as `seed` or `budgets` is an error). */
+export const NOTEBOOK_PARAMS_SCHEMA = strictObject({
+  notebook: z.string().describe('short name: the file name without .ipynb'),
+  budget: z.enum(BUDGETS).optional().describe(`used when ${BUDGET_ENV} is unset (default '${DEFAULT_BUDGET}')`),
+  seeds: strictObject({ smoke: seedList.optional(), quick: seedList.optional(), paper: seedList.optional() }).optional(),
+  outDir: z.string().min(1).optional(),
+});
+
 export function notebookParams(defaults: NotebookParamsDefaults, env: NodeJS.ProcessEnv = process.env, options: { display?: boolean } = {}): NotebookParams {
   if (!defaults || typeof defaults !== 'object') throw new Error('notebookParams: pass an object, e.g. notebookParams({ notebook: "01-layer-collapse" }).');
+  parseConfig(NOTEBOOK_PARAMS_SCHEMA, defaults, 'notebookParams argument', 'notebookParams');
+  installKernelShutdownGuard();
   const notebook = checkSlug(defaults.notebook, 'notebookParams: notebook');
   const envNotebook = env[NOTEBOOK_ENV];
   if (envNotebook && envNotebook !== notebook) {

@@ -15,6 +15,7 @@ import type { Augment, Dataset } from '../data';
 import { gather, minibatches } from '../data';
 import { Rng } from '../rng';
 import { evaluate as evaluateSplit, Trainer, trainAugment } from '../train';
+import { DivergenceWatch } from '../divergence';
 import type { WrnConfig } from '../models';
 import { wrnCost, Cost } from './families';
 import { FisherAccumulator, CostNormalisation, normaliseScores } from './fisher';
@@ -147,6 +148,7 @@ export function pruneAndTune(net: Net, ds: Dataset, opts: PruneAndTuneOptions): 
   const done = new Set<string>();
   const allTargets = [...cpPrunes.map((p) => `prunes=${p}`), ...cpParams.map((p) => `params<=${p}`)];
   let steps = 0, round = 0;
+  const watch = new DivergenceWatch();
   let stopped: PruneAndTuneResult['stopped'] = 'exhausted';
   try {
     for (;;) {
@@ -157,7 +159,8 @@ export function pruneAndTune(net: Net, ds: Dataset, opts: PruneAndTuneOptions): 
         const r = trainer.step(b.x, b.y, s.lr, fisher ? fisher.hooks(b.x.shape[0]) : {});
         b.x.dispose(); b.y.dispose();
         steps++;
-        if (!Number.isFinite(r.loss)) throw new Error(`pruneAndTune: loss became ${r.loss} at step ${steps} (after ${history.length} prunes); lower lr (${s.lr}).`);
+        const why = watch.check(r.loss);
+        if (why) throw new Error(`pruneAndTune diverged: ${watch.describe(r.loss, why)} at step ${steps} (after ${history.length} prunes); lower lr (${s.lr}).`);
         lossSum += r.loss;
       }
       const prunes = history.length;

@@ -619,9 +619,9 @@ export async function runJobs<T>(jobs: readonly Job<T>[], o: { workers: number; 
 // ---------------------------------------------------------------------------------------------
 // Aggregation
 
-export interface AccSummary { mean: number; sd: number; n: number; emptySeeds: number; failed: number }
+export interface AccSummary { mean: number; sd: number; n: number; emptySeeds: number; failed: number; diverged: number }
 
-/** Mean ± sd of acc over rows sharing `keys`; counts runs with an empty layer and failed runs. */
+/** Mean ± sd of acc over rows sharing `keys`; counts runs with an empty layer, failed and diverged runs (both left out of the mean). */
 export function summarize<T, K extends keyof T & string>(rows: ReadonlyArray<RunRow<T>>, keys: readonly K[]): Array<Pick<T, K> & AccSummary> {
   const groups = new Map<string, Array<RunRow<T>>>();
   for (const r of rows) {
@@ -630,10 +630,10 @@ export function summarize<T, K extends keyof T & string>(rows: ReadonlyArray<Run
     if (g) g.push(r); else groups.set(k, [r]);
   }
   return [...groups.values()].map((g) => {
-    const ok = g.filter((r) => r.outcome !== 'error' && Number.isFinite(r.acc));
+    const ok = g.filter((r) => r.outcome !== 'error' && r.outcome !== 'diverged' && Number.isFinite(r.acc));
     const ms = ok.length ? meanSd(ok.map((r) => r.acc)) : { mean: NaN, sd: NaN, n: 0 };
     const head = Object.fromEntries(keys.map((key) => [key, g[0][key]])) as Pick<T, K>;
-    return { ...head, mean: ms.mean, sd: ms.sd, n: ms.n, emptySeeds: g.filter((r) => r.emptyLayers.length > 0).length, failed: g.filter((r) => r.outcome === 'error').length };
+    return { ...head, mean: ms.mean, sd: ms.sd, n: ms.n, emptySeeds: g.filter((r) => r.emptyLayers.length > 0).length, failed: g.filter((r) => r.outcome === 'error').length, diverged: g.filter((r) => r.outcome === 'diverged').length };
   });
 }
 

@@ -28,6 +28,7 @@
 import '../prune'; // registers every score method (SNIP among them) in the sweep's worker processes too
 import { registerTask, runSweep, ResultStore, SweepProgress, SweepRecord, PlainObject } from '../engine';
 import { HAROON_DEFAULTS, HaroonConfig, HaroonResult, runHaroon } from '../haroon/run';
+import { HAROON_SCHEMA } from '../config/tasks';
 import { argBest, CandidateReport } from '../haroon/kstarts';
 import { fractionalRanks, spearman } from '../haroon/select';
 import type { ModelConfig } from '../models';
@@ -52,6 +53,8 @@ export const HAROON_TASK = registerTask({
   module: require.resolve('./kstarts-dissipating'),
   export: 'runHaroonTask',
   defaults: HAROON_DEFAULTS as unknown as PlainObject,
+  schema: HAROON_SCHEMA,
+  dataFields: ['dataset'],
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -492,7 +495,8 @@ export function cellLabel(c: Cell, withModel = true): string {
 
 /** Values of `metric` for `arm` in cell `c`, one per seed present. */
 export function values(rs: readonly Row[], arm: string, c: Cell, metric: Metric = 'acc'): number[] {
-  return rs.filter((r) => r.arm === arm && cellId(r) === cellId(c)).map((r) => num(r[metric])).filter((v): v is number => v !== null);
+  // diverged runs (divergence.ts) stay in the table with their outcome, but never enter a mean
+  return rs.filter((r) => r.arm === arm && cellId(r) === cellId(c) && r.outcome !== 'diverged').map((r) => num(r[metric])).filter((v): v is number => v !== null);
 }
 
 /** Mean ± sd of `metric` for `arm` in cell `c` (null if no values). */

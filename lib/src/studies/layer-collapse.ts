@@ -35,6 +35,8 @@ import { buildModel, FfnnConfig } from '../models';
 import { computeMask, Scores } from '../prune';
 import { classifyPhase, eocSigmaW, erfc, MbpLayer, mbpAtSparsity, mbpPrediction, mbpSparsity, mlpLayers } from '../eoc';
 import { registerTask, runSweep, SweepRecord, SweepProgress } from '../engine';
+import { defaultsOf } from '../config/schema';
+import { INIT_ANALYSIS_SCHEMA } from '../config/tasks';
 import { PRUNE_TRAIN_TASK, PruneTrainConfig, PruneTrainResult } from '../experiment';
 import type { TrainConfig } from '../train';
 import type { Budget } from '../notebook/params';
@@ -350,10 +352,8 @@ export interface InitAnalysisConfig {
   version: number;
 }
 
-export const INIT_ANALYSIS_DEFAULTS: InitAnalysisConfig = {
-  depth: 10, width: 100, seed: 0, phases: [], methods: [], sparsity: 0.7,
-  data: { name: 'fashion-mnist', trainLimit: 0, testLimit: 0 }, perNeuron: false, synflowRounds: 0, version: 1,
-};
+/** From INIT_ANALYSIS_SCHEMA (config/tasks.ts), the one source of the task's keys and defaults. */
+export const INIT_ANALYSIS_DEFAULTS = defaultsOf(INIT_ANALYSIS_SCHEMA) as InitAnalysisConfig;
 
 export interface MethodRun {
   phase: PhaseName;
@@ -451,6 +451,7 @@ export async function runInitAnalysis(cfg: InitAnalysisConfig): Promise<InitAnal
 
 export const LAYER_COLLAPSE_INIT_TASK = registerTask({
   name: 'layer-collapse-init', module: require.resolve('./layer-collapse'), export: 'runInitAnalysis', defaults: INIT_ANALYSIS_DEFAULTS,
+  schema: INIT_ANALYSIS_SCHEMA, dataFields: ['data.name'],
 });
 
 /** One init-analysis config per (depth, seed). */
@@ -820,12 +821,13 @@ export function verdictTraining(rows: readonly TrainRow[], tol: Pick<VerdictTole
   for (const pt of sorted) {
     const eoc = rows.filter((r) => r.dataset === pt.dataset && r.sparsity === pt.sparsity && r.method === 'snip' && r.phase === 'eoc');
     const others = rows.filter((r) => r.dataset === pt.dataset && r.sparsity === pt.sparsity && r.method === 'snip' && r.phase !== 'eoc' && r.collapsed);
-    const m = eoc.length ? meanSd(eoc.map((r) => r.acc)) : { mean: NaN, sd: NaN, n: 0 };
+    const trained = eoc.filter((r) => r.outcome !== 'diverged'); // diverged runs: counted in the label, not averaged
+    const m = trained.length ? meanSd(trained.map((r) => r.acc)) : { mean: NaN, sd: NaN, n: 0 };
     const nCollapsed = eoc.filter((r) => r.collapsed).length;
-    const ok = eoc.length > 0 && nCollapsed === 0 && m.mean >= tol.chance + tol.wellAbove;
+    const ok = trained.length > 0 && nCollapsed === 0 && m.mean >= tol.chance + tol.wellAbove;
     const who = [...new Set(others.map((r) => r.phase))].join('+');
     checks.push({
-      label: `${pt.dataset} s=${pt.sparsity} (${who} collapsed): EOC SNIP accuracy ${eoc.length ? f4(m.mean) : 'n/a'} (n=${eoc.length}, ${nCollapsed} collapsed) >= ${formatNumber(tol.chance + tol.wellAbove, 2)}`,
+      label: `${pt.dataset} s=${pt.sparsity} (${who} collapsed): EOC SNIP accuracy ${eoc.length ? f4(m.mean) : 'n/a'} (n=${trained.length}, ${nCollapsed} collapsed, ${eoc.length - trained.length} diverged) >= ${formatNumber(tol.chance + tol.wellAbove, 2)}`,
       passed: ok,
     });
     numbers[`${pt.dataset} s=${pt.sparsity}: EOC SNIP acc vs collapsed ${who}`] = `${eoc.length ? formatNumber(m.mean, 3) : 'n/a'} vs ${formatNumber(meanSd(others.map((r) => r.acc)).mean, 3)}`;

@@ -37,6 +37,8 @@ import { lowerBeyondNoise, seOfDifference, verdictFromChecks, Check, SeedMean, V
 import { rowsFrom, Row, formatNumber } from '../notebook/tables';
 import type { Budget } from '../notebook/params';
 import { lineFigure, scatterFigure, heatmapFigure, subplots, FigureSpec, Series } from '../notebook/plots';
+import { defaultsOf } from '../config/schema';
+import { RVP_PRUNE_SCHEMA, RVP_TRAIN_SCHEMA } from '../config/tasks';
 import { availableBackendVariants, BackendVariant, timeArchitectures, TimingJob, TimingRow } from './timing';
 
 // ---------------------------------------------------------------------------------------------
@@ -264,15 +266,8 @@ export interface RvpTrainConfig {
   seed: number;
 }
 
-export const RVP_TRAIN_DEFAULTS: RvpTrainConfig = {
-  data: { name: 'fashion-mnist', trainLimit: 0, testLimit: 0 },
-  model: { depth: 16, widthFactor: 1, interior: [] },
-  replay: [],
-  train: { epochs: 200, batchSize: 128, lr: 0.1, momentum: 0.9, weightDecay: 5e-4, milestones: [0.3, 0.6, 0.8], gamma: 0.2 },
-  initSeed: 0,
-  keepState: false,
-  seed: 0,
-};
+/** From RVP_TRAIN_SCHEMA (config/tasks.ts), the one source of the task's keys and defaults. */
+export const RVP_TRAIN_DEFAULTS = defaultsOf(RVP_TRAIN_SCHEMA) as RvpTrainConfig;
 
 export interface RvpTrainResult {
   outcome: 'ok' | 'diverged';
@@ -306,13 +301,8 @@ export interface RvpPruneConfig {
   seed: number;
 }
 
-export const RVP_PRUNE_DEFAULTS: RvpPruneConfig = {
-  data: RVP_TRAIN_DEFAULTS.data,
-  base: { depth: 40, widthFactor: 2 },
-  train: RVP_TRAIN_DEFAULTS.train,
-  prune: { criterion: 'fisher', l1Variant: 'abs', stepsPerPrune: 100, batchSize: 128, lr: 8e-4, momentum: 0.9, weightDecay: 5e-4, checkpointParams: [] },
-  seed: 0,
-};
+/** From RVP_PRUNE_SCHEMA (config/tasks.ts). */
+export const RVP_PRUNE_DEFAULTS = defaultsOf(RVP_PRUNE_SCHEMA) as RvpPruneConfig;
 
 export interface RvpCheckpoint {
   prunes: number;
@@ -396,7 +386,9 @@ export async function runRvpTrain(cfg: RvpTrainConfig): Promise<RvpTrainResult> 
   }
 }
 
-export const RVP_TRAIN_TASK = registerTask({ name: 'rvp-train', module: require.resolve('./reduced-vs-pruned'), export: 'runRvpTrain', defaults: RVP_TRAIN_DEFAULTS });
+export const RVP_TRAIN_TASK = registerTask({
+  name: 'rvp-train', module: require.resolve('./reduced-vs-pruned'), export: 'runRvpTrain', defaults: RVP_TRAIN_DEFAULTS, schema: RVP_TRAIN_SCHEMA, dataFields: ['data.name'],
+});
 
 /** The 'rvp-train' config of the base that an 'rvp-prune' config prunes. */
 export function baseTrainConfig(cfg: Pick<RvpPruneConfig, 'data' | 'base' | 'train' | 'seed'>): RvpTrainConfig {
@@ -457,7 +449,9 @@ export async function runRvpPrune(cfg: RvpPruneConfig): Promise<RvpPruneResult> 
   }
 }
 
-export const RVP_PRUNE_TASK = registerTask({ name: 'rvp-prune', module: require.resolve('./reduced-vs-pruned'), export: 'runRvpPrune', defaults: RVP_PRUNE_DEFAULTS });
+export const RVP_PRUNE_TASK = registerTask({
+  name: 'rvp-prune', module: require.resolve('./reduced-vs-pruned'), export: 'runRvpPrune', defaults: RVP_PRUNE_DEFAULTS, schema: RVP_PRUNE_SCHEMA, dataFields: ['data.name'],
+});
 
 // ---------------------------------------------------------------------------------------------
 // Configs of the three sweeps

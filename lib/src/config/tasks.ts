@@ -1,0 +1,110 @@
+/**
+ * Schemas of the study tasks' configs ('layer-collapse-init', 'rvp-train', 'rvp-prune', 'haroon'):
+ * each is the source of its task's defaults (defaultsOf), so a key missing here is an unknown key
+ * in a config. ('prune-train' lives with its task in experiment.ts.)
+ */
+import { fraction, int, nested, nonNegInt, posInt, strictObject, z } from './schema';
+import { augmentSchema, dataSpecSchema, datasetNameSchema, modelSpecSchema, trainConfigShape } from './common';
+
+const FASHION = { name: 'fashion-mnist', trainLimit: 0, testLimit: 0 };
+
+export const INIT_ANALYSIS_SCHEMA = strictObject({
+  depth: posInt().default(10),
+  width: posInt().default(100),
+  seed: int().default(0),
+  phases: z.array(strictObject({ name: z.enum(['ordered', 'eoc', 'chaotic']), sigmaW: z.number().positive(), sigmaB: z.number().min(0) })).default([]),
+  methods: z.array(z.string()).default([]),
+  sparsity: fraction().default(0.7),
+  data: dataSpecSchema(FASHION),
+  perNeuron: z.boolean().default(false).describe('store per-neuron kept fractions (heatmaps)'),
+  synflowRounds: nonNegInt().default(0).describe('SynFlow at the fixed sparsity with this many rounds; 0 = skip'),
+  version: int().default(1).describe('bumped when the analysis code changes meaning'),
+});
+
+/** The reduced-vs-pruned training recipe (RvpRecipe). */
+const rvpRecipe = () => nested({
+  epochs: nonNegInt().default(200),
+  batchSize: posInt().default(128),
+  lr: z.number().positive().default(0.1),
+  momentum: z.number().min(0).lt(1).default(0.9),
+  weightDecay: z.number().min(0).default(5e-4),
+  milestones: z.array(z.number().gt(0).max(1)).default([0.3, 0.6, 0.8]),
+  gamma: z.number().positive().default(0.2),
+  augment: augmentSchema.optional(),
+});
+
+export const RVP_TRAIN_SCHEMA = strictObject({
+  data: dataSpecSchema(FASHION),
+  model: nested({ depth: posInt().default(16), widthFactor: z.number().positive().default(1), interior: z.array(nonNegInt()).default([]) }),
+  replay: z.array(z.tuple([z.string(), nonNegInt()])).default([]).describe('[block, channel] pairs removed from the full net'),
+  train: rvpRecipe(),
+  initSeed: int().default(0),
+  keepState: z.boolean().default(false),
+  seed: int().default(0),
+});
+
+export const RVP_PRUNE_SCHEMA = strictObject({
+  data: dataSpecSchema(FASHION),
+  base: nested({ depth: posInt().default(40), widthFactor: z.number().positive().default(2) }),
+  train: rvpRecipe(),
+  prune: nested({
+    criterion: z.enum(['fisher', 'l1']).default('fisher'),
+    l1Variant: z.enum(['abs', 'signed-authors']).default('abs'),
+    stepsPerPrune: nonNegInt().default(100),
+    batchSize: posInt().default(128),
+    lr: z.number().positive().default(8e-4),
+    momentum: z.number().min(0).lt(1).default(0.9),
+    weightDecay: z.number().min(0).default(5e-4),
+    checkpointParams: z.array(posInt()).default([]),
+    augment: augmentSchema.optional(),
+  }),
+  seed: int().default(0),
+});
+
+const scope = () => z.enum(['global', 'layerwise']);
+const nullable = <T extends z.ZodType>(s: T) => s.nullable().default(null);
+
+export const HAROON_METHOD_NAMES = ['dense', 'random', 'magnitude', 'snip', 'kstarts', 'dissipating', 'magnitude-at-epoch', 'combined'] as const;
+
+export const HAROON_SCHEMA = strictObject({
+  method: z.enum(HAROON_METHOD_NAMES).default('random'),
+  model: modelSpecSchema.default('lenet300'),
+  dataset: datasetNameSchema.default('fashion-mnist'),
+  trainLimit: nullable(posInt()),
+  testLimit: nullable(posInt()),
+  subsetSeed: int().default(0),
+  sparsity: fraction().default(0.9),
+  epochs: posInt().default(10),
+  train: nested({ ...trainConfigShape({ batchSize: 128, lr: 0.05, optimizer: 'sgd', momentum: 0.9, weightDecay: 0 }), epochs: nonNegInt().optional() }),
+  seed: int().default(0),
+  initSeed: nullable(int()),
+  maskSeed: nullable(int()),
+  dataSeed: nullable(int()),
+  maskScope: scope().default('layerwise'),
+  scoreScope: scope().default('global'),
+  dissipationScope: scope().default('layerwise'),
+  k: posInt().default(5),
+  selectionEpochs: posInt().default(1),
+  fitness: z.enum(['magnitude', 'gradient', 'both', 'dissipation']).default('magnitude'),
+  direction: z.enum(['max', 'min']).default('max'),
+  normalize: z.enum(['none', 'perLayer']).default('none'),
+  pick: z.enum(['fitness', 'random']).default('fitness'),
+  init: z.enum(['shared', 'fresh']).default('shared'),
+  afterSelection: z.enum(['continue', 'restart']).default('continue'),
+  evaluateAllCandidates: z.boolean().default(false),
+  dissipationEpochs: nonNegInt().default(2),
+  schedule: z.enum(['geometric', 'cubic', 'linear', 'oneshot']).default('geometric'),
+  rule: z.enum(['exact', 'threshold']).default('exact'),
+  dissipationScore: z.enum(['relative-change', 'absolute-change']).default('relative-change'),
+  alpha: z.number().positive().default(0.1),
+  maxEpochs: nullable(posInt()),
+  epsScale: z.number().positive().default(0.01),
+  combination: z.enum(['A', 'B']).default('A'),
+  p1: nullable(fraction()),
+  snipOptions: z.record(z.string(), z.unknown()).default({}),
+  extraEpochs: nonNegInt().default(0),
+  extraMode: z.enum(['finetune', 'rewind']).default('finetune'),
+  extraLr: nullable(z.number().positive()),
+  evalEveryEpoch: z.boolean().default(true),
+  maskPath: nullable(z.string().min(1)),
+});
