@@ -7,17 +7,24 @@ import { parseArgs, CliArgs } from './cli/args';
 import * as info from './cli/info';
 import * as eoc from './cli/eoc';
 import * as prune from './cli/prune';
+import * as sweep from './cli/sweep';
+import * as results from './cli/results';
 
 export interface Command {
   summary: string;
   usage: string;
-  run(args: CliArgs): Promise<unknown>;
+  /** `argv`: the raw arguments after the command name (commands with subcommands parse them). */
+  run(args: CliArgs, argv: string[]): Promise<unknown>;
+  /** True: skip the shared --flag parser, the command parses `argv` itself. */
+  ownArgs?: boolean;
 }
 
 export const commands: Record<string, Command> = {
   info,
   eoc,
   prune,
+  sweep: { ...sweep, ownArgs: true },
+  results: { ...results, ownArgs: true },
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -29,7 +36,7 @@ export async function main(argv: string[]): Promise<number> {
     return name && name !== '--help' ? 2 : 0;
   }
   try {
-    const out = await cmd.run(parseArgs(rest));
+    const out = await cmd.run(cmd.ownArgs ? {} : parseArgs(rest), rest);
     process.stdout.write(JSON.stringify(out, null, 2) + '\n');
     return 0;
   } catch (e) {

@@ -17,3 +17,4 @@ export * from './structured';
 export * from './haroon';
 export * from './experiment';
 export * from './studies';
+export * as cluster from './cluster';
