@@ -9,7 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { describeConfig, getTask, openStore } from '../engine';
 import { writeFileAtomic } from '../fsutil';
-import { calibrate, Calibration, estimateSeconds } from './cost';
+import { calibrate, Calibration, estimateSeconds, StepTimes } from './cost';
 import { DeferredStage, notebooksConfigs, PlannedConfig, storeLookup } from './notebooks';
 
 export const MANIFEST_FORMAT = 'prune-at-init-sweep-manifest';
@@ -83,15 +83,17 @@ export async function planSweep(o: PlanOptions): Promise<Manifest> {
     if (have) { if (have.notebook !== c.notebook && !have.alsoIn?.includes(c.notebook)) (have.alsoIn ??= []).push(c.notebook); } else distinct.set(id, { ...c, estSeconds: 0 });
   }
   const tasks = [...new Set([...distinct.values()].map((c) => c.task))];
-  const cal = await calibrate(o.store, tasks);
+  const times = new StepTimes(o.store);
+  const cal = await calibrate(o.store, tasks, times);
   const stores = new Map(tasks.map((t) => [t, openStore({ dir: path.join(o.store, t), onProblem: () => undefined })]));
   const todo: ManifestConfig[] = [];
   let stored = 0;
   for (const c of distinct.values()) {
     if (stores.get(c.task)!.has(c.key)) { stored++; continue; }
-    c.estSeconds = estimateSeconds(cal[c.task], c.task, c.config);
+    c.estSeconds = estimateSeconds(cal[c.task], times, c.task, c.config);
     todo.push(c);
   }
+  times.save();
   return {
     format: MANIFEST_FORMAT, version: 1, createdAt: new Date().toISOString(),
     notebooks: Object.keys(planned.seeds), budget: o.budget, seeds: planned.seeds, store: path.resolve(o.store),
@@ -159,8 +161,8 @@ export function summarize(m: Manifest, o: { nodes?: number; coresPerNode?: numbe
     perNotebook,
     wallHours: { nodes, coresPerNode, tasksPerNode, hours: round(wallSeconds(m.tasks, m.cpusPerTask, nodes * tasksPerNode) / 3600) },
     calibration: Object.fromEntries(Object.entries(m.calibration).map(([t, c]) => [t, c.source === 'store'
-      ? `${c.records} stored runs: ${c.overhead.toFixed(1)} s + ${(c.rate * 1e9).toPrecision(3)} s per GMAC`
-      : `no stored runs, default ${c.overhead.toFixed(1)} s + ${(c.rate * 1e9).toPrecision(3)} s per GMAC (development machine)`])),
+      ? `steps x measured step time + ${c.overhead.toFixed(1)} s overhead (median over ${c.records} stored runs)`
+      : `steps x measured step time + ${c.overhead.toFixed(1)} s overhead (default: ${c.records} stored runs, < 3)`])),
     deferred: m.deferred.map((d) => `${d.notebook} / ${d.stage}: ${d.reason}`),
   };
 }

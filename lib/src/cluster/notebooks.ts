@@ -64,12 +64,12 @@ function label(notebook: string, xs: Labelled[]): PlannedConfig[] {
 
 const defaultSeeds = (b: Budget) => [...(DEFAULT_SEEDS[b] ?? DEFAULT_SEEDS.quick)];
 
-/** Records of `configs`, or the number missing. */
+/** Records of `configs` (in order), and how many distinct configs have none yet. */
 function lookupAll<R>(lookup: RecordLookup, task: TaskSpec, configs: PlainObject[]): { records: RunRecord<R>[]; missing: number } {
   const records: RunRecord<R>[] = [];
-  let missing = 0;
-  for (const c of configs) { const r = lookup.get<R>(task, c); if (r) records.push(r); else missing++; }
-  return { records, missing };
+  const missing = new Set<string>();
+  for (const c of configs) { const r = lookup.get<R>(task, c); if (r) records.push(r); else missing.add(describeConfig(task, c).key); }
+  return { records, missing: missing.size };
 }
 
 const waitFor = (n: number, what: string) => `needs the ${n} ${what} record(s) not yet in the store: run this wave, then \`sweep plan\` again`;
