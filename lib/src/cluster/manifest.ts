@@ -9,7 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { describeConfig, getTask, openStore } from '../engine';
 import { writeFileAtomic } from '../fsutil';
-import { calibrate, Calibration, estimateSeconds, StepTimes } from './cost';
+import { calibrate, Calibration, DEFAULT_OVERHEAD, estimateSeconds, StepTimes } from './cost';
 import { DeferredStage, notebooksConfigs, PlannedConfig, storeLookup } from './notebooks';
 
 export const MANIFEST_FORMAT = 'prune-at-init-sweep-manifest';
@@ -38,7 +38,8 @@ export interface Manifest {
   taskSeconds: number;
   cpusPerTask: number;
   calibration: Record<string, Calibration>;
-  deferred: DeferredStage[];
+  /** Stages planned in a later wave; `standIn` configs carry their estimated cost. */
+  deferred: Array<Omit<DeferredStage, 'standIn'> & { standIn?: ManifestConfig[] }>;
   tasks: ManifestTask[];
 }
 
@@ -93,12 +94,15 @@ export async function planSweep(o: PlanOptions): Promise<Manifest> {
     c.estSeconds = estimateSeconds(cal[c.task], times, c.task, c.config);
     todo.push(c);
   }
+  const deferred = planned.deferred.map((d) => ({
+    ...d, standIn: d.standIn?.map((c) => ({ ...c, estSeconds: estimateSeconds(cal[c.task] ?? { overhead: DEFAULT_OVERHEAD[c.task] ?? 1, records: 0, source: 'default' }, times, c.task, c.config) })),
+  }));
   times.save();
   return {
     format: MANIFEST_FORMAT, version: 1, createdAt: new Date().toISOString(),
     notebooks: Object.keys(planned.seeds), budget: o.budget, seeds: planned.seeds, store: path.resolve(o.store),
     totalConfigs: distinct.size, alreadyStored: stored, taskSeconds: o.taskSeconds, cpusPerTask: cpus,
-    calibration: cal, deferred: planned.deferred, tasks: packTasks(todo, o.taskSeconds * cpus),
+    calibration: cal, deferred, tasks: packTasks(todo, o.taskSeconds * cpus),
   };
 }
 
@@ -135,7 +139,8 @@ export function wallSeconds(tasks: readonly ManifestTask[], cpusPerTask: number,
 export interface PlanSummary {
   configs: number; alreadyStored: number; toCompute: number; tasks: number;
   coreHours: number;
-  perNotebook: Record<string, { configs: number; coreHours: number }>;
+  /** coreHours: this wave; laterWaves: the deferred stages that stand-in configs estimate. */
+  perNotebook: Record<string, { configs: number; coreHours: number; laterWaves?: { configs: number; coreHours: number } }>;
   wallHours: { nodes: number; coresPerNode: number; tasksPerNode: number; hours: number };
   calibration: Record<string, string>;
   deferred: string[];
@@ -151,10 +156,16 @@ export function summarize(m: Manifest, o: { nodes?: number; coresPerNode?: numbe
       perNotebook[nb].coreHours += c.estSeconds / 3600;
     }
   }
+  for (const d of m.deferred) {
+    if (!d.standIn?.length) continue;
+    const lw = (perNotebook[d.notebook].laterWaves ??= { configs: 0, coreHours: 0 });
+    lw.configs += d.standIn.length;
+    lw.coreHours += d.standIn.reduce((a, c) => a + c.estSeconds, 0) / 3600;
+  }
   const nodes = o.nodes ?? 1, coresPerNode = o.coresPerNode ?? os.availableParallelism();
   const tasksPerNode = Math.max(1, Math.floor(coresPerNode / m.cpusPerTask));
   const round = (x: number) => Number(x.toPrecision(3));
-  for (const v of Object.values(perNotebook)) v.coreHours = round(v.coreHours);
+  for (const v of Object.values(perNotebook)) { v.coreHours = round(v.coreHours); if (v.laterWaves) v.laterWaves.coreHours = round(v.laterWaves.coreHours); }
   return {
     configs: m.totalConfigs, alreadyStored: m.alreadyStored, toCompute: all.length, tasks: m.tasks.length,
     coreHours: round(all.reduce((a, c) => a + c.estSeconds, 0) / 3600),

@@ -30,7 +30,11 @@ export interface PlannedConfig {
   config: PlainObject;
 }
 
-export interface DeferredStage { notebook: string; stage: string; reason: string }
+export interface DeferredStage {
+  notebook: string; stage: string; reason: string;
+  /** Configs of the same cost standing in for the stage's (for the cost estimate only; never run). */
+  standIn?: PlannedConfig[];
+}
 
 export interface NotebookConfigs { configs: PlannedConfig[]; deferred: DeferredStage[] }
 
@@ -83,11 +87,17 @@ const NB01: NotebookSpec = {
     const out: Labelled[] = init.map((config) => ({ stage: 'init-analyses', part: 'critical sparsity (mbp-phase-blind, snip-phase-collapse)', task: lc.LAYER_COLLAPSE_INIT_TASK, config }));
     const deferred: DeferredStage[] = [];
     const got = lookupAll<layerCollapse.InitAnalysisResult>(lookup, lc.LAYER_COLLAPSE_INIT_TASK, init);
-    if (got.missing) deferred.push({ notebook: this.name, stage: 'training', reason: `training sparsities bracket the measured critical sparsities: ${waitFor(got.missing, 'init-analysis')}` });
-    else {
-      const arms = lc.trainingArms(p, lc.criticalRows(got.records.map((r) => r.result)));
-      for (const config of lc.trainingConfigs(p, arms, seeds)) out.push({ stage: 'training', part: 'training (collapse-trains-at-chance)', task: PRUNE_TRAIN_TASK, config: config as unknown as PlainObject });
-    }
+    const training = (rows: layerCollapse.CriticalRow[]): Labelled[] => lc.trainingConfigs(p, lc.trainingArms(p, rows), seeds)
+      .map((config) => ({ stage: 'training', part: 'training (collapse-trains-at-chance)', task: PRUNE_TRAIN_TASK, config: config as unknown as PlainObject }));
+    if (got.missing) {
+      // a run's cost does not depend on its sparsity: distinct stand-in critical points give the largest grid
+      const standIn = ([['snip', 'ordered', 0.3], ['snip', 'chaotic', 0.6], ['magnitude', 'eoc', 0.8]] as const)
+        .map(([method, phase, sparsity]) => ({ depth: p.training.depth, method, phase, sparsity } as layerCollapse.CriticalRow));
+      deferred.push({
+        notebook: this.name, stage: 'training', reason: `training sparsities bracket the measured critical sparsities: ${waitFor(got.missing, 'init-analysis')}`,
+        standIn: label(this.name, training(standIn)),
+      });
+    } else out.push(...training(lc.criticalRows(got.records.map((r) => r.result))));
     return { configs: label(this.name, out), deferred };
   },
 };
@@ -122,15 +132,16 @@ const NB03: NotebookSpec = {
     const pc = R.pruneConfigs(p, seeds);
     // rvp-prune would train a missing base itself (ensureRecord), duplicating stage 1's work
     const bases = lookupAll(lookup, R.RVP_TRAIN_TASK, pc.map((c) => R.baseTrainConfig(c) as unknown as PlainObject));
+    const stage2 = pc.map((config) => ({ stage: '2 prune-and-tune', part: 'pruned-tuned', task: R.RVP_PRUNE_TASK, config: config as unknown as PlainObject }));
     if (bases.missing) {
-      deferred.push({ notebook: this.name, stage: '2 prune-and-tune', reason: `prunes the trained bases: ${waitFor(bases.missing, 'base')}` });
-      deferred.push({ notebook: this.name, stage: '3 scratch-pruned + copycat', reason: 'retrains the architectures stage 2 finds' });
+      deferred.push({ notebook: this.name, stage: '2 prune-and-tune', reason: `prunes the trained bases: ${waitFor(bases.missing, 'base')}`, standIn: label(this.name, stage2) });
+      deferred.push({ notebook: this.name, stage: '3 scratch-pruned + copycat', reason: 'retrains the architectures stage 2 finds (not in the estimate)' });
       return { configs: label(this.name, out), deferred };
     }
-    for (const config of pc) out.push({ stage: '2 prune-and-tune', part: 'pruned-tuned', task: R.RVP_PRUNE_TASK, config: config as unknown as PlainObject });
+    out.push(...stage2);
     const pruned = lookupAll<reducedVsPruned.RvpPruneResult>(lookup, R.RVP_PRUNE_TASK, pc as unknown as PlainObject[]);
     if (pruned.missing) {
-      deferred.push({ notebook: this.name, stage: '3 scratch-pruned + copycat', reason: `retrains the architectures stage 2 finds: ${waitFor(pruned.missing, 'prune-and-tune')}` });
+      deferred.push({ notebook: this.name, stage: '3 scratch-pruned + copycat', reason: `retrains the architectures stage 2 finds (not in the estimate): ${waitFor(pruned.missing, 'prune-and-tune')}` });
     } else {
       const prune = pc.map((config, i) => ({ config, result: pruned.records[i].result }));
       for (const j of R.stage3Jobs(p, prune).jobs) out.push({ stage: '3 scratch-pruned + copycat', part: `${j.meta.family}`, task: R.RVP_TRAIN_TASK, config: j.config as unknown as PlainObject });
