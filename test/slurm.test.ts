@@ -89,7 +89,7 @@ describe('sweeps on a real Slurm (scripts/slurm-up.sh)', function () {
 
   it('plans smoke configs of notebook 04, submits them as a job array, and survives scancel + resubmit', async () => {
     manifest = path.join(tmp, 'run.manifest');
-    const plan = cli(['sweep', 'plan', '--notebook', '04', '--budget', 'smoke', '--parts', 'reference,baseline,kstarts-all', '--task-minutes', '0.2', '--out', manifest], { store: storeA }).out;
+    const plan = cli(['sweep', 'plan', '--notebook', '04', '--budget', 'smoke', '--parts', 'reference,baseline,kstarts-all', '--configs-per-task', '3', '--out', manifest], { store: storeA }).out;
     assert.equal(plan.alreadyStored, 0);
     assert.ok(plan.tasks >= 3, `expected several tasks, got ${plan.tasks}`);
     // a config that fails at run time (unknown dataset), added by hand as its own task

@@ -11,7 +11,7 @@ import { parseSeeds } from '../notebook/params';
 export const summary = 'plan / submit / run / status / resubmit a notebook sweep as a Slurm job array';
 export const usage = [
   'prune-at-init sweep plan --notebook 02|01,03|all --budget smoke|quick|paper [--seeds 0-4] --out run.manifest',
-  '    [--task-minutes 60] [--cpus-per-task 1] [--nodes 1] [--cores-per-node N] [--parts text,...] [--store DIR]',
+  '    [--task-minutes 60] [--configs-per-task N] [--cpus-per-task 1] [--nodes 1] [--cores-per-node N] [--parts text,...] [--store DIR]',
   '  prune-at-init sweep submit --slurm run.manifest [--partition P] [--time 4:00:00] [--cpus-per-task N] [--mem 8G] [--max-concurrent N] [--account A] [--dry-run]',
   '  prune-at-init sweep run --manifest run.manifest (--index N | --all) [--workers N] [--store DIR]',
   '  prune-at-init sweep status run.manifest [--no-slurm]',
@@ -64,7 +64,7 @@ function slurmOptions(v: Record<string, string | boolean | undefined>): cluster.
 
 async function plan(argv: string[]): Promise<unknown> {
   const { values: v, positionals } = parse(argv, {
-    notebook: S, budget: S, seeds: S, out: S, 'task-minutes': S, 'cpus-per-task': S, nodes: S, 'cores-per-node': S, parts: S, store: S,
+    notebook: S, budget: S, seeds: S, out: S, 'task-minutes': S, 'configs-per-task': S, 'cpus-per-task': S, nodes: S, 'cores-per-node': S, parts: S, store: S,
   }, 'plan');
   if (positionals.length) throw new Error(`sweep plan: unexpected argument '${positionals[0]}'.`);
   const out = need(v.out, 'out');
@@ -75,6 +75,7 @@ async function plan(argv: string[]): Promise<unknown> {
     seeds: v.seeds === undefined ? undefined : parseSeeds(v.seeds, '--seeds'),
     store: v.store ?? resultsRoot(), taskSeconds: taskMinutes * 60, cpusPerTask: int(v['cpus-per-task'], 'cpus-per-task', 1),
     parts: v.parts?.split(',').map((s) => s.trim()).filter(Boolean),
+    configsPerTask: v['configs-per-task'] === undefined ? undefined : int(v['configs-per-task'], 'configs-per-task'),
   });
   cluster.writeManifest(out, m);
   return { manifest: out, ...cluster.summarize(m, { nodes: int(v.nodes, 'nodes', 1), coresPerNode: int(v['cores-per-node'], 'cores-per-node', os.availableParallelism()) }) };

@@ -153,7 +153,7 @@ export function modelSeconds(times: StepTimes, task: string, config: PlainObject
 export interface Calibration { overhead: number; records: number; source: 'store' | 'default' }
 
 /** Seconds per run outside the timed training steps, when no stored runs calibrate it (measured here at the smoke budget). */
-export const DEFAULT_OVERHEAD: Record<string, number> = { 'prune-train': 1, haroon: 1, 'layer-collapse-init': 2, 'rvp-train': 2, 'rvp-prune': 5 };
+export const DEFAULT_OVERHEAD: Record<string, number> = { 'prune-train': 0.3, haroon: 2, 'layer-collapse-init': 5, 'rvp-train': 2.3, 'rvp-prune': 15 };
 
 /** Median of the run time outside the timed steps (>= 0), over stored runs. */
 function medianOverhead(pts: Array<{ x: number; s: number }>): number | null {

@@ -54,14 +54,19 @@ export interface PlanOptions {
   cpusPerTask?: number;
   /** Keep only configs whose part contains one of these strings. */
   parts?: string[];
+  /** At most this many configs per task. */
+  configsPerTask?: number;
 }
 
-/** First-fit decreasing: configs longest first, each into the first task with room (a config longer than the target gets its own task). */
-export function packTasks(configs: ManifestConfig[], capacity: number): ManifestTask[] {
+/**
+ * First-fit decreasing: configs longest first, each into the first task with room (a config longer
+ * than the target gets its own task), at most `maxConfigs` per task.
+ */
+export function packTasks(configs: ManifestConfig[], capacity: number, maxConfigs = Infinity): ManifestTask[] {
   const sorted = [...configs].sort((a, b) => b.estSeconds - a.estSeconds || a.key.localeCompare(b.key));
   const bins: Array<{ sum: number; configs: ManifestConfig[] }> = [];
   for (const c of sorted) {
-    const bin = bins.find((b) => b.sum + c.estSeconds <= capacity);
+    const bin = bins.find((b) => b.sum + c.estSeconds <= capacity && b.configs.length < maxConfigs);
     if (bin) { bin.configs.push(c); bin.sum += c.estSeconds; } else bins.push({ sum: c.estSeconds, configs: [c] });
   }
   return bins.map((b, index) => ({ index, estSeconds: b.sum, configs: b.configs }));
@@ -102,7 +107,7 @@ export async function planSweep(o: PlanOptions): Promise<Manifest> {
     format: MANIFEST_FORMAT, version: 1, createdAt: new Date().toISOString(),
     notebooks: Object.keys(planned.seeds), budget: o.budget, seeds: planned.seeds, store: path.resolve(o.store),
     totalConfigs: distinct.size, alreadyStored: stored, taskSeconds: o.taskSeconds, cpusPerTask: cpus,
-    calibration: cal, deferred, tasks: packTasks(todo, o.taskSeconds * cpus),
+    calibration: cal, deferred, tasks: packTasks(todo, o.taskSeconds * cpus, o.configsPerTask),
   };
 }
 
