@@ -57,6 +57,7 @@ munge -n | unmunge >/dev/null || fail "munge credential round trip failed"
 HOST="$(hostname -s)"
 NODE_LINE="$(slurmd -C | head -1)"   # NodeName=<host> CPUs=.. Boards=.. SocketsPerBoard=.. ... RealMemory=..
 [[ "$NODE_LINE" == NodeName=* ]] || fail "slurmd -C printed no node line: $NODE_LINE"
+NODE="${NODE_LINE%% *}"; NODE="${NODE#NodeName=}"
 CONF="$SLURM_DIR/slurm.conf"
 cat >"$CONF" <<EOF
 # One-node test cluster written by scripts/slurm-up.sh
@@ -81,7 +82,7 @@ SlurmdLogFile=$SLURM_DIR/log/slurmd.log
 JobCompType=jobcomp/none
 AccountingStorageType=accounting_storage/none
 $NODE_LINE NodeAddr=127.0.0.1 State=UNKNOWN
-PartitionName=debug Nodes=${HOST} Default=YES MaxTime=INFINITE State=UP
+PartitionName=debug Nodes=${NODE} Default=YES MaxTime=INFINITE State=UP
 EOF
 chown slurm:slurm "$SLURM_DIR/run" 2>/dev/null || true
 chmod 777 "$SLURM_DIR/run"
@@ -90,10 +91,10 @@ export SLURM_CONF="$CONF"
 alive "$SLURM_DIR/run/slurmctld.pid" || slurmctld -f "$CONF"
 alive "$SLURM_DIR/run/slurmd.pid" || slurmd -f "$CONF"
 for _ in $(seq 100); do
-  state="$(sinfo -h -n "$HOST" -o %t 2>/dev/null || true)"
+  state="$(sinfo -h -n "$NODE" -o %t 2>/dev/null || true)"
   [ "$state" = "idle" ] && break
-  [ "$state" = "down" ] || [ "$state" = "drain" ] && scontrol update nodename="$HOST" state=resume >/dev/null 2>&1 || true
+  [ "$state" = "down" ] || [ "$state" = "drain" ] && scontrol update nodename="$NODE" state=resume >/dev/null 2>&1 || true
   sleep 0.2
 done
-[ "$(sinfo -h -n "$HOST" -o %t 2>/dev/null)" = "idle" ] || fail "node $HOST did not become idle: $(sinfo 2>&1); logs in $SLURM_DIR/log"
+[ "$(sinfo -h -n "$NODE" -o %t 2>/dev/null)" = "idle" ] || fail "node $NODE did not become idle: $(sinfo 2>&1); logs in $SLURM_DIR/log"
 echo "SLURM_CONF=$CONF"
