@@ -121,6 +121,7 @@ describe('sweeps on a real Slurm (scripts/slurm-up.sh)', function () {
     cluster.cancel(jobId, cancelled);
     const states = await waitForArray(manifest, (s) => m.tasks.every((t) => FINAL.has(s.get(t.index) ?? '')), 'the array to finish');
     assert.equal(states.get(cancelled), 'CANCELLED');
+    assert.equal(cluster.readTaskState(manifest, cancelled)?.status, 'stopped', 'the cancelled task did not stop cleanly on SIGTERM');
     assert.equal(states.get(badIndex), 'FAILED', 'the task with the failing config exits non-zero');
 
     const st = cluster.sweepStatus(manifest, states);

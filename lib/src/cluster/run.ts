@@ -82,6 +82,8 @@ export async function runManifest(manifestFile: string, index: number | 'all', o
           task: getTask(task), configs: cs.map((c) => c.config), workers: o.workers ?? defaultWorkers(),
           store: path.join(root, task), signal: o.signal,
         });
+        // scancel and time limits signal the workers too: a config whose worker died that way is not a failure
+        if (o.signal?.aborted) throw Object.assign(new Error('aborted'), { name: 'AbortError' });
         for (const r of recs) {
           if (r.status === 'error') { state.errors[r.key] = r.error.message; out.failed.push({ key: r.key, task, error: r.error.message }); } else if (r.status === 'computed') computed++; else cached++;
         }
