@@ -113,13 +113,21 @@ const NB02: NotebookSpec = {
     const p = E.plan(budget, seeds);
     const r = E.resnetJobs(p);
     const parts: Array<[string, Array<{ config: unknown }>]> = [
-      ['fig2 (eoc-rescaling-ordering)', E.fig2Jobs(p)], ['extreme FFNN', E.extremeFfnnJobs(p)],
-      ['ResNet at init', r.initOnly], ['ResNet trained', r.trained], ['per-layer (Stable ResNet)', E.perLayerJobs(p)],
+      ['fig2 (eoc-rescaling-ordering)', E.fig2Jobs(p)], ['extreme FFNN (sbp-sr-extreme-sparsity)', E.extremeFfnnJobs(p)],
+      ['ResNet at init (sbp-sr-extreme-sparsity)', r.initOnly], ['ResNet trained (sbp-sr-extreme-sparsity)', r.trained],
+      ['per-layer (stable-resnet-per-layer)', E.perLayerJobs(p)],
     ];
     const out = parts.flatMap(([part, jobs]) => jobs.map((j) => ({ stage: 'sweep', part, task: PRUNE_TRAIN_TASK, config: j.config as PlainObject })));
     return { configs: label(this.name, out), deferred: [] };
   },
 };
+
+/** Notebook 03's claims each family of nets feeds. */
+const RVP_CLAIMS: Record<string, string> = {
+  base: 'reduced-beats-pruned', 'pruned-tuned': 'reduced-beats-pruned, copycat-tracks-pruned', 'scratch-pruned': 'pruned-arch-from-scratch',
+  copycat: 'copycat-tracks-pruned',
+};
+const rvpPart = (family: string) => `${family} (${RVP_CLAIMS[family] ?? 'reduced-beats-pruned'})`;
 
 const NB03: NotebookSpec = {
   id: '03', name: '03-reduced-vs-pruned', seeds: defaultSeeds,
@@ -127,12 +135,12 @@ const NB03: NotebookSpec = {
     const R = reducedVsPruned;
     // the notebook's own choice: CIFAR-10 when the user supplies it, else Fashion-MNIST
     const p = R.plan(budget, { dataset: cifarAvailable().available ? 'cifar10' : 'fashion-mnist' });
-    const out: Labelled[] = R.stage1Jobs(p, seeds).map((j) => ({ stage: '1 bases + reduced', part: `${j.meta.family}`, task: R.RVP_TRAIN_TASK, config: j.config as unknown as PlainObject }));
+    const out: Labelled[] = R.stage1Jobs(p, seeds).map((j) => ({ stage: '1 bases + reduced', part: rvpPart(j.meta.family), task: R.RVP_TRAIN_TASK, config: j.config as unknown as PlainObject }));
     const deferred: DeferredStage[] = [];
     const pc = R.pruneConfigs(p, seeds);
     // rvp-prune would train a missing base itself (ensureRecord), duplicating stage 1's work
     const bases = lookupAll(lookup, R.RVP_TRAIN_TASK, pc.map((c) => R.baseTrainConfig(c) as unknown as PlainObject));
-    const stage2 = pc.map((config) => ({ stage: '2 prune-and-tune', part: 'pruned-tuned', task: R.RVP_PRUNE_TASK, config: config as unknown as PlainObject }));
+    const stage2 = pc.map((config) => ({ stage: '2 prune-and-tune', part: rvpPart('pruned-tuned'), task: R.RVP_PRUNE_TASK, config: config as unknown as PlainObject }));
     if (bases.missing) {
       deferred.push({ notebook: this.name, stage: '2 prune-and-tune', reason: `prunes the trained bases: ${waitFor(bases.missing, 'base')}`, standIn: label(this.name, stage2) });
       deferred.push({ notebook: this.name, stage: '3 scratch-pruned + copycat', reason: 'retrains the architectures stage 2 finds (not in the estimate)' });
@@ -144,7 +152,7 @@ const NB03: NotebookSpec = {
       deferred.push({ notebook: this.name, stage: '3 scratch-pruned + copycat', reason: `retrains the architectures stage 2 finds (not in the estimate): ${waitFor(pruned.missing, 'prune-and-tune')}` });
     } else {
       const prune = pc.map((config, i) => ({ config, result: pruned.records[i].result }));
-      for (const j of R.stage3Jobs(p, prune).jobs) out.push({ stage: '3 scratch-pruned + copycat', part: `${j.meta.family}`, task: R.RVP_TRAIN_TASK, config: j.config as unknown as PlainObject });
+      for (const j of R.stage3Jobs(p, prune).jobs) out.push({ stage: '3 scratch-pruned + copycat', part: rvpPart(j.meta.family), task: R.RVP_TRAIN_TASK, config: j.config as unknown as PlainObject });
     }
     return { configs: label(this.name, out), deferred };
   },
@@ -154,7 +162,7 @@ const NB04: NotebookSpec = {
   id: '04', name: '04-kstarts-dissipating', seeds: defaultSeeds,
   configs(budget, seeds) {
     const K = kstartsDissipating;
-    const out = K.jobs(K.plan(budget, seeds)).map((j) => ({ stage: 'sweep', part: j.family, task: K.HAROON_TASK, config: j.config as unknown as PlainObject }));
+    const out = K.jobs(K.plan(budget, seeds)).map((j) => ({ stage: 'sweep', part: `${j.family} (all four claims)`, task: K.HAROON_TASK, config: j.config as unknown as PlainObject }));
     return { configs: label(this.name, out), deferred: [] };
   },
 };

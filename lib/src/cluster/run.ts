@@ -163,5 +163,6 @@ export function sweepStatus(manifestFile: string, slurm: Map<number, string> = n
     if (open && !queued) out.toResubmit.push(t.index);
     out.tasks.push({ index: t.index, status: live ? 'running' : queued ? 'queued' : st?.status ?? 'not started', ...(slurm.has(t.index) ? { slurm: slurm.get(t.index) } : {}) });
   }
+  out.perPart = Object.fromEntries(Object.entries(out.perPart).sort(([a], [b]) => a.localeCompare(b)));
   return out;
 }
