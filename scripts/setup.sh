@@ -18,4 +18,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+# a one-node Slurm for the sweep test (test/slurm.test.ts starts and stops it with scripts/slurm-up.sh / slurm-down.sh)
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+$SUDO bash scripts/slurm-up.sh --install-only
 npm ci

@@ -13,6 +13,8 @@ import { ConfigError } from './config/schema';
 import { info } from './cli/info';
 import { eoc } from './cli/eoc';
 import { prune } from './cli/prune';
+import * as sweep from './cli/sweep';
+import * as results from './cli/results';
 
 export type { Command } from './cli/args';
 
@@ -22,6 +24,8 @@ export const commands: Record<string, Command> = {
   info,
   eoc,
   prune,
+  sweep: { summary: sweep.summary, usage: sweep.usage, options: {}, subcommands: sweep.run },
+  results: { summary: results.summary, usage: results.usage, options: {}, subcommands: results.run },
 };
 
 export function version(): string {
@@ -46,9 +50,17 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    const values = parseCommand(cmd, rest);
-    if (values === null) { process.stdout.write(commandHelp(PROG, name, cmd)); return 0; }
-    const out = await cmd.run(values);
+    let out: unknown;
+    if (cmd.subcommands) {
+      // Commands with subcommands parse their own arguments (util.parseArgs, per subcommand).
+      if (rest.includes('--help') || rest.includes('-h')) { process.stdout.write(`Usage: ${cmd.usage}\n\n${cmd.summary}\n`); return 0; }
+      out = await cmd.subcommands(rest);
+    } else {
+      const values = parseCommand(cmd, rest);
+      if (values === null) { process.stdout.write(commandHelp(PROG, name, cmd)); return 0; }
+      if (!cmd.run) throw new Error(`command '${name}' has neither run nor subcommands`);
+      out = await cmd.run(values);
+    }
     process.stdout.write(JSON.stringify(out, null, 2) + '\n');
     return 0;
   } catch (e) {

@@ -21,3 +21,4 @@ export * from './structured';
 export * from './haroon';
 export * from './experiment';
 export * from './studies';
+export * as cluster from './cluster';

@@ -30,7 +30,9 @@ export interface Command {
   options: OptionSpecs;
   /** Extra help paragraphs (what is written, exit codes specific to the command). */
   notes?: string;
-  run(values: CliValues): Promise<unknown>;
+  run?(values: CliValues): Promise<unknown>;
+  /** A command with subcommands (sweep, results) parses its raw arguments itself and throws UsageError for a bad command line. */
+  subcommands?(argv: string[]): Promise<unknown>;
 }
 
 const HELP: OptionSpec = { type: 'boolean', short: 'h', help: 'show this help and exit' };
