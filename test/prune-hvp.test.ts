@@ -79,8 +79,21 @@ describe('HVP against a float64 brute-force Hessian', () => {
         // ... and the detector, which does not know the truth, must agree with it
         const check = checkExactHvp(net, b.x, b.y);
         assert.equal(check.trusted, rawRight, `checkExactHvp says ${check.trusted} (${check.detail}); the float64 truth says ${rawRight}`);
-        // TF.js 4.22: relu is differentiated twice correctly, tanh is not (tfjs#3252) or throws (native gradient kernel)
-        assert.equal(rawRight, act === 'relu');
+        // with the twice-differentiable Tanh gradient of second-order.ts, both are right
+        assert.ok(rawRight, `${act}: nested tf.grads vs the float64 Hessian`);
+        if (act === 'tanh') {
+          // ... and without it, TF.js's own Tanh gradient is not (tfjs#3252: wrong values, or a throw from the native gradient kernel)
+          let plainRight = false;
+          try {
+            const ex = tf.tidy(() => tf.grads((...a: tf.Tensor[]) => {
+              const g = tf.grads((...c: tf.Tensor[]) => obj2.loss(c))(a);
+              return tf.addN(g.map((gi, i) => tf.sum(tf.mul(gi, v[i])))) as tf.Scalar;
+            })(obj2.weights));
+            plainRight = rel2(flatT(ex), want) < 1e-2;
+            tf.dispose(ex);
+          } catch { plainRight = false; }
+          assert.equal(plainRight, false, 'TF.js nested gradient through its own Tanh gradient');
+        }
         tf.dispose([...fd.hv, ...v]); obj.dispose(); obj2.dispose(); b.x.dispose(); b.y.dispose(); net.dispose();
       });
     }
@@ -120,8 +133,9 @@ describe('HVP against a float64 brute-force Hessian', () => {
 describe('GraSP against a float64 reference', () => {
   const ds = synthetic(8, 4, 60, 12);
 
-  for (const [act, mode] of [['relu', 'exact'], ['tanh', 'fd']] as const) {
-    it(`${act} net (T = 200): auto uses '${mode}', and the mask equals the float64-reference mask up to near-ties`, () => {
+  for (const [act, hvp] of [['relu', 'auto'], ['relu', 'fd'], ['tanh', 'auto'], ['tanh', 'fd']] as const) {
+    const mode = hvp === 'auto' ? 'exact' : 'fd';
+    it(`${act} net (T = 200), hvp '${hvp}' (uses '${mode}'): the mask equals the float64-reference mask up to near-ties`, () => {
       const { net, ref } = tiny(act, [16, 12], 8, 4, 31, act === 'relu' ? Math.SQRT2 : 1.2);
       const b = batch(ds, 5, 9);
       const g64 = lossGrad64(ref, ref.kernels, b.X, b.Y, 200).grad;
@@ -129,7 +143,7 @@ describe('GraSP against a float64 reference', () => {
       assert.ok(h.patternStable);
       const want = flat64(ref.kernels.map((k, l) => k.map((w, i) => w * h.hv[l][i])));
       const before = tf.memory().numTensors;
-      const res = graspScores(net, b.x, b.y);
+      const res = graspScores(net, b.x, b.y, { hvp });
       assert.equal(tf.memory().numTensors, before, 'no leaked tensors');
       assert.equal(res.hvp, mode, res.exactCheck?.detail);
       const got = net.prunable.flatMap((p) => Array.from(res.scores.get(p.name)!));
@@ -151,14 +165,32 @@ describe('GraSP against a float64 reference', () => {
   }
 
   it('throws instead of returning a mask when neither HVP can be trusted, and rejects bad options', () => {
-    const { net } = tiny('tanh', [16, 12], 8, 4, 31, 3);
-    const b = batch(ds, 5, 9);
+    // max-pooling: TF.js has no gradient of MaxPoolGrad (no exact path), and a 1e-7 tolerance is out of float32's reach
+    const pool = { ...synthetic(16, 4, 60, 13), inputShape: [4, 4, 1] as [number, number, number] };
+    const net = buildModel({ arch: 'cnn', channels: [3, 'M'], activation: 'relu', inputShape: [4, 4, 1], numClasses: 4 }, { seed: 3 });
+    const b = batch(pool, 5, 9);
     assert.throws(() => graspScores(net, b.x, b.y, { hvp: 'fd', tol: 1e-7 }), /GraSP cannot compute Hg reliably.*no mask is returned/s);
-    assert.throws(() => graspScores(net, b.x, b.y, { tol: 1e-7 }), /cannot compute Hg reliably.*exact HVP \(nested tf.grads\) is not usable either/s);
-    assert.throws(() => graspScores(net, b.x, b.y, { hvp: 'exact' }), /hvp 'exact' cannot be trusted/);
+    assert.throws(() => graspScores(net, b.x, b.y, { tol: 1e-7 }), /cannot compute Hg reliably.*exact HVP \(nested tf.grads\) is not usable either.*MaxPoolGrad/s);
+    assert.throws(() => graspScores(net, b.x, b.y, { hvp: 'exact' }), /hvp 'exact' cannot be trusted.*MaxPoolGrad/s);
     assert.throws(() => graspScores(net, b.x, b.y, { hvp: 'second' as never }), /hvp must be one of auto, exact, fd/);
-    assert.throws(() => computeMask(net, { method: 'grasp', sparsity: 0.5, data: ds, options: { relStep: 1e-3 } }), /Unknown GraSP option\(s\) relStep.*set tol instead/);
-    assert.throws(() => computeMask(net, { method: 'grasp', sparsity: 0.5, data: ds, options: { tol: 2 } }), /tol must be a number in \(0, 1\)/);
+    assert.throws(() => computeMask(net, { method: 'grasp', sparsity: 0.5, data: pool, options: { relStep: 1e-3 } }), /Unknown GraSP option\(s\) relStep.*set tol instead/);
+    assert.throws(() => computeMask(net, { method: 'grasp', sparsity: 0.5, data: pool, options: { tol: 2 } }), /tol must be a number in \(0, 1\)/);
+    b.x.dispose(); b.y.dispose(); net.dispose();
+  });
+});
+
+describe('second-order gradients of conv nets', () => {
+  it('nested tf.grads through convolutions (stride 1 and 2, 1x1 shortcuts, BN) match a converged finite difference along all kernels', () => {
+    // a linear ResNet has no kinks, so the finite difference converges along every kernel and checks
+    // both branches of the Conv2DBackpropFilter gradient registered by second-order.ts
+    const img = { ...synthetic(64, 2, 20, 14), inputShape: [8, 8, 1] as [number, number, number] };
+    const net = buildModel({ arch: 'resnet', depth: 8, widths: [2, 3, 3], activation: 'linear', inputShape: [8, 8, 1], numClasses: 2 }, { seed: 5 });
+    const b = batch(img, 3, 2);
+    const before = tf.memory().numTensors;
+    const check = checkExactHvp(net, b.x, b.y, { tol: 1e-3 });
+    assert.equal(tf.memory().numTensors, before, 'no leaked tensors');
+    assert.ok(check.trusted && check.direction === 'all', check.detail);
+    assert.ok(check.relDiff! < 2e-3, check.detail);
     b.x.dispose(); b.y.dispose(); net.dispose();
   });
 });
