@@ -12,8 +12,7 @@
  * [KH*KW*C, CO] matrix). Convolutions are im2col/col2im + sgemm over chunks of whole images, so
  * the column buffer stays cache-sized instead of N*OH*OW*KH*KW*C floats.
  */
-#define NAPI_VERSION 8
-#include <node_api.h>
+#include "napi_util.h"
 #include <cblas.h>
 #include <math.h>
 #include <stdint.h>
@@ -28,17 +27,9 @@ int openblas_get_num_threads(void);
 char *openblas_get_config(void);
 char *openblas_get_corename(void);
 
-/* Hot elementwise/reduction loops get an AVX2 clone picked at load time where the CPU has it. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HOT __attribute__((target_clones("avx2", "default")))
-#else
-#define HOT
-#endif
-
 /* Column-buffer budget per chunk, in floats (4 MiB). */
 #define CHUNK_FLOATS (1u << 20)
 
-enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_LEAKYRELU = 3, ACT_SIGMOID = 4, ACT_ELU = 5, ACT_PRELU = 6, ACT_TANH = 7 };
 
 static void tanh_loop(const float *x, float *y, size_t n);
 
@@ -57,91 +48,8 @@ static float *workspace(size_t n) {
   return ws;
 }
 
-#define CHECK(call)                                                        \
-  do {                                                                     \
-    if ((call) != napi_ok) {                                               \
-      napi_throw_error(env, NULL, "prune-at-init native: N-API call failed: " #call); \
-      return NULL;                                                         \
-    }                                                                      \
-  } while (0)
-
-/* The N-API prologue of every exported function: exactly N arguments into a[0..N-1]. */
-#define ARGS(N, NAME)                                                                  \
-  size_t argc = (N);                                                                   \
-  napi_value a[(N)];                                                                   \
-  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));                            \
-  if (argc != (N)) {                                                                   \
-    napi_throw_error(env, NULL, "prune-at-init native: " NAME " expects " #N " arguments"); \
-    return NULL;                                                                       \
-  }
-
-static int get_i64(napi_env env, napi_value v, int64_t *out, const char *what) {
-  if (napi_get_value_int64(env, v, out) != napi_ok) {
-    char msg[160];
-    snprintf(msg, sizeof msg, "prune-at-init native: argument '%s' must be a number", what);
-    napi_throw_type_error(env, NULL, msg);
-    return 0;
-  }
-  return 1;
-}
-
-static int get_bool(napi_env env, napi_value v, int *out, const char *what) {
-  bool b;
-  if (napi_get_value_bool(env, v, &b) != napi_ok) {
-    char msg[160];
-    snprintf(msg, sizeof msg, "prune-at-init native: argument '%s' must be a boolean", what);
-    napi_throw_type_error(env, NULL, msg);
-    return 0;
-  }
-  *out = b ? 1 : 0;
-  return 1;
-}
-
-/* Resolve (buffer, offset) to a float pointer with `need` elements in range. */
-static int get_f32(napi_env env, napi_value buf, napi_value off, size_t need, float **out, const char *what) {
-  char msg[200];
-  void *data = NULL;
-  size_t bytes = 0;
-  bool is_ab = false, is_ta = false;
-  napi_is_arraybuffer(env, buf, &is_ab);
-  if (is_ab) {
-    if (napi_get_arraybuffer_info(env, buf, &data, &bytes) != napi_ok) is_ab = false;
-  } else {
-    napi_is_typedarray(env, buf, &is_ta);
-    if (is_ta) {
-      napi_typedarray_type type;
-      size_t length;
-      napi_value ab;
-      size_t byte_offset;
-      if (napi_get_typedarray_info(env, buf, &type, &length, &data, &ab, &byte_offset) != napi_ok || type != napi_float32_array) {
-        snprintf(msg, sizeof msg, "prune-at-init native: operand '%s' must be a Float32Array or an ArrayBuffer", what);
-        napi_throw_type_error(env, NULL, msg);
-        return 0;
-      }
-      bytes = length * sizeof(float);
-    }
-  }
-  if (!is_ab && !is_ta) {
-    snprintf(msg, sizeof msg, "prune-at-init native: operand '%s' must be a Float32Array or an ArrayBuffer", what);
-    napi_throw_type_error(env, NULL, msg);
-    return 0;
-  }
-  int64_t o;
-  if (!get_i64(env, off, &o, what)) return 0;
-  size_t avail = bytes / sizeof(float);
-  if (o < 0 || (size_t)o > avail || need > avail - (size_t)o || ((uintptr_t)data & 3u) != 0) {
-    snprintf(msg, sizeof msg, "prune-at-init native: operand '%s' out of range (offset %lld + %zu floats > %zu)", what,
-             (long long)o, need, avail);
-    napi_throw_range_error(env, NULL, msg);
-    return 0;
-  }
-  *out = (float *)data + o;
-  return 1;
-}
-
-/* c = act(c + bias) row by row; bias and prelu slopes have length 1 or n (broadcast over rows). */
-static void apply_bias_act(float *c, size_t rows, size_t n, const float *bias, size_t bias_len, int act, float alpha,
-                           const float *prelu, size_t prelu_len) {
+void pai_apply_bias_act(float *c, size_t rows, size_t n, const float *bias, size_t bias_len, int act, float alpha,
+                        const float *prelu, size_t prelu_len) {
   if (bias == NULL && act == ACT_LINEAR) return;
   for (size_t r = 0; r < rows; r++) {
     float *row = c + r * n;
@@ -222,7 +130,7 @@ static napi_value matmul(napi_env env, napi_callback_info info) {
                   ai, ta ? (int)m : (int)k, bi, tb ? (int)k : (int)n, 0.f, C + i * m * n, (int)n);
     }
   }
-  apply_bias_act(C, (size_t)(batch * m), (size_t)n, bias, (size_t)bias_len, (int)act, (float)alpha, prelu, (size_t)prelu_len);
+  pai_apply_bias_act(C, (size_t)(batch * m), (size_t)n, bias, (size_t)bias_len, (int)act, (float)alpha, prelu, (size_t)prelu_len);
   return NULL;
 }
 
@@ -364,7 +272,7 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
                   0.f, Y + (size_t)n0 * per_out * cv.co, cv.co);
     }
   }
-  apply_bias_act(Y, cv.n * per_out, (size_t)cv.co, bias, (size_t)cv.co, (int)act, (float)alpha, prelu, (size_t)prelu_len);
+  pai_apply_bias_act(Y, cv.n * per_out, (size_t)cv.co, bias, (size_t)cv.co, (int)act, (float)alpha, prelu, (size_t)prelu_len);
   return NULL;
 }
 
@@ -557,7 +465,7 @@ static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
  * tanh as a [13/6] rational function of x (the minimax approximation Eigen uses), which
  * vectorises; max error ~4e-7 relative over the float range (checked in test/kernels.test.ts).
  */
-/* Not restrict: apply_bias_act runs it in place. */
+/* Not restrict: pai_apply_bias_act runs it in place. */
 HOT static void tanh_loop(const float *x, float *y, size_t n) {
   const float lim = 7.90531110763549805f;
   for (size_t i = 0; i < n; i++) {
@@ -724,12 +632,6 @@ HOT static void mul_inplace(float *restrict c, const float *restrict b, size_t n
   for (size_t i = 0; i < n; i++) c[i] *= b[i];
 }
 
-static int is_null(napi_env env, napi_value v) {
-  napi_valuetype t;
-  napi_typeof(env, v, &t);
-  return t == napi_null || t == napi_undefined;
-}
-
 /*
  * maskedMatmul(A, aOff, B, bOff, BM|null, bmOff, C, cOff, CM|null, cmOff, bias|null, biasOff, M, N, K, transA, transB, act)
  * C[M,N] = act(op(A) @ op(B ⊙ BM) + bias) ⊙ CM: a masked dense layer and its gradients in one call each
@@ -769,7 +671,7 @@ static napi_value masked_matmul(napi_env env, napi_callback_info info) {
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, 1.f, A,
                 ta ? (int)m : (int)k, b, tb ? (int)k : (int)n, 0.f, C, (int)n);
   }
-  apply_bias_act(C, (size_t)m, (size_t)n, bias, (size_t)n, (int)act, 0.f, NULL, 0);
+  pai_apply_bias_act(C, (size_t)m, (size_t)n, bias, (size_t)n, (int)act, 0.f, NULL, 0);
   if (CM) mul_inplace(C, CM, sc);
   return NULL;
 }
@@ -960,6 +862,7 @@ static napi_value set_threads(napi_env env, napi_callback_info info) {
   if (argc != 1 || !get_i64(env, a[0], &n, "threads")) return NULL;
   if (n < 1 || n > 256) { napi_throw_range_error(env, NULL, "prune-at-init native: threads must be in 1..256"); return NULL; }
   openblas_set_num_threads((int)n);
+  pai_sparse_set_threads((int)n);
   return NULL;
 }
 
@@ -973,6 +876,14 @@ static napi_value blas_info(napi_env env, napi_callback_info info) {
   CHECK(napi_set_named_property(env, obj, "core", v));
   CHECK(napi_create_int32(env, openblas_get_num_threads(), &v));
   CHECK(napi_set_named_property(env, obj, "threads", v));
+  /* what the load-time clones of the hot loops (HOT, and WIDE in sparse_kernels.c) can use here */
+  const char *isa = "default";
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  isa = __builtin_cpu_supports("avx512f") ? "avx512f" : __builtin_cpu_supports("avx2") ? "avx2" : "default";
+#endif
+  CHECK(napi_create_string_utf8(env, isa, NAPI_AUTO_LENGTH, &v));
+  CHECK(napi_set_named_property(env, obj, "isa", v));
   return obj;
 }
 
@@ -995,6 +906,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"info", NULL, blas_info, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  pai_sparse_register(env, exports);
   return exports;
 }
 

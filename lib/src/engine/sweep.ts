@@ -16,6 +16,7 @@ import { SweepProgress, terminalProgress } from './progress';
 import { openStore, resultsRoot, ResultStore, RunRecord } from './store';
 import { describeConfig, loadTaskFn, resolveTask, TaskLoadError, TaskSpec } from './task';
 import { computeAndStore, RunJob, WorkerMessage } from './worker';
+import { THREADS_ENV } from '../kernels/native';
 
 export type SweepRecord<R = unknown> =
   | (RunRecord<R> & { status: 'cached' | 'computed' })
@@ -185,8 +186,10 @@ function runPool<R>(task: TaskSpec, pending: Unique[], n: number, store: ResultS
     const spawn = () => {
       let current: { id: number; u: Unique } | null = null;
       let ready = false;
+      // one native-kernel thread per worker: the workers already fill the cores (kernels/native.ts)
       const child = fork(workerFile, [], {
         execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        env: { ...process.env, [THREADS_ENV]: '1' },
       });
       children.add(child);
       const next = () => {

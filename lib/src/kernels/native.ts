@@ -1,10 +1,12 @@
 /**
  * Loading the optional OpenBLAS addon (native/, built by scripts/build-native.js at npm install).
  * Missing or broken addon -> null, and everything runs on the backends' own kernels.
- * PRUNE_AT_INIT_NATIVE=0 disables it; PRUNE_AT_INIT_THREADS=n gives BLAS n threads (default 1, so
- * parallel experiment runs do not oversubscribe the cores; raise it for one big run).
+ * PRUNE_AT_INIT_NATIVE=0 disables it; PRUNE_AT_INIT_THREADS=n gives OpenBLAS and the sparse kernels
+ * n threads (default: every core, so one run from a notebook or the CLI uses the whole machine;
+ * sweep workers are started with 1 each, engine/sweep.ts, so parallel runs do not oversubscribe).
  * PRUNE_AT_INIT_NATIVE_ADDON=/path/to/addon.node loads another build (or a missing one, to test fallback).
  */
+import * as os from 'os';
 import * as path from 'path';
 
 export const NATIVE_ENV = 'PRUNE_AT_INIT_NATIVE';
@@ -39,8 +41,21 @@ export interface NativeBlas {
   /** dx, dgamma, dbeta of batchNormTrain; y = its relu output (null: linear). */
   batchNormGrad(x: Buf, xOff: number, dy: Buf, dyOff: number, y: Buf | null, yOff: number, gamma: Buf, gOff: number, mean: Buf, mOff: number,
     variance: Buf, vOff: number, dx: Buf, dxOff: number, dgamma: Buf, dgOff: number, dbeta: Buf, dbOff: number, rows: number, c: number, eps: number): void;
+  /** Ones in a 0/1 mask of n floats, or -1 when an entry is neither 0 nor 1. */
+  countNonzero01(mask: Buf, off: number, n: number): number;
+  /** Index a 0/1 mask [K, M] for the sparse kernels (null: not a 0/1 mask); the handle is freed by the GC. */
+  sparsePattern(mask: Buf, off: number, k: number, m: number): { handle: unknown; nnz: number } | null;
+  /** Y[N,M] = act(X[N,K] @ (W ⊙ mask) + bias) over the pattern's kept weights; act 0 linear, 1 relu, 7 tanh. */
+  sparseDense(pattern: unknown, x: Buf, xOff: number, w: Buf, wOff: number, y: Buf, yOff: number, bias: Buf | null, biasOff: number,
+    n: number, act: number): void;
+  /** DX[N,K] = DZ[N,M] @ (W ⊙ mask)^T. */
+  sparseDenseDx(pattern: unknown, dz: Buf, dzOff: number, w: Buf, wOff: number, dx: Buf, dxOff: number, n: number): void;
+  /** DW[K,M] = (X^T @ DZ) ⊙ mask, computed at the kept positions only. */
+  sparseDenseDw(pattern: unknown, x: Buf, xOff: number, dz: Buf, dzOff: number, dw: Buf, dwOff: number, n: number): void;
+  /** Threads of OpenBLAS and of the sparse kernels' parallel loops. */
   setThreads(n: number): void;
-  info(): { config: string; core: string; threads: number };
+  /** isa: the widest instruction set the kernels' load-time clones use here ('avx512f', 'avx2', 'default'). */
+  info(): { config: string; core: string; threads: number; isa: string };
 }
 
 export interface NativeStatus {
@@ -65,12 +80,26 @@ let loaded: { blas: NativeBlas | null; status: NativeStatus } | null = null;
 
 function threadsFromEnv(): number {
   const raw = process.env[THREADS_ENV];
-  if (raw === undefined || raw === '') return 1;
+  if (raw === undefined || raw === '') return allCores();
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 256) {
-    throw new Error(`${THREADS_ENV}=${raw} is not a thread count: use an integer 1..256 (or unset it for 1).`);
+    throw new Error(`${THREADS_ENV}=${raw} is not a thread count: use an integer 1..256 (or unset it for all ${allCores()} cores).`);
   }
   return n;
+}
+
+function allCores(): number {
+  return Math.max(1, Math.min(256, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length));
+}
+
+/** Set the native kernels' thread count for this process (1..256); returns the new status. */
+export function setNativeThreads(n: number): NativeStatus {
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new Error(`setNativeThreads: give an integer 1..256, got ${n}.`);
+  const { blas } = load();
+  if (!blas) throw new Error(`setNativeThreads: the native kernels are not active (${load().status.detail}).`);
+  blas.setThreads(n);
+  loaded!.status.threads = blas.info().threads;
+  return nativeStatus();
 }
 
 /** The addon, or null (not built, failed to load, or disabled). Loads once. */
@@ -92,6 +121,10 @@ function load(): { blas: NativeBlas | null; status: NativeStatus } {
     return loaded;
   }
   try {
+    // The sparse kernels' OpenMP threads sleep between calls instead of spinning (the default spins
+    // ~0.3 s after each parallel loop, stealing a core from the other jobs of a shared machine).
+    // libgomp reads this once, when the addon loads it.
+    if (process.env.OMP_WAIT_POLICY === undefined) process.env.OMP_WAIT_POLICY = 'PASSIVE';
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const blas = require(file) as NativeBlas;
     blas.setThreads(threads);
