@@ -66,6 +66,10 @@ export interface NativeStatus {
   /** Why it is inactive, or the OpenBLAS build it uses. */
   detail: string;
   threads: number;
+  /** When active: OpenBLAS's build string, the core type it picked for this CPU, and the widest ISA the addon's own loops use. */
+  config?: string;
+  core?: string;
+  isa?: string;
 }
 
 export const NATIVE_ADDON_ENV = 'PRUNE_AT_INIT_NATIVE_ADDON';
@@ -129,7 +133,10 @@ function load(): { blas: NativeBlas | null; status: NativeStatus } {
     const blas = require(file) as NativeBlas;
     blas.setThreads(threads);
     const info = blas.info();
-    loaded = { blas, status: { active: true, path: file, detail: `${info.config} (core ${info.core})`, threads: info.threads } };
+    loaded = {
+      blas,
+      status: { active: true, path: file, detail: `${info.config} (core ${info.core})`, threads: info.threads, config: info.config, core: info.core, isa: info.isa },
+    };
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0];
     loaded = {
