@@ -6,7 +6,7 @@
  * dense), no tensor leaks, and training steps of a real library model.
  */
 import { strict as assert } from 'assert';
-import { buildModel, initBackend, Mask, maskedDense, nativeStatus, registerExtraKernels, Rng, setSparseMaxDensity, sparseCounts, tf, Trainer } from 'prune-at-init';
+import { buildModel, initBackend, Mask, maskedDense, nativeStatus, registerExtraKernels, Rng, setSparseMaxDensity, sparseCounts, sparseMaxDensity, tf, timeUnstructuredSparse, Trainer } from 'prune-at-init';
 
 type Act = 'linear' | 'relu' | 'tanh';
 interface Case { n: number; k: number; m: number; density: number; act: Act; bias: boolean }
@@ -203,6 +203,25 @@ if (nativeExpected) describe('sparse masked dense kernels', function () {
     const sparse = train(1);
     assert.ok(sparseCounts().weightGrad >= before + 9, 'all three layers took the sparse path in every step');
     assertClose(sparse, train(0), 'sparse vs dense training');
+    setSparseMaxDensity(1);
+  });
+
+  it('timeUnstructuredSparse (notebook 03 helper): which layers ran sparse, no leaks, the density setting restored, bad input rejected', async () => {
+    registerExtraKernels('wasm', { native: true });
+    await tf.setBackend('wasm');
+    setSparseMaxDensity(0.2);
+    const tensors = tf.memory().numTensors;
+    const rows = timeUnstructuredSparse([
+      { label: 'mlp', config: { arch: 'ffnn', activation: 'relu', hidden: [40, 20] }, inputShape: [8, 8, 1], numClasses: 5 },
+      { label: 'cnn', config: { arch: 'cnn', activation: 'relu', channels: [4, 'M'] }, inputShape: [8, 8, 1], numClasses: 5 },
+    ], { sparsities: [0.95], batchSizes: [3], warmup: 1, repeats: 2 });
+    assert.equal(tf.memory().numTensors, tensors);
+    assert.equal(sparseMaxDensity(), 0.2);
+    assert.deepEqual(rows.map((r) => [r.label, r.sparseLayers, r.prunableLayers, r.variant]), [['mlp', 3, 3, 'wasm+OpenBLAS+sparse'], ['cnn', 1, 2, 'wasm+OpenBLAS+sparse']]);
+    assert.ok(rows.every((r) => r.medianMs > 0 && r.denseMaskedMs > 0 && r.speedup === r.denseMaskedMs / r.medianMs));
+    assert.throws(() => timeUnstructuredSparse([], { sparsities: [0.9], batchSizes: [1], warmup: 0, repeats: 1 }), /at least one/);
+    assert.throws(() => timeUnstructuredSparse([{ label: 'x', config: { arch: 'ffnn', activation: 'relu', hidden: [4] }, inputShape: [2, 2, 1], numClasses: 2 }],
+      { sparsities: [95], batchSizes: [1], warmup: 0, repeats: 1 }), /fractions in \(0, 1\)/);
     setSparseMaxDensity(1);
   });
 });
