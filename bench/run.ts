@@ -7,11 +7,12 @@
  * Besides the one-thread rows (10% random masks, dense masked compute on both sides): rows at more
  * threads (--threads, default 1 and every core; TF.js wasm+native against PyTorch at that many
  * threads), and with --sparsity, rows of the MLP workloads at those sparsities where TF.js uses its
- * sparse kernels (wasm+native+sparse) and PyTorch its usual dense masked product.
+ * sparse kernels (wasm+native+sparse) and PyTorch its usual dense masked product; --break-even
+ * first times the sparse kernels against the dense ones per layer shape (bench/break_even.ts).
  *
  *   npm run bench [-- --workloads a,b --configs wasm+native,wasm,cpu+native,cpu --steps 20 --warmup 5
  *                    --budget-ms 60000 --max-step-ms 15000 --out bench/results.json --no-pytorch
- *                    --threads 1,2 --sparsity 0.95,0.99,0.999]
+ *                    --threads 1,2 --sparsity 0.95,0.99,0.999 --break-even]
  */
 import { ChildProcessWithoutNullStreams, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -21,6 +22,7 @@ import {
   buildModel, DEFAULT_SPARSE_MAX_DENSITY, initBackend, Mask, ModelConfig, nativeStatus, Net, registerExtraKernels, Rng, setNativeThreads,
   setSparseMaxDensity, sparseCounts, tf, Trainer,
 } from 'prune-at-init';
+import { breakEven } from './break_even';
 import { blasDifferences, describeMachine, TorchBlas } from './machine';
 
 interface Workload { name: string; model: ModelConfig; batch: number }
@@ -63,6 +65,7 @@ interface Results {
   tfjs: Record<string, Record<string, Entry>>;
   pytorch?: Record<string, Entry>;
   pytorch_meta?: Record<string, unknown>;
+  sparse_break_even?: ReturnType<typeof breakEven>;
 }
 
 /** Something that can run steps of one workload: a TF.js configuration or the PyTorch server. */
@@ -406,6 +409,13 @@ async function main(): Promise<void> {
     console.log(`${c.name}: ${kernels[c.name].join(', ') || '(TF.js kernels only)'}`);
   }
   res.meta.kernels = kernels;
+  if (process.argv.includes('--break-even') && native.active) {
+    console.log('sparse kernels: break-even density per layer shape (sparse/dense us, forward + gradients, 1 thread):');
+    await initBackend('wasm');
+    registerExtraKernels('wasm', { native: true });
+    setNativeThreads(1);
+    res.sparse_break_even = breakEven();
+  }
   try {
     for (const row of rows) {
       const runners: Runner[] = row.configs.map((c) => new TfRunner(c, row));

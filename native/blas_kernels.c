@@ -889,21 +889,21 @@ static napi_value blas_info(napi_env env, napi_callback_info info) {
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-      {"matmul", NULL, matmul, NULL, NULL, NULL, napi_default, NULL},
-      {"conv2d", NULL, conv2d, NULL, NULL, NULL, napi_default, NULL},
-      {"conv2dBackpropInput", NULL, conv2d_backprop_input, NULL, NULL, NULL, napi_default, NULL},
-      {"conv2dBackpropFilter", NULL, conv2d_backprop_filter, NULL, NULL, NULL, napi_default, NULL},
-      {"reduce", NULL, reduce, NULL, NULL, NULL, napi_default, NULL},
-      {"maxPoolGrad", NULL, max_pool_grad, NULL, NULL, NULL, napi_default, NULL},
-      {"tanh", NULL, tanh_kernel, NULL, NULL, NULL, napi_default, NULL},
-      {"binary", NULL, binary, NULL, NULL, NULL, napi_default, NULL},
-      {"tile", NULL, tile, NULL, NULL, NULL, napi_default, NULL},
-      {"sgdMomentum", NULL, sgd_momentum, NULL, NULL, NULL, napi_default, NULL},
-      {"maskedMatmul", NULL, masked_matmul, NULL, NULL, NULL, napi_default, NULL},
-      {"batchNormTrain", NULL, batch_norm_train, NULL, NULL, NULL, napi_default, NULL},
-      {"batchNormGrad", NULL, batch_norm_grad, NULL, NULL, NULL, napi_default, NULL},
-      {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
-      {"info", NULL, blas_info, NULL, NULL, NULL, napi_default, NULL},
+      EXPORT("matmul", matmul),
+      EXPORT("conv2d", conv2d),
+      EXPORT("conv2dBackpropInput", conv2d_backprop_input),
+      EXPORT("conv2dBackpropFilter", conv2d_backprop_filter),
+      EXPORT("reduce", reduce),
+      EXPORT("maxPoolGrad", max_pool_grad),
+      EXPORT("tanh", tanh_kernel),
+      EXPORT("binary", binary),
+      EXPORT("tile", tile),
+      EXPORT("sgdMomentum", sgd_momentum),
+      EXPORT("maskedMatmul", masked_matmul),
+      EXPORT("batchNormTrain", batch_norm_train),
+      EXPORT("batchNormGrad", batch_norm_grad),
+      EXPORT("setThreads", set_threads),
+      EXPORT("info", blas_info),
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   pai_sparse_register(env, exports);

@@ -28,6 +28,9 @@ void pai_apply_bias_act(float *c, size_t rows, size_t n, const float *bias, size
 void pai_sparse_register(napi_env env, napi_value exports);
 void pai_sparse_set_threads(int n);
 
+/* One entry of an exports table: JS name, C function. */
+#define EXPORT(NAME, FN) {NAME, NULL, FN, NULL, NULL, NULL, napi_default, NULL}
+
 #define CHECK(call)                                                        \
   do {                                                                     \
     if ((call) != napi_ok) {                                               \

@@ -275,55 +275,58 @@ static napi_value sparse_dense(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* sparseDenseDx(pattern, DZ, dzOff, W, wOff, DX, dxOff, N): DX[N,K] = DZ[N,M] @ (W ⊙ M)^T. */
-static napi_value sparse_dense_dx(napi_env env, napi_callback_info info) {
-  ARGS(8, "sparseDenseDx");
-  Pattern *p;
-  int64_t n;
-  if (!get_pattern(env, a[0], &p) || !get_i64(env, a[7], &n, "N")) return NULL;
-  if (n < 0) { napi_throw_range_error(env, NULL, "prune-at-init native: sparseDenseDx got a negative batch size"); return NULL; }
-  float *DZ, *W, *DX;
-  if (!get_f32(env, a[1], a[2], (size_t)(n * p->m), &DZ, "dz") || !get_f32(env, a[3], a[4], (size_t)p->k * p->m, &W, "w") ||
-      !get_f32(env, a[5], a[6], (size_t)(n * p->k), &DX, "dx"))
-    return NULL;
-  if (n > 0 && !spmm(DZ, (size_t)p->m, W, p->row_ptr, p->row_j, p->row_w, (size_t)p->k, NULL, DX, (size_t)n, p->nnz)) return oom(env);
-  return NULL;
+/*
+ * The operands of the two gradient kernels, (pattern, A, aOff, B, bOff, C, cOff, N):
+ * sparseDenseDx: A = DZ [N,M], B = W [K,M], C = DX [N,K]; sparseDenseDw: A = X [N,K], B = DZ [N,M], C = DW [K,M].
+ */
+static int grad_args(napi_env env, napi_value *a, int dw, Pattern **p, int64_t *n, float **A, float **B, float **C) {
+  if (!get_pattern(env, a[0], p) || !get_i64(env, a[7], n, "N")) return 0;
+  if (*n < 0) { napi_throw_range_error(env, NULL, "prune-at-init native: sparse gradient got a negative batch size"); return 0; }
+  const size_t N = (size_t)*n, K = (size_t)(*p)->k, M = (size_t)(*p)->m;
+  return get_f32(env, a[1], a[2], dw ? N * K : N * M, A, dw ? "x" : "dz") && get_f32(env, a[3], a[4], dw ? N * M : K * M, B, dw ? "dz" : "w") &&
+         get_f32(env, a[5], a[6], dw ? K * M : N * K, C, dw ? "dw" : "dx");
 }
 
-/* sparseDenseDw(pattern, X, xOff, DZ, dzOff, DW, dwOff, N): DW = (X^T @ DZ) ⊙ M, computed at the kept positions only. */
-static napi_value sparse_dense_dw(napi_env env, napi_callback_info info) {
-  ARGS(8, "sparseDenseDw");
+/*
+ * sparseDenseDx(pattern, DZ, dzOff, W, wOff, DX, dxOff, N): DX[N,K] = DZ[N,M] @ (W ⊙ M)^T.
+ * sparseDenseDw(pattern, X, xOff, DZ, dzOff, DW, dwOff, N): DW = (X^T @ DZ) ⊙ M, computed at the kept positions only.
+ */
+static napi_value sparse_grad(napi_env env, napi_callback_info info, int dw) {
+  ARGS(8, "sparseDenseDx/sparseDenseDw");
   Pattern *p;
   int64_t n;
-  if (!get_pattern(env, a[0], &p) || !get_i64(env, a[7], &n, "N")) return NULL;
-  if (n < 0) { napi_throw_range_error(env, NULL, "prune-at-init native: sparseDenseDw got a negative batch size"); return NULL; }
+  float *A, *B, *C;
+  if (!grad_args(env, a, dw, &p, &n, &A, &B, &C)) return NULL;
   const size_t K = (size_t)p->k, M = (size_t)p->m;
-  float *X, *DZ, *DW;
-  if (!get_f32(env, a[1], a[2], (size_t)n * K, &X, "x") || !get_f32(env, a[3], a[4], (size_t)n * M, &DZ, "dz") ||
-      !get_f32(env, a[5], a[6], K * M, &DW, "dw"))
+  if (!dw) {
+    if (n > 0 && !spmm(A, M, B, p->row_ptr, p->row_j, p->row_w, K, NULL, C, (size_t)n, p->nnz)) return oom(env);
     return NULL;
-  memset(DW, 0, K * M * sizeof(float));
+  }
+  memset(C, 0, K * M * sizeof(float));
   if (n == 0 || p->nnz == 0) return NULL;
   const size_t np = padded((size_t)n);
   float *xt = scratch(0, K * np), *dzt = scratch(1, M * np);
   if (!xt || !dzt) return oom(env);
-  pack_transposed(X, K, (size_t)n, xt);
-  pack_transposed(DZ, M, (size_t)n, dzt);
+  pack_transposed(A, K, (size_t)n, xt);
+  pack_transposed(B, M, (size_t)n, dzt);
   const int nt = threads_for(2.0 * (double)p->nnz * (double)np);
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
   for (size_t r = 0; r < K; r++) {
-    for (int32_t e = p->row_ptr[r]; e < p->row_ptr[r + 1]; e++) DW[p->row_w[e]] = dot_padded(xt + r * np, dzt + (size_t)p->row_j[e] * np, np);
+    for (int32_t e = p->row_ptr[r]; e < p->row_ptr[r + 1]; e++) C[p->row_w[e]] = dot_padded(xt + r * np, dzt + (size_t)p->row_j[e] * np, np);
   }
   return NULL;
 }
 
+static napi_value sparse_dense_dx(napi_env env, napi_callback_info info) { return sparse_grad(env, info, 0); }
+static napi_value sparse_dense_dw(napi_env env, napi_callback_info info) { return sparse_grad(env, info, 1); }
+
 void pai_sparse_register(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-      {"countNonzero01", NULL, count_nonzero01, NULL, NULL, NULL, napi_default, NULL},
-      {"sparsePattern", NULL, sparse_pattern, NULL, NULL, NULL, napi_default, NULL},
-      {"sparseDense", NULL, sparse_dense, NULL, NULL, NULL, napi_default, NULL},
-      {"sparseDenseDx", NULL, sparse_dense_dx, NULL, NULL, NULL, napi_default, NULL},
-      {"sparseDenseDw", NULL, sparse_dense_dw, NULL, NULL, NULL, napi_default, NULL},
+      EXPORT("countNonzero01", count_nonzero01),
+      EXPORT("sparsePattern", sparse_pattern),
+      EXPORT("sparseDense", sparse_dense),
+      EXPORT("sparseDenseDx", sparse_dense_dx),
+      EXPORT("sparseDenseDw", sparse_dense_dw),
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
 }

@@ -16,7 +16,6 @@ import { SweepProgress, terminalProgress } from './progress';
 import { openStore, resultsRoot, ResultStore, RunRecord } from './store';
 import { describeConfig, loadTaskFn, resolveTask, TaskLoadError, TaskSpec } from './task';
 import { computeAndStore, RunJob, WorkerMessage } from './worker';
-import { THREADS_ENV } from '../kernels/native';
 
 export type SweepRecord<R = unknown> =
   | (RunRecord<R> & { status: 'cached' | 'computed' })
@@ -186,10 +185,11 @@ function runPool<R>(task: TaskSpec, pending: Unique[], n: number, store: ResultS
     const spawn = () => {
       let current: { id: number; u: Unique } | null = null;
       let ready = false;
-      // one native-kernel thread per worker: the workers already fill the cores (kernels/native.ts)
+      // one native-kernel thread per worker: the workers already fill the cores (THREADS_ENV of
+      // kernels/native.ts, spelled out because the engine does not depend on the kernels)
       const child = fork(workerFile, [], {
         execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-        env: { ...process.env, [THREADS_ENV]: '1' },
+        env: { ...process.env, PRUNE_AT_INIT_THREADS: '1' },
       });
       children.add(child);
       const next = () => {

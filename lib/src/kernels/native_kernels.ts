@@ -401,27 +401,18 @@ function makeBatchNormGrad(blas: NativeBlas, backendName: string, acc: Access): 
  */
 function sparseGradient(blas: NativeBlas, backend: any, acc: Access, inputs: Record<string, Info | undefined>, tA: boolean, tB: boolean): Info | null {
   const { a, b, bMask, cMult } = inputs as Record<string, Info>;
-  if (bMask && !cMult && !tA && tB) {
-    const [k, m] = b.shape, n = a.shape[0];
-    const pattern = sparsePatternFor(blas, bMask.dataId, k, m, () => acc.operand(backend, bMask));
-    if (!pattern) return null;
-    countSparse('inputGrad');
-    const out = acc.output(backend, [n, k]);
-    const [db, dOff] = acc.operand(backend, a), [wb, wo] = acc.operand(backend, b), [ob, oo] = acc.operand(backend, out);
-    blas.sparseDenseDx(pattern, db, dOff, wb, wo, ob, oo, n);
-    return out;
-  }
-  if (cMult && !bMask && tA && !tB) {
-    const [n, k] = a.shape, m = b.shape[1];
-    const pattern = sparsePatternFor(blas, cMult.dataId, k, m, () => acc.operand(backend, cMult));
-    if (!pattern) return null;
-    countSparse('weightGrad');
-    const out = acc.output(backend, [k, m]);
-    const [xb, xo] = acc.operand(backend, a), [db, dOff] = acc.operand(backend, b), [ob, oo] = acc.operand(backend, out);
-    blas.sparseDenseDw(pattern, xb, xo, db, dOff, ob, oo, n);
-    return out;
-  }
-  return null;
+  const dx = !!bMask && !cMult && !tA && tB, dw = !!cMult && !bMask && tA && !tB;
+  if (!dx && !dw) return null;
+  // dx: a = dz [N,M], b = w [K,M]; dW: a = x [N,K], b = dz [N,M]
+  const n = a.shape[0], [k, m] = dx ? b.shape : [a.shape[1], b.shape[1]];
+  const mask = dx ? bMask! : cMult!;
+  const pattern = sparsePatternFor(blas, mask.dataId, k, m, () => acc.operand(backend, mask));
+  if (!pattern) return null;
+  countSparse(dx ? 'inputGrad' : 'weightGrad');
+  const out = acc.output(backend, dx ? [n, k] : [k, m]);
+  const [ab, ao] = acc.operand(backend, a), [bb, bo] = acc.operand(backend, b), [ob, oo] = acc.operand(backend, out);
+  (dx ? blas.sparseDenseDx : blas.sparseDenseDw)(pattern, ab, ao, bb, bo, ob, oo, n);
+  return out;
 }
 
 function makeMaskedMatMul(blas: NativeBlas, backendName: string, acc: Access): AnyKernelFunc {
