@@ -209,9 +209,12 @@ def blas_info():
         "openblas": [],
     }
     with open("/proc/self/maps") as f:
-        libs = sorted({l.split()[-1] for l in f if "openblas" in l.split()[-1].lower()})
+        # Debian's libblas.so.3 / liblapack.so.3 alternatives can be OpenBLAS builds of their own
+        libs = sorted({l.split()[-1] for l in f if "blas" in l.split()[-1].lower() or "lapack" in l.split()[-1].lower()})
     for path in libs:
         lib = ctypes.CDLL(path)
+        if not hasattr(lib, "openblas_get_config"):
+            continue
         entry = {"path": path}
         for fn, key in (("openblas_get_config", "config"), ("openblas_get_corename", "core")):
             if hasattr(lib, fn):

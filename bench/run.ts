@@ -389,7 +389,7 @@ async function main(): Promise<void> {
   const warnings = blasDifferences(machine, torchBlas);
   console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.isa.join(' ')}`);
   console.log(`TF.js side: ${machine.tfjs_openblas ? `${machine.tfjs_openblas.config}, core ${machine.tfjs_openblas.core}, addon loops ${machine.tfjs_openblas.kernel_isa}` : native.detail}`);
-  if (torchBlas) console.log(`PyTorch side: torch ${torchBlas.torch}; ${torchBlas.openblas.map((o) => `${o.config}, core ${o.core}`).join('; ') || torchBlas.build.join('; ')}`);
+  if (torchBlas) console.log(`PyTorch side: torch ${torchBlas.torch}; ${[...new Set(torchBlas.openblas.map((o) => `${o.config}, core ${o.core}`))].join('; ') || torchBlas.build.join('; ')}`);
   for (const wmsg of warnings) console.warn(`warning: ${wmsg}`);
 
   const res: Results = {
