@@ -35,7 +35,11 @@ export function describeMachine(native: NativeStatus): Machine {
 }
 
 /** PyTorch's report (bench/pytorch_bench.py blas_info). */
-export interface TorchBlas { torch: string; threads: number; build: string[]; openblas: { path: string; config?: string; core?: string; threads?: number }[] }
+export interface TorchBlas {
+  torch: string; threads: number; build: string[]; openblas: { path: string; config?: string; core?: string; threads?: number }[];
+  /** PyTorch runs its convolutions on oneDNN (MKL-DNN) rather than on BLAS. */
+  mkldnn?: boolean;
+}
 
 /** Differences between the BLAS the two sides use, as warnings (empty: same OpenBLAS build and core). */
 export function blasDifferences(m: Machine, torch: TorchBlas | null): string[] {
@@ -46,6 +50,7 @@ export function blasDifferences(m: Machine, torch: TorchBlas | null): string[] {
     return [`PyTorch ${torch.torch} does not use OpenBLAS here (${torch.build.join('; ') || 'no BLAS line in torch.__config__.show()'}): ratios compare different BLAS libraries.`];
   }
   const out: string[] = [];
+  if (torch.mkldnn) out.push('PyTorch runs convolutions on oneDNN (MKL-DNN JIT kernels), TF.js on im2col + OpenBLAS sgemm: the conv workloads compare those.');
   const version = (c: string | undefined) => (c ?? '').split(' ').slice(0, 2).join(' ');
   for (const o of torch.openblas) {
     if (o.core && o.core.toLowerCase() !== ours.core.toLowerCase()) out.push(`OpenBLAS core types differ: TF.js side ${ours.core}, PyTorch side ${o.core} (${o.path}).`);

@@ -207,6 +207,8 @@ def blas_info():
         "torch": torch.__version__, "threads": torch.get_num_threads(),
         "build": [l.strip() for l in torch.__config__.show().splitlines() if any(k in l for k in ("BLAS", "MKL", "LAPACK", "CPU capability"))],
         "openblas": [],
+        # convolutions go to oneDNN (MKL-DNN), with its own JIT kernels, when it is built in
+        "mkldnn": bool(torch.backends.mkldnn.is_available()),
     }
     with open("/proc/self/maps") as f:
         # Debian's libblas.so.3 / liblapack.so.3 alternatives can be OpenBLAS builds of their own

@@ -27,6 +27,26 @@ int openblas_get_num_threads(void);
 char *openblas_get_config(void);
 char *openblas_get_corename(void);
 
+/*
+ * OpenBLAS threads pay off only on large products: on the 128x100x100 layers of a deep MLP, handing
+ * work to a second thread cost more than it saved (and far more when the cores are busy with other
+ * jobs, as the thread must wait to be scheduled). So products under THREADED_MIN_FLOPS run on the
+ * calling thread and larger ones on the configured count; openblas_set_num_threads is called only
+ * when that changes (it only sets a counter once the threads exist).
+ */
+#define THREADED_MIN_FLOPS 1.6e7
+static int blas_threads = 1, blas_threads_now = 1;
+
+static void sgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb, int m, int n, int k, float alpha,
+                  const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
+  const int want = 2.0 * m * n * k >= THREADED_MIN_FLOPS ? blas_threads : 1;
+  if (want != blas_threads_now) {
+    openblas_set_num_threads(want);
+    blas_threads_now = want;
+  }
+  cblas_sgemm(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
 /* Column-buffer budget per chunk, in floats (4 MiB). */
 #define CHUNK_FLOATS (1u << 20)
 
@@ -120,13 +140,13 @@ static napi_value matmul(napi_env env, napi_callback_info info) {
     memset(C, 0, (size_t)(batch * m * n) * sizeof(float));
   } else if (bb == 1 && !ta && batch > 1) {
     /* A is one contiguous [batch*M, K] matrix: a single, larger (faster) gemm. */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)(batch * m), (int)n, (int)k, 1.f, A,
+    sgemm(CblasRowMajor, CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)(batch * m), (int)n, (int)k, 1.f, A,
                 (int)k, B, tb ? (int)k : (int)n, 0.f, C, (int)n);
   } else {
     for (int64_t i = 0; i < batch; i++) {
       const float *ai = A + (ba == 1 ? 0 : i * m * k);
       const float *bi = B + (bb == 1 ? 0 : i * k * n);
-      cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, 1.f,
+      sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, 1.f,
                   ai, ta ? (int)m : (int)k, bi, tb ? (int)k : (int)n, 0.f, C + i * m * n, (int)n);
     }
   }
@@ -260,7 +280,7 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
   if (act == ACT_PRELU && !get_prelu(env, a + 11, cv.co, &prelu, &prelu_len)) return NULL;
   if (cv.n == 0) return NULL;
   if (is_pointwise(&cv)) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(cv.n * per_out), cv.co, cv.c, 1.f, X, cv.c, W, cv.co, 0.f, Y, cv.co);
+    sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(cv.n * per_out), cv.co, cv.c, 1.f, X, cv.c, W, cv.co, 0.f, Y, cv.co);
   } else {
     const int nb = chunk_images(&cv);
     float *col = workspace((size_t)nb * per_out * kkc);
@@ -268,7 +288,7 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
     for (int n0 = 0; n0 < cv.n; n0 += nb) {
       const int cnt = n0 + nb <= cv.n ? nb : cv.n - n0;
       im2col(X, col, &cv, n0, cnt);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(cnt * per_out), cv.co, (int)kkc, 1.f, col, (int)kkc, W, cv.co,
+      sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(cnt * per_out), cv.co, (int)kkc, 1.f, col, (int)kkc, W, cv.co,
                   0.f, Y + (size_t)n0 * per_out * cv.co, cv.co);
     }
   }
@@ -288,7 +308,7 @@ static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
     return NULL;
   if (cv.n == 0) return NULL;
   if (is_pointwise(&cv)) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(cv.n * per_out), cv.c, cv.co, 1.f, DY, cv.co, W, cv.co, 0.f, DX, cv.c);
+    sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(cv.n * per_out), cv.c, cv.co, 1.f, DY, cv.co, W, cv.co, 0.f, DX, cv.c);
     return NULL;
   }
   memset(DX, 0, cv.n * per_in * sizeof(float));
@@ -297,7 +317,7 @@ static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
   if (!col) { napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
   for (int n0 = 0; n0 < cv.n; n0 += nb) {
     const int cnt = n0 + nb <= cv.n ? nb : cv.n - n0;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(cnt * per_out), (int)kkc, cv.co, 1.f,
+    sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(cnt * per_out), (int)kkc, cv.co, 1.f,
                 DY + (size_t)n0 * per_out * cv.co, cv.co, W, cv.co, 0.f, col, (int)kkc);
     col2im(col, DX, &cv, n0, cnt);
   }
@@ -316,7 +336,7 @@ static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) 
     return NULL;
   if (cv.n == 0) { memset(DW, 0, kkc * cv.co * sizeof(float)); return NULL; }
   if (is_pointwise(&cv)) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cv.c, cv.co, (int)(cv.n * per_out), 1.f, X, cv.c, DY, cv.co, 0.f, DW, cv.co);
+    sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cv.c, cv.co, (int)(cv.n * per_out), 1.f, X, cv.c, DY, cv.co, 0.f, DW, cv.co);
     return NULL;
   }
   const int nb = chunk_images(&cv);
@@ -325,7 +345,7 @@ static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) 
   for (int n0 = 0; n0 < cv.n; n0 += nb) {
     const int cnt = n0 + nb <= cv.n ? nb : cv.n - n0;
     im2col(X, col, &cv, n0, cnt);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kkc, cv.co, (int)(cnt * per_out), 1.f, col, (int)kkc,
+    sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kkc, cv.co, (int)(cnt * per_out), 1.f, col, (int)kkc,
                 DY + (size_t)n0 * per_out * cv.co, cv.co, n0 == 0 ? 0.f : 1.f, DW, cv.co);
   }
   return NULL;
@@ -668,7 +688,7 @@ static napi_value masked_matmul(napi_env env, napi_callback_info info) {
       mul_into(B, BM, scratch, sb);
       b = scratch;
     }
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, 1.f, A,
+    sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, 1.f, A,
                 ta ? (int)m : (int)k, b, tb ? (int)k : (int)n, 0.f, C, (int)n);
   }
   pai_apply_bias_act(C, (size_t)m, (size_t)n, bias, (size_t)n, (int)act, 0.f, NULL, 0);
@@ -862,6 +882,7 @@ static napi_value set_threads(napi_env env, napi_callback_info info) {
   if (argc != 1 || !get_i64(env, a[0], &n, "threads")) return NULL;
   if (n < 1 || n > 256) { napi_throw_range_error(env, NULL, "prune-at-init native: threads must be in 1..256"); return NULL; }
   openblas_set_num_threads((int)n);
+  blas_threads = blas_threads_now = (int)n;
   pai_sparse_set_threads((int)n);
   return NULL;
 }
@@ -874,7 +895,7 @@ static napi_value blas_info(napi_env env, napi_callback_info info) {
   CHECK(napi_set_named_property(env, obj, "config", v));
   CHECK(napi_create_string_utf8(env, openblas_get_corename(), NAPI_AUTO_LENGTH, &v));
   CHECK(napi_set_named_property(env, obj, "core", v));
-  CHECK(napi_create_int32(env, openblas_get_num_threads(), &v));
+  CHECK(napi_create_int32(env, blas_threads, &v));
   CHECK(napi_set_named_property(env, obj, "threads", v));
   /* what the load-time clones of the hot loops (HOT, and WIDE in sparse_kernels.c) can use here */
   const char *isa = "default";
