@@ -58,6 +58,7 @@ interface Times { wall: number[]; cpu: number[] }
 interface Timing {
   train_ms: number; train_cpu_ms: number; train_steps: number;
   infer_ms: number; infer_cpu_ms: number; infer_steps: number;
+  train_min_ms?: number; infer_min_ms?: number; train_cpu_min_ms?: number; infer_cpu_min_ms?: number;
 }
 type Entry = Timing | { error: string; first_step_ms?: number };
 interface Results {
@@ -287,9 +288,12 @@ async function measure(runners: Runner[], steps: number, budgetMs: number): Prom
     const f = failed.get(r.name);
     if (f) { out.set(r.name, { error: f }); continue; }
     const t = times.get(r.name)!;
+    // minima too: on a busy shared machine they show the undisturbed step better than the median
     out.set(r.name, {
       train_ms: median(t.train.wall), train_cpu_ms: median(t.train.cpu), train_steps: t.train.wall.length,
       infer_ms: median(t.infer.wall), infer_cpu_ms: median(t.infer.cpu), infer_steps: t.infer.wall.length,
+      train_min_ms: Math.min(...t.train.wall), infer_min_ms: Math.min(...t.infer.wall),
+      train_cpu_min_ms: Math.min(...t.train.cpu), infer_cpu_min_ms: Math.min(...t.infer.cpu),
     });
   }
   return out;
