@@ -144,84 +144,83 @@ if (nativeExpected) describe('sparse masked dense kernels', function () {
     });
   }
 
-  it('masks denser than the break-even density, and non-0/1 masks, take the dense kernels (wasm)', async () => {
-    registerExtraKernels('wasm', { native: true });
-    await tf.setBackend('wasm');
-    const c: Case = { n: 9, k: 13, m: 7, density: 0.6, act: 'tanh', bias: true };
-    const v = inputs(c, 'dense');
-    setSparseMaxDensity(0.2);
-    try {
-      let before = sparseCounts();
-      assertClose(run(c, v), reference(c, v), 'density 0.6 at limit 0.2');
-      assert.equal(sparseCounts().forward, before.forward);
-      const half = { ...v, mask: v.mask.map((m, i) => (i % 5 === 0 ? 0.5 : m)) };
-      setSparseMaxDensity(1);
-      before = sparseCounts();
-      assertClose(run(c, half), reference(c, half), 'a mask with 0.5 entries');
-      assert.equal(sparseCounts().forward, before.forward);
-    } finally {
-      setSparseMaxDensity(1);
-    }
-  });
+  describe('on wasm: dispatch, mask changes, training, the notebook helper', () => {
+    before(async () => {
+      registerExtraKernels('wasm', { native: true });
+      await tf.setBackend('wasm');
+    });
 
-  it('a new mask tensor on the same weights is indexed again (wasm)', async () => {
-    registerExtraKernels('wasm', { native: true });
-    await tf.setBackend('wasm');
-    const c: Case = { n: 40, k: 30, m: 20, density: 0.1, act: 'linear', bias: false };
-    const a = inputs(c, 'mask A'), b = { ...a, mask: randomMask(new Rng(4, 'mask B'), c.k, c.m, 0.1) };
-    const patterns = sparseCounts().patterns;
-    const x = tf.tensor2d(a.x, [c.n, c.k]), w = tf.tensor2d(a.w, [c.k, c.m]);
-    for (const v of [a, b]) {
-      const mask = tf.tensor2d(v.mask, [c.k, c.m]);
-      const y = maskedDense({ x, w, mask });
-      assertClose([y.dataSync()], [reference(c, v)[0]], 'forward after a mask change');
-      tf.dispose([mask, y]);
-    }
-    assert.equal(sparseCounts().patterns, patterns + 2);
-    tf.dispose([x, w]);
-  });
+    it('masks denser than the break-even density, and non-0/1 masks, take the dense kernels (wasm)', async () => {
+      const c: Case = { n: 9, k: 13, m: 7, density: 0.6, act: 'tanh', bias: true };
+      const v = inputs(c, 'dense');
+      setSparseMaxDensity(0.2);
+      try {
+        let before = sparseCounts();
+        assertClose(run(c, v), reference(c, v), 'density 0.6 at limit 0.2');
+        assert.equal(sparseCounts().forward, before.forward);
+        const half = { ...v, mask: v.mask.map((m, i) => (i % 5 === 0 ? 0.5 : m)) };
+        setSparseMaxDensity(1);
+        before = sparseCounts();
+        assertClose(run(c, half), reference(c, half), 'a mask with 0.5 entries');
+        assert.equal(sparseCounts().forward, before.forward);
+      } finally {
+        setSparseMaxDensity(1);
+      }
+    });
 
-  it('training a 95%-sparse relu MLP (Trainer, SGD momentum) on wasm: sparse and dense kernels agree after 3 steps', async () => {
-    registerExtraKernels('wasm', { native: true });
-    await tf.setBackend('wasm');
-    const train = (limit: number): Float32Array[] => {
-      setSparseMaxDensity(limit);
-      const net = buildModel({ arch: 'ffnn', activation: 'relu', hidden: [64, 32] }, { seed: 1, inputShape: [10, 10, 1], numClasses: 5 });
-      const r = new Rng(6, 'sparse e2e');
-      net.setMask(new Mask(net.prunable.map((p) => [p.name, { shape: p.shape, data: Uint8Array.from({ length: p.size }, () => (r.uniform() < 0.05 ? 1 : 0)) }])));
-      const trainer = new Trainer(net, { epochs: 1, batchSize: 70, lr: 0.05, momentum: 0.9 });
-      const x = tf.tensor4d(r.normalArray(70 * 100), [70, 10, 10, 1]), y = tf.tensor1d(Array.from({ length: 70 }, (_, i) => i % 5), 'int32');
-      const losses = [trainer.step(x, y, 0.05).loss]; // the first step creates the momentum slots
+    it('a new mask tensor on the same weights is indexed again (wasm)', async () => {
+      const c: Case = { n: 40, k: 30, m: 20, density: 0.1, act: 'linear', bias: false };
+      const a = inputs(c, 'mask A'), b = { ...a, mask: randomMask(new Rng(4, 'mask B'), c.k, c.m, 0.1) };
+      const patterns = sparseCounts().patterns;
+      const x = tf.tensor2d(a.x, [c.n, c.k]), w = tf.tensor2d(a.w, [c.k, c.m]);
+      for (const v of [a, b]) {
+        const mask = tf.tensor2d(v.mask, [c.k, c.m]);
+        const y = maskedDense({ x, w, mask });
+        assertClose([y.dataSync()], [reference(c, v)[0]], 'forward after a mask change');
+        tf.dispose([mask, y]);
+      }
+      assert.equal(sparseCounts().patterns, patterns + 2);
+      tf.dispose([x, w]);
+    });
+
+    it('training a 95%-sparse relu MLP (Trainer, SGD momentum) on wasm: sparse and dense kernels agree after 3 steps', async () => {
+      const train = (limit: number): Float32Array[] => {
+        setSparseMaxDensity(limit);
+        const net = buildModel({ arch: 'ffnn', activation: 'relu', hidden: [64, 32] }, { seed: 1, inputShape: [10, 10, 1], numClasses: 5 });
+        const r = new Rng(6, 'sparse e2e');
+        net.setMask(new Mask(net.prunable.map((p) => [p.name, { shape: p.shape, data: Uint8Array.from({ length: p.size }, () => (r.uniform() < 0.05 ? 1 : 0)) }])));
+        const trainer = new Trainer(net, { epochs: 1, batchSize: 70, lr: 0.05, momentum: 0.9 });
+        const x = tf.tensor4d(r.normalArray(70 * 100), [70, 10, 10, 1]), y = tf.tensor1d(Array.from({ length: 70 }, (_, i) => i % 5), 'int32');
+        const losses = [trainer.step(x, y, 0.05).loss]; // the first step creates the momentum slots
+        const tensors = tf.memory().numTensors;
+        for (let i = 0; i < 2; i++) losses.push(trainer.step(x, y, 0.05).loss);
+        assert.equal(tf.memory().numTensors, tensors, 'tensor count flat over training steps');
+        const weights = [...net.getWeights().values()];
+        trainer.dispose(); net.dispose(); tf.dispose([x, y]);
+        return [Float32Array.from(losses), ...weights];
+      };
+      const before = sparseCounts().weightGrad;
+      const sparse = train(1);
+      assert.ok(sparseCounts().weightGrad >= before + 9, 'all three layers took the sparse path in every step');
+      assertClose(sparse, train(0), 'sparse vs dense training');
+      setSparseMaxDensity(1);
+    });
+
+    it('timeUnstructuredSparse (notebook 03 helper): which layers ran sparse, no leaks, the density setting restored, bad input rejected', async () => {
+      setSparseMaxDensity(0.2);
       const tensors = tf.memory().numTensors;
-      for (let i = 0; i < 2; i++) losses.push(trainer.step(x, y, 0.05).loss);
-      assert.equal(tf.memory().numTensors, tensors, 'tensor count flat over training steps');
-      const weights = [...net.getWeights().values()];
-      trainer.dispose(); net.dispose(); tf.dispose([x, y]);
-      return [Float32Array.from(losses), ...weights];
-    };
-    const before = sparseCounts().weightGrad;
-    const sparse = train(1);
-    assert.ok(sparseCounts().weightGrad >= before + 9, 'all three layers took the sparse path in every step');
-    assertClose(sparse, train(0), 'sparse vs dense training');
-    setSparseMaxDensity(1);
-  });
-
-  it('timeUnstructuredSparse (notebook 03 helper): which layers ran sparse, no leaks, the density setting restored, bad input rejected', async () => {
-    registerExtraKernels('wasm', { native: true });
-    await tf.setBackend('wasm');
-    setSparseMaxDensity(0.2);
-    const tensors = tf.memory().numTensors;
-    const rows = timeUnstructuredSparse([
-      { label: 'mlp', config: { arch: 'ffnn', activation: 'relu', hidden: [40, 20] }, inputShape: [8, 8, 1], numClasses: 5 },
-      { label: 'cnn', config: { arch: 'cnn', activation: 'relu', channels: [4, 'M'] }, inputShape: [8, 8, 1], numClasses: 5 },
-    ], { sparsities: [0.95], batchSizes: [3], warmup: 1, repeats: 2 });
-    assert.equal(tf.memory().numTensors, tensors);
-    assert.equal(sparseMaxDensity(), 0.2);
-    assert.deepEqual(rows.map((r) => [r.label, r.sparseLayers, r.prunableLayers, r.variant]), [['mlp', 3, 3, 'wasm+OpenBLAS+sparse'], ['cnn', 1, 2, 'wasm+OpenBLAS+sparse']]);
-    assert.ok(rows.every((r) => r.medianMs > 0 && r.denseMaskedMs > 0 && r.speedup === r.denseMaskedMs / r.medianMs));
-    assert.throws(() => timeUnstructuredSparse([], { sparsities: [0.9], batchSizes: [1], warmup: 0, repeats: 1 }), /at least one/);
-    assert.throws(() => timeUnstructuredSparse([{ label: 'x', config: { arch: 'ffnn', activation: 'relu', hidden: [4] }, inputShape: [2, 2, 1], numClasses: 2 }],
-      { sparsities: [95], batchSizes: [1], warmup: 0, repeats: 1 }), /fractions in \(0, 1\)/);
-    setSparseMaxDensity(1);
+      const rows = timeUnstructuredSparse([
+        { label: 'mlp', config: { arch: 'ffnn', activation: 'relu', hidden: [40, 20] }, inputShape: [8, 8, 1], numClasses: 5 },
+        { label: 'cnn', config: { arch: 'cnn', activation: 'relu', channels: [4, 'M'] }, inputShape: [8, 8, 1], numClasses: 5 },
+      ], { sparsities: [0.95], batchSizes: [3], warmup: 1, repeats: 2 });
+      assert.equal(tf.memory().numTensors, tensors);
+      assert.equal(sparseMaxDensity(), 0.2);
+      assert.deepEqual(rows.map((r) => [r.label, r.sparseLayers, r.prunableLayers, r.variant]), [['mlp', 3, 3, 'wasm+OpenBLAS+sparse'], ['cnn', 1, 2, 'wasm+OpenBLAS+sparse']]);
+      assert.ok(rows.every((r) => r.medianMs > 0 && r.denseMaskedMs > 0 && r.speedup === r.denseMaskedMs / r.medianMs));
+      assert.throws(() => timeUnstructuredSparse([], { sparsities: [0.9], batchSizes: [1], warmup: 0, repeats: 1 }), /at least one/);
+      assert.throws(() => timeUnstructuredSparse([{ label: 'x', config: { arch: 'ffnn', activation: 'relu', hidden: [4] }, inputShape: [2, 2, 1], numClasses: 2 }],
+        { sparsities: [95], batchSizes: [1], warmup: 0, repeats: 1 }), /fractions in \(0, 1\)/);
+      setSparseMaxDensity(1);
+    });
   });
 });
