@@ -28,8 +28,13 @@ void pai_apply_bias_act(float *c, size_t rows, size_t n, const float *bias, size
 void pai_sparse_register(napi_env env, napi_value exports);
 void pai_sparse_set_threads(int n);
 
-/* One entry of an exports table: JS name, C function. */
-#define EXPORT(NAME, FN) {NAME, NULL, FN, NULL, NULL, NULL, napi_default, NULL}
+/*
+ * One entry of an exports table: JS name, C function. Every export runs through pai_call_kernel
+ * (blas_kernels.c), which flushes denormal floats to zero for the duration of the call when
+ * setFlushDenormals(true) asked for it.
+ */
+napi_value pai_call_kernel(napi_env env, napi_callback_info info);
+#define EXPORT(NAME, FN) {NAME, NULL, pai_call_kernel, NULL, NULL, NULL, napi_default, (void *)(FN)}
 
 #define CHECK(call)                                                        \
   do {                                                                     \

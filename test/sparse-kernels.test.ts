@@ -6,6 +6,9 @@
  * dense), no tensor leaks, and training steps of a real library model.
  */
 import { strict as assert } from 'assert';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
 import { buildModel, initBackend, Mask, maskedDense, nativeStatus, registerExtraKernels, Rng, setSparseMaxDensity, sparseCounts, sparseMaxDensity, tf, timeUnstructuredSparse, Trainer } from 'prune-at-init';
 
 type Act = 'linear' | 'relu' | 'tanh';
@@ -222,5 +225,32 @@ if (nativeExpected) describe('sparse masked dense kernels', function () {
         { sparsities: [95], batchSizes: [1], warmup: 0, repeats: 1 }), /fractions in \(0, 1\)/);
       setSparseMaxDensity(1);
     });
+  });
+
+  it('PRUNE_AT_INIT_FLUSH_DENORMALS=1 flushes denormals to zero inside the kernels only; default keeps them; a bad value is a clear error (fresh processes)', function () {
+    this.timeout(60000);
+    let root = __dirname;
+    while (!fs.existsSync(path.join(root, 'lib', 'package.json'))) root = path.dirname(root);
+    // 1e-39 * 1 through the native dense kernel (x [1,1] @ w [1,1]), then the same product in JS
+    const script = `
+      const { initBackend, maskedDense, nativeStatus, tf } = require('prune-at-init');
+      initBackend('wasm').then(() => {
+        const y = maskedDense({ x: tf.tensor2d([1e-39], [1, 1]), w: tf.tensor2d([1], [1, 1]) }).dataSync()[0];
+        console.log(JSON.stringify({ flush: nativeStatus().flushDenormals, y, js: 1e-39 * 1 }));
+      }, (e) => console.log(JSON.stringify({ error: e.message })));`;
+    const run = (v: string | undefined) => {
+      const env = { ...process.env, PRUNE_AT_INIT_BACKEND: '' } as Record<string, string>;
+      if (v === undefined) delete env.PRUNE_AT_INIT_FLUSH_DENORMALS; else env.PRUNE_AT_INIT_FLUSH_DENORMALS = v;
+      const res = spawnSync(process.execPath, ['-e', script], { env, encoding: 'utf8', cwd: root });
+      assert.equal(res.status, 0, res.stderr);
+      return JSON.parse(res.stdout.trim().split('\n').pop()!);
+    };
+    const off = run(undefined), on = run('1');
+    assert.equal(off.flush, false);
+    assert.ok(off.y > 0 && off.y < 1.2e-38, `default keeps the denormal product: ${off.y}`);
+    assert.equal(on.flush, true);
+    assert.equal(on.y, 0, 'flushed to zero in the kernel');
+    assert.ok(on.js > 0, 'JS arithmetic in the same process keeps IEEE denormals');
+    assert.match(run('yes').error, /PRUNE_AT_INIT_FLUSH_DENORMALS=yes: use 1/);
   });
 });

@@ -11,6 +11,13 @@ import * as path from 'path';
 
 export const NATIVE_ENV = 'PRUNE_AT_INIT_NATIVE';
 export const THREADS_ENV = 'PRUNE_AT_INIT_THREADS';
+/**
+ * PRUNE_AT_INIT_FLUSH_DENORMALS=1: the native kernels flush denormal floats (|x| < 1.2e-38) to zero,
+ * as torch.set_flush_denormal(True) does. Off by default: it changes results below 1.2e-38, which
+ * signal-propagation diagnostics of deep nets can reach; on x86 each denormal operation otherwise
+ * takes a microcode assist (a 1%-dense 50-layer tanh MLP ran 2x slower for it, bench/README.md).
+ */
+export const FLUSH_DENORMALS_ENV = 'PRUNE_AT_INIT_FLUSH_DENORMALS';
 
 type Buf = ArrayBuffer | Float32Array;
 
@@ -54,6 +61,8 @@ export interface NativeBlas {
   sparseDenseDw(pattern: unknown, x: Buf, xOff: number, dz: Buf, dzOff: number, dw: Buf, dwOff: number, n: number): void;
   /** Threads of OpenBLAS and of the sparse kernels' parallel loops. */
   setThreads(n: number): void;
+  /** Flush denormal floats to zero inside every kernel call (MXCSR FTZ/DAZ, restored after the call). */
+  setFlushDenormals(on: boolean): void;
   /** isa: the widest instruction set the kernels' load-time clones use here ('avx512f', 'avx2', 'default'). */
   info(): { config: string; core: string; threads: number; isa: string };
 }
@@ -66,6 +75,8 @@ export interface NativeStatus {
   /** Why it is inactive, or the OpenBLAS build it uses. */
   detail: string;
   threads: number;
+  /** Denormals flushed to zero inside the kernels (PRUNE_AT_INIT_FLUSH_DENORMALS=1). */
+  flushDenormals?: boolean;
   /** When active: OpenBLAS's build string, the core type it picked for this CPU, and the widest ISA the addon's own loops use. */
   config?: string;
   core?: string;
@@ -90,6 +101,13 @@ function threadsFromEnv(): number {
     throw new Error(`${THREADS_ENV}=${raw} is not a thread count: use an integer 1..256 (or unset it for all ${allCores()} cores).`);
   }
   return n;
+}
+
+function flushFromEnv(): boolean {
+  const raw = process.env[FLUSH_DENORMALS_ENV];
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new Error(`${FLUSH_DENORMALS_ENV}=${raw}: use 1 to flush denormals to zero in the native kernels, or 0 / unset for IEEE denormals.`);
 }
 
 function allCores(): number {
@@ -117,7 +135,7 @@ export function nativeStatus(): NativeStatus {
 
 function load(): { blas: NativeBlas | null; status: NativeStatus } {
   if (loaded) return loaded;
-  const threads = threadsFromEnv();
+  const threads = threadsFromEnv(), flush = flushFromEnv();
   const file = addonPath();
   const flag = process.env[NATIVE_ENV];
   if (flag === '0' || flag === 'false') {
@@ -132,10 +150,12 @@ function load(): { blas: NativeBlas | null; status: NativeStatus } {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const blas = require(file) as NativeBlas;
     blas.setThreads(threads);
+    blas.setFlushDenormals(flush);
     const info = blas.info();
     loaded = {
       blas,
-      status: { active: true, path: file, detail: `${info.config} (core ${info.core})`, threads: info.threads, config: info.config, core: info.core, isa: info.isa },
+      status: { active: true, path: file, detail: `${info.config} (core ${info.core})`, threads: info.threads, config: info.config, core: info.core, isa: info.isa,
+        flushDenormals: flush },
     };
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0];
