@@ -41,12 +41,14 @@ import torch.nn.functional as F  # noqa: E402
 
 DENSITY = 0.1
 LR, MOMENTUM = 0.01, 0.9
+# fraction of weights kept by the masks of the models being built (Workload sets it per model)
+_density = DENSITY
 
 
 class MaskedLinear(nn.Linear):
     def __init__(self, fan_in, fan_out, gen):
         super().__init__(fan_in, fan_out)
-        self.register_buffer("mask", (torch.rand(self.weight.shape, generator=gen) < DENSITY).float())
+        self.register_buffer("mask", (torch.rand(self.weight.shape, generator=gen) < _density).float())
 
     def forward(self, x):
         return F.linear(x, self.weight * self.mask, self.bias)
@@ -55,7 +57,7 @@ class MaskedLinear(nn.Linear):
 class MaskedConv(nn.Conv2d):
     def __init__(self, cin, cout, k, stride, bias, gen):
         super().__init__(cin, cout, k, stride=stride, padding=k // 2, bias=bias)
-        self.register_buffer("mask", (torch.rand(self.weight.shape, generator=gen) < DENSITY).float())
+        self.register_buffer("mask", (torch.rand(self.weight.shape, generator=gen) < _density).float())
 
     def forward(self, x):
         return self._conv_forward(x, self.weight * self.mask, self.bias)
@@ -156,9 +158,11 @@ def timed(fn, steps):
 class Workload:
     """A model, a fixed batch and an optimiser; train() and infer() each run one step."""
 
-    def __init__(self, name):
+    def __init__(self, name, density=DENSITY):
+        global _density
         make, batch = WORKLOADS[name]
         gen = torch.Generator().manual_seed(3)
+        _density = density
         self.model = make(gen)
         self.x = torch.randn(batch, 1, 28, 28, generator=gen)
         self.y = torch.randint(0, 10, (batch,), generator=gen)
@@ -193,23 +197,58 @@ def bench(name, warmup, steps):
     return out
 
 
+def blas_info():
+    """The BLAS this process really loaded: torch's build summary, and for every OpenBLAS mapped into
+    the process its own report (version and build, core type picked for this CPU, threads)."""
+    import ctypes
+
+    torch.ones(2, 2) @ torch.ones(2, 2)  # make sure the BLAS is loaded
+    info = {
+        "torch": torch.__version__, "threads": torch.get_num_threads(),
+        "build": [l.strip() for l in torch.__config__.show().splitlines() if any(k in l for k in ("BLAS", "MKL", "LAPACK", "CPU capability"))],
+        "openblas": [],
+        # convolutions go to oneDNN (MKL-DNN), with its own JIT kernels, when it is built in
+        "mkldnn": bool(torch.backends.mkldnn.is_available()),
+    }
+    with open("/proc/self/maps") as f:
+        # Debian's libblas.so.3 / liblapack.so.3 alternatives can be OpenBLAS builds of their own
+        libs = sorted({l.split()[-1] for l in f if "blas" in l.split()[-1].lower() or "lapack" in l.split()[-1].lower()})
+    for path in libs:
+        lib = ctypes.CDLL(path)
+        if not hasattr(lib, "openblas_get_config"):
+            continue
+        entry = {"path": path}
+        for fn, key in (("openblas_get_config", "config"), ("openblas_get_corename", "core")):
+            if hasattr(lib, fn):
+                getattr(lib, fn).restype = ctypes.c_char_p
+                entry[key] = getattr(lib, fn)().decode()
+        if hasattr(lib, "openblas_get_num_threads"):
+            entry["threads"] = lib.openblas_get_num_threads()
+        info["openblas"].append(entry)
+    return info
+
+
 def serve():
     """Line protocol for bench/run.ts, which interleaves PyTorch and TF.js steps so both see the
-    same machine load: {"cmd": "setup", "workload", "warmup"} | {"cmd": "run", "workload", "phase",
-    "steps"} -> {"wall": [...], "cpu": [...]} | {"cmd": "quit"}."""
+    same machine load: {"cmd": "setup", "workload", "warmup", "density"?} | {"cmd": "run", "workload",
+    "density"?, "phase", "steps"} -> {"wall": [...], "cpu": [...]} | {"cmd": "info"} -> blas_info() |
+    {"cmd": "quit"}."""
     cache = {}
     for line in sys.stdin:
         req = json.loads(line)
         try:
+            key = (req.get("workload"), req.get("density", DENSITY))
             if req["cmd"] == "quit":
                 break
-            if req["cmd"] == "setup":
-                w = cache[req["workload"]] = Workload(req["workload"])
+            if req["cmd"] == "info":
+                reply = blas_info()
+            elif req["cmd"] == "setup":
+                w = cache[key] = Workload(*key)
                 timed(w.train, req["warmup"])
                 timed(w.infer, req["warmup"])
                 reply = {"ok": True}
             else:
-                wall, cpu = timed(getattr(cache[req["workload"]], req["phase"]), req["steps"])
+                wall, cpu = timed(getattr(cache[key], req["phase"]), req["steps"])
                 reply = {"wall": wall, "cpu": cpu}
         except Exception as e:  # report, keep serving
             reply = {"error": f"{type(e).__name__}: {e}"}

@@ -4,15 +4,26 @@
  * (bench/pytorch_bench.py --serve, 1 thread). Steps of all configurations are interleaved in
  * rounds of 5, so a shared, noisy machine slows them alike and the ratios stay meaningful.
  * Writes bench/results.json and prints a table with the TF.js / PyTorch ratio. See bench/README.md.
+ * Besides the one-thread rows (10% random masks, dense masked compute on both sides): rows at more
+ * threads (--threads, default 1 and every core; TF.js wasm+native against PyTorch at that many
+ * threads), and with --sparsity, rows of the MLP workloads at those sparsities where TF.js uses its
+ * sparse kernels (wasm+native+sparse) and PyTorch its usual dense masked product; --break-even
+ * first times the sparse kernels against the dense ones per layer shape (bench/break_even.ts).
  *
  *   npm run bench [-- --workloads a,b --configs wasm+native,wasm,cpu+native,cpu --steps 20 --warmup 5
- *                    --budget-ms 60000 --max-step-ms 15000 --out bench/results.json --no-pytorch]
+ *                    --budget-ms 60000 --max-step-ms 15000 --out bench/results.json --no-pytorch
+ *                    --threads 1,2 --sparsity 0.95,0.99,0.999 --break-even]
  */
 import { ChildProcessWithoutNullStreams, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { buildModel, initBackend, Mask, ModelConfig, nativeStatus, Net, registerExtraKernels, Rng, tf, Trainer } from 'prune-at-init';
+import {
+  buildModel, DEFAULT_SPARSE_MAX_DENSITY, initBackend, Mask, ModelConfig, nativeStatus, Net, registerExtraKernels, Rng, setNativeThreads,
+  setSparseMaxDensity, sparseCounts, tf, Trainer,
+} from 'prune-at-init';
+import { breakEven } from './break_even';
+import { blasDifferences, describeMachine, TorchBlas } from './machine';
 
 interface Workload { name: string; model: ModelConfig; batch: number }
 
@@ -24,13 +35,15 @@ export const WORKLOADS: Workload[] = [
   { name: 'wrn16_2_b64', model: { arch: 'wrn', depth: 16, widthFactor: 2 }, batch: 64 },
 ];
 
-/** Fraction of weights kept by the benchmark's random masks (the compute is dense either way). */
+/** Fraction of weights kept by the random masks of the main rows (computed dense on both sides there). */
 const DENSITY = 0.1;
 const LR = 0.01, MOMENTUM = 0.9;
 /** Steps per configuration per round. */
 const ROUND = 5;
 
-interface Config { name: string; backend: 'wasm' | 'cpu'; native: boolean; mlpOnly?: boolean }
+interface Config { name: string; backend: 'wasm' | 'cpu'; native: boolean; mlpOnly?: boolean; sparse?: boolean }
+/** Masked dense layers on the sparse kernels (kernels/sparse.ts): only in the --sparsity rows. */
+const SPARSE_CONFIG: Config = { name: 'wasm+native+sparse', backend: 'wasm', native: true, sparse: true };
 const CONFIGS: Config[] = [
   { name: 'wasm+native', backend: 'wasm', native: true },
   { name: 'wasm', backend: 'wasm', native: false },
@@ -45,6 +58,7 @@ interface Times { wall: number[]; cpu: number[] }
 interface Timing {
   train_ms: number; train_cpu_ms: number; train_steps: number;
   infer_ms: number; infer_cpu_ms: number; infer_steps: number;
+  train_min_ms?: number; infer_min_ms?: number; train_cpu_min_ms?: number; infer_cpu_min_ms?: number;
 }
 type Entry = Timing | { error: string; first_step_ms?: number };
 interface Results {
@@ -52,6 +66,7 @@ interface Results {
   tfjs: Record<string, Record<string, Entry>>;
   pytorch?: Record<string, Entry>;
   pytorch_meta?: Record<string, unknown>;
+  sparse_break_even?: ReturnType<typeof breakEven>;
 }
 
 /** Something that can run steps of one workload: a TF.js configuration or the PyTorch server. */
@@ -80,12 +95,15 @@ const median = (xs: number[]) => {
   return s.length === 0 ? NaN : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-function randomMask(net: Net, seed: number): Mask {
+/** One line of the table: a workload at a mask density and thread count, with the configurations that run it. */
+interface Row { key: string; w: Workload; density: number; threads: number; configs: Config[] }
+
+function randomMask(net: Net, seed: number, density: number): Mask {
   const rng = new Rng(seed, 'bench-mask');
   return new Mask(net.prunable.map((p) => {
     const r = rng.fork(p.name);
     const d = new Uint8Array(p.size);
-    for (let i = 0; i < p.size; i++) d[i] = r.uniform() < DENSITY ? 1 : 0;
+    for (let i = 0; i < p.size; i++) d[i] = r.uniform() < density ? 1 : 0;
     return [p.name, { shape: p.shape, data: d }];
   }));
 }
@@ -104,18 +122,22 @@ class TfRunner implements Runner {
   private x: tf.Tensor | null = null;
   private y: tf.Tensor | null = null;
 
-  constructor(private readonly cfg: Config, private readonly w: Workload) { this.name = cfg.name; }
+  private readonly w: Workload;
 
-  /** Make this configuration's backend and kernels current. */
+  constructor(private readonly cfg: Config, private readonly row: Row) { this.name = cfg.name; this.w = row.w; }
+
+  /** Make this configuration's backend, kernels, thread count and sparse-kernel choice current. */
   private async activate(): Promise<void> {
     if (tf.getBackend() !== this.cfg.backend) await initBackend(this.cfg.backend);
     registerExtraKernels(this.cfg.backend, { native: this.cfg.native });
+    if (this.cfg.native) setNativeThreads(this.row.threads);
+    setSparseMaxDensity(this.cfg.sparse ? DEFAULT_SPARSE_MAX_DENSITY : 0);
   }
 
   async setup(warmup: number, budgetMs: number, maxStepMs: number): Promise<void> {
     await this.activate();
     this.net = buildModel(this.w.model, { seed: 1, inputShape: [28, 28, 1], numClasses: 10 });
-    this.net.setMask(randomMask(this.net, 3));
+    this.net.setMask(randomMask(this.net, 3, this.row.density));
     this.trainer = new Trainer(this.net, { epochs: 1, batchSize: this.w.batch, lr: LR, momentum: MOMENTUM, optimizer: 'sgd' });
     const rng = new Rng(2, 'bench-data');
     this.x = tf.tensor4d(rng.normalArray(this.w.batch * 28 * 28), [this.w.batch, 28, 28, 1]);
@@ -141,7 +163,7 @@ class TfRunner implements Runner {
   async run(phase: Phase, steps: number): Promise<Times> {
     await this.activate();
     const out: Times = { wall: [], cpu: [] };
-    const before = tf.memory().numTensors;
+    const before = tf.memory().numTensors, sparseBefore = sparseCounts().forward;
     for (let i = 0; i < steps; i++) {
       const c = process.cpuUsage(), t = performance.now();
       this.step(phase);
@@ -151,6 +173,7 @@ class TfRunner implements Runner {
     }
     const leaked = tf.memory().numTensors - before;
     if (leaked !== 0) throw new Error(`${this.name}/${this.w.name}: ${leaked} tensors leaked by ${phase} steps`);
+    if (this.cfg.sparse && sparseCounts().forward === sparseBefore) throw new Error(`${this.name}/${this.row.key}: the sparse kernels never ran`);
     return out;
   }
 
@@ -169,8 +192,8 @@ class PyServer {
   private waiting: ((line: string) => void) | null = null;
   private exited: string | null = null;
 
-  constructor(python: string) {
-    this.proc = spawn(python, [path.join(ROOT, 'bench', 'pytorch_bench.py'), '--serve'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  constructor(python: string, readonly threads: number) {
+    this.proc = spawn(python, [path.join(ROOT, 'bench', 'pytorch_bench.py'), '--serve', '--threads', String(threads)], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc.stderr.on('data', (d) => process.stderr.write(d));
     this.proc.stdout.on('data', (d: Buffer) => {
       this.buffer += d.toString();
@@ -212,10 +235,12 @@ class PyServer {
 
 class PyRunner implements Runner {
   readonly name = 'pytorch';
-  constructor(private readonly server: PyServer, private readonly w: Workload) {}
-  async setup(warmup: number): Promise<void> { await this.server.request({ cmd: 'setup', workload: this.w.name, warmup }); }
+  constructor(private readonly server: PyServer, private readonly row: Row) {}
+  async setup(warmup: number): Promise<void> {
+    await this.server.request({ cmd: 'setup', workload: this.row.w.name, density: this.row.density, warmup });
+  }
   async run(phase: Phase, steps: number): Promise<Times> {
-    return this.server.request({ cmd: 'run', workload: this.w.name, phase, steps });
+    return this.server.request({ cmd: 'run', workload: this.row.w.name, density: this.row.density, phase, steps });
   }
   dispose(): void { /* the server keeps its models until it quits */ }
 }
@@ -263,9 +288,12 @@ async function measure(runners: Runner[], steps: number, budgetMs: number): Prom
     const f = failed.get(r.name);
     if (f) { out.set(r.name, { error: f }); continue; }
     const t = times.get(r.name)!;
+    // minima too: on a busy shared machine they show the undisturbed step better than the median
     out.set(r.name, {
       train_ms: median(t.train.wall), train_cpu_ms: median(t.train.cpu), train_steps: t.train.wall.length,
       infer_ms: median(t.infer.wall), infer_cpu_ms: median(t.infer.cpu), infer_steps: t.infer.wall.length,
+      train_min_ms: Math.min(...t.train.wall), infer_min_ms: Math.min(...t.infer.wall),
+      train_cpu_min_ms: Math.min(...t.train.cpu), infer_cpu_min_ms: Math.min(...t.infer.cpu),
     });
   }
   return out;
@@ -300,7 +328,8 @@ function printTable(res: Results, configs: string[]): void {
   }
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => (i < 2 ? c.padEnd(width[i]) : c.padStart(width[i]))).join('  ');
-  console.log('\nmedian wall ms per step; best/pt = fastest TF.js config / PyTorch (1 thread), same rounds;');
+  console.log('\nmedian wall ms per step; best/pt = fastest TF.js config / PyTorch (same threads), same rounds; rows:');
+  console.log('workload (1 thread, 10% masks computed dense), "Nt" = N threads, "s0.99" = 99% sparse masks (TF.js sparse kernels);');
   console.log('cpu-time = the same ratio in process CPU time (less sensitive to other jobs on the machine);');
   console.log('(x) = ms of the one step run by a configuration too slow to time (over --max-step-ms)');
   console.log(line(head));
@@ -330,18 +359,52 @@ async function main(): Promise<void> {
   if (skipped.length) console.log(`skipping ${skipped.map((c) => c.name).join(', ')}: ${native.detail}`);
   const active = configs.filter((c) => !skipped.includes(c));
   const out = path.resolve(arg('out') ?? path.join(ROOT, 'bench', 'results.json'));
+  const cores = os.cpus().length;
+  const threadList = [...new Set((arg('threads') ?? `1,${cores}`).split(',').map(Number))];
+  if (!threadList.every((t) => Number.isInteger(t) && t >= 1 && t <= 256)) throw new Error(`bench: --threads wants integers 1..256, got ${arg('threads')}.`);
+  const sparsities = arg('sparsity')?.split(',').map(Number) ?? [];
+  if (!sparsities.every((v) => v > 0 && v < 1)) throw new Error(`bench: --sparsity wants fractions in (0, 1) such as 0.95,0.99, got ${arg('sparsity')}.`);
+  const sparseOk = native.active && active.some((c) => c.name === 'wasm+native');
+  if (sparsities.length && !sparseOk) console.log('--sparsity rows need the wasm+native configuration with the native addon: skipped.');
+  const rows: Row[] = [];
+  for (const w of workloads) {
+    rows.push({ key: w.name, w, density: DENSITY, threads: 1, configs: active.filter((c) => !(c.mlpOnly && !explicitConfigs && w.model.arch !== 'ffnn')) });
+    for (const t of threadList.filter((t) => t > 1 && native.active)) {
+      rows.push({ key: `${w.name} ${t}t`, w, density: DENSITY, threads: t, configs: active.filter((c) => c.name === 'wasm+native') });
+    }
+  }
+  for (const w of sparseOk ? workloads.filter((w) => w.model.arch === 'ffnn') : []) {
+    for (const sp of sparsities) {
+      for (const t of threadList) {
+        rows.push({ key: `${w.name} s${sp}${t > 1 ? ` ${t}t` : ''}`, w, density: 1 - sp, threads: t, configs: [SPARSE_CONFIG, active.find((c) => c.name === 'wasm+native')!] });
+      }
+    }
+  }
   const python = process.argv.includes('--no-pytorch') ? null : findPython();
   if (!python && !process.argv.includes('--no-pytorch')) console.log('PyTorch not found (set PYTHON=/path/to/python with torch): no ratios.');
-  const server = python ? new PyServer(python) : null;
+  const servers = new Map<number, PyServer>();
+  const serverFor = (t: number) => {
+    if (!servers.has(t)) servers.set(t, new PyServer(python!, t));
+    return servers.get(t)!;
+  };
+
+  const machine = describeMachine(native);
+  const torchBlas: TorchBlas | null = python ? await serverFor(1).request({ cmd: 'info' }) : null;
+  const warnings = blasDifferences(machine, torchBlas);
+  console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.isa.join(' ')}`);
+  console.log(`TF.js side: ${machine.tfjs_openblas ? `${machine.tfjs_openblas.config}, core ${machine.tfjs_openblas.core}, addon loops ${machine.tfjs_openblas.kernel_isa}` : native.detail}`);
+  if (torchBlas) console.log(`PyTorch side: torch ${torchBlas.torch}; ${[...new Set(torchBlas.openblas.map((o) => `${o.config}, core ${o.core}`))].join('; ') || torchBlas.build.join('; ')}`);
+  for (const wmsg of warnings) console.warn(`warning: ${wmsg}`);
 
   const res: Results = {
     meta: {
-      date: new Date().toISOString(), cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, tfjs: tf.version.tfjs,
-      native, loadavg_start: os.loadavg(), steps, warmup, budget_ms: budgetMs, density: DENSITY, round: ROUND,
+      date: new Date().toISOString(), cpu: machine.cpu, cores, machine, blas_warnings: warnings, node: process.version, tfjs: tf.version.tfjs,
+      native, loadavg_start: os.loadavg(), steps, warmup, budget_ms: budgetMs, density: DENSITY, round: ROUND, threads: threadList,
+      sparsity: sparsities, sparse_max_density: DEFAULT_SPARSE_MAX_DENSITY,
       method: `median over steps; configurations and PyTorch interleaved in rounds of ${ROUND} steps; wall and process-CPU ms`,
     },
     tfjs: {},
-    ...(server ? { pytorch: {}, pytorch_meta: { python, threads: 1, torch: torchVersion(python!) } } : {}),
+    ...(python ? { pytorch: {}, pytorch_meta: { python, threads: threadList, torch: torchVersion(python), blas: torchBlas } } : {}),
   };
   const kernels: Record<string, string[]> = {};
   for (const c of active) {
@@ -350,13 +413,20 @@ async function main(): Promise<void> {
     console.log(`${c.name}: ${kernels[c.name].join(', ') || '(TF.js kernels only)'}`);
   }
   res.meta.kernels = kernels;
+  if (process.argv.includes('--break-even') && native.active) {
+    console.log('sparse kernels: break-even density per layer shape (sparse/dense us, forward + gradients, 1 thread):');
+    await initBackend('wasm');
+    registerExtraKernels('wasm', { native: true });
+    setNativeThreads(1);
+    res.sparse_break_even = breakEven();
+  }
   try {
-    for (const w of workloads) {
-      const runners: Runner[] = active.filter((c) => !(c.mlpOnly && !explicitConfigs && w.model.arch !== 'ffnn')).map((c) => new TfRunner(c, w));
-      if (server) runners.push(new PyRunner(server, w));
+    for (const row of rows) {
+      const runners: Runner[] = row.configs.map((c) => new TfRunner(c, row));
+      if (python) runners.push(new PyRunner(serverFor(row.threads), row));
       const ready: Runner[] = [];
       const failed = new Map<string, Entry>();
-      res.tfjs[w.name] = {};
+      res.tfjs[row.key] = {};
       for (const r of runners) {
         try {
           await r.setup(warmup, budgetMs, maxStepMs);
@@ -368,24 +438,26 @@ async function main(): Promise<void> {
       const m = await measure(ready, steps, budgetMs);
       for (const r of runners) r.dispose();
       for (const [name, e] of [...failed, ...m]) {
-        // the ratio is against ONE PyTorch thread: more CPU than wall time means a BLAS pool escaped the pinning
-        if (name === 'pytorch' && ok(e) && e.train_cpu_ms > 1.3 * e.train_ms) {
-          console.warn(`  warning: PyTorch used ${(e.train_cpu_ms / e.train_ms).toFixed(1)}x its wall time in CPU on ${w.name}: not single-threaded.`);
+        // more CPU than wall time x threads means a BLAS pool escaped the pinning
+        if (name === 'pytorch' && ok(e) && e.train_cpu_ms > 1.3 * row.threads * e.train_ms) {
+          console.warn(`  warning: PyTorch used ${(e.train_cpu_ms / e.train_ms).toFixed(1)}x its wall time in CPU on ${row.key}: more than ${row.threads} thread(s).`);
         }
-        if (name === 'pytorch') res.pytorch![w.name] = e;
-        else res.tfjs[w.name][name] = e;
-        console.log(`  ${w.name.padEnd(24)} ${name.padEnd(12)} ` + (ok(e)
+        if (name === 'pytorch') res.pytorch![row.key] = e;
+        else res.tfjs[row.key][name] = e;
+        console.log(`  ${row.key.padEnd(36)} ${name.padEnd(18)} ` + (ok(e)
           ? `train ${fmt(e.train_ms).padStart(7)} ms (${e.train_steps})  infer ${fmt(e.infer_ms).padStart(7)} ms (${e.infer_steps})`
           : `failed: ${e.error}`));
       }
     }
   } finally {
-    server?.close();
+    for (const sv of servers.values()) sv.close();
   }
   res.meta.loadavg_end = os.loadavg();
   fs.writeFileSync(out, JSON.stringify(res, null, 2) + '\n');
-  printTable(res, active.map((c) => c.name));
-  console.log(`\nwritten to ${path.relative(process.cwd(), out)}`);
+  printTable(res, [...new Set(rows.flatMap((r) => r.configs.map((c) => c.name)))]);
+  for (const wmsg of warnings) console.warn(`warning: ${wmsg}`);
+  console.log(`\nload average ${os.loadavg().map((v) => v.toFixed(1)).join(' ')} (start ${(res.meta.loadavg_start as number[]).map((v) => v.toFixed(1)).join(' ')})`);
+  console.log(`written to ${path.relative(process.cwd(), out)}`);
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

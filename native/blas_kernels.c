@@ -12,14 +12,16 @@
  * [KH*KW*C, CO] matrix). Convolutions are im2col/col2im + sgemm over chunks of whole images, so
  * the column buffer stays cache-sized instead of N*OH*OW*KH*KW*C floats.
  */
-#define NAPI_VERSION 8
-#include <node_api.h>
+#include "napi_util.h"
 #include <cblas.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
 
 /* OpenBLAS extensions; declared here too because a netlib cblas.h (selected via Debian
  * alternatives) does not declare them. Linking against -lopenblas provides them. */
@@ -28,17 +30,29 @@ int openblas_get_num_threads(void);
 char *openblas_get_config(void);
 char *openblas_get_corename(void);
 
-/* Hot elementwise/reduction loops get an AVX2 clone picked at load time where the CPU has it. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HOT __attribute__((target_clones("avx2", "default")))
-#else
-#define HOT
-#endif
+/*
+ * OpenBLAS threads pay off only on large products: on the 128x100x100 layers of a deep MLP, handing
+ * work to a second thread cost more than it saved (and far more when the cores are busy with other
+ * jobs, as the thread must wait to be scheduled). So products under THREADED_MIN_FLOPS run on the
+ * calling thread and larger ones on the configured count; openblas_set_num_threads is called only
+ * when that changes (it only sets a counter once the threads exist).
+ */
+#define THREADED_MIN_FLOPS 1.6e7
+static int blas_threads = 1, blas_threads_now = 1;
+
+static void sgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb, int m, int n, int k, float alpha,
+                  const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
+  const int want = 2.0 * m * n * k >= THREADED_MIN_FLOPS ? blas_threads : 1;
+  if (want != blas_threads_now) {
+    openblas_set_num_threads(want);
+    blas_threads_now = want;
+  }
+  cblas_sgemm(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
 
 /* Column-buffer budget per chunk, in floats (4 MiB). */
 #define CHUNK_FLOATS (1u << 20)
 
-enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_LEAKYRELU = 3, ACT_SIGMOID = 4, ACT_ELU = 5, ACT_PRELU = 6, ACT_TANH = 7 };
 
 static void tanh_loop(const float *x, float *y, size_t n);
 
@@ -57,91 +71,8 @@ static float *workspace(size_t n) {
   return ws;
 }
 
-#define CHECK(call)                                                        \
-  do {                                                                     \
-    if ((call) != napi_ok) {                                               \
-      napi_throw_error(env, NULL, "prune-at-init native: N-API call failed: " #call); \
-      return NULL;                                                         \
-    }                                                                      \
-  } while (0)
-
-/* The N-API prologue of every exported function: exactly N arguments into a[0..N-1]. */
-#define ARGS(N, NAME)                                                                  \
-  size_t argc = (N);                                                                   \
-  napi_value a[(N)];                                                                   \
-  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));                            \
-  if (argc != (N)) {                                                                   \
-    napi_throw_error(env, NULL, "prune-at-init native: " NAME " expects " #N " arguments"); \
-    return NULL;                                                                       \
-  }
-
-static int get_i64(napi_env env, napi_value v, int64_t *out, const char *what) {
-  if (napi_get_value_int64(env, v, out) != napi_ok) {
-    char msg[160];
-    snprintf(msg, sizeof msg, "prune-at-init native: argument '%s' must be a number", what);
-    napi_throw_type_error(env, NULL, msg);
-    return 0;
-  }
-  return 1;
-}
-
-static int get_bool(napi_env env, napi_value v, int *out, const char *what) {
-  bool b;
-  if (napi_get_value_bool(env, v, &b) != napi_ok) {
-    char msg[160];
-    snprintf(msg, sizeof msg, "prune-at-init native: argument '%s' must be a boolean", what);
-    napi_throw_type_error(env, NULL, msg);
-    return 0;
-  }
-  *out = b ? 1 : 0;
-  return 1;
-}
-
-/* Resolve (buffer, offset) to a float pointer with `need` elements in range. */
-static int get_f32(napi_env env, napi_value buf, napi_value off, size_t need, float **out, const char *what) {
-  char msg[200];
-  void *data = NULL;
-  size_t bytes = 0;
-  bool is_ab = false, is_ta = false;
-  napi_is_arraybuffer(env, buf, &is_ab);
-  if (is_ab) {
-    if (napi_get_arraybuffer_info(env, buf, &data, &bytes) != napi_ok) is_ab = false;
-  } else {
-    napi_is_typedarray(env, buf, &is_ta);
-    if (is_ta) {
-      napi_typedarray_type type;
-      size_t length;
-      napi_value ab;
-      size_t byte_offset;
-      if (napi_get_typedarray_info(env, buf, &type, &length, &data, &ab, &byte_offset) != napi_ok || type != napi_float32_array) {
-        snprintf(msg, sizeof msg, "prune-at-init native: operand '%s' must be a Float32Array or an ArrayBuffer", what);
-        napi_throw_type_error(env, NULL, msg);
-        return 0;
-      }
-      bytes = length * sizeof(float);
-    }
-  }
-  if (!is_ab && !is_ta) {
-    snprintf(msg, sizeof msg, "prune-at-init native: operand '%s' must be a Float32Array or an ArrayBuffer", what);
-    napi_throw_type_error(env, NULL, msg);
-    return 0;
-  }
-  int64_t o;
-  if (!get_i64(env, off, &o, what)) return 0;
-  size_t avail = bytes / sizeof(float);
-  if (o < 0 || (size_t)o > avail || need > avail - (size_t)o || ((uintptr_t)data & 3u) != 0) {
-    snprintf(msg, sizeof msg, "prune-at-init native: operand '%s' out of range (offset %lld + %zu floats > %zu)", what,
-             (long long)o, need, avail);
-    napi_throw_range_error(env, NULL, msg);
-    return 0;
-  }
-  *out = (float *)data + o;
-  return 1;
-}
-
-/* c = act(c + bias) row by row; bias and prelu slopes have length 1 or n (broadcast over rows). */
-static void apply_bias_act(float *c, size_t rows, size_t n, const float *bias, size_t bias_len, int act, float alpha,
-                           const float *prelu, size_t prelu_len) {
+void pai_apply_bias_act(float *c, size_t rows, size_t n, const float *bias, size_t bias_len, int act, float alpha,
+                        const float *prelu, size_t prelu_len) {
   if (bias == NULL && act == ACT_LINEAR) return;
   for (size_t r = 0; r < rows; r++) {
     float *row = c + r * n;
@@ -212,17 +143,17 @@ static napi_value matmul(napi_env env, napi_callback_info info) {
     memset(C, 0, (size_t)(batch * m * n) * sizeof(float));
   } else if (bb == 1 && !ta && batch > 1) {
     /* A is one contiguous [batch*M, K] matrix: a single, larger (faster) gemm. */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)(batch * m), (int)n, (int)k, 1.f, A,
+    sgemm(CblasRowMajor, CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)(batch * m), (int)n, (int)k, 1.f, A,
                 (int)k, B, tb ? (int)k : (int)n, 0.f, C, (int)n);
   } else {
     for (int64_t i = 0; i < batch; i++) {
       const float *ai = A + (ba == 1 ? 0 : i * m * k);
       const float *bi = B + (bb == 1 ? 0 : i * k * n);
-      cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, 1.f,
+      sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, 1.f,
                   ai, ta ? (int)m : (int)k, bi, tb ? (int)k : (int)n, 0.f, C + i * m * n, (int)n);
     }
   }
-  apply_bias_act(C, (size_t)(batch * m), (size_t)n, bias, (size_t)bias_len, (int)act, (float)alpha, prelu, (size_t)prelu_len);
+  pai_apply_bias_act(C, (size_t)(batch * m), (size_t)n, bias, (size_t)bias_len, (int)act, (float)alpha, prelu, (size_t)prelu_len);
   return NULL;
 }
 
@@ -352,7 +283,7 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
   if (act == ACT_PRELU && !get_prelu(env, a + 11, cv.co, &prelu, &prelu_len)) return NULL;
   if (cv.n == 0) return NULL;
   if (is_pointwise(&cv)) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(cv.n * per_out), cv.co, cv.c, 1.f, X, cv.c, W, cv.co, 0.f, Y, cv.co);
+    sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(cv.n * per_out), cv.co, cv.c, 1.f, X, cv.c, W, cv.co, 0.f, Y, cv.co);
   } else {
     const int nb = chunk_images(&cv);
     float *col = workspace((size_t)nb * per_out * kkc);
@@ -360,11 +291,11 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
     for (int n0 = 0; n0 < cv.n; n0 += nb) {
       const int cnt = n0 + nb <= cv.n ? nb : cv.n - n0;
       im2col(X, col, &cv, n0, cnt);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(cnt * per_out), cv.co, (int)kkc, 1.f, col, (int)kkc, W, cv.co,
+      sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(cnt * per_out), cv.co, (int)kkc, 1.f, col, (int)kkc, W, cv.co,
                   0.f, Y + (size_t)n0 * per_out * cv.co, cv.co);
     }
   }
-  apply_bias_act(Y, cv.n * per_out, (size_t)cv.co, bias, (size_t)cv.co, (int)act, (float)alpha, prelu, (size_t)prelu_len);
+  pai_apply_bias_act(Y, cv.n * per_out, (size_t)cv.co, bias, (size_t)cv.co, (int)act, (float)alpha, prelu, (size_t)prelu_len);
   return NULL;
 }
 
@@ -380,7 +311,7 @@ static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
     return NULL;
   if (cv.n == 0) return NULL;
   if (is_pointwise(&cv)) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(cv.n * per_out), cv.c, cv.co, 1.f, DY, cv.co, W, cv.co, 0.f, DX, cv.c);
+    sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(cv.n * per_out), cv.c, cv.co, 1.f, DY, cv.co, W, cv.co, 0.f, DX, cv.c);
     return NULL;
   }
   memset(DX, 0, cv.n * per_in * sizeof(float));
@@ -389,7 +320,7 @@ static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
   if (!col) { napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
   for (int n0 = 0; n0 < cv.n; n0 += nb) {
     const int cnt = n0 + nb <= cv.n ? nb : cv.n - n0;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(cnt * per_out), (int)kkc, cv.co, 1.f,
+    sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(cnt * per_out), (int)kkc, cv.co, 1.f,
                 DY + (size_t)n0 * per_out * cv.co, cv.co, W, cv.co, 0.f, col, (int)kkc);
     col2im(col, DX, &cv, n0, cnt);
   }
@@ -408,7 +339,7 @@ static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) 
     return NULL;
   if (cv.n == 0) { memset(DW, 0, kkc * cv.co * sizeof(float)); return NULL; }
   if (is_pointwise(&cv)) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cv.c, cv.co, (int)(cv.n * per_out), 1.f, X, cv.c, DY, cv.co, 0.f, DW, cv.co);
+    sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cv.c, cv.co, (int)(cv.n * per_out), 1.f, X, cv.c, DY, cv.co, 0.f, DW, cv.co);
     return NULL;
   }
   const int nb = chunk_images(&cv);
@@ -417,7 +348,7 @@ static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) 
   for (int n0 = 0; n0 < cv.n; n0 += nb) {
     const int cnt = n0 + nb <= cv.n ? nb : cv.n - n0;
     im2col(X, col, &cv, n0, cnt);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kkc, cv.co, (int)(cnt * per_out), 1.f, col, (int)kkc,
+    sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kkc, cv.co, (int)(cnt * per_out), 1.f, col, (int)kkc,
                 DY + (size_t)n0 * per_out * cv.co, cv.co, n0 == 0 ? 0.f : 1.f, DW, cv.co);
   }
   return NULL;
@@ -557,7 +488,7 @@ static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
  * tanh as a [13/6] rational function of x (the minimax approximation Eigen uses), which
  * vectorises; max error ~4e-7 relative over the float range (checked in test/kernels.test.ts).
  */
-/* Not restrict: apply_bias_act runs it in place. */
+/* Not restrict: pai_apply_bias_act runs it in place. */
 HOT static void tanh_loop(const float *x, float *y, size_t n) {
   const float lim = 7.90531110763549805f;
   for (size_t i = 0; i < n; i++) {
@@ -724,12 +655,6 @@ HOT static void mul_inplace(float *restrict c, const float *restrict b, size_t n
   for (size_t i = 0; i < n; i++) c[i] *= b[i];
 }
 
-static int is_null(napi_env env, napi_value v) {
-  napi_valuetype t;
-  napi_typeof(env, v, &t);
-  return t == napi_null || t == napi_undefined;
-}
-
 /*
  * maskedMatmul(A, aOff, B, bOff, BM|null, bmOff, C, cOff, CM|null, cmOff, bias|null, biasOff, M, N, K, transA, transB, act)
  * C[M,N] = act(op(A) @ op(B ⊙ BM) + bias) ⊙ CM: a masked dense layer and its gradients in one call each
@@ -766,10 +691,10 @@ static napi_value masked_matmul(napi_env env, napi_callback_info info) {
       mul_into(B, BM, scratch, sb);
       b = scratch;
     }
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, 1.f, A,
+    sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, 1.f, A,
                 ta ? (int)m : (int)k, b, tb ? (int)k : (int)n, 0.f, C, (int)n);
   }
-  apply_bias_act(C, (size_t)m, (size_t)n, bias, (size_t)n, (int)act, 0.f, NULL, 0);
+  pai_apply_bias_act(C, (size_t)m, (size_t)n, bias, (size_t)n, (int)act, 0.f, NULL, 0);
   if (CM) mul_inplace(C, CM, sc);
   return NULL;
 }
@@ -952,6 +877,42 @@ static napi_value sgd_momentum(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * Denormal floats (|x| < 1.2e-38) take a microcode assist per operation on x86: a deep tanh MLP whose
+ * signal decays through them ran 2x slower than one whose signal stays normal. With the flag on,
+ * each kernel runs with MXCSR's flush-to-zero and denormals-are-zero bits set (what PyTorch's
+ * torch.set_flush_denormal(True) does) and the caller's MXCSR is restored afterwards, so JS and
+ * wasm keep IEEE denormals. Off by default: results below 1.2e-38 become exact zeros. Worker
+ * threads of OpenBLAS and OpenMP keep their own MXCSR, so this holds for single-thread runs.
+ */
+static int flush_denormals = 0;
+
+napi_value pai_call_kernel(napi_env env, napi_callback_info info) {
+  void *fn = NULL;
+  size_t argc = 0;
+  CHECK(napi_get_cb_info(env, info, &argc, NULL, NULL, &fn));
+  const napi_callback kernel = (napi_callback)fn;
+#if defined(__x86_64__)
+  if (flush_denormals) {
+    const unsigned int saved = _mm_getcsr();
+    _mm_setcsr(saved | 0x8040u); /* FTZ (bit 15) | DAZ (bit 6) */
+    napi_value r = kernel(env, info);
+    _mm_setcsr(saved);
+    return r;
+  }
+#endif
+  return kernel(env, info);
+}
+
+/* setFlushDenormals(on) */
+static napi_value set_flush_denormals(napi_env env, napi_callback_info info) {
+  ARGS(1, "setFlushDenormals");
+  int on;
+  if (!get_bool(env, a[0], &on, "on")) return NULL;
+  flush_denormals = on;
+  return NULL;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value a[1];
@@ -960,6 +921,8 @@ static napi_value set_threads(napi_env env, napi_callback_info info) {
   if (argc != 1 || !get_i64(env, a[0], &n, "threads")) return NULL;
   if (n < 1 || n > 256) { napi_throw_range_error(env, NULL, "prune-at-init native: threads must be in 1..256"); return NULL; }
   openblas_set_num_threads((int)n);
+  blas_threads = blas_threads_now = (int)n;
+  pai_sparse_set_threads((int)n);
   return NULL;
 }
 
@@ -971,30 +934,40 @@ static napi_value blas_info(napi_env env, napi_callback_info info) {
   CHECK(napi_set_named_property(env, obj, "config", v));
   CHECK(napi_create_string_utf8(env, openblas_get_corename(), NAPI_AUTO_LENGTH, &v));
   CHECK(napi_set_named_property(env, obj, "core", v));
-  CHECK(napi_create_int32(env, openblas_get_num_threads(), &v));
+  CHECK(napi_create_int32(env, blas_threads, &v));
   CHECK(napi_set_named_property(env, obj, "threads", v));
+  /* what the load-time clones of the hot loops (HOT, and WIDE in sparse_kernels.c) can use here */
+  const char *isa = "default";
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  isa = __builtin_cpu_supports("avx512f") ? "avx512f" : __builtin_cpu_supports("avx2") ? "avx2" : "default";
+#endif
+  CHECK(napi_create_string_utf8(env, isa, NAPI_AUTO_LENGTH, &v));
+  CHECK(napi_set_named_property(env, obj, "isa", v));
   return obj;
 }
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-      {"matmul", NULL, matmul, NULL, NULL, NULL, napi_default, NULL},
-      {"conv2d", NULL, conv2d, NULL, NULL, NULL, napi_default, NULL},
-      {"conv2dBackpropInput", NULL, conv2d_backprop_input, NULL, NULL, NULL, napi_default, NULL},
-      {"conv2dBackpropFilter", NULL, conv2d_backprop_filter, NULL, NULL, NULL, napi_default, NULL},
-      {"reduce", NULL, reduce, NULL, NULL, NULL, napi_default, NULL},
-      {"maxPoolGrad", NULL, max_pool_grad, NULL, NULL, NULL, napi_default, NULL},
-      {"tanh", NULL, tanh_kernel, NULL, NULL, NULL, napi_default, NULL},
-      {"binary", NULL, binary, NULL, NULL, NULL, napi_default, NULL},
-      {"tile", NULL, tile, NULL, NULL, NULL, napi_default, NULL},
-      {"sgdMomentum", NULL, sgd_momentum, NULL, NULL, NULL, napi_default, NULL},
-      {"maskedMatmul", NULL, masked_matmul, NULL, NULL, NULL, napi_default, NULL},
-      {"batchNormTrain", NULL, batch_norm_train, NULL, NULL, NULL, napi_default, NULL},
-      {"batchNormGrad", NULL, batch_norm_grad, NULL, NULL, NULL, napi_default, NULL},
-      {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
-      {"info", NULL, blas_info, NULL, NULL, NULL, napi_default, NULL},
+      EXPORT("matmul", matmul),
+      EXPORT("conv2d", conv2d),
+      EXPORT("conv2dBackpropInput", conv2d_backprop_input),
+      EXPORT("conv2dBackpropFilter", conv2d_backprop_filter),
+      EXPORT("reduce", reduce),
+      EXPORT("maxPoolGrad", max_pool_grad),
+      EXPORT("tanh", tanh_kernel),
+      EXPORT("binary", binary),
+      EXPORT("tile", tile),
+      EXPORT("sgdMomentum", sgd_momentum),
+      EXPORT("maskedMatmul", masked_matmul),
+      EXPORT("batchNormTrain", batch_norm_train),
+      EXPORT("batchNormGrad", batch_norm_grad),
+      EXPORT("setThreads", set_threads),
+      EXPORT("setFlushDenormals", set_flush_denormals),
+      EXPORT("info", blas_info),
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  pai_sparse_register(env, exports);
   return exports;
 }
 

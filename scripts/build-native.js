@@ -58,13 +58,14 @@ function viaNodeGyp() {
   return r.status === 0 ? null : `node-gyp failed:\n${(r.stderr || '').split('\n').filter((l) => !l.startsWith('gyp info')).slice(-15).join('\n')}`;
 }
 
-// Fallback without node-gyp: one C file, node_api.h, -lopenblas.
+// Fallback without node-gyp: the C files, node_api.h, -lopenblas, OpenMP.
 function viaCc() {
   if (!nodedir) return 'no node headers for a direct compile';
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const cc = process.env.CC || 'cc';
   const r = spawnSync(cc, ['-O3', '-fno-trapping-math', '-std=c11', '-D_POSIX_C_SOURCE=200809L', '-DNODE_GYP_MODULE_NAME=prune_at_init_blas', '-fPIC', '-shared',
-    `-I${path.join(nodedir, 'include', 'node')}`, `-I${cblasDir}`, path.join(nativeDir, 'blas_kernels.c'), '-o', out, '-lopenblas', '-lm'],
+    '-fopenmp', `-I${path.join(nodedir, 'include', 'node')}`, `-I${cblasDir}`, path.join(nativeDir, 'blas_kernels.c'),
+    path.join(nativeDir, 'sparse_kernels.c'), '-o', out, '-lopenblas', '-lm'],
     { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   return r.status === 0 ? null : `${cc} failed: ${r.error ? r.error.message : r.stderr.split('\n').slice(0, 10).join('\n')}`;
 }

@@ -188,8 +188,11 @@ function runPool<R>(task: TaskSpec, pending: Unique[], n: number, store: ResultS
     const spawn = () => {
       let current: { id: number; u: Unique } | null = null;
       let ready = false;
+      // one native-kernel thread per worker: the workers already fill the cores (THREADS_ENV of
+      // kernels/native.ts, spelled out because the engine does not depend on the kernels)
       const child = fork(workerFile, [], {
         execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        env: { ...process.env, PRUNE_AT_INIT_THREADS: '1' },
       });
       children.add(child);
       const next = () => {

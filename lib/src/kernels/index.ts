@@ -9,7 +9,8 @@
  *   Conv2DBackpropFilter, and C Sum, Mean, MaxPoolGrad, Tanh, Add, Sub, Multiply, RealDiv, Tile,
  *   one-pass activation gradients and a fused SGD-momentum update (sgdMomentumUpdate); plus Sum/Mean
  *   gradients that use Tile (gradients.ts), and fused masked-dense and training-mode BatchNorm
- *   layers with their gradients (dense.ts, batchnorm.ts).
+ *   layers with their gradients (dense.ts, batchnorm.ts), whose masked dense layers run sparse
+ *   kernels when their mask is sparse enough (sparse.ts).
  */
 import { conv2DBackpropFilterViaConv2D } from './conv2d_backprop_filter_wasm';
 import { conv2DBackpropInputViaConv2D } from './conv2d_backprop_input_wasm';
@@ -20,7 +21,9 @@ import { replaceKernel, replacedKernels, restoreKernel } from './registry';
 import { castAlias, identityAlias } from './wasm_alias';
 import { installFastGradients } from './gradients';
 
-export { nativeStatus, NATIVE_ENV, THREADS_ENV } from './native';
+export { FLUSH_DENORMALS_ENV, nativeStatus, setNativeThreads, NATIVE_ENV, THREADS_ENV } from './native';
+export { DEFAULT_SPARSE_MAX_DENSITY, setSparseMaxDensity, sparseCounts, sparseMaxDensity, SPARSE_ENV } from './sparse';
+export type { SparseCounts } from './sparse';
 export { sgdMomentumUpdate } from './optim';
 export { maskedDense } from './dense';
 export type { DenseActivation, DenseInputs } from './dense';

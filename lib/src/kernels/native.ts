@@ -1,14 +1,23 @@
 /**
  * Loading the optional OpenBLAS addon (native/, built by scripts/build-native.js at npm install).
  * Missing or broken addon -> null, and everything runs on the backends' own kernels.
- * PRUNE_AT_INIT_NATIVE=0 disables it; PRUNE_AT_INIT_THREADS=n gives BLAS n threads (default 1, so
- * parallel experiment runs do not oversubscribe the cores; raise it for one big run).
+ * PRUNE_AT_INIT_NATIVE=0 disables it; PRUNE_AT_INIT_THREADS=n gives OpenBLAS and the sparse kernels
+ * n threads (default: every core, so one run from a notebook or the CLI uses the whole machine;
+ * sweep workers are started with 1 each, engine/sweep.ts, so parallel runs do not oversubscribe).
  * PRUNE_AT_INIT_NATIVE_ADDON=/path/to/addon.node loads another build (or a missing one, to test fallback).
  */
+import * as os from 'os';
 import * as path from 'path';
 
 export const NATIVE_ENV = 'PRUNE_AT_INIT_NATIVE';
 export const THREADS_ENV = 'PRUNE_AT_INIT_THREADS';
+/**
+ * PRUNE_AT_INIT_FLUSH_DENORMALS=1: the native kernels flush denormal floats (|x| < 1.2e-38) to zero,
+ * as torch.set_flush_denormal(True) does. Off by default: it changes results below 1.2e-38, which
+ * signal-propagation diagnostics of deep nets can reach; on x86 each denormal operation otherwise
+ * takes a microcode assist (a 1%-dense 50-layer tanh MLP ran 2x slower for it, bench/README.md).
+ */
+export const FLUSH_DENORMALS_ENV = 'PRUNE_AT_INIT_FLUSH_DENORMALS';
 
 type Buf = ArrayBuffer | Float32Array;
 
@@ -39,8 +48,23 @@ export interface NativeBlas {
   /** dx, dgamma, dbeta of batchNormTrain; y = its relu output (null: linear). */
   batchNormGrad(x: Buf, xOff: number, dy: Buf, dyOff: number, y: Buf | null, yOff: number, gamma: Buf, gOff: number, mean: Buf, mOff: number,
     variance: Buf, vOff: number, dx: Buf, dxOff: number, dgamma: Buf, dgOff: number, dbeta: Buf, dbOff: number, rows: number, c: number, eps: number): void;
+  /** Ones in a 0/1 mask of n floats, or -1 when an entry is neither 0 nor 1. */
+  countNonzero01(mask: Buf, off: number, n: number): number;
+  /** Index a 0/1 mask [K, M] for the sparse kernels (null: not a 0/1 mask); the handle is freed by the GC. */
+  sparsePattern(mask: Buf, off: number, k: number, m: number): { handle: unknown; nnz: number } | null;
+  /** Y[N,M] = act(X[N,K] @ (W ⊙ mask) + bias) over the pattern's kept weights; act 0 linear, 1 relu, 7 tanh. */
+  sparseDense(pattern: unknown, x: Buf, xOff: number, w: Buf, wOff: number, y: Buf, yOff: number, bias: Buf | null, biasOff: number,
+    n: number, act: number): void;
+  /** DX[N,K] = DZ[N,M] @ (W ⊙ mask)^T. */
+  sparseDenseDx(pattern: unknown, dz: Buf, dzOff: number, w: Buf, wOff: number, dx: Buf, dxOff: number, n: number): void;
+  /** DW[K,M] = (X^T @ DZ) ⊙ mask, computed at the kept positions only. */
+  sparseDenseDw(pattern: unknown, x: Buf, xOff: number, dz: Buf, dzOff: number, dw: Buf, dwOff: number, n: number): void;
+  /** Threads of OpenBLAS and of the sparse kernels' parallel loops. */
   setThreads(n: number): void;
-  info(): { config: string; core: string; threads: number };
+  /** Flush denormal floats to zero inside every kernel call (MXCSR FTZ/DAZ, restored after the call). */
+  setFlushDenormals(on: boolean): void;
+  /** isa: the widest instruction set the kernels' load-time clones use here ('avx512f', 'avx2', 'default'). */
+  info(): { config: string; core: string; threads: number; isa: string };
 }
 
 export interface NativeStatus {
@@ -51,6 +75,12 @@ export interface NativeStatus {
   /** Why it is inactive, or the OpenBLAS build it uses. */
   detail: string;
   threads: number;
+  /** Denormals flushed to zero inside the kernels (PRUNE_AT_INIT_FLUSH_DENORMALS=1). */
+  flushDenormals?: boolean;
+  /** When active: OpenBLAS's build string, the core type it picked for this CPU, and the widest ISA the addon's own loops use. */
+  config?: string;
+  core?: string;
+  isa?: string;
 }
 
 export const NATIVE_ADDON_ENV = 'PRUNE_AT_INIT_NATIVE_ADDON';
@@ -65,12 +95,33 @@ let loaded: { blas: NativeBlas | null; status: NativeStatus } | null = null;
 
 function threadsFromEnv(): number {
   const raw = process.env[THREADS_ENV];
-  if (raw === undefined || raw === '') return 1;
+  if (raw === undefined || raw === '') return allCores();
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 256) {
-    throw new Error(`${THREADS_ENV}=${raw} is not a thread count: use an integer 1..256 (or unset it for 1).`);
+    throw new Error(`${THREADS_ENV}=${raw} is not a thread count: use an integer 1..256 (or unset it for all ${allCores()} cores).`);
   }
   return n;
+}
+
+function flushFromEnv(): boolean {
+  const raw = process.env[FLUSH_DENORMALS_ENV];
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new Error(`${FLUSH_DENORMALS_ENV}=${raw}: use 1 to flush denormals to zero in the native kernels, or 0 / unset for IEEE denormals.`);
+}
+
+function allCores(): number {
+  return Math.max(1, Math.min(256, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length));
+}
+
+/** Set the native kernels' thread count for this process (1..256); returns the new status. */
+export function setNativeThreads(n: number): NativeStatus {
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new Error(`setNativeThreads: give an integer 1..256, got ${n}.`);
+  const { blas } = load();
+  if (!blas) throw new Error(`setNativeThreads: the native kernels are not active (${load().status.detail}).`);
+  blas.setThreads(n);
+  loaded!.status.threads = blas.info().threads;
+  return nativeStatus();
 }
 
 /** The addon, or null (not built, failed to load, or disabled). Loads once. */
@@ -84,7 +135,7 @@ export function nativeStatus(): NativeStatus {
 
 function load(): { blas: NativeBlas | null; status: NativeStatus } {
   if (loaded) return loaded;
-  const threads = threadsFromEnv();
+  const threads = threadsFromEnv(), flush = flushFromEnv();
   const file = addonPath();
   const flag = process.env[NATIVE_ENV];
   if (flag === '0' || flag === 'false') {
@@ -92,11 +143,20 @@ function load(): { blas: NativeBlas | null; status: NativeStatus } {
     return loaded;
   }
   try {
+    // The sparse kernels' OpenMP threads sleep between calls instead of spinning (the default spins
+    // ~0.3 s after each parallel loop, stealing a core from the other jobs of a shared machine).
+    // libgomp reads this once, when the addon loads it.
+    if (process.env.OMP_WAIT_POLICY === undefined) process.env.OMP_WAIT_POLICY = 'PASSIVE';
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const blas = require(file) as NativeBlas;
     blas.setThreads(threads);
+    blas.setFlushDenormals(flush);
     const info = blas.info();
-    loaded = { blas, status: { active: true, path: file, detail: `${info.config} (core ${info.core})`, threads: info.threads } };
+    loaded = {
+      blas,
+      status: { active: true, path: file, detail: `${info.config} (core ${info.core})`, threads: info.threads, config: info.config, core: info.core, isa: info.isa,
+        flushDenormals: flush },
+    };
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0];
     loaded = {

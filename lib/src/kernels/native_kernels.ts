@@ -14,6 +14,7 @@ import { AnyKernelFunc, originalKernel } from './registry';
 import { backpropFilterInfo, Conv2DBackpropFilterAttrs, conv2DBackpropFilterViaConv2D } from './conv2d_backprop_filter_wasm';
 import { conv2DBackpropInputViaConv2D } from './conv2d_backprop_input_wasm';
 import { batchMatMulUntransposed, fusedMatMulUntransposed } from './matmul_wasm';
+import { countSparse, sparsePatternFor } from './sparse';
 
 type Buf = ArrayBuffer | Float32Array;
 type Info = tf.TensorInfo;
@@ -338,10 +339,16 @@ function makeDense(blas: NativeBlas, backendName: string, acc: Access, kernel: s
     requireMatrix(kernel, 'mask', mask, w.shape);
     if (bias && !(bias.shape.length === 1 && bias.shape[0] === w.shape[1])) throw new Error(`${kernel}: bias has shape [${bias.shape}], expected [${w.shape[1]}].`);
     const [n, k] = x.shape, m = w.shape[1];
+    const pattern = mask ? sparsePatternFor(blas, mask.dataId, k, m, () => acc.operand(backend, mask)) : null;
     const out = acc.output(backend, [n, m]);
     const [xb, xo] = acc.operand(backend, x), [wb, wo] = acc.operand(backend, w), [yb, yo] = acc.operand(backend, out);
-    const [mb, mo] = mask ? acc.operand(backend, mask) : [null, 0];
     const [bb, bo] = bias ? acc.operand(backend, bias) : [null, 0];
+    if (pattern) {
+      countSparse('forward');
+      blas.sparseDense(pattern, xb, xo, wb, wo, yb, yo, bb, bo, n, act);
+      return out;
+    }
+    const [mb, mo] = mask ? acc.operand(backend, mask) : [null, 0];
     blas.maskedMatmul(xb, xo, wb, wo, mb, mo, yb, yo, null, 0, bb, bo, n, m, k, false, false, act);
     return out;
   };
@@ -388,6 +395,26 @@ function makeBatchNormGrad(blas: NativeBlas, backendName: string, acc: Access): 
   };
 }
 
+/**
+ * The two gradients of a sparse masked dense layer, when the mask's pattern says so: dx = dz @ (w ⊙ mask)^T
+ * (b = w, bMask = mask, transposeB) and dW = (x^T @ dz) ⊙ mask (cMult = mask, transposeA). Null: run dense.
+ */
+function sparseGradient(blas: NativeBlas, backend: any, acc: Access, inputs: Record<string, Info | undefined>, tA: boolean, tB: boolean): Info | null {
+  const { a, b, bMask, cMult } = inputs as Record<string, Info>;
+  const dx = !!bMask && !cMult && !tA && tB, dw = !!cMult && !bMask && tA && !tB;
+  if (!dx && !dw) return null;
+  // dx: a = dz [N,M], b = w [K,M]; dW: a = x [N,K], b = dz [N,M]
+  const n = a.shape[0], [k, m] = dx ? b.shape : [a.shape[1], b.shape[1]];
+  const mask = dx ? bMask! : cMult!;
+  const pattern = sparsePatternFor(blas, mask.dataId, k, m, () => acc.operand(backend, mask));
+  if (!pattern) return null;
+  countSparse(dx ? 'inputGrad' : 'weightGrad');
+  const out = acc.output(backend, dx ? [n, k] : [k, m]);
+  const [ab, ao] = acc.operand(backend, a), [bb, bo] = acc.operand(backend, b), [ob, oo] = acc.operand(backend, out);
+  (dx ? blas.sparseDenseDx : blas.sparseDenseDw)(pattern, ab, ao, bb, bo, ob, oo, n);
+  return out;
+}
+
 function makeMaskedMatMul(blas: NativeBlas, backendName: string, acc: Access): AnyKernelFunc {
   return (args) => {
     const { inputs: { a, b, bMask, cMult }, backend, attrs: { transposeA, transposeB } } = args;
@@ -399,6 +426,8 @@ function makeMaskedMatMul(blas: NativeBlas, backendName: string, acc: Access): A
     const [kb, n] = transposeB ? [b.shape[1], b.shape[0]] : b.shape;
     if (ka !== kb) throw new Error(`${MASKED_MATMUL}: inner dimensions ${ka} and ${kb} differ (a [${a.shape}], b [${b.shape}]).`);
     requireMatrix(MASKED_MATMUL, 'cMult', cMult, [m, n]);
+    const sparse = sparseGradient(blas, backend, acc, args.inputs, !!transposeA, !!transposeB);
+    if (sparse) return sparse;
     const out = acc.output(backend, [m, n]);
     const [ab, ao] = acc.operand(backend, a), [bb, bo] = acc.operand(backend, b), [cb, co] = acc.operand(backend, out);
     const [mb, mo] = bMask ? acc.operand(backend, bMask) : [null, 0];

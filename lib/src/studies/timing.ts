@@ -9,7 +9,8 @@ import * as os from 'os';
 import { performance } from 'perf_hooks';
 import * as tf from '@tensorflow/tfjs';
 import { BackendName, initBackend } from '../backend';
-import { extraKernelInfo, registerExtraKernels, nativeStatus } from '../kernels';
+import { extraKernelInfo, registerExtraKernels, nativeStatus, setSparseMaxDensity, sparseCounts, sparseMaxDensity } from '../kernels';
+import { Mask } from '../mask';
 import { buildModel, ModelConfig } from '../models';
 import type { Net } from '../nn/net';
 import { Rng } from '../rng';
@@ -222,8 +223,87 @@ export async function timeArchitectures(jobs: TimingJob[], o: TimeArchitecturesO
 }
 
 /** What the timings ran on, for the notebook's setting line. */
-export function timingEnvironment(): { cpus: number; cpuModel: string; blasThreads: number; native: string } {
+export function timingEnvironment(): { cpus: number; cpuModel: string; blasThreads: number; native: string; sparseMaxDensity: number } {
   const cpus = os.cpus();
   const n = nativeStatus();
-  return { cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', blasThreads: n.threads, native: n.active ? n.detail : `inactive (${n.detail})` };
+  return {
+    cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', blasThreads: n.threads, native: n.active ? n.detail : `inactive (${n.detail})`,
+    sparseMaxDensity: sparseMaxDensity(),
+  };
+}
+
+export interface SparseTimingOptions {
+  /** Fractions of each prunable kernel's weights removed, e.g. [0.9, 0.99]. */
+  sparsities: number[];
+  batchSizes: number[];
+  warmup: number;
+  repeats: number;
+  /** Seed of the random unstructured masks (default 0). */
+  seed?: number;
+  onMeasured?: (row: SparseTimingRow) => void;
+}
+
+export interface SparseTimingRow extends TimingRow {
+  sparsity: number;
+  /** Median ms of the same net, mask and batch on the dense masked kernels (W ⊙ M multiplied out). */
+  denseMaskedMs: number;
+  /** denseMaskedMs / medianMs: what the sparse kernels buy. */
+  speedup: number;
+  /** Prunable layers that ran the sparse kernels / all prunable layers (convolutions stay dense). */
+  sparseLayers: number;
+  prunableLayers: number;
+}
+
+/**
+ * Inference latency with unstructured random masks on the sparse kernels (kernels/sparse.ts) against
+ * the dense masked product on the same net, mask and batch, for notebook 03's "unstructured sparse
+ * vs reduced vs structured-pruned" comparison. Runs on the current backend variant when it has the
+ * OpenBLAS kernels (else a clear error); only dense layers have sparse kernels, which the
+ * sparseLayers column makes visible. Each layer uses them when its density is at most the
+ * break-even density (sparseMaxDensity()); the setting in force is restored afterwards.
+ */
+export function timeUnstructuredSparse(jobs: TimingJob[], o: SparseTimingOptions): SparseTimingRow[] {
+  if (!Array.isArray(jobs) || jobs.length === 0) throw new Error('timeUnstructuredSparse: give at least one { label, config, inputShape, numClasses } job.');
+  if (!Array.isArray(o.sparsities) || o.sparsities.length === 0 || !o.sparsities.every((v) => v > 0 && v < 1)) {
+    throw new Error(`timeUnstructuredSparse: sparsities must be fractions in (0, 1), e.g. [0.9, 0.99]; got ${JSON.stringify(o.sparsities)}.`);
+  }
+  if (!Array.isArray(o.batchSizes) || o.batchSizes.length === 0) throw new Error('timeUnstructuredSparse: give at least one batch size.');
+  const variant = currentVariantLabel();
+  if (!variant.endsWith('+OpenBLAS')) {
+    throw new Error(`timeUnstructuredSparse: the sparse kernels are part of the OpenBLAS addon; the current backend variant is '${variant}' (${nativeStatus().detail}).`);
+  }
+  const limit = sparseMaxDensity() > 0 ? sparseMaxDensity() : 1;
+  const previous = sparseMaxDensity();
+  const rows: SparseTimingRow[] = [];
+  try {
+    for (const job of jobs) {
+      for (const sparsity of o.sparsities) {
+        const net = buildModel(job.config, { seed: 0, inputShape: job.inputShape, numClasses: job.numClasses });
+        try {
+          const rng = new Rng(o.seed ?? 0, `sparse-timing ${job.label} ${sparsity}`);
+          net.setMask(new Mask(net.prunable.map((p) => [p.name, { shape: p.shape, data: Uint8Array.from({ length: p.size }, () => (rng.uniform() < 1 - sparsity ? 1 : 0)) }])));
+          for (const batchSize of o.batchSizes) {
+            setSparseMaxDensity(0);
+            const dense = timeInference(net, { batchSize, warmup: o.warmup, repeats: o.repeats });
+            setSparseMaxDensity(limit);
+            const before = sparseCounts().forward;
+            const s = timeInference(net, { batchSize, warmup: o.warmup, repeats: o.repeats });
+            const sparseLayers = Math.round((sparseCounts().forward - before) / (o.warmup + o.repeats));
+            const row: SparseTimingRow = {
+              label: job.label, variant: `${variant}+sparse`, backend: tf.getBackend(), batchSize, medianMs: s.medianMs, p25Ms: s.p25Ms, p75Ms: s.p75Ms,
+              msPerExample: s.medianMs / batchSize, warmup: s.warmup, repeats: s.repeats, sparsity, denseMaskedMs: dense.medianMs,
+              speedup: dense.medianMs / s.medianMs, sparseLayers, prunableLayers: net.prunable.length,
+            };
+            rows.push(row);
+            o.onMeasured?.(row);
+          }
+        } finally {
+          net.dispose();
+        }
+      }
+    }
+  } finally {
+    setSparseMaxDensity(previous);
+  }
+  return rows;
 }

@@ -1,0 +1,332 @@
+/*
+ * Sparse kernels for masked dense layers y = act(x @ (W ⊙ M) + b) whose 0/1 mask M is fixed and
+ * sparse: the mask's pattern is indexed once (sparsePattern: CSC by output column for the forward,
+ * CSR by input row for the input gradient), and the weights are read from the dense W at the kept
+ * positions on every call, so SGD can keep updating W in place and nothing is rebuilt until the mask
+ * changes. Cost is O(nnz * N) instead of O(K * M * N).
+ *
+ * The batch is packed transposed ([features, N]) and processed in tiles of TILE examples, so each
+ * kept weight is one broadcast-multiply-add over TILE contiguous floats (4 AVX-512 / 8 AVX2
+ * registers) -- the layout sparse-times-dense libraries use for a dense right-hand side
+ * (e.g. Intel MKL's mkl_sparse_s_mm with SPARSE_LAYOUT_ROW_MAJOR). Each output element is computed
+ * by one thread in a fixed order, so results do not depend on the thread count.
+ */
+#pragma GCC optimize("fp-contract=fast")
+#include "napi_util.h"
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define WIDE __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define WIDE
+#endif
+
+#define TILE 64
+typedef float v16 __attribute__((vector_size(64)));
+
+/* Below this many multiply-adds per call a parallel region costs more than it saves. */
+#define PARALLEL_MIN_FLOPS (1 << 18)
+
+static int sparse_threads = 1;
+
+void pai_sparse_set_threads(int n) { sparse_threads = n < 1 ? 1 : n; }
+
+typedef struct {
+  int32_t k, m;
+  int64_t nnz;
+  int32_t *col_ptr, *col_k, *col_w; /* CSC: column j holds entries col_ptr[j]..col_ptr[j+1]-1: row col_k[e], weight index col_w[e] */
+  int32_t *row_ptr, *row_j, *row_w; /* CSR: row k holds entries row_ptr[k]..row_ptr[k+1]-1: column row_j[e], weight index row_w[e] */
+} Pattern;
+
+static void pattern_free(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  Pattern *p = data;
+  free(p->col_ptr);
+  free(p->col_k);
+  free(p->col_w);
+  free(p->row_ptr);
+  free(p->row_j);
+  free(p->row_w);
+  free(p);
+}
+
+/* countNonzero01(mask, off, n): the number of ones in a 0/1 mask, or -1 as soon as an entry is neither. */
+static napi_value count_nonzero01(napi_env env, napi_callback_info info) {
+  ARGS(3, "countNonzero01");
+  int64_t n;
+  if (!get_i64(env, a[2], &n, "n")) return NULL;
+  if (n < 0) { napi_throw_range_error(env, NULL, "prune-at-init native: countNonzero01 got a negative size"); return NULL; }
+  float *mask;
+  if (!get_f32(env, a[0], a[1], (size_t)n, &mask, "mask")) return NULL;
+  int64_t nnz = 0;
+  for (int64_t i = 0; i < n; i++) {
+    if (mask[i] == 1.f) nnz++;
+    else if (mask[i] != 0.f) { nnz = -1; break; }
+  }
+  napi_value v;
+  CHECK(napi_create_int64(env, nnz, &v));
+  return v;
+}
+
+/*
+ * sparsePattern(mask, off, K, M) -> { handle, nnz } for a 0/1 mask [K, M], or null when some entry is
+ * neither 0 nor 1 (the caller then keeps the dense product, which handles any multiplier).
+ */
+static napi_value sparse_pattern(napi_env env, napi_callback_info info) {
+  ARGS(4, "sparsePattern");
+  int64_t k, m;
+  if (!get_i64(env, a[2], &k, "K") || !get_i64(env, a[3], &m, "M")) return NULL;
+  if (k < 1 || m < 1 || k * m >= INT32_MAX) {
+    napi_throw_range_error(env, NULL, "prune-at-init native: sparsePattern needs 1 <= K, M and K*M < 2^31");
+    return NULL;
+  }
+  float *mask;
+  if (!get_f32(env, a[0], a[1], (size_t)(k * m), &mask, "mask")) return NULL;
+  int64_t nnz = 0;
+  for (int64_t i = 0; i < k * m; i++) {
+    if (mask[i] == 1.f) nnz++;
+    else if (mask[i] != 0.f) {
+      napi_value nul;
+      CHECK(napi_get_null(env, &nul));
+      return nul;
+    }
+  }
+  Pattern *p = calloc(1, sizeof *p);
+  if (p) {
+    p->k = (int32_t)k, p->m = (int32_t)m, p->nnz = nnz;
+    const size_t e = (size_t)(nnz ? nnz : 1);
+    p->col_ptr = calloc((size_t)m + 1, sizeof(int32_t));
+    p->row_ptr = calloc((size_t)k + 1, sizeof(int32_t));
+    p->col_k = malloc(e * sizeof(int32_t)), p->col_w = malloc(e * sizeof(int32_t));
+    p->row_j = malloc(e * sizeof(int32_t)), p->row_w = malloc(e * sizeof(int32_t));
+  }
+  if (!p || !p->col_ptr || !p->row_ptr || !p->col_k || !p->col_w || !p->row_j || !p->row_w) {
+    if (p) pattern_free(env, p, NULL);
+    napi_throw_error(env, NULL, "prune-at-init native: out of memory");
+    return NULL;
+  }
+  for (int32_t r = 0; r < k; r++) {
+    for (int32_t j = 0; j < m; j++) {
+      if (mask[(size_t)r * m + j] == 0.f) continue;
+      p->row_ptr[r + 1]++;
+      p->col_ptr[j + 1]++;
+    }
+  }
+  for (int32_t r = 0; r < k; r++) p->row_ptr[r + 1] += p->row_ptr[r];
+  for (int32_t j = 0; j < m; j++) p->col_ptr[j + 1] += p->col_ptr[j];
+  int32_t *fill = calloc((size_t)m, sizeof(int32_t));
+  if (!fill) { pattern_free(env, p, NULL); napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
+  /* rows ascending, so every column's entries are in ascending row order too */
+  for (int32_t r = 0, e = 0; r < k; r++) {
+    for (int32_t j = 0; j < m; j++) {
+      const int32_t w = r * (int32_t)m + j;
+      if (mask[w] == 0.f) continue;
+      p->row_j[e] = j, p->row_w[e] = w, e++;
+      const int32_t c = p->col_ptr[j] + fill[j]++;
+      p->col_k[c] = r, p->col_w[c] = w;
+    }
+  }
+  free(fill);
+  napi_value obj, handle, v;
+  if (napi_create_external(env, p, pattern_free, NULL, &handle) != napi_ok) {
+    pattern_free(env, p, NULL);
+    napi_throw_error(env, NULL, "prune-at-init native: could not wrap the sparse pattern");
+    return NULL;
+  }
+  CHECK(napi_create_object(env, &obj));
+  CHECK(napi_set_named_property(env, obj, "handle", handle));
+  CHECK(napi_create_int64(env, nnz, &v));
+  CHECK(napi_set_named_property(env, obj, "nnz", v));
+  return obj;
+}
+
+static int get_pattern(napi_env env, napi_value v, Pattern **out) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external || napi_get_value_external(env, v, (void **)out) != napi_ok) {
+    napi_throw_type_error(env, NULL, "prune-at-init native: argument 'pattern' must be a handle from sparsePattern");
+    return 0;
+  }
+  return 1;
+}
+
+/* Grow-only scratch (two slots per thread): a fresh large malloc per call is an mmap plus page faults. */
+static _Thread_local float *scratch_buf[2] = {NULL, NULL};
+static _Thread_local size_t scratch_cap[2] = {0, 0};
+
+static float *scratch(int slot, size_t n) {
+  if (n > scratch_cap[slot]) {
+    free(scratch_buf[slot]);
+    scratch_buf[slot] = NULL;
+    scratch_cap[slot] = 0;
+    if (posix_memalign((void **)&scratch_buf[slot], 64, n * sizeof(float)) != 0) { scratch_buf[slot] = NULL; return NULL; }
+    scratch_cap[slot] = n;
+  }
+  return scratch_buf[slot];
+}
+
+static size_t padded(size_t n) { return (n + TILE - 1) / TILE * TILE; }
+
+/* dst[f * np + i] = src[i * F + f] for i < N, 0 for N <= i < np (np = padded(N)): the batch transposed, in 16x16 blocks. */
+static void pack_transposed(const float *restrict src, size_t F, size_t N, float *restrict dst) {
+  const size_t np = padded(N);
+  for (size_t f0 = 0; f0 < F; f0 += 16) {
+    const size_t f1 = f0 + 16 < F ? f0 + 16 : F;
+    for (size_t i0 = 0; i0 < np; i0 += 16) {
+      for (size_t f = f0; f < f1; f++) {
+        float *d = dst + f * np + i0;
+        for (size_t i = i0; i < i0 + 16; i++) d[i - i0] = i < N ? src[i * F + f] : 0.f;
+      }
+    }
+  }
+}
+
+/* out[0..TILE) = sum over entries e in [e0, e1) of W[wi[e]] * src[fi[e] * stride .. + TILE). */
+WIDE static void gather_axpy(const int32_t *restrict fi, const int32_t *restrict wi, int32_t e0, int32_t e1, const float *restrict W,
+                             const float *restrict src, size_t stride, float *restrict out) {
+  v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+  for (int32_t e = e0; e < e1; e++) {
+    const float w = W[wi[e]];
+    const v16 *s = (const v16 *)(src + (size_t)fi[e] * stride);
+    a0 += w * s[0];
+    a1 += w * s[1];
+    a2 += w * s[2];
+    a3 += w * s[3];
+  }
+  v16 *o = (v16 *)out;
+  o[0] = a0, o[1] = a1, o[2] = a2, o[3] = a3;
+}
+
+/* sum_i a[i] * b[i] over n (a multiple of TILE) floats; fixed order. */
+WIDE static float dot_padded(const float *restrict a, const float *restrict b, size_t n) {
+  const v16 *x = (const v16 *)a, *y = (const v16 *)b;
+  v16 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
+  for (size_t t = 0; t < n / 16; t += 4) {
+    s0 += x[t] * y[t];
+    s1 += x[t + 1] * y[t + 1];
+    s2 += x[t + 2] * y[t + 2];
+    s3 += x[t + 3] * y[t + 3];
+  }
+  const v16 s = (s0 + s1) + (s2 + s3);
+  typedef float v8 __attribute__((vector_size(32)));
+  typedef float v4 __attribute__((vector_size(16)));
+  const v8 h = (v8){s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]} + (v8){s[8], s[9], s[10], s[11], s[12], s[13], s[14], s[15]};
+  const v4 q = (v4){h[0], h[1], h[2], h[3]} + (v4){h[4], h[5], h[6], h[7]};
+  return (q[0] + q[2]) + (q[1] + q[3]);
+}
+
+static int threads_for(double flops) { return flops >= PARALLEL_MIN_FLOPS ? sparse_threads : 1; }
+
+/*
+ * out[n, o] = sum over the pattern entries e of output o (ptr/fi/wi) of W[wi[e]] * in[n, fi[e]] (+ bias[o]);
+ * in is [N, F], out is [N, O].
+ */
+static int spmm(const float *in, size_t F, const float *W, const int32_t *ptr, const int32_t *fi, const int32_t *wi, size_t O,
+                const float *bias, float *out, size_t N, int64_t nnz) {
+  const size_t np = padded(N);
+  float *t = scratch(0, F * np), *r = scratch(1, O * np);
+  if (!t || !r) return 0;
+  pack_transposed(in, F, N, t);
+  const int nt = threads_for(2.0 * (double)nnz * (double)np);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (size_t o = 0; o < O; o++) {
+    for (size_t n0 = 0; n0 < N; n0 += TILE) gather_axpy(fi, wi, ptr[o], ptr[o + 1], W, t + n0, np, r + o * np + n0);
+  }
+  /* back to [N, O] in 16x16 blocks: a column-at-a-time store with a row stride of 4 KiB would hit one cache set */
+  for (size_t i0 = 0; i0 < N; i0 += 16) {
+    const size_t i1 = i0 + 16 < N ? i0 + 16 : N;
+    for (size_t o0 = 0; o0 < O; o0 += 16) {
+      const size_t o1 = o0 + 16 < O ? o0 + 16 : O;
+      for (size_t i = i0; i < i1; i++) {
+        float *d = out + i * O;
+        for (size_t o = o0; o < o1; o++) d[o] = r[o * np + i] + (bias ? bias[o] : 0.f);
+      }
+    }
+  }
+  return 1;
+}
+
+static napi_value oom(napi_env env) {
+  napi_throw_error(env, NULL, "prune-at-init native: out of memory");
+  return NULL;
+}
+
+/* sparseDense(pattern, X, xOff, W, wOff, Y, yOff, bias|null, biasOff, N, act): Y[N,M] = act(X[N,K] @ (W ⊙ M) + bias), act 0 linear, 1 relu, 7 tanh. */
+static napi_value sparse_dense(napi_env env, napi_callback_info info) {
+  ARGS(11, "sparseDense");
+  Pattern *p;
+  int64_t n, act;
+  if (!get_pattern(env, a[0], &p) || !get_i64(env, a[9], &n, "N") || !get_i64(env, a[10], &act, "act")) return NULL;
+  if (n < 0 || !(act == ACT_LINEAR || act == ACT_RELU || act == ACT_TANH)) {
+    napi_throw_range_error(env, NULL, "prune-at-init native: sparseDense got a bad batch size or activation");
+    return NULL;
+  }
+  float *X, *W, *Y, *bias = NULL;
+  if (!get_f32(env, a[1], a[2], (size_t)(n * p->k), &X, "x") || !get_f32(env, a[3], a[4], (size_t)p->k * p->m, &W, "w") ||
+      !get_f32(env, a[5], a[6], (size_t)(n * p->m), &Y, "y") || (!is_null(env, a[7]) && !get_f32(env, a[7], a[8], (size_t)p->m, &bias, "bias")))
+    return NULL;
+  if (n == 0) return NULL;
+  if (!spmm(X, (size_t)p->k, W, p->col_ptr, p->col_k, p->col_w, (size_t)p->m, bias, Y, (size_t)n, p->nnz)) return oom(env);
+  pai_apply_bias_act(Y, (size_t)n, (size_t)p->m, NULL, 0, (int)act, 0.f, NULL, 0);
+  return NULL;
+}
+
+/*
+ * The operands of the two gradient kernels, (pattern, A, aOff, B, bOff, C, cOff, N):
+ * sparseDenseDx: A = DZ [N,M], B = W [K,M], C = DX [N,K]; sparseDenseDw: A = X [N,K], B = DZ [N,M], C = DW [K,M].
+ */
+static int grad_args(napi_env env, napi_value *a, int dw, Pattern **p, int64_t *n, float **A, float **B, float **C) {
+  if (!get_pattern(env, a[0], p) || !get_i64(env, a[7], n, "N")) return 0;
+  if (*n < 0) { napi_throw_range_error(env, NULL, "prune-at-init native: sparse gradient got a negative batch size"); return 0; }
+  const size_t N = (size_t)*n, K = (size_t)(*p)->k, M = (size_t)(*p)->m;
+  return get_f32(env, a[1], a[2], dw ? N * K : N * M, A, dw ? "x" : "dz") && get_f32(env, a[3], a[4], dw ? N * M : K * M, B, dw ? "dz" : "w") &&
+         get_f32(env, a[5], a[6], dw ? K * M : N * K, C, dw ? "dw" : "dx");
+}
+
+/*
+ * sparseDenseDx(pattern, DZ, dzOff, W, wOff, DX, dxOff, N): DX[N,K] = DZ[N,M] @ (W ⊙ M)^T.
+ * sparseDenseDw(pattern, X, xOff, DZ, dzOff, DW, dwOff, N): DW = (X^T @ DZ) ⊙ M, computed at the kept positions only.
+ */
+static napi_value sparse_grad(napi_env env, napi_callback_info info, int dw) {
+  ARGS(8, "sparseDenseDx/sparseDenseDw");
+  Pattern *p;
+  int64_t n;
+  float *A, *B, *C;
+  if (!grad_args(env, a, dw, &p, &n, &A, &B, &C)) return NULL;
+  const size_t K = (size_t)p->k, M = (size_t)p->m;
+  if (!dw) {
+    if (n > 0 && !spmm(A, M, B, p->row_ptr, p->row_j, p->row_w, K, NULL, C, (size_t)n, p->nnz)) return oom(env);
+    return NULL;
+  }
+  memset(C, 0, K * M * sizeof(float));
+  if (n == 0 || p->nnz == 0) return NULL;
+  const size_t np = padded((size_t)n);
+  float *xt = scratch(0, K * np), *dzt = scratch(1, M * np);
+  if (!xt || !dzt) return oom(env);
+  pack_transposed(A, K, (size_t)n, xt);
+  pack_transposed(B, M, (size_t)n, dzt);
+  const int nt = threads_for(2.0 * (double)p->nnz * (double)np);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (size_t r = 0; r < K; r++) {
+    for (int32_t e = p->row_ptr[r]; e < p->row_ptr[r + 1]; e++) C[p->row_w[e]] = dot_padded(xt + r * np, dzt + (size_t)p->row_j[e] * np, np);
+  }
+  return NULL;
+}
+
+static napi_value sparse_dense_dx(napi_env env, napi_callback_info info) { return sparse_grad(env, info, 0); }
+static napi_value sparse_dense_dw(napi_env env, napi_callback_info info) { return sparse_grad(env, info, 1); }
+
+void pai_sparse_register(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      EXPORT("countNonzero01", count_nonzero01),
+      EXPORT("sparsePattern", sparse_pattern),
+      EXPORT("sparseDense", sparse_dense),
+      EXPORT("sparseDenseDx", sparse_dense_dx),
+      EXPORT("sparseDenseDw", sparse_dense_dw),
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+}
