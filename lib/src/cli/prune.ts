@@ -164,7 +164,7 @@ async function run(v: CliValues): Promise<unknown> {
       scoresNote: iterative ? 'synflow: final-round scores, scaled by one common factor (ranking exact); weights pruned in earlier rounds score 0' : undefined,
       criticalSparsity: cs ?? { note: 'not computed for iterative methods (the final scores are conditioned on the earlier rounds)' },
       rescale: res.rescale, note: res.note,
-      layers: report.layers, summary: report.summary,
+      layers: report.layers, summary: report.summary, effective: report.effective,
       backend: backendInfo(), seconds,
     }, null, 2) + '\n');
     return summaryOut;
