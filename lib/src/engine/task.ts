@@ -15,6 +15,7 @@ import { canonicalize, hashCanonical, isPlainObject, PlainObject, unknownKeys, w
 import { RECORD_FORMAT, RunMeta, RunRecord } from './store';
 import type { z } from 'zod';
 import type { DataIdentity } from '../data/identity';
+import { singleThreaded } from '../kernels/native';
 
 // Loaded on first use, so the engine loads on its own (fast worker start-up; tasks without a schema or data).
 const parseConfig: typeof import('../config/schema').parseConfig = (...a) => (require('../config/schema') as typeof import('../config/schema')).parseConfig(...a);
@@ -202,7 +203,13 @@ export async function runTask<R = unknown>(task: TaskSpec | string, config: Plai
   const { key, canonical, full, data } = describeConfig(t, config);
   const startedAt = new Date();
   const t0 = performance.now();
-  const result = await fn(structuredClone(full), { key, task: t.name, canonical, data });
+  const restoreThreads = singleThreaded();
+  let result: unknown;
+  try {
+    result = await fn(structuredClone(full), { key, task: t.name, canonical, data });
+  } finally {
+    restoreThreads();
+  }
   const seconds = (performance.now() - t0) / 1000;
   if (result === undefined || result === null) {
     throw new Error(`Task '${t.name}' returned ${result} for ${key}: return a JSON-able result (e.g. an object of metrics).`);

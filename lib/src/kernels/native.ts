@@ -124,6 +124,19 @@ export function setNativeThreads(n: number): NativeStatus {
   return nativeStatus();
 }
 
+/**
+ * Run with the native kernels on one thread; returns the function that restores the previous count.
+ * Cached results must not depend on where they were computed: OpenBLAS rounds some products
+ * differently on 1 and 2 threads, and a sweep worker runs on one, so every engine task does too.
+ */
+export function singleThreaded(): () => void {
+  const { blas, status } = load();
+  if (!blas || status.threads <= 1) return () => {};
+  const prev = status.threads;
+  setNativeThreads(1);
+  return () => { setNativeThreads(prev); };
+}
+
 /** The addon, or null (not built, failed to load, or disabled). Loads once. */
 export function nativeBlas(): NativeBlas | null {
   return load().blas;
