@@ -13,7 +13,7 @@ async function lenet(): Promise<void> {
   const ksd = pai.kstartsDissipating;
   const configs: Record<string, unknown>[] = [];
   // lr 0.02 at 4 and 8 epochs ran first; the grid was then cut to what the CPU allowed (a shared 2-core machine)
-  const grid: Array<[number, number]> = [[0.02, 4], [0.02, 8], [0.05, 4], [0.05, 8], [0.1, 4], [0.1, 8], [0.05, 24]];
+  const grid: Array<[number, number]> = [[0.02, 4], [0.02, 8], [0.05, 4], [0.05, 8], [0.1, 4], [0.1, 8], [0.05, 24], [0.05, 6]];
   for (const [lr, epochs] of grid) {
     configs.push({ method: 'dense', model: 'lenet300', dataset: 'fashion-mnist', trainLimit: null, testLimit: null, sparsity: 0.9, epochs,
       train: { batchSize: 128, lr, optimizer: 'sgd', momentum: 0.9, weightDecay: 0 }, seed: 0 });
