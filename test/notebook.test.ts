@@ -7,7 +7,7 @@ import {
   barFigure, CHROMIUM_ARGS, chromiumPath, closeFigureExporter, DisplayMessage, exporterRunning, formatMeanSd, formatNumber,
   heatmapFigure, lineFigure, meanSd, notebookParams, parseBudget, parseSeeds, progress, readClaimsFile, recordClaim,
   renderReproduceMarkdown, seriesFrom, setDisplaySink, showFigure, shownFigure, showTable, subplots, tableHtml, tableText,
-  verdictFrom, verdictFromChecks, lowerBeyondNoise, seOfDifference, displayBundle, byBudget, clearNotebookContext, ClaimsFile, reproduceCommand,
+  verdictFrom, verdictFromChecks, gatedVerdict, denseGate, lowerBeyondNoise, seOfDifference, displayBundle, byBudget, clearNotebookContext, ClaimsFile, reproduceCommand,
 } from 'prune-at-init';
 import { listNotebooks, parseArgs, runReproduce, ReproduceResult, selectNotebooks } from '../scripts/reproduce';
 
@@ -255,7 +255,7 @@ describe('notebook helpers', () => {
 
       const claim = {
         id: 'c1', paperStatement: 'S', source: 'Paper, Tab. 1', setting: 'tiny', numbers: { acc: 0.91234, runs: 3 },
-        verdict: verdictFrom(2, 2), rationale: 'both checks', figure: 'sq',
+        verdict: verdictFrom(2, 2), gates: 'no training' as const, rationale: 'both checks', figure: 'sq',
       };
       recordClaim(claim);
       recordClaim({ ...claim, id: 'c2', figure: undefined });
@@ -276,6 +276,16 @@ describe('notebook helpers', () => {
       assert.throws(() => recordClaim({ ...claim, verdict: 'yes' as never }), /verdict "yes" is not one of/);
       assert.throws(() => recordClaim({ ...claim, numbers: {} }), /numbers must be a non-empty object/);
       assert.throws(() => recordClaim({ ...claim, numbers: { x: NaN } }), /numbers\['x'\] = NaN must be a number/);
+      // Gates: required; a failed gate forces 'inconclusive', and only a failed gate allows it.
+      const low = denseGate('dense LeNet', [0.70, 0.72], [0.88]);
+      const ok = denseGate('dense LeNet', [0.87, 0.875], [0.88]);
+      assert.throws(() => recordClaim({ ...claim, figure: undefined, gates: undefined as never }), /gates must be a non-empty array of gates .* or 'no training'/);
+      assert.throws(() => recordClaim({ ...claim, figure: undefined, gates: [] }), /gates must be a non-empty array/);
+      assert.throws(() => recordClaim({ ...claim, figure: undefined, gates: [low] }), /gate failed \(dense LeNet: dense reference 71.00 % .*\) but verdict is 'reproduced'/);
+      assert.throws(() => recordClaim({ ...claim, figure: undefined, verdict: 'inconclusive', gates: [ok] }), /verdict 'inconclusive' needs a failed gate \(gates: passed\)/);
+      recordClaim({ ...claim, id: 'c4', figure: undefined, verdict: gatedVerdict([{ label: 'x', passed: true }], [low, ok]).verdict, gates: [low, ok] });
+      const c4 = readClaimsFile(file).claims.find((c) => c.id === 'c4')!;
+      assert.deepEqual([c4.verdict, c4.gateStatus, c4.gates.length], ['inconclusive', 'failed', 2]);
     } finally {
       restore();
       await closeFigureExporter();
@@ -318,16 +328,20 @@ describe('notebook helpers', () => {
 
   it('REPRODUCE.md renders each claim from the claims files', () => {
     const cf: ClaimsFile = {
-      schemaVersion: 1, notebook: '02-eoc', runId: 'r', budget: 'quick', seeds: [0, 1, 2], backend: 'wasm (tfjs 4.22.0)', date: '2026-01-01T00:00:00.000Z',
+      schemaVersion: 2, notebook: '02-eoc', runId: 'r', budget: 'standard', seeds: [0, 1, 2], backend: 'wasm (tfjs 4.22.0)', date: '2026-01-01T00:00:00.000Z',
       claims: [{
         id: 'rescaling-helps', paperStatement: 'Rescaling | restores trainability.', source: 'Hayou et al. 2021, Tab. 2', setting: 'MLP 20x300',
         numbers: { 'acc (pruned)': 0.123456, 'acc | rescaled': '0.85 ± 0.01' }, verdict: 'partly', rationale: '1/2 checks',
+        gates: [denseGate('dense 20x300', [0.87], [0.88])], gateStatus: 'passed',
         figure: { name: 'acc', json: 'figures/02-eoc/acc.json', png: 'figures/02-eoc/acc.png' }, command: 'npm run reproduce -- --only 02', recordedAt: 'x',
       }],
     };
-    const md = renderReproduceMarkdown([cf], { figureLink: (p) => `notebooks/${p}`, failures: [{ notebook: '03-x', codeCell: 4, error: 'Error: boom\nstack' }], generatedAt: 'NOW' });
-    for (const s of ['Generated NOW', '1 claim from 1 notebook: 0 reproduced, 1 partly, 0 not reproduced', '**03-x** (code cell 4): Error: boom',
-      'Budget **quick**, seeds 0, 1, 2, backend wasm (tfjs 4.22.0)', '### 02-eoc rescaling-helps', '🟡 partly', '> Rescaling | restores trainability.',
+    const quick: ClaimsFile = { ...cf, budget: 'quick', claims: [{ ...cf.claims[0], verdict: 'inconclusive', gates: [denseGate('dense 20x300', [0.74], [0.80])], gateStatus: 'failed' }] };
+    const md = renderReproduceMarkdown([cf], { figureLink: (p) => `notebooks/${p}`, failures: [{ notebook: '03-x', codeCell: 4, error: 'Error: boom\nstack' }], generatedAt: 'NOW', compare: [quick] });
+    for (const s of ['Generated NOW', '1 claim from 1 notebook: 0 reproduced, 1 partly, 0 not reproduced, 0 inconclusive', '**03-x** (code cell 4): Error: boom',
+      '| 02-eoc | [rescaling-helps](#02-eoc-rescaling-helps) | 🟡 partly | standard | passed | ⚪ inconclusive (quick) ⚠ differs | 0, 1, 2 |',
+      '**Gates: passed.**', '- ✓ dense 20x300: dense reference 87.00 % (1 seed) vs converged 88.00 % (1 seed): gap 1.00 points, allowed 2.00',
+      'Budget **standard**, seeds 0, 1, 2, backend wasm (tfjs 4.22.0)', '### 02-eoc rescaling-helps', '🟡 partly', '> Rescaling | restores trainability.',
       '> — Hayou et al. 2021, Tab. 2', '**Our setting.** MLP 20x300', '| acc (pruned) | 0.1235 |', '| acc \\| rescaled | 0.85 ± 0.01 |',
       '**Why this verdict.** 1/2 checks', '![acc](notebooks/figures/02-eoc/acc.png)', 'npm run reproduce -- --only 02']) {
       assert.ok(md.includes(s), `missing ${JSON.stringify(s)} in\n${md}`);
@@ -465,6 +479,9 @@ describe('notebook pipeline through the real tslab kernel', function () {
     assert.ok(back.cells.some((c) => (c.outputs ?? []).length > 0));
     assert.equal(fs.readFileSync(path.join(nbDir, 'failing.ipynb'), 'utf8'), fs.readFileSync(path.join(FIXTURES, 'failing.ipynb'), 'utf8'));
     assert.deepEqual(fs.readdirSync(path.join(nbDir, 'figures', 'fixture')).sort(), ['accuracy.png', 'accuracy.svg', 'heatmap.png', 'heatmap.svg']);
+    // The claims are committed per budget; REPRODUCE.md is rendered from them.
+    assert.deepEqual(readClaimsFile(path.join(nbDir, 'claims', 'smoke', 'fixture.json')).claims.map((c) => c.id), ['magnitude-beats-random']);
+    assert.ok(!fs.existsSync(path.join(nbDir, 'claims', 'smoke', 'failing.json')));
   });
 
   it('the HTML export renders every figure offline (all non-file requests blocked)', async () => {

@@ -11,7 +11,7 @@ import { displayBundle, escapeHtml } from './display';
 import { checkSlug, currentNotebook, requireNotebook, reproduceCommand } from './params';
 import { shownFigure } from './show-figure';
 import { formatNumber } from './tables';
-import { Gate, Gates, gateFailures, gateStatus } from './gate';
+import { Gate, GATE_KINDS, Gates, gateFailures, gateStatus } from './gate';
 
 /** 'inconclusive': a gate failed (undertrained dense reference, arms still improving, divergence), so the data test the budget, not the paper. */
 export const VERDICTS = ['reproduced', 'partly', 'not reproduced', 'inconclusive'] as const;
@@ -271,7 +271,7 @@ function checkGates(gates: unknown): Gates {
     throw new Error(`recordClaim: gates must be a non-empty array of gates (denseGate, plateauGate, divergenceGate) or 'no training', got ${JSON.stringify(gates)}.`);
   }
   gates.forEach((g: Gate, i) => {
-    if (!g || typeof g.label !== 'string' || typeof g.passed !== 'boolean' || typeof g.detail !== 'string' || !['dense-converged', 'plateau', 'divergence'].includes(g.kind)) {
+    if (!g || typeof g.label !== 'string' || typeof g.passed !== 'boolean' || typeof g.detail !== 'string' || !GATE_KINDS.includes(g.kind)) {
       throw new Error(`recordClaim: gates[${i}] is not a gate (build it with denseGate, plateauGate or divergenceGate), got ${JSON.stringify(g)}.`);
     }
   });

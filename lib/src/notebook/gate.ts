@@ -6,6 +6,8 @@
  *   as a result like any other);
  * - plateau gate: the arms compared were no longer improving at the last epoch (mean gain of the
  *   final epoch at most `maxGain`);
+ * - above-chance gate: a comparison in which every pair of arms sits at chance tests nothing (the
+ *   nets did not train), however converged the dense reference;
  * - divergence gate: no arm diverged in more than the tolerated fraction of its seeds (diverged runs
  *   are counted and shown, never averaged in as chance accuracy).
  * When a gate fails, the claim's verdict is 'inconclusive' with the gate's numbers, never 'partly'
@@ -13,7 +15,8 @@
  */
 import { formatNumber, meanSd } from './tables';
 
-export type GateKind = 'dense-converged' | 'plateau' | 'divergence';
+export type GateKind = 'dense-converged' | 'plateau' | 'divergence' | 'arms-above-chance';
+export const GATE_KINDS: readonly GateKind[] = ['dense-converged', 'plateau', 'divergence', 'arms-above-chance'];
 
 export interface Gate {
   kind: GateKind;
@@ -43,8 +46,16 @@ function finiteList(values: readonly number[], what: string): number[] {
 }
 
 function pct(x: number): string {
-  return `${formatNumber(100 * x, 2)} %`;
+  return `${pts(x)} %`;
 }
+
+/** A fraction in percentage points with two decimals. */
+function pts(x: number): string {
+  return Number.isFinite(x) ? (100 * x).toFixed(2) : formatNumber(x);
+}
+
+/** Comparisons at a margin's edge must not depend on the rounding of 0.88 - 0.86. */
+const EPS = 1e-12;
 
 /**
  * Dense gate: mean final accuracy of the dense reference at the budget vs the mean final accuracy
@@ -56,9 +67,9 @@ export function denseGate(label: string, reference: readonly number[], converged
   const c = meanSd(finiteList(converged, 'denseGate: converged'));
   const gap = c.mean - r.mean;
   return {
-    kind: 'dense-converged', label, passed: gap <= margin,
+    kind: 'dense-converged', label, passed: gap <= margin + EPS,
     detail: `dense reference ${pct(r.mean)} (${r.n} seed${r.n === 1 ? '' : 's'}) vs converged ${pct(c.mean)} (${c.n} seed${c.n === 1 ? '' : 's'}): ` +
-      `gap ${formatNumber(100 * gap, 2)} points, allowed ${formatNumber(100 * margin, 2)}`,
+      `gap ${pts(gap)} points, allowed ${pts(margin)}`,
   };
 }
 
@@ -82,14 +93,14 @@ export function plateauGate(label: string, arms: Record<string, readonly (readon
     });
     const g = gains.reduce((a, b) => a + b, 0) / gains.length;
     if (g > worst) { worst = g; worstArm = name; }
-    if (g > maxGain) still.push(name);
+    if (g > maxGain + EPS) still.push(name);
   }
-  const shown = Number.isFinite(worst) ? `${formatNumber(100 * worst, 2)} points` : 'no previous epoch';
+  const shown = Number.isFinite(worst) ? `${pts(worst)} points` : 'no previous epoch';
   return {
     kind: 'plateau', label, passed: still.length === 0,
     detail: still.length === 0
-      ? `every arm's final-epoch gain ≤ ${formatNumber(100 * maxGain, 2)} points (largest: ${worstArm}, ${shown})`
-      : `still improving at the last epoch (gain > ${formatNumber(100 * maxGain, 2)} points): ${still.join(', ')} (largest: ${worstArm}, ${shown})`,
+      ? `every arm's final-epoch gain ≤ ${pts(maxGain)} points (largest: ${worstArm}, ${shown})`
+      : `still improving at the last epoch (gain > ${pts(maxGain)} points): ${still.join(', ')} (largest: ${worstArm}, ${shown})`,
   };
 }
 
@@ -108,6 +119,22 @@ export function divergenceGate(label: string, arms: Record<string, { diverged: n
   return {
     kind: 'divergence', label, passed: bad.length === 0,
     detail: bad.length === 0 ? `${total} of ${runs} runs diverged` : `diverged runs beyond ${formatNumber(100 * maxFraction, 0)} %: ${bad.join(', ')}`,
+  };
+}
+
+/**
+ * Above-chance gate: passes when at least one compared pair has an arm above chance + band (mean
+ * accuracies); when every pair is within the band, the comparison shows nothing about the claim.
+ */
+export function aboveChanceGate(label: string, pairs: ReadonlyArray<{ name: string; a: number; b: number }>, chance: number, band: number): Gate {
+  if (!(chance >= 0 && chance < 1) || !(band >= 0)) throw new Error(`aboveChanceGate: chance must be in [0, 1) and band >= 0, got ${chance}, ${band}.`);
+  if (pairs.length === 0) throw new Error('aboveChanceGate: give at least one compared pair.');
+  const idle = pairs.filter((p) => Math.max(p.a, p.b) <= chance + band + EPS);
+  return {
+    kind: 'arms-above-chance', label, passed: idle.length < pairs.length,
+    detail: idle.length < pairs.length
+      ? `${pairs.length - idle.length} of ${pairs.length} compared pairs have an arm above chance + ${pts(band)} points`
+      : `all ${pairs.length} compared pairs within ${pts(band)} points of chance (${pts(chance)} %)`,
   };
 }
 

@@ -1,0 +1,80 @@
+import { strict as assert } from 'assert';
+import { denseGate, aboveChanceGate, plateauGate, divergenceGate, gatedVerdict, gateStatus, gateFailures, splitDiverged, denseReference, PRUNE_TRAIN_DEFAULTS } from 'prune-at-init';
+
+describe('training gates (closed-form cases)', () => {
+  it('dense gate: passes iff mean(reference) >= mean(converged) - margin', () => {
+    // means 0.86 and 0.88: gap 0.02 exactly at the default margin passes; 0.0199 margin fails.
+    assert.equal(denseGate('d', [0.85, 0.87], [0.88]).passed, true);
+    assert.equal(denseGate('d', [0.85, 0.87], [0.88], 0.0199).passed, false);
+    assert.equal(denseGate('d', [0.70], [0.88, 0.90]).passed, false);
+    // A reference above its "converged" run (noise) passes.
+    assert.equal(denseGate('d', [0.91], [0.89]).passed, true);
+    assert.match(denseGate('d', [0.70], [0.88, 0.90]).detail, /dense reference 70.00 % \(1 seed\) vs converged 89.00 % \(2 seeds\): gap 19.00 points, allowed 2.00/);
+    assert.throws(() => denseGate('d', [], [0.9]), /give a non-empty array/);
+    assert.throws(() => denseGate('d', [NaN], [0.9]), /reference\[0\] = null is not an accuracy .* leave diverged runs out/);
+    assert.throws(() => denseGate('d', [0.9], [1.2]), /converged\[0\] = 1.2 is not an accuracy/);
+    assert.throws(() => denseGate('d', [0.9], [0.9], 1), /margin must be in \[0, 1\)/);
+  });
+
+  it('plateau gate: mean final-epoch gain per arm against the threshold', () => {
+    // arm a: gains 0.005 and 0.015 -> mean 0.01 (passes at 0.01); arm b: 0.02 -> still improving.
+    const a = [[0.5, 0.8, 0.805], [0.5, 0.8, 0.815]];
+    assert.equal(plateauGate('p', { a }).passed, true);
+    const g = plateauGate('p', { a, b: [[0.3, 0.5, 0.52]] });
+    assert.equal(g.passed, false);
+    assert.match(g.detail, /still improving .*: b \(largest: b, 2.00 points\)/);
+    // A falling last epoch is not "improving".
+    assert.equal(plateauGate('p', { c: [[0.9, 0.7]] }).passed, true);
+    // One epoch: nothing shows a plateau.
+    assert.equal(plateauGate('p', { d: [[0.9]] }).passed, false);
+    assert.throws(() => plateauGate('p', {}), /at least one arm/);
+    assert.throws(() => plateauGate('p', { e: [[0.1, NaN]] }), /arm 'e' seed 0: history must be finite/);
+  });
+
+  it('divergence gate: counts per arm, none tolerated by default', () => {
+    assert.equal(divergenceGate('v', { a: { diverged: 0, runs: 3 }, b: { diverged: 0, runs: 3 } }).passed, true);
+    const g = divergenceGate('v', { a: { diverged: 1, runs: 3 }, b: { diverged: 0, runs: 3 } });
+    assert.equal(g.passed, false);
+    assert.match(g.detail, /a 1\/3/);
+    assert.equal(divergenceGate('v', { a: { diverged: 1, runs: 3 } }, 0.34).passed, true);
+    assert.throws(() => divergenceGate('v', { a: { diverged: 4, runs: 3 } }), /0 <= diverged <= runs/);
+  });
+
+  it('above-chance gate: fails only when every pair is within the band of chance', () => {
+    const pairs = [{ name: 'p1', a: 0.12, b: 0.14 }, { name: 'p2', a: 0.15, b: 0.11 }];
+    assert.equal(aboveChanceGate('c', pairs, 0.1, 0.05).passed, false); // max 0.15 = chance + band: still at chance
+    assert.equal(aboveChanceGate('c', [...pairs, { name: 'p3', a: 0.5, b: 0.1 }], 0.1, 0.05).passed, true);
+    assert.match(aboveChanceGate('c', pairs, 0.1, 0.05).detail, /all 2 compared pairs within 5.00 points of chance \(10.00 %\)/);
+    assert.throws(() => aboveChanceGate('c', [], 0.1, 0.05), /at least one compared pair/);
+  });
+
+  it('gatedVerdict: a failed gate makes any outcome of the checks inconclusive', () => {
+    const pass = denseGate('d', [0.88], [0.88]), fail = denseGate('d', [0.5], [0.88]);
+    const checks = [{ label: 'x', passed: true }, { label: 'y', passed: false }];
+    assert.equal(gatedVerdict(checks, [pass]).verdict, 'partly');
+    assert.equal(gatedVerdict(checks, 'no training').verdict, 'partly');
+    const v = gatedVerdict([{ label: 'x', passed: false }], [pass, fail]);
+    assert.equal(v.verdict, 'inconclusive');
+    assert.match(v.summary, /^inconclusive: d: dense reference 50.00 %.*Checks, for information only: 0\/1/);
+    assert.deepEqual([gateStatus([pass]), gateStatus([pass, fail]), gateStatus('no training')], ['passed', 'failed', 'no training']);
+    assert.equal(gateFailures([pass]), '');
+    assert.throws(() => gatedVerdict(checks, {} as never), /gates must be an array of gates or 'no training'/);
+  });
+
+  it('splitDiverged keeps diverged runs out of the accuracies and counts them', () => {
+    const r = splitDiverged([
+      { outcome: 'ok', finalTestAcc: 0.9 }, { outcome: 'diverged', finalTestAcc: 0.1 }, { outcome: 'ok', finalTestAcc: NaN }, { outcome: 'ok', finalTestAcc: 0.8 },
+    ]);
+    assert.deepEqual(r, { accs: [0.9, 0.8], diverged: 2, runs: 4 });
+  });
+
+  it('denseReference: same model, data, recipe and seed, unpruned; a longer schedule for the converged run', () => {
+    const cfg = { ...PRUNE_TRAIN_DEFAULTS, model: 'lenet300', prune: { method: 'snip', sparsity: 0.9, scope: 'global' as const, options: {} }, train: { ...PRUNE_TRAIN_DEFAULTS.train, epochs: 5 }, seed: 3 };
+    const d = denseReference(cfg);
+    assert.deepEqual(d.prune, PRUNE_TRAIN_DEFAULTS.prune);
+    assert.deepEqual([d.model, d.seed, d.data, d.train], [cfg.model, 3, cfg.data, cfg.train]);
+    assert.equal(denseReference(cfg, 20).train.epochs, 20);
+    assert.equal(denseReference(cfg, 20).train.lr, cfg.train.lr);
+    assert.throws(() => denseReference(cfg, 4), /must be an integer >= the budget's 5/);
+  });
+});
