@@ -40,6 +40,7 @@ export const RVP_TRAIN_SCHEMA = strictObject({
   train: rvpRecipe(),
   initSeed: int().default(0),
   keepState: z.boolean().default(false),
+  evalEveryEpoch: z.boolean().default(true).describe('test after every epoch (the plateau gate reads the history)'),
   seed: int().default(0),
 });
 
