@@ -64,7 +64,7 @@ describe('notebook helpers', () => {
     assert.deepEqual(parseSeeds('-3--1, 4'), [-3, -2, -1, 4]);
     assert.deepEqual(parseSeeds([0, -1]), [0, -1]);
     assert.throws(() => parseSeeds([0, 1.5]), /1.5 is not an integer/);
-    assert.equal(byBudget('paper', { smoke: 1, quick: 2, paper: 3 }), 3);
+    assert.equal(byBudget('standard', { smoke: 1, quick: 2, standard: 4, paper: 3 }), 4);
   });
 
   it('notebookParams rejects unknown or mistyped parameters, naming the path and the accepted keys (issue 14 defect 2)', () => {

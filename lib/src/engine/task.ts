@@ -15,7 +15,6 @@ import { canonicalize, hashCanonical, isPlainObject, PlainObject, unknownKeys, w
 import { RECORD_FORMAT, RunMeta, RunRecord } from './store';
 import type { z } from 'zod';
 import type { DataIdentity } from '../data/identity';
-import { singleThreaded } from '../kernels/native';
 
 // Loaded on first use, so the engine loads on its own (fast worker start-up; tasks without a schema or data).
 const parseConfig: typeof import('../config/schema').parseConfig = (...a) => (require('../config/schema') as typeof import('../config/schema')).parseConfig(...a);
@@ -193,6 +192,17 @@ function backendIfLoaded(): unknown {
 }
 
 /** Run one config of `task` in this process and return its record (nothing is stored). */
+const taskEnvironments: Array<() => () => void> = [];
+
+/**
+ * Register a setting every task runs under: `enter` applies it and returns the function that
+ * restores the previous state. Lets the kernels pin their thread count for cached results without
+ * the engine importing them (the engine runs standalone, e.g. in a bare sweep worker).
+ */
+export function addTaskEnvironment(enter: () => () => void): void {
+  if (!taskEnvironments.includes(enter)) taskEnvironments.push(enter);
+}
+
 export async function runTask<R = unknown>(task: TaskSpec | string, config: PlainObject): Promise<RunRecord<R>> {
   let t = resolveTask(task);
   const fn = loadTaskFn(t);
@@ -203,12 +213,12 @@ export async function runTask<R = unknown>(task: TaskSpec | string, config: Plai
   const { key, canonical, full, data } = describeConfig(t, config);
   const startedAt = new Date();
   const t0 = performance.now();
-  const restoreThreads = singleThreaded();
+  const restores = taskEnvironments.map((enter) => enter());
   let result: unknown;
   try {
     result = await fn(structuredClone(full), { key, task: t.name, canonical, data });
   } finally {
-    restoreThreads();
+    for (const restore of restores.reverse()) restore();
   }
   const seconds = (performance.now() - t0) / 1000;
   if (result === undefined || result === null) {

@@ -8,6 +8,7 @@
  */
 import * as os from 'os';
 import * as path from 'path';
+import { addTaskEnvironment } from '../engine/task';
 
 export const NATIVE_ENV = 'PRUNE_AT_INIT_NATIVE';
 export const THREADS_ENV = 'PRUNE_AT_INIT_THREADS';
@@ -136,6 +137,8 @@ export function singleThreaded(): () => void {
   setNativeThreads(1);
   return () => { setNativeThreads(prev); };
 }
+
+addTaskEnvironment(singleThreaded);
 
 /** The addon, or null (not built, failed to load, or disabled). Loads once. */
 export function nativeBlas(): NativeBlas | null {
