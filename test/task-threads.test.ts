@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import * as path from 'path';
-import { runTask, nativeStatus, setNativeThreads } from 'prune-at-init';
+import { runTask, nativeStatus, setNativeThreads, sgemmGflops } from 'prune-at-init';
 
 describe('engine tasks and native threads', () => {
   it('a task runs its native kernels on one thread (as a sweep worker does), and the process count is restored after', async function () {
@@ -15,5 +15,15 @@ describe('engine tasks and native threads', () => {
     } finally {
       setNativeThreads(before.threads);
     }
+  });
+});
+
+describe('sgemm probe', () => {
+  it('measures a positive single-thread GFLOP/s and leaves the thread count as it was', () => {
+    const before = nativeStatus().threads;
+    const g = sgemmGflops(128, 2);
+    assert.ok(g !== null && Number.isFinite(g) && g > 0.1, `sgemm ${g}`);
+    assert.equal(nativeStatus().threads, before);
+    assert.throws(() => sgemmGflops(8), /n must be an integer >= 16/);
   });
 });

@@ -22,6 +22,7 @@ import { castAlias, identityAlias } from './wasm_alias';
 import { installFastGradients } from './gradients';
 
 export { FLUSH_DENORMALS_ENV, nativeStatus, setNativeThreads, NATIVE_ENV, THREADS_ENV } from './native';
+export { sgemmGflops } from './sgemm-probe';
 export { DEFAULT_SPARSE_MAX_DENSITY, setSparseMaxDensity, sparseCounts, sparseMaxDensity, SPARSE_ENV } from './sparse';
 export type { SparseCounts } from './sparse';
 export { sgdMomentumUpdate } from './optim';
