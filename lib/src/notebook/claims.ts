@@ -12,7 +12,8 @@ import { checkSlug, currentNotebook, requireNotebook, reproduceCommand } from '.
 import { shownFigure } from './show-figure';
 import { formatNumber } from './tables';
 
-export const VERDICTS = ['reproduced', 'partly', 'not reproduced'] as const;
+/** 'inconclusive': a gate failed (e.g. an undertrained dense reference), so the data test the budget, not the paper. */
+export const VERDICTS = ['reproduced', 'partly', 'not reproduced', 'inconclusive'] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
 export interface ClaimInput {
@@ -145,7 +146,7 @@ export function readClaimsDir(outDir: string): ClaimsFile[] {
   return fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => readClaimsFile(path.join(dir, f)));
 }
 
-const VERDICT_COLOUR: Record<Verdict, string> = { reproduced: '#1a7f37', partly: '#9a6700', 'not reproduced': '#cf222e' };
+const VERDICT_COLOUR: Record<Verdict, string> = { reproduced: '#1a7f37', partly: '#9a6700', 'not reproduced': '#cf222e', inconclusive: '#57606a' };
 
 export function claimHtml(notebook: string, c: ClaimRecord): string {
   const nums = Object.entries(c.numbers).map(([k, v]) => `<tr><td style="text-align:left">${escapeHtml(k)}</td><td style="text-align:right">${escapeHtml(formatClaimNumber(v))}</td></tr>`).join('');

@@ -23,7 +23,7 @@ export interface ReproduceReportOptions {
   command?: string;
 }
 
-const BADGE: Record<Verdict, string> = { reproduced: '✅ reproduced', partly: '🟡 partly', 'not reproduced': '❌ not reproduced' };
+const BADGE: Record<Verdict, string> = { reproduced: '✅ reproduced', partly: '🟡 partly', 'not reproduced': '❌ not reproduced', inconclusive: '⚪ inconclusive' };
 
 function anchor(s: string): string {
   return s.toLowerCase().replace(/[^a-z0-9 -]/g, '').trim().replace(/ /g, '-');
