@@ -28,7 +28,7 @@ import type { ModelConfig } from '../models';
 import type { TrainConfig } from '../train';
 import type { Budget } from '../notebook/params';
 import { byBudget } from '../notebook/params';
-import { Check, lowerBeyondNoise, Verdict, verdictFromChecks } from '../notebook/claims';
+import { Check, ClaimInput, lowerBeyondNoise, Verdict, verdictFromChecks } from '../notebook/claims';
 import { formatMeanSd, formatNumber, meanSd, MeanSd } from '../notebook/tables';
 import { FigureSpec, lineFigure, Series, subplots } from '../notebook/plots';
 import { ffnnTrain, resnetTrain } from './eoc-rescaling';
@@ -253,7 +253,7 @@ export function gatedVerdict(checks: readonly Check[], gates: readonly Gate[]): 
   const v = verdictFromChecks(checks);
   const failed = gates.filter((g) => !g.passed);
   if (!failed.length) return { verdict: v.verdict, summary: v.summary };
-  return { verdict: 'inconclusive' as Verdict, summary: `inconclusive (undertrained): ${failed.map((g) => `${g.label}: ${g.detail}`).join('; ')}. Checks, for information only: ${v.summary}` };
+  return { verdict: 'inconclusive', summary: `inconclusive (undertrained): ${failed.map((g) => `${g.label}: ${g.detail}`).join('; ')}. Checks, for information only: ${v.summary}` };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -365,6 +365,11 @@ export function verdictSbpSrShuffle(p: SanityPlan, rows: readonly Row[]): ClaimR
     extra[`s=${d.sparsity}: effect of the weights kept / rescaling / layer densities`] = `${pts(d.weights)} / ${pts(d.rescaling)} / ${pts(d.densities)} pts`;
   }
   return { ...r, numbers: { ...r.numbers, ...extra } };
+}
+
+/** The recordClaim input of a claim: verdict, numbers and rationale from the data, plus the gates it rests on. */
+export function claimInput(id: string, r: ClaimResult, meta: { paperStatement: string; source: string; setting: string; figure?: string }): ClaimInput & { gates: Gate[] } {
+  return { id, ...meta, numbers: r.numbers, verdict: r.verdict, rationale: r.rationale, gates: r.gates };
 }
 
 // ---------------------------------------------------------------------------------------------
