@@ -375,7 +375,7 @@ export function claimInput(id: string, r: ClaimResult, meta: { paperStatement: s
 // ---------------------------------------------------------------------------------------------
 // Seed-paper claims vs the shuffle (notebooks 01-04)
 
-export interface SeedClaimRow { claim: string; dependsOn: string; survivesShuffle: string; evidence: string }
+export interface SeedClaimRow { [k: string]: string; claim: string; dependsOn: string; survivesShuffle: string; evidence: string }
 
 /** For each claim of notebooks 01-04: what it rests on and whether a layerwise shuffle leaves it standing. */
 export function seedClaimsTable(rows: readonly Row[], p: SanityPlan): SeedClaimRow[] {
@@ -424,8 +424,8 @@ export function accuracyTable(p: SanityPlan, rows: readonly Row[]): Array<Record
 /** Accuracy vs sparsity, one panel per (net, method): the method and its ablations as lines, the dense net as a flat line. */
 export function accuracyFigure(p: SanityPlan, rows: readonly Row[]): FigureSpec {
   const cs = cells(rows);
-  const figs: FigureSpec[] = [], titles: string[] = [];
-  for (const n of p.nets) for (const m of n.methods) {
+  const panels = p.nets.flatMap((n) => n.methods.map((m) => ({ n, m })));
+  const figs = panels.map(({ n, m }, i) => {
     const abl = ['none', ...n.ablations, ...((DATA_METHODS as readonly string[]).includes(m) ? n.dataAblations : [])];
     const series: Series[] = abl.map((a) => {
       const xs = n.sparsities.filter((s) => findCell(cs, n.id, m, a, s)?.acc.n);
@@ -438,10 +438,9 @@ export function accuracyFigure(p: SanityPlan, rows: readonly Row[]): FigureSpec 
     }
     const dense = rows.filter((r) => r.net === n.id && r.kind === 'dense' && r.outcome === 'ok').map((r) => r.acc);
     if (dense.length) series.push({ name: 'dense', x: [Math.min(...n.sparsities), Math.max(...n.sparsities)], y: [meanSd(dense).mean, meanSd(dense).mean] });
-    figs.push(lineFigure(series, { x: { title: 'sparsity' }, y: { title: 'test accuracy' } }));
-    titles.push(`${n.id}: ${m}`);
-  }
-  return subplots(figs, { columns: 4, titles, title: 'Final test accuracy vs sparsity: each method with its ablations (mean ± sd over seeds)', width: 1400, height: 300 * Math.ceil(figs.length / 4) });
+    return lineFigure(series, { x: { title: i >= panels.length - 4 ? 'sparsity' : undefined }, y: { title: i % 4 === 0 ? 'test accuracy' : undefined, range: [0, 1] } });
+  });
+  return subplots(figs, { columns: 4, titles: panels.map(({ n, m }) => `${n.id}: ${m}`), title: 'Final test accuracy vs sparsity: each method with its ablations (mean ± sd over seeds)', width: 1400, height: 320 * Math.ceil(figs.length / 4) });
 }
 
 /** Per-layer kept fraction of each method's own mask (first seed) and of the smart-ratio ticket, at the highest sparsity. */
