@@ -108,6 +108,15 @@ describe('sanity-checks study: gate and verdicts (closed-form cases)', () => {
     assert.ok(Object.values(under.numbers).some((v) => String(v).startsWith('FAILED')));
   });
 
+  it('pairs where both arms sit at chance are left out; a claim with only such pairs is inconclusive, not refuted', () => {
+    const rows = world({ snip: [0.1, 0.1, 0.1], 'snip:layerwise-shuffle': [0.12, 0.11, 0.1], grasp: [0.8, 0.8, 0.8], 'grasp:layerwise-shuffle': [0.6, 0.6, 0.6] }, [0.85, 0.85, 0.85], 0.86);
+    const r = sc.verdictNoHarm(p, rows, 'layerwise-shuffle', ['snip', 'grasp']);
+    assert.equal(r.verdict, 'not reproduced', r.rationale); // only GraSP's pair counts, and it hurts
+    assert.match(String(r.numbers['left out: both arms at chance']), /lenet300 s=0\.9 snip layerwise-shuffle/);
+    const idle = sc.verdictNoHarm(p, world({ snip: [0.1, 0.1, 0.1], 'snip:layerwise-shuffle': [0.1, 0.1, 0.1] }, [0.85, 0.85, 0.85], 0.86), 'layerwise-shuffle', ['snip']);
+    assert.equal(idle.verdict, 'inconclusive');
+  });
+
   it('smart-ratio verdict and the SBP-SR decomposition (hand-computed differences)', () => {
     const eoc = onePlan('eoc-ffnn');
     const rows = world({

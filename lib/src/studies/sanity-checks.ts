@@ -73,9 +73,12 @@ export interface Tolerances {
   gateMargin: number;
   /** The converged run trains this many times the epochs (same recipe otherwise). */
   convergedFactor: number;
+  /** Chance accuracy (10 classes) and the band above it within which an arm counts as untrained. */
+  chance: number;
+  chanceBand: number;
 }
 
-export const TOLERANCES: Tolerances = { hurtMargin: 0.01, z: 2, gateMargin: 0.02, convergedFactor: 4 };
+export const TOLERANCES: Tolerances = { hurtMargin: 0.01, z: 2, gateMargin: 0.02, convergedFactor: 4, chance: 0.1, chanceBand: 0.05 };
 
 export interface SanityPlan {
   budget: Budget;
@@ -228,7 +231,8 @@ export function findCell(cs: readonly Cell[], net: NetId, method: string, ablati
 // ---------------------------------------------------------------------------------------------
 // The gate (one helper; the shape of notebook/gate.ts's Gate so the shared helper can replace it)
 
-export interface Gate { kind: 'dense-converged'; label: string; passed: boolean; detail: string }
+/** 'arms-above-chance': a claim whose every compared pair sits at chance tests nothing (the nets did not train), like an undertrained reference. */
+export interface Gate { kind: 'dense-converged' | 'arms-above-chance'; label: string; passed: boolean; detail: string }
 
 /**
  * Dense gate for one net: mean final accuracy of the dense reference (same data, recipe, seeds) vs
@@ -259,14 +263,19 @@ export function gatedVerdict(checks: readonly Check[], gates: readonly Gate[]): 
 // ---------------------------------------------------------------------------------------------
 // Comparisons and verdicts
 
-export interface Comparison { net: NetId; sparsity: number; method: string; ablation: string; base: MeanSd; ablated: MeanSd; diff: number; margin: number; hurts: boolean }
+export interface Comparison {
+  net: NetId; sparsity: number; method: string; ablation: string; base: MeanSd; ablated: MeanSd; diff: number; margin: number; hurts: boolean;
+  /** Both arms within chanceBand of chance: the comparison says nothing about the masks and is left out of the checks. */
+  atChance: boolean;
+}
 
 /** ablated vs the method's own arm: diff = ablated - base; hurts = lower by > hurtMargin and > z SE. */
 export function compare(cs: readonly Cell[], net: NetId, sparsity: number, method: string, ablation: string, base: { method: string; ablation: string } = { method, ablation: 'none' }, tol: Tolerances = TOLERANCES): Comparison | null {
   const b = findCell(cs, net, base.method, base.ablation, sparsity), a = findCell(cs, net, method, ablation, sparsity);
   if (!a || !b || !a.acc.n || !b.acc.n) return null;
   const lb = lowerBeyondNoise(a.acc, b.acc, tol.z);
-  return { net, sparsity, method, ablation, base: b.acc, ablated: a.acc, diff: a.acc.mean - b.acc.mean, margin: lb.margin, hurts: lb.passed && lb.diff > tol.hurtMargin };
+  const atChance = Math.max(a.acc.mean, b.acc.mean) <= tol.chance + tol.chanceBand;
+  return { net, sparsity, method, ablation, base: b.acc, ablated: a.acc, diff: a.acc.mean - b.acc.mean, margin: lb.margin, hurts: lb.passed && lb.diff > tol.hurtMargin, atChance };
 }
 
 export interface ClaimResult { verdict: Verdict; rationale: string; numbers: Record<string, string | number>; gates: Gate[]; comparisons: Comparison[] }
@@ -277,7 +286,12 @@ function label(c: Comparison, vs = 'own mask'): string {
 }
 
 function finish(checks: Check[], comps: Comparison[], gates: Gate[], extra: Record<string, string | number> = {}): ClaimResult {
-  if (!checks.length) checks.push({ label: 'no comparison could be made (missing arms)', passed: false });
+  const idle = comps.filter((c) => c.atChance);
+  if (idle.length) extra = { ...extra, 'left out: both arms at chance': idle.map((c) => `${c.net} s=${c.sparsity} ${c.method} ${c.ablation}`).join(', ') };
+  if (!checks.length && idle.length) {
+    gates = [...gates, { kind: 'arms-above-chance', label: 'compared arms', passed: false, detail: `all ${idle.length} compared pairs within ${TOLERANCES.chanceBand} of chance` }];
+  }
+  if (!checks.length) checks.push({ label: 'no informative comparison (arms missing, or every pair at chance)', passed: false });
   const v = gatedVerdict(checks, gates);
   const numbers: Record<string, string | number> = {};
   for (const g of gates) numbers[`gate: ${g.label}`] = `${g.passed ? 'passed' : 'FAILED'}: ${g.detail}`;
@@ -296,7 +310,7 @@ export function verdictNoHarm(p: SanityPlan, rows: readonly Row[], ablation: str
     const c = compare(cs, n.id, s, m, ablation, undefined, p.tolerances);
     if (!c) continue;
     comps.push(c);
-    checks.push({ label: label(c), passed: !c.hurts });
+    if (!c.atChance) checks.push({ label: label(c), passed: !c.hurts });
   }
   return finish(checks, comps, nets.map((n) => denseGate(rows, n, p.tolerances.gateMargin)));
 }
@@ -306,7 +320,7 @@ export function verdictNoHarmAll(p: SanityPlan, rows: readonly Row[], ablations:
   const parts = ablations.map((a) => verdictNoHarm(p, rows, a, methods));
   const comps = parts.flatMap((r) => r.comparisons);
   const gates = [...new Map(parts.flatMap((r) => r.gates).map((g) => [g.label, g])).values()];
-  return finish(comps.map((c) => ({ label: label(c), passed: !c.hurts })), comps, gates);
+  return finish(comps.filter((c) => !c.atChance).map((c) => ({ label: label(c), passed: !c.hurts })), comps, gates);
 }
 
 /** Frankle et al. on inversion: inverting SNIP, SynFlow and magnitude hurts; inverting GraSP does not. */
@@ -318,7 +332,7 @@ export function verdictInversion(p: SanityPlan, rows: readonly Row[]): ClaimResu
     const c = compare(cs, n.id, s, m, 'invert', undefined, p.tolerances);
     if (!c) continue;
     comps.push(c);
-    checks.push(m === 'grasp' ? { label: `${label(c)}: not hurt`, passed: !c.hurts } : { label: `${label(c)}: hurt`, passed: c.hurts });
+    if (!c.atChance) checks.push(m === 'grasp' ? { label: `${label(c)}: not hurt`, passed: !c.hurts } : { label: `${label(c)}: hurt`, passed: c.hurts });
   }
   return finish(checks, comps, nets.map((n) => denseGate(rows, n, p.tolerances.gateMargin)));
 }
@@ -332,7 +346,7 @@ export function verdictSmartRatio(p: SanityPlan, rows: readonly Row[]): ClaimRes
     const c = compare(cs, n.id, s, 'random', 'smart-ratio', { method: m, ablation: 'none' }, p.tolerances);
     if (!c) continue;
     comps.push(c);
-    checks.push({ label: label(c, m), passed: !c.hurts });
+    if (!c.atChance) checks.push({ label: label(c, m), passed: !c.hurts });
   }
   return finish(checks, comps, nets.map((n) => denseGate(rows, n, p.tolerances.gateMargin)));
 }
@@ -384,7 +398,7 @@ export function seedClaimsTable(rows: readonly Row[], p: SanityPlan): SeedClaimR
   const ffnn = p.nets.find((n) => n.id === 'eoc-ffnn');
   const sbp = ffnn ? ffnn.sparsities.map((s) => compare(cs, 'eoc-ffnn', s, 'sbp-sr', 'layerwise-shuffle', undefined, p.tolerances)).filter((c): c is Comparison => c !== null) : [];
   const byConstruction = 'yes, by construction: a layerwise shuffle keeps every layer\'s kept count, and an empty layer stays empty';
-  const sbpVerdict = sbp.length === 0 ? 'not measured' : sbp.every((c) => !c.hurts) ? 'yes (measured): SBP-SR shuffled is not worse' : `no (measured): the shuffle hurts at s = ${sbp.filter((c) => c.hurts).map((c) => c.sparsity).join(', ')}`;
+  const sbpVerdict = sbp.length === 0 ? 'not measured' : sbp.every((c) => c.atChance) ? 'not measured: SBP-SR and its shuffle both at chance' : sbp.every((c) => !c.hurts) ? 'yes (measured): SBP-SR shuffled is not worse' : `no (measured): the shuffle hurts at s = ${sbp.filter((c) => c.hurts).map((c) => c.sparsity).join(', ')}`;
   const ev = dec.map((d) => `s=${d.sparsity}: weights ${pts(d.weights)}, rescaling ${pts(d.rescaling)}, densities ${pts(d.densities)} pts`).join('; ') || 'no data';
   return [
     { claim: '01/mbp-phase-blind, 01/snip-phase-collapse', dependsOn: 'which layer empties first (per-layer counts only)', survivesShuffle: byConstruction, evidence: 'derived' },
@@ -468,7 +482,7 @@ export function effectTable(p: SanityPlan, rows: readonly Row[]): Array<Record<s
     const row: Record<string, string> = { net: n.id, sparsity: formatNumber(s, 3), method: m };
     for (const a of [...MASK_ABLATIONS, ...DATA_ABLATIONS]) {
       const c = compare(cs, n.id, s, m, a, undefined, p.tolerances);
-      row[a] = c ? `${pts(c.diff)}${c.hurts ? ' (hurts)' : ''}` : '';
+      row[a] = c ? `${pts(c.diff)}${c.atChance ? ' (both at chance)' : c.hurts ? ' (hurts)' : ''}` : '';
     }
     out.push(row);
   }
