@@ -399,7 +399,9 @@ export function seedClaimsTable(rows: readonly Row[], p: SanityPlan): SeedClaimR
   const sbp = ffnn ? ffnn.sparsities.map((s) => compare(cs, 'eoc-ffnn', s, 'sbp-sr', 'layerwise-shuffle', undefined, p.tolerances)).filter((c): c is Comparison => c !== null) : [];
   const byConstruction = 'yes, by construction: a layerwise shuffle keeps every layer\'s kept count, and an empty layer stays empty';
   const sbpVerdict = sbp.length === 0 ? 'not measured' : sbp.every((c) => c.atChance) ? 'not measured: SBP-SR and its shuffle both at chance' : sbp.every((c) => !c.hurts) ? 'yes (measured): SBP-SR shuffled is not worse' : `no (measured): the shuffle hurts at s = ${sbp.filter((c) => c.hurts).map((c) => c.sparsity).join(', ')}`;
-  const ev = dec.map((d) => `s=${d.sparsity}: weights ${pts(d.weights)}, rescaling ${pts(d.rescaling)}, densities ${pts(d.densities)} pts`).join('; ') || 'no data';
+  const idle = (a: MeanSd, b: MeanSd) => (Math.max(a.mean, b.mean) <= p.tolerances.chance + p.tolerances.chanceBand ? ' (both arms at chance)' : '');
+  const ev = dec.map((d) => `s=${d.sparsity}: weights ${pts(d.weights)}${idle(d.full, d.shuffled)}, rescaling ${pts(d.rescaling)}${idle(d.shuffled, d.snipShuffled)}, ` +
+    `densities ${pts(d.densities)}${idle(d.snipShuffled, d.even)} pts`).join('; ') || 'no data';
   return [
     { claim: '01/mbp-phase-blind, 01/snip-phase-collapse', dependsOn: 'which layer empties first (per-layer counts only)', survivesShuffle: byConstruction, evidence: 'derived' },
     { claim: '01/collapse-trains-at-chance', dependsOn: 'an empty layer (no input-output path)', survivesShuffle: byConstruction, evidence: 'derived' },
