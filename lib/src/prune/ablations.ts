@@ -23,7 +23,7 @@ import { Rng } from '../rng';
 import { Scores, scoresToMask, checkSparsity, MaskSelection } from './scores-to-mask';
 import { computeMask, getScoreMethod, shapesOf } from './score';
 import { checkPruneAtInit, installMethodMask, PruneAtInitOptions, PruneAtInitResult } from './methods';
-import { synflowPrune } from './synflow';
+import { DensitySchedule, synflowPrune } from './synflow';
 import { SCORING_ABLATIONS, ScoringAblation, ablateScoringBatch } from '../data/scoring-ablations';
 import { contextBatchIndices } from './snip';
 
@@ -198,7 +198,7 @@ export function pruneWithAblation(net: Net, o: AblatedPruneOptions): AblatedPrun
   } else if (ablation === 'invert') {
     if (o.method === 'synflow') {
       const opt = o.options ?? {};
-      const r = synflowPrune(net, o.sparsity, { rounds: opt.rounds as number | undefined, scope, invert: true });
+      const r = synflowPrune(net, o.sparsity, { rounds: opt.rounds as number | undefined, schedule: opt.schedule as DensitySchedule | undefined, signal: opt.signal as number | undefined, scope, invert: true });
       res = { selection: r.selection, scores: r.scores, method: o.method };
     } else {
       const base = computeMask(net, o);
