@@ -8,3 +8,4 @@ export * from './cifar';
 export * from './datasets';
 export * from './batches';
 export * from './augment';
+export * from './scoring-ablations';

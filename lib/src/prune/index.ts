@@ -7,3 +7,4 @@ export * from './synflow';
 export * from './rescale';
 export * from './report';
 export * from './methods';
+export * from './ablations';
