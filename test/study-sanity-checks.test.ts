@@ -7,8 +7,8 @@ import { sanityChecks as sc, PRUNE_TRAIN_TASK, describeConfig, smartRatioCounts,
 type Row = Awaited<ReturnType<typeof sc.runAll>>[number];
 
 /** A synthetic run row (no training): only the fields the verdicts read. */
-function row(net: 'lenet300' | 'eoc-ffnn' | 'resnet', kind: 'arm' | 'dense' | 'converged', method: string, ablation: string, sparsity: number, seed: number, acc: number, outcome = 'ok'): Row {
-  return { net, kind, method, ablation, sparsity, seed, acc, outcome, epochAcc: [acc], perLayer: [], seconds: 0, cached: false };
+function row(net: 'lenet300' | 'eoc-ffnn' | 'resnet', kind: 'arm' | 'dense' | 'converged', method: string, ablation: string, sparsity: number, seed: number, acc: number, outcome = 'ok', epochAcc = [acc, acc]): Row {
+  return { net, kind, method, ablation, sparsity, seed, acc, outcome, epochAcc, perLayer: [], seconds: 0, cached: false };
 }
 
 /** Arms with the given per-seed accuracies at one sparsity, plus a dense reference and a converged run. */
@@ -29,12 +29,13 @@ function onePlan(net: 'lenet300' | 'eoc-ffnn', over: Partial<ReturnType<typeof s
 
 describe('sanity-checks study: plan and jobs', () => {
   it('plans every budget, with the six methods on both FFNNs and no SBP-SR on the ResNet', () => {
-    for (const b of ['smoke', 'quick', 'paper'] as const) {
+    for (const b of ['smoke', 'quick', 'standard', 'paper'] as const) {
       const p = sc.plan(b, [0, 1, 2], { workers: 1 });
       for (const id of ['lenet300', 'eoc-ffnn'] as const) assert.deepEqual(p.nets.find((n) => n.id === id)!.methods, ['random', 'magnitude', 'snip', 'grasp', 'synflow', 'sbp-sr']);
       const rn = p.nets.find((n) => n.id === 'resnet')!;
       assert.ok(!rn.methods.includes('sbp-sr'));
       for (const n of p.nets) assert.ok(n.dataSparsities.every((s) => n.sparsities.includes(s)), `${b} ${n.id}`);
+      if (b === 'standard') for (const n of p.nets) assert.ok(n.seeds >= 3, `standard trains at least 3 seeds (${n.id})`);
     }
     assert.throws(() => sc.plan('smoke', []), /seeds must be a non-empty array/);
     assert.throws(() => sc.plan('huge' as 'smoke', [0]), /budget/);
@@ -50,6 +51,10 @@ describe('sanity-checks study: plan and jobs', () => {
     const conv = js.filter((j) => j.tag.kind === 'converged');
     assert.equal(conv.length, 1);
     assert.equal(conv[0].config.train.epochs, n.train.epochs * p.tolerances.convergedFactor);
+    // the converged run is the dense reference of the first seed with a longer schedule, nothing else changed
+    const dense0 = js.find((j) => j.tag.kind === 'dense' && j.tag.seed === conv[0].tag.seed)!;
+    const shortened = { ...conv[0].config, train: { ...conv[0].config.train, epochs: n.train.epochs } };
+    assert.equal(describeConfig(PRUNE_TRAIN_TASK, shortened).key, describeConfig(PRUNE_TRAIN_TASK, dense0.config).key);
     // every config is valid for prune-train, and distinct arms have distinct cache keys
     const keys = js.map((j) => describeConfig(PRUNE_TRAIN_TASK, j.config).key);
     assert.equal(new Set(keys).size, keys.length);
@@ -63,23 +68,37 @@ describe('sanity-checks study: gate and verdicts (closed-form cases)', () => {
   const p = onePlan('lenet300');
   const net = p.nets[0];
 
-  it('dense gate: passes within the margin (edge included), fails beyond it or when a dense run failed', () => {
-    assert.equal(sc.denseGate(world({}, [0.8, 0.8], 0.81), net, 0.02).passed, true);
-    assert.equal(sc.denseGate(world({}, [0.8, 0.8], 0.82), net, 0.02).passed, true, 'a gap of exactly the margin passes');
-    assert.equal(sc.denseGate(world({}, [0.8, 0.8], 0.8201), net, 0.02).passed, false);
-    const g = sc.denseGate(world({}, [0.7, 0.8], 0.85), net, 0.02);
-    assert.match(g.detail, /dense reference 75\.00 % \(2 seeds\) vs converged 85\.00 %.*gap 10\.00 points, allowed 2\.00/);
-    const failed = [...world({}, [0.8], 0.8), row('lenet300', 'dense', 'none', 'none', 0, 1, NaN, 'diverged')];
-    assert.equal(sc.denseGate(failed, net).passed, false);
+  it('net gates: the shared dense gate over finished dense runs (edge included); diverged dense runs fail the divergence gate', () => {
+    const dense = (rows: Row[]) => sc.netGates(rows, net, { ...p.tolerances, gateMargin: 0.02 }).find((g) => g.kind === 'dense-converged')!;
+    assert.equal(dense(world({}, [0.8, 0.8], 0.81)).passed, true);
+    assert.equal(dense(world({}, [0.8, 0.8], 0.82)).passed, true, 'a gap of exactly the margin passes');
+    assert.equal(dense(world({}, [0.8, 0.8], 0.8201)).passed, false);
+    assert.match(dense(world({}, [0.7, 0.8], 0.85)).detail, /dense reference 75\.00 % \(2 seeds\) vs converged 85\.00 %.*gap 10\.00 points, allowed 2\.00/);
+    // a diverged dense run is counted, not averaged in: the dense gate reads the finished run (0.8) and the divergence gate fails
+    const withDiverged = [...world({}, [0.8], 0.8), row('lenet300', 'dense', 'none', 'none', 0, 1, NaN, 'diverged')];
+    const gs = sc.netGates(withDiverged, net);
+    assert.equal(gs.find((g) => g.kind === 'dense-converged')!.passed, true);
+    const div = gs.find((g) => g.kind === 'divergence')!;
+    assert.equal(div.passed, false);
+    assert.match(div.detail, /dense 1\/2/);
+    assert.throws(() => sc.netGates(world({ snip: [0.8] }, [], 0.8), net), /no dense reference or converged run of 'lenet300'/);
   });
 
-  it('gatedVerdict: a failed gate makes any checks inconclusive; passed gates leave verdictFromChecks', () => {
-    const pass = { kind: 'dense-converged' as const, label: 'a', passed: true, detail: '' }, fail = { ...pass, passed: false, detail: 'gap 9' };
-    assert.equal(sc.gatedVerdict([{ label: 'x', passed: true }], [pass]).verdict, 'reproduced');
-    assert.equal(sc.gatedVerdict([{ label: 'x', passed: true }, { label: 'y', passed: false }], [pass]).verdict, 'partly');
-    const v = sc.gatedVerdict([{ label: 'x', passed: true }], [pass, fail]);
-    assert.equal(v.verdict, 'inconclusive');
-    assert.match(v.summary, /^inconclusive \(undertrained\): a: gap 9\. Checks, for information only: 1\/1/);
+  it('a claim with a diverged arm, or an arm still improving at its last epoch, is inconclusive (gates shown)', () => {
+    const accs = { snip: [0.8, 0.81, 0.82], 'snip:layerwise-shuffle': [0.8, 0.81, 0.82] };
+    const ok = world(accs, [0.85, 0.85, 0.85], 0.86);
+    assert.equal(sc.verdictNoHarm(p, ok, 'layerwise-shuffle', ['snip']).verdict, 'reproduced');
+    // one more seed of the shuffled arm diverged: the mean stays that of the finished runs, the claim is inconclusive
+    const diverged = [...ok, row('lenet300', 'arm', 'snip', 'layerwise-shuffle', 0.9, 3, NaN, 'diverged')];
+    const d = sc.verdictNoHarm(p, diverged, 'layerwise-shuffle', ['snip']);
+    assert.equal(d.verdict, 'inconclusive');
+    assert.ok(Math.abs(d.comparisons[0].ablated.mean - 0.81) < 1e-12);
+    assert.match(String(d.numbers['gate divergence: compared arms']), /FAILED: diverged runs beyond 0 %: lenet300 s=0\.9 snip layerwise-shuffle 1\/4/);
+    // the shuffled arm gained 3 points in its final epoch (beyond the 1-point plateau threshold)
+    const rising = ok.map((r) => (r.method === 'snip' && r.ablation === 'layerwise-shuffle' ? { ...r, epochAcc: [r.acc - 0.03, r.acc] } : r));
+    const g = sc.verdictNoHarm(p, rising, 'layerwise-shuffle', ['snip']);
+    assert.equal(g.verdict, 'inconclusive');
+    assert.match(g.rationale, /still improving at the last epoch.*snip layerwise-shuffle/);
   });
 
   it('hurts = lower by more than the margin and by more than 2 SE (hand-computed)', () => {
@@ -105,6 +124,7 @@ describe('sanity-checks study: gate and verdicts (closed-form cases)', () => {
     assert.equal(graspHurt.verdict, 'partly');
     const under = sc.verdictInversion(p, world(accs, [0.6, 0.6, 0.6], 0.86));
     assert.equal(under.verdict, 'inconclusive');
+    assert.ok(under.gates.some((g) => g.kind === 'dense-converged' && !g.passed));
     assert.ok(Object.values(under.numbers).some((v) => String(v).startsWith('FAILED')));
   });
 
@@ -115,6 +135,12 @@ describe('sanity-checks study: gate and verdicts (closed-form cases)', () => {
     assert.match(String(r.numbers['left out: both arms at chance']), /lenet300 s=0\.9 snip layerwise-shuffle/);
     const idle = sc.verdictNoHarm(p, world({ snip: [0.1, 0.1, 0.1], 'snip:layerwise-shuffle': [0.1, 0.1, 0.1] }, [0.85, 0.85, 0.85], 0.86), 'layerwise-shuffle', ['snip']);
     assert.equal(idle.verdict, 'inconclusive');
+    assert.ok(idle.gates.some((g) => g.kind === 'arms-above-chance' && !g.passed));
+    // Su et al.'s two corruptions in one claim: each must not hurt
+    const both = world({ snip: [0.8, 0.8, 0.8], 'snip:random-labels': [0.8, 0.8, 0.8], 'snip:shuffled-pixels': [0.7, 0.7, 0.7] }, [0.85, 0.85, 0.85], 0.86);
+    const su = sc.verdictNoHarm(p, both, ['random-labels', 'shuffled-pixels'], ['snip']);
+    assert.equal(su.verdict, 'partly');
+    assert.equal(su.comparisons.length, 2);
   });
 
   it('smart-ratio verdict and the SBP-SR decomposition (hand-computed differences)', () => {
@@ -171,7 +197,7 @@ describe('sanity-checks study: smoke runs through prune-train', function () {
     assert.ok(sc.effectTable(p, rows).some((r) => r.invert !== ''));
     assert.ok(sc.accuracyFigure(p, rows).data.length > 0);
     assert.ok(sc.densityFigure(p, rows).data.length > 0);
-    assert.equal(sc.gateTable(p, rows).length, 1);
+    assert.deepEqual(sc.gateTable(p, rows).map((g) => g.gate), ['dense-converged', 'divergence']);
     assert.equal(sc.seedClaimsTable(rows, p).length, 7);
     const again = await sc.runAll(p, { store: dir });
     assert.ok(again.every((r) => r.cached));

@@ -23,15 +23,17 @@
 import * as os from 'os';
 import '../prune'; // registers every score method in the sweep's worker processes too
 import { runSweep, SweepProgress, SweepRecord } from '../engine';
-import { PRUNE_TRAIN_TASK, PruneTrainConfig, PruneTrainResult } from '../experiment';
+import { denseReference, PRUNE_TRAIN_TASK, PruneTrainConfig, PruneTrainResult } from '../experiment';
 import type { ModelConfig } from '../models';
 import type { TrainConfig } from '../train';
 import type { Budget } from '../notebook/params';
 import { byBudget } from '../notebook/params';
-import { Check, ClaimInput, lowerBeyondNoise, Verdict, verdictFromChecks } from '../notebook/claims';
+import { Check, ClaimInput, gatedVerdict, lowerBeyondNoise, Verdict } from '../notebook/claims';
+import { aboveChanceGate, denseGate, divergenceGate, Gate, plateauGate, splitDiverged } from '../notebook/gate';
 import { formatMeanSd, formatNumber, meanSd, MeanSd } from '../notebook/tables';
 import { FigureSpec, lineFigure, Series, subplots } from '../notebook/plots';
 import { ffnnTrain, resnetTrain } from './eoc-rescaling';
+import { recipe, STANDARD_RECIPES } from './sanity-recipes';
 
 export const NOTEBOOK = '05-sanity-checks';
 export const METHODS = ['random', 'magnitude', 'snip', 'grasp', 'synflow', 'sbp-sr'] as const;
@@ -105,43 +107,49 @@ export function plan(budget: Budget, seeds: readonly number[], o: { workers?: nu
   }
   const workers = o.workers ?? Math.max(1, Math.min(2, os.availableParallelism()));
   const fm = (trainLimit: number, testLimit: number): DataSpec => ({ name: 'fashion-mnist', trainLimit, testLimit });
-  const data = byBudget(budget, { smoke: fm(300, 200), quick: fm(2000, 1000), paper: fm(0, 0) });
-  const epochs = byBudget(budget, { smoke: 1, quick: 3, paper: 20 });
-  const sparsities = byBudget(budget, { smoke: [0.9], quick: [0.9, 0.98], paper: [0.5, 0.8, 0.9, 0.95, 0.98, 0.99] });
+  const std = STANDARD_RECIPES;
+  const data = byBudget(budget, { smoke: fm(300, 200), quick: fm(2000, 1000), standard: fm(std.ffnnData.trainLimit, std.ffnnData.testLimit), paper: fm(0, 0) });
+  const ffnn = (id: 'lenet300' | 'eoc-ffnn'): TrainConfig => (budget === 'standard' ? recipe('ffnn', std[id].epochs, std[id].lr) : ffnnTrain(byBudget(budget, { smoke: 1, quick: 3, standard: 0, paper: 20 })));
+  const sparsities = byBudget(budget, { smoke: [0.9], quick: [0.9, 0.98], standard: [0.9, 0.98], paper: [0.5, 0.8, 0.9, 0.95, 0.98, 0.99] });
   const nSeeds = (max: Record<Budget, number>) => Math.min(seeds.length, byBudget(budget, max));
-  const depth = byBudget(budget, { smoke: 6, quick: 20, paper: 50 });
+  const depth = byBudget(budget, { smoke: 6, quick: 20, standard: 20, paper: 50 });
   const nets: NetSpec[] = [
     {
-      id: 'lenet300', label: 'LeNet-300-100 (ReLU)', model: 'lenet300', data, train: ffnnTrain(epochs), methods: [...METHODS],
+      id: 'lenet300', label: 'LeNet-300-100 (ReLU)', model: 'lenet300', data, train: ffnn('lenet300'), methods: [...METHODS],
       ablations: [...MASK_ABLATIONS], tickets: [...TICKETS], dataAblations: [...DATA_ABLATIONS], sparsities,
-      dataSparsities: byBudget(budget, { smoke: sparsities, quick: [0.9], paper: sparsities }), seeds: nSeeds({ smoke: 1, quick: 2, paper: 5 }),
+      dataSparsities: byBudget(budget, { smoke: sparsities, quick: [0.9], standard: [0.98], paper: sparsities }), seeds: nSeeds({ smoke: 1, quick: 2, standard: 3, paper: 5 }),
     },
     {
-      id: 'eoc-ffnn', label: `tanh FFNN at EOC, depth ${depth}`, model: eocFfnn(depth), data, train: ffnnTrain(epochs), methods: [...METHODS],
-      ablations: byBudget(budget, { smoke: [...MASK_ABLATIONS], quick: ['layerwise-shuffle'], paper: [...MASK_ABLATIONS] }), tickets: [...TICKETS],
-      dataAblations: byBudget(budget, { smoke: [], quick: [], paper: [...DATA_ABLATIONS] }), sparsities, dataSparsities: sparsities,
-      seeds: nSeeds({ smoke: 1, quick: 2, paper: 5 }),
+      id: 'eoc-ffnn', label: `tanh FFNN at EOC, depth ${depth}`, model: eocFfnn(depth), data, train: ffnn('eoc-ffnn'), methods: [...METHODS],
+      ablations: byBudget(budget, { smoke: [...MASK_ABLATIONS], quick: ['layerwise-shuffle'], standard: [...MASK_ABLATIONS], paper: [...MASK_ABLATIONS] }), tickets: [...TICKETS],
+      dataAblations: byBudget(budget, { smoke: [], quick: [], standard: [], paper: [...DATA_ABLATIONS] }), sparsities, dataSparsities: sparsities,
+      seeds: nSeeds({ smoke: 1, quick: 2, standard: 3, paper: 5 }),
     },
     {
       // SBP-SR on a ResNet is the Stable ResNet (another architecture, notebook 02), so it is left out here.
       id: 'resnet', label: 'ResNet-8 (widths 8-16-32, BN)', model: SMALL_RESNET,
-      data: byBudget(budget, { smoke: fm(200, 100), quick: fm(500, 500), paper: fm(0, 0) }),
-      train: resnetTrain(byBudget(budget, { smoke: 1, quick: 2, paper: 20 })),
-      methods: byBudget(budget, { smoke: ['magnitude', 'snip'], quick: ['magnitude', 'snip'], paper: ['random', 'magnitude', 'snip', 'grasp', 'synflow'] }),
-      ablations: byBudget(budget, { smoke: ['layerwise-shuffle'], quick: ['layerwise-shuffle'], paper: [...MASK_ABLATIONS] }),
-      tickets: byBudget(budget, { smoke: [], quick: [], paper: [...TICKETS] }), dataAblations: [], dataSparsities: [],
-      sparsities: byBudget(budget, { smoke: [0.9], quick: [0.9], paper: sparsities }), seeds: nSeeds({ smoke: 1, quick: 1, paper: 5 }),
+      data: byBudget(budget, { smoke: fm(200, 100), quick: fm(500, 500), standard: fm(std.resnetData.trainLimit, std.resnetData.testLimit), paper: fm(0, 0) }),
+      train: budget === 'standard' ? recipe('resnet', std.resnet.epochs, std.resnet.lr) : resnetTrain(byBudget(budget, { smoke: 1, quick: 2, standard: 0, paper: 20 })),
+      methods: byBudget(budget, { smoke: ['magnitude', 'snip'], quick: ['magnitude', 'snip'], standard: ['magnitude', 'snip'], paper: ['random', 'magnitude', 'snip', 'grasp', 'synflow'] }),
+      ablations: byBudget(budget, { smoke: ['layerwise-shuffle'], quick: ['layerwise-shuffle'], standard: ['layerwise-shuffle'], paper: [...MASK_ABLATIONS] }),
+      tickets: byBudget(budget, { smoke: [], quick: [], standard: [], paper: [...TICKETS] }), dataAblations: [], dataSparsities: [],
+      sparsities: byBudget(budget, { smoke: [0.9], quick: [0.9], standard: [0.9], paper: sparsities }), seeds: nSeeds({ smoke: 1, quick: 1, standard: 3, paper: 5 }),
     },
   ];
   return {
-    budget, seeds: [...seeds], workers, nets, synflowRounds: byBudget(budget, { smoke: 5, quick: 10, paper: 100 }), tolerances: { ...TOLERANCES },
-    expected: byBudget(budget, { smoke: 'about a minute', quick: 'about 5 minutes cold on 2 cores', paper: 'hours (full Fashion-MNIST, 20 epochs)' }),
+    budget, seeds: [...seeds], workers, nets, synflowRounds: byBudget(budget, { smoke: 5, quick: 10, standard: std.synflowRounds, paper: 100 }), tolerances: { ...TOLERANCES },
+    expected: byBudget(budget, { smoke: 'about a minute', quick: 'about 5 minutes cold on 2 cores', standard: std.expected, paper: 'hours (full Fashion-MNIST, 20 epochs)' }),
   };
 }
 
-export const TRAINING_RECIPE_NOTE = 'Recipes are notebook 02\'s, chosen there on the dense nets: FFNNs (LeNet-300-100 and the EOC tanh net) SGD ' +
-  'lr 0.01, momentum 0.9, batch 100, no weight decay; ResNet SGD lr 0.1, momentum 0.9, weight decay 1e-4, batch 100; step decay x0.1 at 50 % ' +
-  'and 75 % of the epochs. Same recipe for every arm, ablation and seed; final-epoch test accuracy.';
+/** How the recipes were chosen, per budget (shown in the notebook). */
+export function trainingRecipeNote(budget: Budget): string {
+  const shape = 'FFNNs (LeNet-300-100 and the EOC tanh net) SGD, momentum 0.9, batch 100, no weight decay; ResNet SGD, momentum 0.9, weight decay 1e-4, batch 100; ' +
+    'step decay x0.1 at 50 % and 75 % of the epochs. Same recipe for every arm, ablation and seed; final-epoch test accuracy.';
+  return budget === 'standard'
+    ? `${shape} Learning rate and epochs per net from a sweep on the dense nets only (below): ${STANDARD_RECIPES.note}`
+    : `${shape} Learning rates are notebook 02's (FFNNs 0.01, ResNet 0.1), chosen there on the dense nets; the epochs are the budget's.`;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Jobs
@@ -163,7 +171,8 @@ export function jobs(p: SanityPlan): Job[] {
   for (const n of p.nets) {
     const seeds = p.seeds.slice(0, n.seeds);
     for (const seed of seeds) out.push(job(p, n, { kind: 'dense', method: 'none', ablation: 'none', sparsity: 0, seed }, n.train));
-    out.push(job(p, n, { kind: 'converged', method: 'none', ablation: 'none', sparsity: 0, seed: seeds[0] }, { ...n.train, epochs: n.train.epochs * p.tolerances.convergedFactor }));
+    const dense = job(p, n, { kind: 'converged', method: 'none', ablation: 'none', sparsity: 0, seed: seeds[0] }, n.train);
+    out.push({ tag: dense.tag, config: denseReference(dense.config, n.train.epochs * p.tolerances.convergedFactor) });
     for (const sparsity of n.sparsities) for (const seed of seeds) {
       const arm = (method: string, ablation: string) => out.push(job(p, n, { kind: 'arm', method, ablation, sparsity, seed }, n.train));
       for (const m of n.methods) {
@@ -203,9 +212,12 @@ export async function runAll(p: SanityPlan, o: { onProgress?: (pr: SweepProgress
 // ---------------------------------------------------------------------------------------------
 // Cells
 
-export interface Cell { net: NetId; method: string; ablation: string; sparsity: number; acc: MeanSd; diverged: number; failed: number }
+export interface Cell { net: NetId; method: string; ablation: string; sparsity: number; acc: MeanSd; runs: number; diverged: number; failed: number }
 
-/** Mean ± sd of the final accuracy per (net, method, ablation, sparsity) arm; diverged and failed runs counted apart. */
+/**
+ * Mean ± sd of the final accuracy per (net, method, ablation, sparsity) arm over its finished runs
+ * (splitDiverged); `diverged` counts the runs left out (diverged, or failed: `failed` of them).
+ */
 export function cells(rows: readonly Row[]): Cell[] {
   const groups = new Map<string, Row[]>();
   for (const r of rows) {
@@ -215,11 +227,11 @@ export function cells(rows: readonly Row[]): Cell[] {
     if (g) g.push(r); else groups.set(k, [r]);
   }
   return [...groups.values()].map((g) => {
-    const ok = g.filter((r) => r.outcome === 'ok' && Number.isFinite(r.acc));
+    const split = splitDiverged(g.map((r) => ({ outcome: r.outcome, finalTestAcc: r.acc })));
     return {
       net: g[0].net, method: g[0].method, ablation: g[0].ablation, sparsity: g[0].sparsity,
-      acc: ok.length ? meanSd(ok.map((r) => r.acc)) : { mean: NaN, sd: NaN, n: 0 },
-      diverged: g.filter((r) => r.outcome === 'diverged').length, failed: g.filter((r) => r.outcome === 'error').length,
+      acc: split.accs.length ? meanSd(split.accs) : { mean: NaN, sd: NaN, n: 0 },
+      runs: split.runs, diverged: split.diverged, failed: g.filter((r) => r.outcome === 'error').length,
     };
   });
 }
@@ -229,35 +241,26 @@ export function findCell(cs: readonly Cell[], net: NetId, method: string, ablati
 }
 
 // ---------------------------------------------------------------------------------------------
-// The gate (one helper; the shape of notebook/gate.ts's Gate so the shared helper can replace it)
+// Gates (the kit's shared gates, notebook/gate.ts)
 
-/** 'arms-above-chance': a claim whose every compared pair sits at chance tests nothing (the nets did not train), like an undertrained reference. */
-export interface Gate { kind: 'dense-converged' | 'arms-above-chance'; label: string; passed: boolean; detail: string }
-
-/**
- * Dense gate for one net: mean final accuracy of the dense reference (same data, recipe, seeds) vs
- * the converged run; passes when reference >= converged - margin. Diverged or failed dense runs fail it.
- */
-export function denseGate(rows: readonly Row[], net: NetSpec, margin = TOLERANCES.gateMargin): Gate {
-  const ok = (k: Kind) => rows.filter((r) => r.net === net.id && r.kind === k && r.outcome === 'ok' && Number.isFinite(r.acc)).map((r) => r.acc);
-  const bad = rows.filter((r) => r.net === net.id && (r.kind === 'dense' || r.kind === 'converged') && r.outcome !== 'ok');
-  const ref = ok('dense'), conv = ok('converged');
-  if (!ref.length || !conv.length || bad.length) {
-    return { kind: 'dense-converged', label: net.label, passed: false, detail: `dense reference or converged run missing or failed (${bad.length} failed/diverged)` };
-  }
-  const r = meanSd(ref).mean, c = meanSd(conv).mean, gap = c - r;
-  return {
-    kind: 'dense-converged', label: net.label, passed: gap <= margin + 1e-12,
-    detail: `dense reference ${(100 * r).toFixed(2)} % (${ref.length} seeds) vs converged ${(100 * c).toFixed(2)} % (${conv.length} run, ${net.train.epochs}x${TOLERANCES.convergedFactor} epochs): gap ${(100 * gap).toFixed(2)} points, allowed ${(100 * margin).toFixed(2)}`,
-  };
+/** Dense and converged runs of one net: finished accuracies, diverged (or failed) runs counted apart. */
+function denseRuns(rows: readonly Row[], net: NetId, kind: 'dense' | 'converged') {
+  return splitDiverged(rows.filter((r) => r.net === net && r.kind === kind).map((r) => ({ outcome: r.outcome, finalTestAcc: r.acc })));
 }
 
-/** The verdict: 'inconclusive' when any gate failed (the checks are then shown for information only). */
-export function gatedVerdict(checks: readonly Check[], gates: readonly Gate[]): { verdict: Verdict; summary: string } {
-  const v = verdictFromChecks(checks);
-  const failed = gates.filter((g) => !g.passed);
-  if (!failed.length) return { verdict: v.verdict, summary: v.summary };
-  return { verdict: 'inconclusive', summary: `inconclusive (undertrained): ${failed.map((g) => `${g.label}: ${g.detail}`).join('; ')}. Checks, for information only: ${v.summary}` };
+/**
+ * The gates of one net's dense reference: it ends within `gateMargin` of its converged accuracy (the
+ * same recipe, `convergedFactor` times the epochs), and no dense or converged run diverged or failed
+ * (such runs are counted by the divergence gate, never averaged in).
+ */
+export function netGates(rows: readonly Row[], net: NetSpec, tol: Tolerances = TOLERANCES): Gate[] {
+  const ref = denseRuns(rows, net.id, 'dense'), conv = denseRuns(rows, net.id, 'converged');
+  if (!ref.runs || !conv.runs) throw new Error(`sanity-checks: no dense reference or converged run of '${net.id}' in the rows (${ref.runs} dense, ${conv.runs} converged); pass the rows of runAll(plan).`);
+  const gates: Gate[] = [divergenceGate(`${net.label}, dense runs`, { dense: ref, converged: conv })];
+  if (ref.accs.length && conv.accs.length) {
+    gates.unshift(denseGate(`${net.label} (${net.train.epochs} vs ${net.train.epochs * tol.convergedFactor} epochs)`, ref.accs, conv.accs, tol.gateMargin));
+  }
+  return gates;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -265,6 +268,8 @@ export function gatedVerdict(checks: readonly Check[], gates: readonly Gate[]): 
 
 export interface Comparison {
   net: NetId; sparsity: number; method: string; ablation: string; base: MeanSd; ablated: MeanSd; diff: number; margin: number; hurts: boolean;
+  /** The arm compared against (default: the method's own mask). */
+  baseArm: { method: string; ablation: string };
   /** Both arms within chanceBand of chance: the comparison says nothing about the masks and is left out of the checks. */
   atChance: boolean;
 }
@@ -275,80 +280,80 @@ export function compare(cs: readonly Cell[], net: NetId, sparsity: number, metho
   if (!a || !b || !a.acc.n || !b.acc.n) return null;
   const lb = lowerBeyondNoise(a.acc, b.acc, tol.z);
   const atChance = Math.max(a.acc.mean, b.acc.mean) <= tol.chance + tol.chanceBand;
-  return { net, sparsity, method, ablation, base: b.acc, ablated: a.acc, diff: a.acc.mean - b.acc.mean, margin: lb.margin, hurts: lb.passed && lb.diff > tol.hurtMargin, atChance };
+  return { net, sparsity, method, ablation, baseArm: { ...base }, base: b.acc, ablated: a.acc, diff: a.acc.mean - b.acc.mean, margin: lb.margin, hurts: lb.passed && lb.diff > tol.hurtMargin, atChance };
 }
 
 export interface ClaimResult { verdict: Verdict; rationale: string; numbers: Record<string, string | number>; gates: Gate[]; comparisons: Comparison[] }
 
 const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
+const armName = (c: { net: string; sparsity: number; method: string; ablation: string }) => `${c.net} s=${c.sparsity} ${c.method}${c.ablation === 'none' ? '' : ` ${c.ablation}`}`;
 function label(c: Comparison, vs = 'own mask'): string {
-  return `${c.net} s=${c.sparsity} ${c.method}${c.ablation === 'none' ? '' : ` ${c.ablation}`} vs ${vs}: ${pts(c.diff)} pts (2 SE ${(100 * c.margin).toFixed(1)})`;
+  return `${armName(c)} vs ${vs}: ${pts(c.diff)} pts (2 SE ${(100 * c.margin).toFixed(1)})`;
 }
 
-function finish(checks: Check[], comps: Comparison[], gates: Gate[], extra: Record<string, string | number> = {}): ClaimResult {
-  const idle = comps.filter((c) => c.atChance);
-  if (idle.length) extra = { ...extra, 'left out: both arms at chance': idle.map((c) => `${c.net} s=${c.sparsity} ${c.method} ${c.ablation}`).join(', ') };
-  if (!checks.length && idle.length) {
-    gates = [...gates, { kind: 'arms-above-chance', label: 'compared arms', passed: false, detail: `all ${idle.length} compared pairs within ${TOLERANCES.chanceBand} of chance` }];
+/** One compared pair of a claim: the ablated arm vs its base arm (default: the method's own mask), and the check it feeds. */
+interface Pair { method: string; ablation: string; base?: { method: string; ablation: string }; check: (c: Comparison) => Check }
+
+/**
+ * A claim over the pairs `pairsAt(net, sparsity)` of the given nets. Pairs with both arms at chance
+ * are left out of the checks (listed). Gates: each net's dense reference (netGates); no compared arm
+ * diverged (divergenceGate; diverged runs are counted, never averaged in); the arms checked no longer
+ * improving at the last epoch (plateauGate); some pair above chance (aboveChanceGate).
+ */
+function claimOver(p: SanityPlan, rows: readonly Row[], nets: readonly NetSpec[], pairsAt: (n: NetSpec, s: number) => Pair[], extra: Record<string, string | number> = {}): ClaimResult {
+  const cs = cells(rows), tol = p.tolerances;
+  const checks: Check[] = [], comps: Comparison[] = [], arms = new Map<string, Cell>();
+  for (const n of nets) for (const s of n.sparsities) for (const pair of pairsAt(n, s)) {
+    const base = pair.base ?? { method: pair.method, ablation: 'none' };
+    for (const cell of [findCell(cs, n.id, pair.method, pair.ablation, s), findCell(cs, n.id, base.method, base.ablation, s)]) if (cell) arms.set(armName(cell), cell);
+    const c = compare(cs, n.id, s, pair.method, pair.ablation, base, tol);
+    if (!c) continue;
+    comps.push(c);
+    if (!c.atChance) checks.push(pair.check(c));
   }
+  const idle = comps.filter((c) => c.atChance);
+  if (idle.length) extra = { ...extra, 'left out: both arms at chance': idle.map(armName).join(', ') };
+  const gates: Gate[] = nets.flatMap((n) => netGates(rows, n, tol));
+  if (arms.size) gates.push(divergenceGate('compared arms', Object.fromEntries([...arms].map(([k, c]) => [k, { diverged: c.diverged, runs: c.runs }]))));
+  const checked = new Map<string, Cell>();
+  for (const c of comps.filter((x) => !x.atChance)) for (const k of [armName(c), armName({ ...c, ...c.baseArm })]) checked.set(k, arms.get(k)!);
+  if (checked.size) gates.push(plateauGate('compared arms', Object.fromEntries([...checked].map(([k, c]) => [k, histories(rows, c)]))));
+  if (comps.length) gates.push(aboveChanceGate('compared arms', comps.map((c) => ({ name: armName(c), a: c.ablated.mean, b: c.base.mean })), tol.chance, tol.chanceBand));
   if (!checks.length) checks.push({ label: 'no informative comparison (arms missing, or every pair at chance)', passed: false });
   const v = gatedVerdict(checks, gates);
   const numbers: Record<string, string | number> = {};
-  for (const g of gates) numbers[`gate: ${g.label}`] = `${g.passed ? 'passed' : 'FAILED'}: ${g.detail}`;
+  for (const g of gates) numbers[`gate ${g.kind}: ${g.label}`] = `${g.passed ? 'passed' : 'FAILED'}: ${g.detail}`;
   for (const c of comps) numbers[`${c.net} s=${c.sparsity} ${c.method} ${c.ablation}`] = `${formatMeanSd(c.ablated)} vs ${formatMeanSd(c.base)} (${pts(c.diff)} pts)`;
   return { verdict: v.verdict, rationale: v.summary, numbers: { ...numbers, ...extra }, gates, comparisons: comps };
 }
 
-function netsWith(p: SanityPlan, f: (n: NetSpec) => boolean): NetSpec[] { return p.nets.filter(f); }
-
-/** "Ablation a does not hurt methods ms": one check per (net, sparsity, method) where both arms exist. */
-export function verdictNoHarm(p: SanityPlan, rows: readonly Row[], ablation: string, methods: readonly string[]): ClaimResult {
-  const cs = cells(rows);
-  const nets = netsWith(p, (n) => (n.ablations.includes(ablation) || n.dataAblations.includes(ablation)) && n.methods.some((m) => methods.includes(m)));
-  const checks: Check[] = [], comps: Comparison[] = [];
-  for (const n of nets) for (const s of n.sparsities) for (const m of methods) {
-    const c = compare(cs, n.id, s, m, ablation, undefined, p.tolerances);
-    if (!c) continue;
-    comps.push(c);
-    if (!c.atChance) checks.push({ label: label(c), passed: !c.hurts });
-  }
-  return finish(checks, comps, nets.map((n) => denseGate(rows, n, p.tolerances.gateMargin)));
+/** Per-seed test-accuracy histories of an arm's finished runs. */
+function histories(rows: readonly Row[], c: Cell): number[][] {
+  return rows.filter((r) => r.kind === 'arm' && r.net === c.net && r.method === c.method && r.ablation === c.ablation && r.sparsity === c.sparsity && r.outcome === 'ok' && Number.isFinite(r.acc)).map((r) => r.epochAcc);
 }
 
-/** Several ablations at once (Su et al.'s two corruptions): every one must not hurt. */
-export function verdictNoHarmAll(p: SanityPlan, rows: readonly Row[], ablations: readonly string[], methods: readonly string[]): ClaimResult {
-  const parts = ablations.map((a) => verdictNoHarm(p, rows, a, methods));
-  const comps = parts.flatMap((r) => r.comparisons);
-  const gates = [...new Map(parts.flatMap((r) => r.gates).map((g) => [g.label, g])).values()];
-  return finish(comps.filter((c) => !c.atChance).map((c) => ({ label: label(c), passed: !c.hurts })), comps, gates);
+function netsWith(p: SanityPlan, f: (n: NetSpec) => boolean): NetSpec[] { return p.nets.filter(f); }
+
+/** "Ablations `ablations` do not hurt methods `methods`": one check per (net, sparsity, method, ablation) where both arms exist. */
+export function verdictNoHarm(p: SanityPlan, rows: readonly Row[], ablations: string | readonly string[], methods: readonly string[]): ClaimResult {
+  const abl = typeof ablations === 'string' ? [ablations] : [...ablations];
+  const nets = netsWith(p, (n) => abl.some((a) => n.ablations.includes(a) || n.dataAblations.includes(a)) && n.methods.some((m) => methods.includes(m)));
+  return claimOver(p, rows, nets, () => abl.flatMap((a) => methods.map((m) => ({ method: m, ablation: a, check: (c: Comparison) => ({ label: label(c), passed: !c.hurts }) }))));
 }
 
 /** Frankle et al. on inversion: inverting SNIP, SynFlow and magnitude hurts; inverting GraSP does not. */
 export function verdictInversion(p: SanityPlan, rows: readonly Row[]): ClaimResult {
-  const cs = cells(rows);
-  const nets = netsWith(p, (n) => n.ablations.includes('invert'));
-  const checks: Check[] = [], comps: Comparison[] = [];
-  for (const n of nets) for (const s of n.sparsities) for (const m of ['magnitude', 'snip', 'synflow', 'grasp']) {
-    const c = compare(cs, n.id, s, m, 'invert', undefined, p.tolerances);
-    if (!c) continue;
-    comps.push(c);
-    if (!c.atChance) checks.push(m === 'grasp' ? { label: `${label(c)}: not hurt`, passed: !c.hurts } : { label: `${label(c)}: hurt`, passed: c.hurts });
-  }
-  return finish(checks, comps, nets.map((n) => denseGate(rows, n, p.tolerances.gateMargin)));
+  return claimOver(p, rows, netsWith(p, (n) => n.ablations.includes('invert')), () => ['magnitude', 'snip', 'synflow', 'grasp'].map((m) => ({
+    method: m, ablation: 'invert',
+    check: (c: Comparison) => (m === 'grasp' ? { label: `${label(c)}: not hurt`, passed: !c.hurts } : { label: `${label(c)}: hurt`, passed: c.hurts }),
+  })));
 }
 
 /** Su et al.: smart-ratio random tickets are not worse than SNIP and GraSP (same sparsity). */
 export function verdictSmartRatio(p: SanityPlan, rows: readonly Row[]): ClaimResult {
-  const cs = cells(rows);
-  const nets = netsWith(p, (n) => n.tickets.includes('smart-ratio'));
-  const checks: Check[] = [], comps: Comparison[] = [];
-  for (const n of nets) for (const s of n.sparsities) for (const m of ['snip', 'grasp']) {
-    const c = compare(cs, n.id, s, 'random', 'smart-ratio', { method: m, ablation: 'none' }, p.tolerances);
-    if (!c) continue;
-    comps.push(c);
-    if (!c.atChance) checks.push({ label: label(c, m), passed: !c.hurts });
-  }
-  return finish(checks, comps, nets.map((n) => denseGate(rows, n, p.tolerances.gateMargin)));
+  return claimOver(p, rows, netsWith(p, (n) => n.tickets.includes('smart-ratio')), () => ['snip', 'grasp'].map((m) => ({
+    method: 'random', ablation: 'smart-ratio', base: { method: m, ablation: 'none' }, check: (c: Comparison) => ({ label: label(c, m), passed: !c.hurts }),
+  })));
 }
 
 export interface Decomposition { net: NetId; sparsity: number; full: MeanSd; shuffled: MeanSd; snip: MeanSd; snipShuffled: MeanSd; even: MeanSd; weights: number; rescaling: number; densities: number }
@@ -382,7 +387,7 @@ export function verdictSbpSrShuffle(p: SanityPlan, rows: readonly Row[]): ClaimR
 }
 
 /** The recordClaim input of a claim: verdict, numbers and rationale from the data, plus the gates it rests on. */
-export function claimInput(id: string, r: ClaimResult, meta: { paperStatement: string; source: string; setting: string; figure?: string }): ClaimInput & { gates: Gate[] } {
+export function claimInput(id: string, r: ClaimResult, meta: { paperStatement: string; source: string; setting: string; figure?: string }): ClaimInput {
   return { id, ...meta, numbers: r.numbers, verdict: r.verdict, rationale: r.rationale, gates: r.gates };
 }
 
@@ -491,7 +496,7 @@ export function effectTable(p: SanityPlan, rows: readonly Row[]): Array<Record<s
   return out;
 }
 
-/** Gates of every net, as table rows. */
+/** The dense-reference gates of every net, as table rows. */
 export function gateTable(p: SanityPlan, rows: readonly Row[]): Array<Record<string, string>> {
-  return p.nets.map((n) => { const g = denseGate(rows, n, p.tolerances.gateMargin); return { net: g.label, gate: g.passed ? 'passed' : 'FAILED (undertrained)', detail: g.detail }; });
+  return p.nets.flatMap((n) => netGates(rows, n, p.tolerances).map((g) => ({ net: n.label, gate: g.kind, status: g.passed ? 'passed' : 'FAILED', detail: g.detail })));
 }
