@@ -101,6 +101,20 @@ describe('sanity-checks study: gate and verdicts (closed-form cases)', () => {
     assert.match(g.rationale, /still improving at the last epoch.*snip layerwise-shuffle/);
   });
 
+  it('onNets: a claim reads only the gates of its nets (an undertrained ResNet leaves the FFNN claim decided)', () => {
+    const both = sc.plan('smoke', [0, 1, 2], { workers: 0 });
+    const two = { ...both, nets: both.nets.filter((n) => n.id !== 'eoc-ffnn').map((n) => ({ ...n, seeds: 3, sparsities: [0.9] })) };
+    const rows = [
+      ...world({ snip: [0.8, 0.81, 0.82], 'snip:layerwise-shuffle': [0.8, 0.81, 0.82] }, [0.85, 0.85, 0.85], 0.86),
+      ...[0, 1, 2].map((i) => row('resnet', 'dense', 'none', 'none', 0, i, 0.5)), row('resnet', 'converged', 'none', 'none', 0, 0, 0.8),
+      ...[0, 1, 2].flatMap((i) => [row('resnet', 'arm', 'snip', 'none', 0.9, i, 0.4), row('resnet', 'arm', 'snip', 'layerwise-shuffle', 0.9, i, 0.4)]),
+    ];
+    assert.equal(sc.verdictNoHarm(two, rows, 'layerwise-shuffle', ['snip']).verdict, 'inconclusive', 'the ResNet gate fails (gap 30 points)');
+    assert.equal(sc.verdictNoHarm(sc.onNets(two, ['lenet300']), rows, 'layerwise-shuffle', ['snip']).verdict, 'reproduced');
+    assert.equal(sc.verdictNoHarm(sc.onNets(two, ['resnet']), rows, 'layerwise-shuffle', ['snip']).verdict, 'inconclusive');
+    assert.throws(() => sc.onNets(two, ['eoc-ffnn']), /no net 'eoc-ffnn' in the plan \(have lenet300, resnet\)/);
+  });
+
   it('hurts = lower by more than the margin and by more than 2 SE (hand-computed)', () => {
     // own 0.80, 0.82, 0.84 (sd 0.02); ablated 0.76, 0.78, 0.80 (sd 0.02): diff -0.04, SE = sqrt(2 * 0.02^2 / 3) = 0.01633, 2 SE = 0.0327
     const rows = world({ snip: [0.8, 0.82, 0.84], 'snip:layerwise-shuffle': [0.76, 0.78, 0.8], 'snip:reinit': [0.785, 0.805, 0.825] }, [0.9, 0.9, 0.9], 0.9);

@@ -343,6 +343,17 @@ function histories(rows: readonly Row[], c: Cell): number[][] {
 
 function netsWith(p: SanityPlan, f: (n: NetSpec) => boolean): NetSpec[] { return p.nets.filter(f); }
 
+/**
+ * The plan restricted to some nets: a claim rests on the gates of every net it reads, so the ResNet
+ * analogue (whose dense reference is the costliest to converge) gets claims of its own, and its gate
+ * does not decide the FFNN claims.
+ */
+export function onNets(p: SanityPlan, ids: readonly NetId[]): SanityPlan {
+  const unknown = ids.filter((id) => !p.nets.some((n) => n.id === id));
+  if (unknown.length) throw new Error(`sanity-checks onNets: no net ${unknown.map((u) => `'${u}'`).join(', ')} in the plan (have ${p.nets.map((n) => n.id).join(', ')}).`);
+  return { ...p, nets: p.nets.filter((n) => ids.includes(n.id)) };
+}
+
 /** "Ablations `ablations` do not hurt methods `methods`": one check per (net, sparsity, method, ablation) where both arms exist. */
 export function verdictNoHarm(p: SanityPlan, rows: readonly Row[], ablations: string | readonly string[], methods: readonly string[]): ClaimResult {
   const abl = typeof ablations === 'string' ? [ablations] : [...ablations];
@@ -387,7 +398,7 @@ export function sbpSrDecomposition(rows: readonly Row[], net: NetId): Decomposit
 
 /** SBP-SR's accuracy survives the layerwise shuffle (derived extension of Frankle et al. to SBP-SR) on the EOC FFNN. */
 export function verdictSbpSrShuffle(p: SanityPlan, rows: readonly Row[]): ClaimResult {
-  const r = verdictNoHarm({ ...p, nets: p.nets.filter((n) => n.id === 'eoc-ffnn') }, rows, 'layerwise-shuffle', ['sbp-sr']);
+  const r = verdictNoHarm(onNets(p, ['eoc-ffnn']), rows, 'layerwise-shuffle', ['sbp-sr']);
   const extra: Record<string, string | number> = {};
   for (const d of sbpSrDecomposition(rows, 'eoc-ffnn')) {
     extra[`s=${d.sparsity}: effect of the weights kept / rescaling / layer densities`] = `${pts(d.weights)} / ${pts(d.rescaling)} / ${pts(d.densities)} pts`;
