@@ -73,7 +73,7 @@ export const STANDARD_RECIPES = {
   resnet: { lr: 0.05, epochs: 16, batchSize: 20 },
   /** Tanaka et al. use 100 rounds; 20 here (each round is a forward-backward pass: ~1 s per LeNet arm at 20, ~5 s at 100). */
   synflowRounds: 20,
-  expected: 'about 9 minutes cold on 2 uncontended cores (estimated from per-run CPU times: LeNet ~190 s, EOC FFNN ~490 s, ResNet ~340 s of CPU)',
+  expected: 'about 9 minutes cold on 2 uncontended cores (estimated from per-run CPU times: LeNet ~220 s, EOC FFNN ~490 s, ResNet ~340 s of CPU over 159 runs)',
   note: 'LeNet-300-100 lr 0.03 x 4 epochs, EOC tanh FFNN lr 0.01 x 8 epochs (10,000 training images, full test set); ResNet-8 lr 0.05 x 16 epochs, batch 20 (1,000 / 1,000 images).',
 } as const;
 
