@@ -7,7 +7,7 @@ import { initBackend, backendInfo } from './backend';
 import { buildModel, ModelConfig } from './models';
 import { loadDataset } from './data';
 import { train, TrainConfig, EpochMetrics } from './train';
-import { pruneAtInit } from './prune';
+import { pruneWithAblation, checkAblation } from './prune';
 import { registerTask } from './engine';
 import { defaultsOf, fraction, int, nested, parseConfig, strictObject, z } from './config/schema';
 import { dataSpecSchema, modelSpecSchema, trainConfigShape } from './config/common';
@@ -18,8 +18,8 @@ export interface PruneTrainConfig {
   /** Model name (see parseModelName) or config. */
   model: string | ModelConfig;
   data: { name: string; trainLimit: number; testLimit: number };
-  /** method 'none' trains the dense net. */
-  prune: { method: string; sparsity: number; scope: 'global' | 'layerwise'; options: Record<string, unknown> };
+  /** method 'none' trains the dense net; ablation: a sanity check of the mask (prune/ablations.ts), 'none' by default (not in the hash). */
+  prune: { method: string; sparsity: number; scope: 'global' | 'layerwise'; options: Record<string, unknown>; ablation?: string };
   train: TrainConfig;
   seed: number;
 }
@@ -38,6 +38,7 @@ export const PRUNE_TRAIN_SCHEMA = strictObject({
     sparsity: fraction().default(0).describe('fraction of prunable weights removed, in [0, 1)'),
     scope: z.enum(['global', 'layerwise']).default('global'),
     options: z.record(z.string(), z.unknown()).default({}).describe('method-specific options (see the method)'),
+    ablation: z.string().default('none').describe("mask or scoring-data ablation (prune/ablations.ts), 'none' for the method itself"),
   }),
   train: nested(trainConfigShape({
     epochs: 0, batchSize: 128, lr: 0.1, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, schedule: { type: 'step', milestones: [0.5, 0.75], gamma: 0.1 },
@@ -68,14 +69,20 @@ export async function runPruneTrain(partial: Partial<PruneTrainConfig>): Promise
   const t0 = Date.now();
   await initBackend();
   const cfg = parseConfig(PRUNE_TRAIN_SCHEMA, partial, 'prune-train config', 'config') as PruneTrainConfig;
+  checkAblation(cfg.prune.ablation ?? 'none', cfg.prune.method); // before loading data or building the net
   const ds = loadDataset(cfg.data.name, { trainLimit: cfg.data.trainLimit || undefined, testLimit: cfg.data.testLimit || undefined, seed: 0 });
   const net = buildModel(cfg.model, { seed: cfg.seed, inputShape: ds.inputShape, numClasses: ds.numClasses });
   try {
     let notes: Record<string, unknown> = {};
     if (cfg.prune.method !== 'none') {
       const sigmaW = net.init && Number.isFinite(net.init.sigmaW) ? net.init.sigmaW : undefined;
-      const r = pruneAtInit(net, { method: cfg.prune.method, sparsity: cfg.prune.sparsity, scope: cfg.prune.scope, data: ds, seed: cfg.seed, options: cfg.prune.options, sigmaW });
+      const r = pruneWithAblation(net, {
+        method: cfg.prune.method, sparsity: cfg.prune.sparsity, scope: cfg.prune.scope, data: ds, seed: cfg.seed, options: cfg.prune.options, sigmaW,
+        ablation: cfg.prune.ablation,
+        rebuild: () => buildModel(cfg.model, { seed: cfg.seed, stream: 'init/reinit', inputShape: ds.inputShape, numClasses: ds.numClasses }),
+      });
       notes = { note: r.note, zeroScores: r.selection.zeroScores, nanScores: r.selection.nanScores, tiesBroken: r.selection.tiesBroken };
+      if (r.ablation !== 'none') notes.ablation = r.ablation;
     }
     const perLayer = [...net.maskArrays()].map(([name, m]) => ({ name, size: m.length, kept: m.reduce((a, b) => a + b, 0) }));
     const kept = perLayer.reduce((a, l) => a + l.kept, 0), prunable = perLayer.reduce((a, l) => a + l.size, 0);

@@ -85,14 +85,18 @@ function gaussianKernel(init: ResolvedInit) {
   };
 }
 
-export interface BuildOptions { seed?: number; inputShape?: [number, number, number]; numClasses?: number }
+export interface BuildOptions {
+  seed?: number; inputShape?: [number, number, number]; numClasses?: number;
+  /** Seed stream of the initial values (default 'init'); the reinit ablation draws fresh weights from another one. */
+  stream?: string;
+}
 
 /** Build a network from a config or a readable name (see parseModelName). */
 export function buildModel(spec: ModelConfig | string, opts: BuildOptions = {}): Net {
   const cfg = typeof spec === 'string' ? parseModelName(spec) : spec;
   const inputShape = opts.inputShape ?? cfg.inputShape ?? [28, 28, 1];
   const numClasses = opts.numClasses ?? cfg.numClasses ?? 10;
-  const rng = new Rng(opts.seed ?? 0, 'init');
+  const rng = new Rng(opts.seed ?? 0, opts.stream ?? 'init');
   let net: Net;
   switch (cfg.arch) {
     case 'ffnn': net = buildFfnn(cfg, inputShape, numClasses, rng); break;

@@ -10,3 +10,4 @@ export * from './batches';
 export * from './augment';
 export * from './identity';
 export * from './env';
+export * from './scoring-ablations';

@@ -8,3 +8,4 @@ export * from './rescale';
 export * from './effective';
 export * from './report';
 export * from './methods';
+export * from './ablations';

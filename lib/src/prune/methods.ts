@@ -26,13 +26,22 @@ export interface PruneAtInitResult extends PruneResult {
 
 /** Compute the mask with `method`, install it on the net, and for 'sbp-sr' rescale the kept weights. */
 export function pruneAtInit(net: Net, o: PruneAtInitOptions): PruneAtInitResult {
+  checkPruneAtInit(net, o);
+  return installMethodMask(net, computeMask(net, o), o);
+}
+
+/** Refuse an SBP-SR request that cannot be carried out, before the (possibly slow) scoring. */
+export function checkPruneAtInit(net: Net, o: PruneAtInitOptions): void {
   if (o.method === 'sbp-sr' && hasBatchNorm(net) && !isStableResNet(net)) {
-    assertRescalable(net); // fail before the (possibly slow) scoring
+    assertRescalable(net);
   }
   if (o.method === 'sbp-sr' && !hasBatchNorm(net) && o.sigmaW === undefined) {
     throw new Error('sbp-sr needs sigmaW (the init sigma_w, e.g. eocSigmaW(\'tanh\', 0.2).sigmaW or resolveInit(...).sigmaW) to rescale the kept weights.');
   }
-  const res = computeMask(net, o);
+}
+
+/** Install a mask selected for `o.method` (for 'sbp-sr' on FFNN/CNN: rescale the kept weights too). */
+export function installMethodMask(net: Net, res: PruneResult, o: PruneAtInitOptions): PruneAtInitResult {
   if (o.method !== 'sbp-sr') {
     net.setMask(res.selection.mask);
     return { ...res, rescale: null, note: `${o.method} mask installed` };

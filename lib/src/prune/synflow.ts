@@ -252,6 +252,8 @@ export interface SynflowPruneOptions {
   schedule?: DensitySchedule;
   signal?: number;
   scope?: Scope;
+  /** Keep the LOWEST scores each round (the inversion sanity check of Frankle et al. 2021; prune/ablations.ts). */
+  invert?: boolean;
 }
 
 export interface SynflowPruneResult {
@@ -283,7 +285,7 @@ export function synflowPrune(net: Net, sparsity: number, o: SynflowPruneOptions 
     const ranked: Scores = new Map();
     for (const [n, s] of res.scores) {
       const m = keep.get(n)!, r = Float32Array.from(s);
-      for (let i = 0; i < r.length; i++) if (!m[i]) r[i] = -Infinity;
+      for (let i = 0; i < r.length; i++) r[i] = !m[i] ? -Infinity : o.invert ? -r[i] : r[i];
       ranked.set(n, r);
     }
     const selection = scoresToMask(ranked, Math.max(0, sk), { scope: o.scope ?? 'global', shapes });
