@@ -29,7 +29,7 @@ describe('study 02 (EOC + rescaling): plan and jobs', () => {
 
   it('standard: MNIST 8k/2k, the grid\'s corners, an extreme net with about 50 kept weights per layer at 99.9 %', () => {
     const p = E.plan('standard', [0, 1, 2]);
-    assert.deepEqual(p.fig2.grids.map((g) => [g.data, g.depths, g.sparsities]), [[{ name: 'mnist', trainLimit: 8000, testLimit: 2000 }, [10, 50], [0.5, 0.95]]]);
+    assert.deepEqual(p.fig2.grids.map((g) => [g.data, g.depths, g.sparsities]), [[{ name: 'mnist', trainLimit: 8000, testLimit: 2000 }, [10, 30], [0.5, 0.95]]]);
     assert.deepEqual(p.extreme.data, { name: 'mnist', trainLimit: 8000, testLimit: 2000 });
     const widths = [784, ...Array(p.extreme.depth - 1).fill(p.extreme.width), 10];
     const weights = widths.slice(1).reduce((a, w, i) => a + w * widths[i], 0);
