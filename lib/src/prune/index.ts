@@ -5,5 +5,6 @@ export * from './snip';
 export * from './grasp';
 export * from './synflow';
 export * from './rescale';
+export * from './effective';
 export * from './report';
 export * from './methods';

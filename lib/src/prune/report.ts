@@ -1,11 +1,13 @@
 /**
  * Per-layer pruning report (kept weights, density, multiply-accumulates kept, score statistics,
- * units left without inputs), layer-collapse detection and the critical sparsity of a score set.
+ * units left without inputs, effective sparsity), layer-collapse detection and the critical sparsity
+ * of a score set.
  */
 import type { Net } from '../nn/net';
 import type { Mask } from '../mask';
 import { Scope, Scores, scoresToMask } from './scores-to-mask';
 import { shapesOf } from './score';
+import { EFFECTIVE_ARCHS, EffectiveSparsity, effectiveSparsity } from './effective';
 
 export interface LayerReportRow {
   name: string;
@@ -41,7 +43,16 @@ export interface ReportSummary {
   zeroScores: number | null;
 }
 
-export interface LayerReport { layers: LayerReportRow[]; summary: ReportSummary }
+export interface LayerReport {
+  layers: LayerReportRow[];
+  summary: ReportSummary;
+  /**
+   * Kept weights on some input→output path, per layer and in total, and units cut off from the input
+   * or the output (effective.ts); null for nets whose graph effective.ts does not know (see effectiveNote).
+   */
+  effective: EffectiveSparsity | null;
+  effectiveNote?: string;
+}
 
 export function layerReport(net: Net, mask: Mask, scores?: Scores): LayerReport {
   mask.validateFor(net);
@@ -80,8 +91,12 @@ export function layerReport(net: Net, mask: Mask, scores?: Scores): LayerReport 
   });
   const size = layers.reduce((a, l) => a + l.size, 0), kept = layers.reduce((a, l) => a + l.kept, 0);
   const empty = emptyLayers(layers);
+  const arch = net.config?.arch;
+  const known = arch !== undefined && EFFECTIVE_ARCHS.includes(arch);
   return {
     layers,
+    effective: known ? effectiveSparsity(net, mask) : null,
+    ...(known ? {} : { effectiveNote: `effective sparsity is not computed for ${arch === undefined ? 'nets without a build config' : `architecture '${arch}'`} (known: ${EFFECTIVE_ARCHS.join(', ')}).` }),
     summary: {
       size, kept, density: kept / size, sparsity: 1 - kept / size,
       macs: layers.reduce((a, l) => a + l.macs, 0), macsKept: layers.reduce((a, l) => a + l.macsKept, 0),
