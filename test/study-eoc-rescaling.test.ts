@@ -6,6 +6,8 @@ import {
   buildModel, correlationThroughDepth, eocRescaling as E, eocSigmaW, initBackend, loadDataset, Mask, rescaleKept, tf,
   varianceFixedPoint, verdictFromChecks, gatedVerdict,
 } from 'prune-at-init';
+import { runPathStats } from 'prune-at-init/dist/studies/extreme-paths';
+import { runPruneTrain } from 'prune-at-init/dist/experiment';
 
 const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b} (tol ${tol})`);
 
@@ -350,40 +352,21 @@ describe('study 02: gates (closed-form cases)', () => {
   });
 });
 
-describe('study 02: effective sparsity (ffnnPathStats) against brute-force path enumeration', () => {
-  // brute force: a kept weight is effective iff some full input->output path of kept weights uses it
-  function brute(widths: number[], masks: Uint8Array[]): { effective: number; kept: number; total: number } {
-    const L = masks.length, used = masks.map((m) => new Uint8Array(m.length));
-    const walk = (l: number, unit: number, path: number[]) => {
-      if (l === L) { path.forEach((idx, k) => { used[k][idx] = 1; }); return; }
-      const out = widths[l + 1];
-      for (let j = 0; j < out; j++) if (masks[l][unit * out + j]) walk(l + 1, j, [...path, unit * out + j]);
-    };
-    for (let i = 0; i < widths[0]; i++) walk(0, i, []);
-    const sum = (a: Uint8Array[]) => a.reduce((t, m) => t + m.reduce((x, y) => x + y, 0), 0);
-    return { effective: sum(used), kept: sum(masks), total: masks.reduce((t, m) => t + m.length, 0) };
-  }
-  it('matches on random masks of tiny chains at several densities, including disconnected ones', () => {
-    let seed = 7;
-    const rnd = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
-    for (const density of [0.15, 0.3, 0.6]) for (let t = 0; t < 10; t++) {
-      const widths = [4, 3, 4, 3, 2];
-      const masks = widths.slice(1).map((w, l) => Uint8Array.from({ length: widths[l] * w }, () => (rnd() < density ? 1 : 0)));
-      const b = brute(widths, masks);
-      const s = E.ffnnPathStats(masks.map((m, l) => ({ name: `fc${l + 1}`, shape: [widths[l], widths[l + 1]], mask: m })));
-      close(s.nominalSparsity, 1 - b.kept / b.total, 1e-12, 'nominal');
-      close(s.effectiveSparsity, 1 - b.effective / b.total, 1e-12, `effective (density ${density}, trial ${t})`);
-    }
-  });
-  it('counts units without inputs / outputs per layer by hand, and refuses mismatched shapes', () => {
-    // 2 -> 2 -> 2: input 1 feeds nothing; hidden unit 1 has no input but feeds output 0
-    const k1 = { name: 'fc1', shape: [2, 2], mask: Uint8Array.from([1, 0, 0, 0]) };
-    const k2 = { name: 'fc2', shape: [2, 2], mask: Uint8Array.from([0, 1, 1, 0]) };
-    const s = E.ffnnPathStats([k1, k2]);
-    assert.deepEqual(s.unitsWithoutInputs, [1, 1]); // hidden 1; output 0 (fed only by the dead hidden unit)
-    assert.deepEqual(s.unitsWithoutOutputs, [1, 0]); // input 1; every hidden unit has a kept outgoing weight to a live output
-    close(s.effectiveSparsity, 1 - 2 / 8, 1e-12, 'only the path in0 -> h0 -> out1 is effective');
-    assert.throws(() => E.ffnnPathStats([k1, { ...k2, shape: [3, 2], mask: new Uint8Array(6) }]), /outputs 2 units but fc2 takes 3/);
+describe('study 02: effective sparsity of the extreme masks (task wiring)', function () {
+  this.timeout(60000);
+  it('the task reports the mask the trained run uses: nominal sparsity = the target, effective >= nominal, per-layer counts consistent', async () => {
+    const cfg = { model: E.ffnnConfig(4, 8, { scheme: 'eoc', sigmaB: 0.2 }), data: { name: 'mnist', trainLimit: 200, testLimit: 100 }, method: 'snip', sparsity: 0.95, seed: 1 };
+    const s = await runPathStats(cfg);
+    const n = 784 * 8 + 8 * 8 * 2 + 8 * 10;
+    close(s.nominalSparsity, 1 - Math.round(0.05 * n) / n, 1e-12, 'nominal');
+    assert.ok(s.effectiveSparsity >= s.nominalSparsity - 1e-12);
+    assert.deepEqual([s.unitsWithoutInputs.length, s.unitsWithoutOutputs.length], [4, 4]);
+    assert.ok(s.unitsWithoutInputs.every((u, l) => u >= 0 && u <= (l === 3 ? 10 : 8)));
+    // the same mask as the trained run of that config: its per-layer kept counts give the same nominal sparsity
+    const run = await runPruneTrain({ model: cfg.model, data: cfg.data, prune: { method: 'snip', sparsity: 0.95, scope: 'global', options: {} }, train: { ...E.ffnnTrain(0) }, seed: 1 });
+    close(s.nominalSparsity, 1 - run.kept / run.prunable, 1e-12, 'same mask as prune-train');
+    const eff = await runPathStats({ ...cfg, sparsity: 0.0 });
+    assert.deepEqual([eff.nominalSparsity, eff.effectiveSparsity], [0, 0]);
   });
 });
 

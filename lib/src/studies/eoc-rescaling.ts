@@ -37,7 +37,6 @@ import { GATE_DEFAULTS } from '../notebook/gate';
 import type { Gate } from '../notebook/gate';
 import { armsBy, denseGateOf, divergenceGateOf, plateauGateOf } from './trained-gates';
 import { pathStatsFor } from './extreme-paths';
-export { ffnnPathStats } from './extreme-paths';
 import type { PathTaskConfig } from './extreme-paths';
 import { computeMask, rescaleKept } from '../prune';
 import type { TrainConfig } from '../train';
@@ -536,8 +535,8 @@ export function extremeFfnnJobs(p: EocRescalingPlan): Job<ExtremeTag>[] {
 
 /**
  * Nominal vs effective sparsity of the §4 FFNN masks (extreme-paths.ts), mean over seeds per
- * (method, sparsity), with the units left without inputs / outputs (sum over layers; per layer for
- * the first seed).
+ * (method, sparsity), with the output units of each layer cut off from the input / from the output
+ * (sum over layers; per layer for the first seed).
  */
 export async function extremePathStats(p: EocRescalingPlan): Promise<Array<Record<string, string | number>>> {
   const e = p.extreme;
