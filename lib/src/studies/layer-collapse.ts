@@ -173,7 +173,7 @@ export function plan(budget: Budget, opts: { workers?: number } = {}): LayerColl
         depth: 30, train: train(FFNN_STANDARD_EPOCHS), densityFactor: 2, convergedEpochs: 4 * FFNN_STANDARD_EPOCHS,
         datasets: [{ name: 'mnist', trainLimit: 8000, testLimit: 2000, seeds: 0 }],
       },
-      expected: 'about 8 minutes on 2 idle cores (estimate from measured per-epoch times)',
+      expected: 'about 7 minutes on 2 idle cores (estimate from measured CPU time per epoch and per init task)',
     },
     paper: {
       depths: [10, 20, 30, 50, 75, 100], synflowRounds: 100, figDepth: 100,
