@@ -4,7 +4,7 @@
  * Checks prerequisites (and says how to fix them), executes every notebook in notebooks/ headless
  * through the tslab kernel, writes executed notebooks to out/notebooks/, HTML exports to out/html/,
  * figures to out/figures/ (by the notebooks), and regenerates the report from out/claims/*.json.
- * --write-back stores the claims files under notebooks/claims/<budget>/, copies the executed
+ * --write-back stores the claims files under notebooks/runs/<budget>/claims/, copies the executed
  * notebooks into notebooks/ and their figures into notebooks/figures/ (only from the `standard`
  * budget, or while no standard-budget claims are committed for that notebook: the committed
  * notebooks show the faithful run), and writes REPRODUCE.md at the project root from the committed
@@ -254,7 +254,8 @@ export async function runReproduce(o: ReproduceOptions = {}): Promise<ReproduceR
   const result: ReproduceResult = { ok: failures.length === 0, problems, runs, report };
 
   if (o.writeBack) {
-    const committed = path.join(notebooksDir, 'claims');
+    // notebooks/runs/<budget>/claims/<notebook>.json: the claims of each budget's last written-back run
+    const committed = path.join(notebooksDir, 'runs');
     const hasStandard = (nb: string) => fs.existsSync(lib.claimsFilePath(path.join(committed, 'standard'), nb));
     for (const f of files) {
       const from = lib.claimsFilePath(outDir, f.notebook);
@@ -277,7 +278,7 @@ export async function runReproduce(o: ReproduceOptions = {}): Promise<ReproduceR
     const main = primary.length > 0 ? primary : lib.readClaimsDir(path.join(committed, budget));
     const compare = lib.readClaimsDir(path.join(committed, 'quick'));
     lib.writeFileAtomic(published, lib.renderReproduceMarkdown(main, { figureLink: (p) => (rel ? `${rel}/${p}` : p), failures, command, compare }));
-    say(`wrote back ${runs.filter((r) => r.ok).length} notebook run(s) (claims in ${path.join(committed, budget)}); report: ${published}`);
+    say(`wrote back ${runs.filter((r) => r.ok).length} notebook run(s) (claims in ${path.join(committed, budget, 'claims')}); report: ${published}`);
     result.publishedReport = published;
   }
 
@@ -295,7 +296,7 @@ const USAGE = `usage: npm run reproduce -- [--budget smoke|quick|standard|paper]
   --budget        experiment size (default quick); sets PRUNE_AT_INIT_BUDGET for the notebooks
   --seeds         seeds (default: each notebook's own for the budget); sets PRUNE_AT_INIT_SEEDS
   --only          run only notebooks whose file name starts with one of these prefixes
-  --write-back    store the claims in notebooks/claims/<budget>/, copy executed notebooks and figures
+  --write-back    store the claims in notebooks/runs/<budget>/claims/, copy executed notebooks and figures
                   into notebooks/ (standard budget, or where no standard run is committed), and write
                   REPRODUCE.md (standard verdicts, quick beside them)
   --cell-timeout  seconds per cell (default: smoke 1800, quick 21600, standard 43200, paper none)

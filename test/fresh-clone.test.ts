@@ -19,7 +19,10 @@ function userEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Shell commands of the README's code blocks that run the CLI, comments stripped. */
+/**
+ * Shell commands of the README's bash blocks that run the CLI, comments stripped. The cluster examples
+ * (sh blocks: a paper-budget sweep on Slurm) are run at the smoke budget by test/slurm.test.ts.
+ */
 function readmeCommands(readme: string): string[] {
   const blocks = [...readme.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1]);
   return blocks.flatMap((b) => b.split('\n')).map((l) => l.replace(/\s+#.*$/, '').trim()).filter((l) => /\bprune-at-init\b/.test(l) && !l.startsWith('import'));

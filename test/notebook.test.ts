@@ -52,7 +52,7 @@ describe('notebook helpers', () => {
 
   it('parses budgets and seeds, with errors naming the value and the fix', () => {
     assert.equal(parseBudget(' Smoke '), 'smoke');
-    assert.throws(() => parseBudget('fast', 'PRUNE_AT_INIT_BUDGET'), /PRUNE_AT_INIT_BUDGET="fast" is not a budget: use one of smoke, quick, paper/);
+    assert.throws(() => parseBudget('fast', 'PRUNE_AT_INIT_BUDGET'), /PRUNE_AT_INIT_BUDGET="fast" is not a budget: use one of smoke, quick, standard, paper/);
     assert.deepEqual(parseSeeds('0,1,2'), [0, 1, 2]);
     assert.deepEqual(parseSeeds('0-2, 7'), [0, 1, 2, 7]);
     assert.throws(() => parseSeeds('1,x'), /'x' is not an integer/);
@@ -72,7 +72,7 @@ describe('notebook helpers', () => {
     assert.throws(() => notebookParams({ notebook: '01-x', seed: [1] } as never, {}, quiet),
       /notebookParams: unknown key 'seed'; accepted keys: notebook, budget, seeds, outDir \(got/);
     assert.throws(() => notebookParams({ notebook: '01-x', seeds: { quik: [1] } } as never, {}, quiet),
-      /notebookParams\.seeds: unknown key 'quik'; accepted keys: smoke, quick, paper/);
+      /notebookParams\.seeds: unknown key 'quik'; accepted keys: smoke, quick, standard, paper/);
     assert.throws(() => notebookParams({ notebook: '01-x', seeds: { quick: [0.5] } } as never, {}, quiet),
       /notebookParams\.seeds\.quick\[0\]: .*expected int.* \(got 0\.5\)/);
   });
@@ -494,8 +494,8 @@ describe('notebook pipeline through the real tslab kernel', function () {
     assert.equal(fs.readFileSync(path.join(nbDir, 'failing.ipynb'), 'utf8'), fs.readFileSync(path.join(FIXTURES, 'failing.ipynb'), 'utf8'));
     assert.deepEqual(fs.readdirSync(path.join(nbDir, 'figures', 'fixture')).sort(), ['accuracy.png', 'accuracy.svg', 'heatmap.png', 'heatmap.svg']);
     // The claims are committed per budget; REPRODUCE.md is rendered from them.
-    assert.deepEqual(readClaimsFile(path.join(nbDir, 'claims', 'smoke', 'fixture.json')).claims.map((c) => c.id), ['magnitude-beats-random']);
-    assert.ok(!fs.existsSync(path.join(nbDir, 'claims', 'smoke', 'failing.json')));
+    assert.deepEqual(readClaimsFile(path.join(nbDir, 'runs', 'smoke', 'claims', 'fixture.json')).claims.map((c) => c.id), ['magnitude-beats-random']);
+    assert.ok(!fs.existsSync(path.join(nbDir, 'runs', 'smoke', 'claims', 'failing.json')));
   });
 
   it('the HTML export renders every figure offline (all non-file requests blocked)', async () => {

@@ -92,9 +92,9 @@ describe('sweeps on a real Slurm (scripts/slurm-up.sh)', function () {
     const plan = cli(['sweep', 'plan', '--notebook', '04', '--budget', 'smoke', '--parts', 'reference,baseline,kstarts-all', '--configs-per-task', '3', '--out', manifest], { store: storeA }).out;
     assert.equal(plan.alreadyStored, 0);
     assert.ok(plan.tasks >= 3, `expected several tasks, got ${plan.tasks}`);
-    // a config that fails at run time (unknown dataset), added by hand as its own task
+    // a config that is valid but fails at run time (its mask cannot be written under /proc), added by hand as its own task
     const m = cluster.readManifest(manifest);
-    const bad = { ...m.tasks[0].configs[0].config, dataset: 'no-such-dataset' };
+    const bad = { ...m.tasks[0].configs[0].config, maskPath: '/proc/pai-no-such-dir/mask.safetensors' };
     badKey = describeConfig(getTask('haroon'), bad).key;
     badIndex = m.tasks.length;
     m.tasks.push({ index: badIndex, estSeconds: 1, configs: [{ ...m.tasks[0].configs[0], key: badKey, config: bad, estSeconds: 1 }] });
@@ -129,13 +129,13 @@ describe('sweeps on a real Slurm (scripts/slurm-up.sh)', function () {
     const storedA = storeFiles(path.join(storeA, 'haroon'));
     assert.ok(cancelledKeys.some((k) => !storedA.has(k)), 'the cancelled task stored all its configs: it was not cancelled mid-run');
     assert.deepEqual(st.failed.map((f) => f.key), [badKey]);
-    assert.match(st.failed[0].error, /no-such-dataset/);
+    assert.match(st.failed[0].error, /pai-no-such-dir/);
     assert.ok(st.toResubmit.includes(cancelled) && st.toResubmit.includes(badIndex), `toResubmit ${st.toResubmit}`);
     for (const t of m.tasks) if (t.index !== cancelled && t.index !== badIndex) assert.equal(states.get(t.index), 'COMPLETED', `task ${t.index}`);
     // the CLI shows the same failure
     const shown = cli(['sweep', 'status', manifest]).out;
     assert.equal(shown.failed.length, 1);
-    assert.match(shown.failed[0].error, /no-such-dataset/);
+    assert.match(shown.failed[0].error, /pai-no-such-dir/);
 
     const re = cli(['sweep', 'resubmit', manifest]).out;
     assert.deepEqual([...re.indices].sort(), [...st.toResubmit].sort());

@@ -127,7 +127,7 @@ export function displayPath(p: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : p;
 }
 
-/** Pick the value for the budget: `byBudget(p.budget, { smoke: 2, quick: 20, paper: 200 })`. */
+/** Pick the value for the budget: `byBudget(p.budget, { smoke: 2, quick: 20, standard: 60, paper: 200 })`. */
 export function byBudget<T>(budget: Budget, values: Record<Budget, T>): T {
   parseBudget(budget);
   if (!(budget in values)) throw new Error(`byBudget: no value for budget '${budget}'; give all of ${BUDGETS.join(', ')}.`);
@@ -163,7 +163,7 @@ const seedList = z.array(z.int());
 export const NOTEBOOK_PARAMS_SCHEMA = strictObject({
   notebook: z.string().describe('short name: the file name without .ipynb'),
   budget: z.enum(BUDGETS).optional().describe(`used when ${BUDGET_ENV} is unset (default '${DEFAULT_BUDGET}')`),
-  seeds: strictObject({ smoke: seedList.optional(), quick: seedList.optional(), paper: seedList.optional() }).optional(),
+  seeds: strictObject({ smoke: seedList.optional(), quick: seedList.optional(), standard: seedList.optional(), paper: seedList.optional() }).optional(),
   outDir: z.string().min(1).optional(),
 });
 
