@@ -13,7 +13,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { gunzipSync, gzipSync } from 'zlib';
-import { decodeRecord, encodeRecord, hashCanonical, isPlainObject, openStore, PlainObject, recordProblem, RunRecord } from '../engine';
+import { decodeRecord, encodeRecord, isPlainObject, openStore, PlainObject, recordKey, recordProblem, RunRecord } from '../engine';
 import { writeFileAtomic } from '../fsutil';
 
 export const BUNDLE_FORMAT = 'prune-at-init-results-bundle';
@@ -140,7 +140,8 @@ export function importBundle(file: string, root: string): ImportReport {
     const key = (rec as { key?: unknown })?.key;
     const why = typeof key === 'string' ? recordProblem(rec, key) : 'missing key';
     if (why) { report.invalid.push({ index, key, reason: why }); return; }
-    if (hashCanonical(rec.canonical) !== rec.key) { report.invalid.push({ index, key, reason: `key is not the hash of its canonical config (${hashCanonical(rec.canonical)})` }); return; }
+    const derived = recordKey(rec.canonical, rec.data);
+    if (derived !== rec.key) { report.invalid.push({ index, key, reason: `key is not the hash of its canonical config and data (${derived})` }); return; }
     let store = stores.get(rec.task);
     if (!store) { store = openStore({ dir: path.join(root, rec.task) }); stores.set(rec.task, store); }
     // put keeps (and returns) a record already stored, even one written since get()

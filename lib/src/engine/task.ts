@@ -121,8 +121,12 @@ export function describeConfig(task: TaskSpec, config: PlainObject): { key: stri
   const canonical = canonicalize(config, task.defaults);
   const full = parsed ?? withDefaults(config, task.defaults);
   const data = dataIdentities(task, full);
-  const keyText = data.length ? `${canonical}\ndata:${data.map((d) => d.hash).join(',')}` : canonical;
-  return { key: hashCanonical(keyText), canonical, full, data };
+  return { key: recordKey(canonical, data), canonical, full, data };
+}
+
+/** The cache key of a canonical config and the identity of the data it reads (records store both, so a key can be re-derived). */
+export function recordKey(canonical: string, data: readonly Pick<DataIdentity, 'hash'>[] | undefined): string {
+  return hashCanonical(data && data.length ? `${canonical}\ndata:${data.map((d) => d.hash).join(',')}` : canonical);
 }
 
 const fnCache = new Map<string, TaskFn>();
