@@ -88,7 +88,8 @@ chown slurm:slurm "$SLURM_DIR/run" 2>/dev/null || true
 chmod 777 "$SLURM_DIR/run"
 export SLURM_CONF="$CONF"
 # The daemons read SLURM_CONF; so do sbatch/squeue (the test and `sweep submit` pass it on).
-alive "$SLURM_DIR/run/slurmctld.pid" || slurmctld -f "$CONF"
+# -c: a cluster this script starts begins with no jobs (a test killed mid-array must not leave its node busy)
+alive "$SLURM_DIR/run/slurmctld.pid" || slurmctld -c -f "$CONF"
 alive "$SLURM_DIR/run/slurmd.pid" || slurmd -f "$CONF"
 for _ in $(seq 100); do
   state="$(sinfo -h -n "$NODE" -o %t 2>/dev/null || true)"

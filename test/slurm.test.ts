@@ -94,10 +94,12 @@ describe('sweeps on a real Slurm (scripts/slurm-up.sh)', function () {
     assert.ok(plan.tasks >= 3, `expected several tasks, got ${plan.tasks}`);
     // a config that is valid but fails at run time (its mask cannot be written under /proc), added by hand as its own task
     const m = cluster.readManifest(manifest);
-    const bad = { ...m.tasks[0].configs[0].config, maskPath: '/proc/pai-no-such-dir/mask.safetensors' };
+    // based on the cheapest config (the converged reference run trains for many epochs)
+    const cheapest = m.tasks.flatMap((t) => t.configs).reduce((a, c) => (c.estSeconds < a.estSeconds ? c : a));
+    const bad = { ...cheapest.config, maskPath: '/proc/pai-no-such-dir/mask.safetensors' };
     badKey = describeConfig(getTask('haroon'), bad).key;
     badIndex = m.tasks.length;
-    m.tasks.push({ index: badIndex, estSeconds: 1, configs: [{ ...m.tasks[0].configs[0], key: badKey, config: bad, estSeconds: 1 }] });
+    m.tasks.push({ index: badIndex, estSeconds: 1, configs: [{ ...cheapest, key: badKey, config: bad, estSeconds: 1 }] });
     cluster.writeManifest(manifest, m);
     const keys = m.tasks.flatMap((t) => t.configs.map((c) => c.key));
     assert.equal(new Set(keys).size, keys.length, 'a key planned twice');
