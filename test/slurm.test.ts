@@ -92,11 +92,13 @@ describe('sweeps on a real Slurm (scripts/slurm-up.sh)', function () {
     const plan = cli(['sweep', 'plan', '--notebook', '04', '--budget', 'smoke', '--parts', 'reference,baseline,kstarts-all', '--configs-per-task', '3', '--out', manifest], { store: storeA }).out;
     assert.equal(plan.alreadyStored, 0);
     assert.ok(plan.tasks >= 3, `expected several tasks, got ${plan.tasks}`);
-    // a config that is valid but fails at run time (its mask cannot be written under /proc), added by hand as its own task
+    // a config that is valid but fails at run time (a file stands where its mask's folder should be), added by hand as its own task
     const m = cluster.readManifest(manifest);
     // based on the cheapest config (the converged reference run trains for many epochs)
     const cheapest = m.tasks.flatMap((t) => t.configs).reduce((a, c) => (c.estSeconds < a.estSeconds ? c : a));
-    const bad = { ...cheapest.config, maskPath: '/proc/pai-no-such-dir/mask.safetensors' };
+    const blocker = path.join(tmp, 'not-a-folder');
+    fs.writeFileSync(blocker, 'a file where the mask folder should be');
+    const bad = { ...cheapest.config, maskPath: path.join(blocker, 'mask.safetensors') };
     badKey = describeConfig(getTask('haroon'), bad).key;
     badIndex = m.tasks.length;
     m.tasks.push({ index: badIndex, estSeconds: 1, configs: [{ ...cheapest, key: badKey, config: bad, estSeconds: 1 }] });
@@ -132,13 +134,13 @@ describe('sweeps on a real Slurm (scripts/slurm-up.sh)', function () {
     const storedA = storeFiles(path.join(storeA, 'haroon'));
     assert.ok(cancelledKeys.some((k) => !storedA.has(k)), 'the cancelled task stored all its configs: it was not cancelled mid-run');
     assert.deepEqual(st.failed.map((f) => f.key), [badKey]);
-    assert.match(st.failed[0].error, /pai-no-such-dir/);
+    assert.match(st.failed[0].error, /not-a-folder/);
     assert.ok(st.toResubmit.includes(cancelled) && st.toResubmit.includes(badIndex), `toResubmit ${st.toResubmit}`);
     for (const t of m.tasks) if (t.index !== cancelled && t.index !== badIndex) assert.equal(states.get(t.index), 'COMPLETED', `task ${t.index}`);
     // the CLI shows the same failure
     const shown = cli(['sweep', 'status', manifest]).out;
     assert.equal(shown.failed.length, 1);
-    assert.match(shown.failed[0].error, /pai-no-such-dir/);
+    assert.match(shown.failed[0].error, /not-a-folder/);
 
     const re = cli(['sweep', 'resubmit', manifest]).out;
     assert.deepEqual([...re.indices].sort(), [...st.toResubmit].sort());
