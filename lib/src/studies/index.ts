@@ -4,3 +4,4 @@ export * from './timing';
 export * as eocRescaling from './eoc-rescaling';
 export * as kstartsDissipating from './kstarts-dissipating';
 export * as layerCollapse from './layer-collapse';
+export * as overfitting from './overfitting';
