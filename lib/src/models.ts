@@ -258,6 +258,32 @@ function buildResNet(cfg: ResNetConfig, inputShape: [number, number, number], nu
   return new Net(`${cfg.stable ? 'stable-' : ''}resnet${cfg.depth}`, inputShape, numClasses, layers, forward, values);
 }
 
+/**
+ * conv1 → BN → ReLU → (unit mask, Fisher gate of unit group `group`) → conv2: the prunable interior
+ * of a WRN block or a DenseNet-BC bottleneck layer; its channels are the structured-pruning units.
+ */
+function prunableInterior(x: tf.Tensor, c1: Conv2d, bn2: BatchNorm, c2: Conv2d, group: string, ctx: ForwardContext): tf.Tensor {
+  let a = bn2.call(c1.call(x, ctx), ctx, 'relu');
+  const um = ctx.unitMask(group);
+  if (um) a = tf.mul(a, um);
+  const gate = ctx.gates?.get(group);
+  if (gate) a = tf.mul(a, gate);
+  return c2.call(a, ctx);
+}
+
+/** Final BN-ReLU, global average pool and linear layer of a pre-activation net (its layers appended to `layers`). */
+function preActivationHead(channels: number, numClasses: number, layers: Layer[]): (h: tf.Tensor, ctx: ForwardContext) => tf.Tensor {
+  const bnFinal = new BatchNorm('final/bn', channels);
+  const fc = new Dense('fc', numClasses, channels);
+  layers.push(bnFinal, fc);
+  return (h, ctx) => fc.call(tf.mean(bnFinal.call(h, ctx, 'relu'), [1, 2]), ctx);
+}
+
+/** The WRN authors' init: convs normal with std sqrt(2 / fan-out), the linear layer at PyTorch's default uniform ±1/sqrt(fan-in). */
+function fanOutInit(p: ParamInfo): { std: number } | { uniform: number } {
+  return p.layerType === 'dense' ? { uniform: 1 / Math.sqrt(p.fanIn) } : { std: Math.sqrt(2 / p.fanOut) };
+}
+
 /** Number of blocks of a WRN-d: 3 stages of (d-4)/6 blocks. */
 export function wrnBlocks(depth: number): number {
   if ((depth - 4) % 6 !== 0 || depth < 10) throw new Error(`WRN depth must be 6n+4 with n >= 1 (10, 16, 22, 28, 40, ...), got ${depth}.`);
@@ -305,33 +331,19 @@ function buildWrn(cfg: WrnConfig, inputShape: [number, number, number], numClass
     blocks.push(blk);
     shape = outShape;
   }
-  const bnFinal = new BatchNorm('final/bn', shape[2]);
-  const fc = new Dense('fc', numClasses, shape[2]);
-  layers.push(bnFinal, fc);
+  const head = preActivationHead(shape[2], numClasses, layers);
   const forward = (x: tf.Tensor, ctx: ForwardContext) => {
     let h = stem.call(x, ctx);
     for (const blk of blocks) {
       const o1 = blk.bn1.call(h, ctx, 'relu');
-      let z: tf.Tensor | undefined;
-      if (blk.c1 && blk.bn2 && blk.c2) {
-        let a = blk.bn2.call(blk.c1.call(o1, ctx), ctx, 'relu');
-        const g = `${blk.name}/mid`;
-        const um = ctx.unitMask(g);
-        if (um) a = tf.mul(a, um);
-        const gate = ctx.gates?.get(g);
-        if (gate) a = tf.mul(a, gate);
-        z = blk.c2.call(a, ctx);
-      }
+      const z = blk.c1 && blk.bn2 && blk.c2 ? prunableInterior(o1, blk.c1, blk.bn2, blk.c2, `${blk.name}/mid`, ctx) : undefined;
       // pre-activation WRN: the projection shortcut reads the pre-activated input, identity reads x
       const sc = blk.sc ? blk.sc.call(o1, ctx) : h;
       h = z ? tf.add(z, sc) : sc;
     }
-    h = bnFinal.call(h, ctx, 'relu');
-    return fc.call(tf.mean(h, [1, 2]), ctx);
+    return head(h, ctx);
   };
-  const values = initialValues(layers, rng,
-    (p) => p.layerType === 'dense' ? { uniform: 1 / Math.sqrt(p.fanIn) } : { std: Math.sqrt(2 / p.fanOut) },
-    () => 0);
+  const values = initialValues(layers, rng, fanOutInit, () => 0);
   const net = new Net(`wrn-${cfg.depth}-${k}`, inputShape, numClasses, layers, forward, values, unitGroups);
   return net;
 }
@@ -404,38 +416,22 @@ function buildDenseNet(cfg: DenseNetConfig, inputShape: [number, number, number]
     }
     blocks.push({ layers: dl, transition });
   }
-  const bnFinal = new BatchNorm('final/bn', shape[2]);
-  const fc = new Dense('fc', numClasses, shape[2]);
-  layers.push(bnFinal, fc);
+  const head = preActivationHead(shape[2], numClasses, layers);
   const forward = (x: tf.Tensor, ctx: ForwardContext) => {
     let h = stem.call(x, ctx);
     for (const blk of blocks) {
       for (const l of blk.layers) {
         const o1 = l.bn1.call(h, ctx, 'relu');
-        let z: tf.Tensor;
-        if (l.c1 && l.bn2 && l.c2) {
-          let a = l.bn2.call(l.c1.call(o1, ctx), ctx, 'relu');
-          const g = `${l.name}/mid`;
-          const um = ctx.unitMask(g);
-          if (um) a = tf.mul(a, um);
-          const gate = ctx.gates?.get(g);
-          if (gate) a = tf.mul(a, gate);
-          z = l.c2.call(a, ctx);
-        } else {
-          // every interior channel removed: the layer's conv3×3 sees zeros and (no bias) outputs k zero channels
-          z = tf.zeros([h.shape[0], l.hw[0], l.hw[1], k]);
-        }
+        // every interior channel removed: the layer's conv3×3 would see zeros and (no bias) output k zero channels
+        const z = l.c1 && l.bn2 && l.c2 ? prunableInterior(o1, l.c1, l.bn2, l.c2, `${l.name}/mid`, ctx) : tf.zeros([h.shape[0], l.hw[0], l.hw[1], k]);
         h = tf.concat([h, z], 3);
       }
       if (blk.transition) h = tf.avgPool(blk.transition.conv.call(blk.transition.bn.call(h, ctx, 'relu'), ctx) as tf.Tensor4D, 2, 2, 'valid');
     }
-    h = bnFinal.call(h, ctx, 'relu');
-    return fc.call(tf.mean(h, [1, 2]), ctx);
+    return head(h, ctx);
   };
-  // the Crowley et al. code initialises DenseNets like its WRNs: fan-out normal convs, BN 1/0, PyTorch-default linear
-  const values = initialValues(layers, rng,
-    (p) => p.layerType === 'dense' ? { uniform: 1 / Math.sqrt(p.fanIn) } : { std: Math.sqrt(2 / p.fanOut) },
-    () => 0);
+  // the Crowley et al. code initialises DenseNets like its WRNs
+  const values = initialValues(layers, rng, fanOutInit, () => 0);
   return new Net(`densenet-bc-${cfg.depth}-${k}`, inputShape, numClasses, layers, forward, values, unitGroups);
 }
 

@@ -27,7 +27,7 @@
 import { PlainObject, runSweep, ResultStore, SweepProgress, SweepRecord } from '../engine';
 import { HAROON_DEFAULTS, HaroonConfig, HaroonResult } from '../haroon/run';
 import { ModelConfig, parseModelName } from '../models';
-import { Check, lowerBeyondNoise, SeedMean, verdictFromChecks, Verdict } from '../notebook/claims';
+import { Check, lowerBeyondNoise, SeedMean, verdictFromChecks } from '../notebook/claims';
 import type { Budget } from '../notebook/params';
 import { formatMeanSd, meanSd } from '../notebook/tables';
 import { barFigure, FigureSpec, subplots } from '../notebook/plots';
@@ -199,14 +199,9 @@ export const CLAIM = {
   source: 'Haroon, arXiv 2209.02201 (abstract); "dropout" read both as dropout training and as post-training pruning (interpretation; the body is not available)',
 } as const;
 
-export interface OverfitVerdict {
-  id: string;
-  paperStatement: string;
-  source: string;
+/** The claim (id, statement, source), its checks and verdict (verdict, passed, total, summary), and what recordClaim shows. */
+export type OverfitVerdict = typeof CLAIM & ReturnType<typeof verdictFromChecks> & {
   checks: Check[];
-  verdict: Verdict;
-  passed: number;
-  total: number;
   numbers: Record<string, string | number>;
   rationale: string;
   /**
@@ -214,7 +209,7 @@ export interface OverfitVerdict {
    * every arm's diverged counts, and whether the dense net overfits at all (gap beyond 2 SE of 0).
    */
   gateInputs: { denseTestAcc: number[]; diverged: Record<string, { diverged: number; runs: number }>; denseOverfits: boolean };
-}
+};
 
 const pct = (m: SeedMean | null) => (m ? `${formatMeanSd({ mean: 100 * m.mean, sd: 100 * m.sd, n: m.n }, undefined, 2)} %` : 'n/a');
 const pp = (x: number) => `${(100 * x).toFixed(2)} pp`;
@@ -267,10 +262,10 @@ export function verdictOverfitting(rs: readonly OverfitRow[], o: { z?: number } 
 /** The one place a verdict is formed from the checks (training gates apply here). */
 function finish(checks: Check[], numbers: Record<string, string | number>, why: string, gateInputs: OverfitVerdict['gateInputs']): OverfitVerdict {
   if (checks.length === 0) {
-    return { ...CLAIM, checks, verdict: 'not reproduced', passed: 0, total: 0, numbers: { ...numbers, 'checks passed': '0/0 (nothing to compare)' }, rationale: `Not tested: no at-init arm and reference both finished. This is a failure of the run, not evidence against the claim.`, gateInputs };
+    return { ...CLAIM, checks, verdict: 'not reproduced', passed: 0, total: 0, summary: 'nothing to compare', numbers: { ...numbers, 'checks passed': '0/0 (nothing to compare)' }, rationale: `Not tested: no at-init arm and reference both finished. This is a failure of the run, not evidence against the claim.`, gateInputs };
   }
   const v = verdictFromChecks(checks);
-  return { ...CLAIM, checks, verdict: v.verdict, passed: v.passed, total: v.total, numbers: { ...numbers, 'checks passed': `${v.passed}/${v.total}` }, rationale: `${why} ${v.summary}`, gateInputs };
+  return { ...CLAIM, ...v, checks, numbers: { ...numbers, 'checks passed': `${v.passed}/${v.total}` }, rationale: `${why} ${v.summary}`, gateInputs };
 }
 
 // ---------------------------------------------------------------------------------------------

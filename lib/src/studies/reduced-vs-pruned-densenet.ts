@@ -24,37 +24,19 @@ import type { Budget } from '../notebook/params';
 import type { Row } from '../notebook/tables';
 import {
   CRIT_NAME, Criterion, checkpointAt, kShort, pruneRows, RVP_PRUNE_TASK, RVP_TRAIN_TASK, RvpJob, RvpMember, RvpPruneConfig,
-  RvpPruneResult, RvpPruneSettings, RvpRecipe, RvpRow, RvpRun, RvpTimingRow, RvpTrainResult, RvpVerdict, ProgressFactory, RvpFamily,
-  summarize, sweep, trainRow, verdictReducedBeatsPruned, verdictReducedFaster, VerdictOptions,
+  RvpPlan, RvpPruneResult, RvpPruneSettings, RvpRecipe, RvpRow, RvpRun, RvpTimingRow, RvpTrainResult, RvpVerdict, ProgressFactory, RvpFamily,
+  summarize, sweep, timeStudyJobs, trainRow, verdictReducedBeatsPruned, verdictReducedFaster, VerdictOptions,
 } from './reduced-vs-pruned';
-import { availableBackendVariants, BackendVariant, timeArchitectures, TimingJob, TimingRow } from './timing';
+import type { BackendVariant, TimingJob, TimingRow } from './timing';
 
-export interface DenseRvpPlan {
-  budget: Budget;
-  data: { name: string; trainLimit: number; testLimit: number };
-  inputShape: [number, number, number];
-  numClasses: number;
+/**
+ * The WRN plan's settings (reduced = lower depth / growth members, each its own budget; budgets = their
+ * parameter counts; checkpointParams = budgets plus curve points), with a DenseNet-BC base.
+ */
+export type DenseRvpPlan = Pick<RvpPlan, 'budget' | 'data' | 'inputShape' | 'numClasses' | 'baseParams' | 'baseMacs' | 'baseChannels' | 'train' | 'prune'
+  | 'reduced' | 'budgets' | 'checkpointParams' | 'matchTolerance' | 'scratchInitOffset' | 'timing' | 'workers' | 'expected' | 'notes'> & {
   base: { depth: number; growth: number };
-  baseParams: number;
-  baseMacs: number;
-  /** Prunable bottleneck channels of the base (3 · (depth − 4)/6 layers × 4k). */
-  baseChannels: number;
-  train: RvpRecipe;
-  prune: RvpPruneSettings;
-  /** Reduced DenseNets (lower depth, lower growth), each its own matched budget. */
-  reduced: RvpMember[];
-  /** The reduced nets' parameter counts, largest first. */
-  budgets: number[];
-  /** Prune-and-tune checkpoint targets: the budgets plus curve points (fractions of the base). */
-  checkpointParams: number[];
-  matchTolerance: number;
-  /** Init seed of every net trained from scratch except the base: seed + this. */
-  scratchInitOffset: number;
-  timing: { batchSizes: number[]; warmup: number; repeats: number; variants: 'current' | 'all' | string[] };
-  workers: number;
-  expected: string;
-  notes: string[];
-}
+};
 
 /** The RvpModel of a DenseNet (widthFactor is the WRN field, unused here and left at its default). */
 function model(depth: number, growth: number, interior: number[] = []) {
@@ -191,24 +173,8 @@ export function timingJobs(p: DenseRvpPlan, run: Pick<RvpRun, 'prune'>): Array<T
 }
 
 /** Time the study's DenseNets under the plan's backend variants (see timing.ts). */
-export async function runTiming(p: DenseRvpPlan, run: Pick<RvpRun, 'prune'>, o: { variants?: BackendVariant[]; progress?: ProgressFactory } = {}): Promise<RvpTimingRow[]> {
-  const jobs = timingJobs(p, run);
-  const all = availableBackendVariants();
-  const v = p.timing.variants;
-  const picked = v === 'current' ? all.slice(0, 1) : v === 'all' ? all : all.filter((x) => v.includes(x.label));
-  const variants = o.variants ?? (picked.length ? picked : all.slice(0, 1));
-  const bar = o.progress?.(jobs.length * variants.length * p.timing.batchSizes.length, 'DenseNet inference timing');
-  let done = 0;
-  const rows = await timeArchitectures(jobs, {
-    variants, batchSizes: p.timing.batchSizes, warmup: p.timing.warmup, repeats: p.timing.repeats,
-    onMeasured: (r) => bar?.set(++done, `${r.variant} ${r.label} b=${r.batchSize}`),
-  });
-  bar?.finish();
-  const byLabel = new Map(jobs.map((j) => [j.label, j]));
-  return rows.map((r) => {
-    const j = byLabel.get(r.label)!;
-    return { ...r, family: j.family, criterion: j.criterion, budget: j.budget, params: j.params, macs: j.macs, interior: j.interior };
-  });
+export function runTiming(p: DenseRvpPlan, run: Pick<RvpRun, 'prune'>, o: { variants?: BackendVariant[]; progress?: ProgressFactory } = {}): Promise<RvpTimingRow[]> {
+  return timeStudyJobs(timingJobs(p, run), p, { ...o, label: 'DenseNet inference timing' });
 }
 
 // ---------------------------------------------------------------------------------------------

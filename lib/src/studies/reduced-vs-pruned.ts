@@ -1089,7 +1089,7 @@ export function timingJobs(p: RvpPlan, run: Pick<RvpRun, 'prune'>): Array<Timing
 }
 
 /** Backend variants to time under the plan: the current one, or every available one. */
-export function timingVariants(p: RvpPlan): BackendVariant[] {
+export function timingVariants(p: Pick<RvpPlan, 'timing'>): BackendVariant[] {
   const all = availableBackendVariants();
   const v = p.timing.variants;
   if (v === 'current') return all.slice(0, 1);
@@ -1100,9 +1100,13 @@ export function timingVariants(p: RvpPlan): BackendVariant[] {
 
 /** Time the study's architectures (warm-up, then the median of repeats; output read back). */
 export async function runTiming(p: RvpPlan, run: Pick<RvpRun, 'prune'>, o: { variants?: BackendVariant[]; progress?: ProgressFactory } = {}): Promise<RvpTimingRow[]> {
-  const jobs = timingJobs(p, run);
+  return timeStudyJobs(timingJobs(p, run), p, o);
+}
+
+/** Time labelled jobs under the plan's timing settings; each row carries its job's family, budget and cost. */
+export async function timeStudyJobs(jobs: Array<TimingJob & Omit<RvpTimingRow, keyof TimingRow>>, p: Pick<RvpPlan, 'timing'>, o: { variants?: BackendVariant[]; progress?: ProgressFactory; label?: string } = {}): Promise<RvpTimingRow[]> {
   const variants = o.variants ?? timingVariants(p);
-  const bar = o.progress?.(jobs.length * variants.length * p.timing.batchSizes.length, 'inference timing');
+  const bar = o.progress?.(jobs.length * variants.length * p.timing.batchSizes.length, o.label ?? 'inference timing');
   let done = 0;
   const rows = await timeArchitectures(jobs, {
     variants, batchSizes: p.timing.batchSizes, warmup: p.timing.warmup, repeats: p.timing.repeats,
