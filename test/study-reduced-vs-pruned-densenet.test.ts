@@ -75,6 +75,15 @@ describe('reduced-vs-pruned, DenseNet family: the study at a tiny size', functio
     assert.ok(vs[1].total > 0);
     assert.equal(vs[0].gateInputs.baseTestError.length, 1);
     assert.ok(dn.settingText(p, [0]).includes('DenseNet-BC-16 (k=4)'));
+    // the WRN study's tables and figures take the DenseNet plan and run: kept/full per dense block (2 layers × 4k = 32)
+    const groups = rvp.summarize(run.rows);
+    const table = rvp.summaryRows(p, groups);
+    const pt = groups.find((g) => g.family === 'pruned-tuned')!;
+    const kept = [0, 1, 2].map((b) => Math.round(pt.interior[2 * b] + pt.interior[2 * b + 1]));
+    assert.equal(table.find((r) => r.net === pt.label && r.budget === pt.budget)!['interior per stage (of base)'], kept.map((k) => `${k}/32`).join(' · '));
+    assert.equal(rvp.timingRows(p, timing).length, timing.length);
+    assert.ok(rvp.errorFigure(groups, rvp.pruneCurve(p, run), 'DenseNet').data.length > 0);
+    assert.ok(rvp.latencyFigure(timing).data.length > 0);
     const again = await dn.runStudy(p, [0], { workers: 0 });
     for (const st of Object.values(again.computed)) assert.equal(st.computed, 0);
   });

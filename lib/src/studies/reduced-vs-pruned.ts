@@ -25,7 +25,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { initBackend, backendInfo } from '../backend';
 import { Augment, CIFAR_AUGMENT, loadDataset, Dataset } from '../data';
-import { buildModel, WrnConfig } from '../models';
+import { buildModel, denseNetInterior, WrnConfig } from '../models';
 import type { Net } from '../nn/net';
 import { train as trainNet, evaluate, TrainConfig } from '../train';
 import { registerTask, runSweep, describeConfig, openStore, resultsRoot, runTask, RunRecord, SweepRecord, SweepProgress, rowsToFrame, TaskSpec } from '../engine';
@@ -802,7 +802,7 @@ export function summarize(table: readonly Row[] | { columns: string[]; values: u
 }
 
 /** Mean ± sd over seeds of every pruned-and-tuned checkpoint target (matched and curve), for the P&T curves. */
-export function pruneCurve(p: RvpPlan, run: Pick<RvpRun, 'prune'>): RvpGroup[] {
+export function pruneCurve(_p: unknown, run: Pick<RvpRun, 'prune'>): RvpGroup[] {
   const rows: RvpRow[] = [];
   for (const { config, result, key } of run.prune) {
     for (const c of result.checkpoints) for (const t of c.targets) {
@@ -1123,9 +1123,13 @@ export async function timeStudyJobs(jobs: Array<TimingJob & Omit<RvpTimingRow, k
 // ---------------------------------------------------------------------------------------------
 // Figures and display helpers
 
-/** Kept interior channels per stage as "kept/full" strings, e.g. ['30/32', '52/64', '20/128']. */
-export function stageProfile(p: Pick<RvpPlan, 'base'>, interior: number[]): string[] {
-  const full = wrnFullInterior(p.base.depth, p.base.widthFactor);
+/** The base of a plan: a WRN (depth, widthFactor) or a DenseNet-BC (depth, growth). */
+type PlanBase = { base: { depth: number; widthFactor: number } | { depth: number; growth: number } };
+
+/** Kept interior channels per stage (WRN) or dense block as "kept/full" strings, e.g. ['30/32', '52/64', '20/128']. */
+export function stageProfile(p: PlanBase, interior: number[]): string[] {
+  const b = p.base;
+  const full = 'growth' in b ? denseNetInterior({ arch: 'densenet', depth: b.depth, growth: b.growth }) : wrnFullInterior(b.depth, b.widthFactor);
   if (interior.length !== full.length) return [];
   const n = full.length / 3;
   return [0, 1, 2].map((s) => {
@@ -1264,7 +1268,7 @@ export function choicesRows(p: RvpPlan): Array<{ choice: string; ours: string }>
 }
 
 /** Summary rows for display: one per (family, criterion, budget). */
-export function summaryRows(p: Pick<RvpPlan, 'base'>, groups: RvpGroup[]): Row[] {
+export function summaryRows(p: PlanBase, groups: RvpGroup[]): Row[] {
   return [...groups].sort((a, b) => b.budget - a.budget || SERIES_ORDER.indexOf(a.series) - SERIES_ORDER.indexOf(b.series)).map((g) => ({
     budget: g.budget, family: g.series, net: g.label, params: Math.round(g.params), 'MACs (M)': g.macs / 1e6,
     'test error (%)': { mean: 100 * g.errorMean, sd: 100 * g.errorSd, n: g.n }, 'SGD steps': Math.round(g.steps),
@@ -1273,7 +1277,7 @@ export function summaryRows(p: Pick<RvpPlan, 'base'>, groups: RvpGroup[]): Row[]
 }
 
 /** Timing rows for display (one per net, backend variant and batch size). */
-export function timingRows(p: Pick<RvpPlan, 'base'>, rows: readonly RvpTimingRow[]): Row[] {
+export function timingRows(p: PlanBase, rows: readonly RvpTimingRow[]): Row[] {
   return rows.map((r) => ({
     variant: r.variant, batch: r.batchSize, family: seriesName(r.family, r.criterion), net: r.label, budget: r.budget,
     params: r.params, 'MACs (M)': r.macs / 1e6, 'median (ms)': r.medianMs, 'IQR (ms)': `${r.p25Ms.toFixed(2)}–${r.p75Ms.toFixed(2)}`,
