@@ -213,6 +213,7 @@ export type OverfitVerdict = typeof CLAIM & ReturnType<typeof verdictFromChecks>
 
 const pct = (m: SeedMean | null) => (m ? `${formatMeanSd({ mean: 100 * m.mean, sd: 100 * m.sd, n: m.n }, undefined, 2)} %` : 'n/a');
 const pp = (x: number) => `${(100 * x).toFixed(2)} pp`;
+const pctOf = (x: number) => `${(100 * x).toFixed(2)} %`;
 
 /**
  * The claim's checks (see the module comment): per sparsity, at-init arm and reference, "gap not
@@ -241,7 +242,7 @@ export function verdictOverfitting(rs: readonly OverfitRow[], o: { z?: number } 
       const g = lowerBeyondNoise(gr, ga, z);
       checks.push({ label: `p=${p}: ${a} gap ${pp(ga.mean)} not above ${ref} ${pp(gr.mean)} beyond ${z} SE (diff ${pp(g.diff)}, ${z} SE ${pp(g.margin)})`, passed: !g.passed });
       const e = lowerBeyondNoise(er, ea, z);
-      checks.push({ label: `p=${p}: ${a} test accuracy ${pp(1 - ea.mean)} not below ${ref} ${pp(1 - er.mean)} beyond ${z} SE (diff ${pp(e.diff)}, ${z} SE ${pp(e.margin)})`, passed: !e.passed });
+      checks.push({ label: `p=${p}: ${a} test accuracy ${pctOf(1 - ea.mean)} not below ${ref} ${pctOf(1 - er.mean)} beyond ${z} SE (diff ${pp(e.diff)}, ${z} SE ${pp(e.margin)})`, passed: !e.passed });
     }
   }
   if (skipped.length) numbers['comparisons skipped (no finished run)'] = skipped.join('; ');
