@@ -1,0 +1,226 @@
+/**
+ * Study: reduced versus pruned DenseNets (Crowley et al., arXiv 1810.04622: "for both WRNs and
+ * DenseNets"), the DenseNet family of notebook 03's claims.
+ *
+ * A trained DenseNet-BC is channel-pruned by prune-and-tune (Fisher and L1, one bottleneck channel
+ * removed globally per round, as the authors' code prunes the 4k interior channels of each dense
+ * layer, so the concatenated feature maps keep their shapes). Reduced DenseNets (lower depth, lower
+ * growth rate k) are trained from scratch with the base recipe. Matching: every reduced net is its own
+ * budget (its parameter count); the pruned-and-tuned net at that budget is the first prune-and-tune
+ * checkpoint whose live (compressed) parameter count is <= it; pairs further apart than
+ * `matchTolerance` are dropped. Speed: physically compressed pruned DenseNets vs the reduced nets
+ * (timing.ts, random weights).
+ *
+ * The runs go through the WRN study's engine tasks ('rvp-train', 'rvp-prune'; model.arch
+ * 'densenet'), so caching, workers and rows are shared; the two claims are the WRN claims' verdict
+ * functions (verdictReducedBeatsPruned, verdictReducedFaster) under DenseNet ids, so a rule (or a
+ * training gate) added there applies here too.
+ */
+import * as os from 'os';
+import { CIFAR_AUGMENT } from '../data';
+import { DenseNetConfig, denseNetInterior } from '../models';
+import { denseNetCost, denseNetLabel, reducedDenseNetFamily } from '../structured/densenet';
+import type { Budget } from '../notebook/params';
+import type { Row } from '../notebook/tables';
+import {
+  CRIT_NAME, Criterion, checkpointAt, kShort, pruneRows, RVP_PRUNE_TASK, RVP_TRAIN_TASK, RvpJob, RvpMember, RvpPruneConfig,
+  RvpPlan, RvpPruneResult, RvpPruneSettings, RvpRecipe, RvpRow, RvpRun, RvpTimingRow, RvpTrainResult, RvpVerdict, ProgressFactory, RvpFamily,
+  summarize, sweep, timeStudyJobs, trainRow, verdictReducedBeatsPruned, verdictReducedFaster, VerdictOptions,
+} from './reduced-vs-pruned';
+import type { BackendVariant, TimingJob, TimingRow } from './timing';
+
+/**
+ * The WRN plan's settings (reduced = lower depth / growth members, each its own budget; budgets = their
+ * parameter counts; checkpointParams = budgets plus curve points), with a DenseNet-BC base.
+ */
+export type DenseRvpPlan = Pick<RvpPlan, 'budget' | 'data' | 'inputShape' | 'numClasses' | 'baseParams' | 'baseMacs' | 'baseChannels' | 'train' | 'prune'
+  | 'reduced' | 'budgets' | 'checkpointParams' | 'matchTolerance' | 'scratchInitOffset' | 'timing' | 'workers' | 'expected' | 'notes'> & {
+  base: { depth: number; growth: number };
+};
+
+/** The RvpModel of a DenseNet (widthFactor is the WRN field, unused here and left at its default). */
+function model(depth: number, growth: number, interior: number[] = []) {
+  return { arch: 'densenet' as const, depth, widthFactor: 1, growth, interior };
+}
+
+/**
+ * Settings per budget. smoke: DenseNet-BC-16 (k=4) for seconds. quick: DenseNet-BC-22 (k=8) on a
+ * 1,000-image Fashion-MNIST subset, 4 epochs. paper: the authors' DenseNet-BC-100 (k=12) on CIFAR-10
+ * with their DenseNet pruning settings (lr 1e-3, wd 1e-4, batch 64, 100 steps per prune).
+ */
+export function plan(budget: Budget, opts: { dataset?: string; workers?: number } = {}): DenseRvpPlan {
+  const dataset = opts.dataset ?? 'fashion-mnist';
+  if (!['fashion-mnist', 'cifar10'].includes(dataset)) throw new Error(`reduced-vs-pruned-densenet plan: dataset must be 'fashion-mnist' or 'cifar10', got '${dataset}'.`);
+  const cifar = dataset === 'cifar10';
+  const inputShape: [number, number, number] = cifar ? [32, 32, 3] : [28, 28, 1];
+  const numClasses = 10;
+  const recipe = (epochs: number, batchSize: number): RvpRecipe => ({ epochs, batchSize, lr: 0.1, momentum: 0.9, weightDecay: 5e-4, milestones: [0.3, 0.6, 0.8], gamma: 0.2, ...(cifar ? { augment: CIFAR_AUGMENT } : {}) });
+  // brief §2.4: the authors fine-tune DenseNets at a constant lr 1e-3, wd 1e-4, batch 64
+  const pruneS = (stepsPerPrune: number, batchSize: number): RvpPruneSettings => ({ criteria: ['fisher', 'l1'], l1Variant: 'abs', stepsPerPrune, batchSize, lr: 1e-3, momentum: 0.9, weightDecay: 1e-4,
+    ...(cifar ? { augment: { crop: { pad: 4, fill: 'zero' }, flip: true } } : {}) });
+  type Level = Pick<DenseRvpPlan, 'data' | 'base' | 'train' | 'prune' | 'timing' | 'expected'> & { depths: number[]; growths: number[]; curveFractions: number[] };
+  const levels: Record<Budget, Level> = {
+    smoke: {
+      data: { name: dataset, trainLimit: 256, testLimit: 200 }, base: { depth: 16, growth: 4 }, train: recipe(1, 64), prune: pruneS(1, 16),
+      depths: [10], growths: [3], curveFractions: [0.8],
+      timing: { batchSizes: [1, 16], warmup: 1, repeats: 2, variants: 'current' },
+      expected: 'seconds (a pipeline check; its numbers mean nothing)',
+    },
+    quick: {
+      data: { name: dataset, trainLimit: 1000, testLimit: 1000 }, base: { depth: 22, growth: 8 }, train: recipe(4, 32), prune: pruneS(1, 32),
+      depths: [16, 10], growths: [6, 4], curveFractions: [0.9, 0.8, 0.5],
+      timing: { batchSizes: [1, 64], warmup: 3, repeats: 10, variants: ['wasm+OpenBLAS', 'wasm'] },
+      expected: 'measured here: one epoch of DenseNet-BC-22 (k=8) over 2,000 images took 49 s on a shared 2-core machine, so about 15-25 min of CPU for the sweeps',
+    },
+    paper: {
+      data: { name: dataset, trainLimit: 0, testLimit: 0 }, base: { depth: 100, growth: 12 }, train: recipe(200, 128), prune: pruneS(100, 64),
+      depths: [88, 76, 64, 52, 40], growths: [10, 8, 6], curveFractions: [0.9, 0.8, 0.7, 0.6, 0.4, 0.3],
+      timing: { batchSizes: [1, 64], warmup: 10, repeats: 50, variants: 'all' },
+      expected: 'weeks of CPU time (200-epoch DenseNet-BC-100 bases, 2,000+ prune rounds of 100 steps); meant for a big machine',
+    },
+  };
+  const lv = levels[budget];
+  if (!lv) throw new Error(`reduced-vs-pruned-densenet plan: unknown budget '${budget}': use smoke, quick or paper.`);
+  const shape = { inputShape, numClasses };
+  const baseCfg: DenseNetConfig = { arch: 'densenet', depth: lv.base.depth, growth: lv.base.growth };
+  const baseCost = denseNetCost(baseCfg, shape);
+  const fam = reducedDenseNetFamily(lv.base, { ...shape, depths: lv.depths, growths: lv.growths, includeBase: false });
+  const reduced: RvpMember[] = fam.map((f) => ({
+    family: f.kind === 'depth' ? 'reduced-depth' : 'reduced-growth', label: f.label, budget: f.params,
+    model: model(f.config.depth, f.config.growth), params: f.params, macs: f.macs,
+  }));
+  const budgets = [...new Set(reduced.map((m) => m.params))].sort((a, b) => b - a);
+  const curve = lv.curveFractions.map((f) => Math.round(f * baseCost.params));
+  const notes: string[] = [];
+  if (budget === 'paper' && !cifar) notes.push('paper budget on Fashion-MNIST: the authors used CIFAR-10 (set PRUNE_AT_INIT_CIFAR_DIR).');
+  notes.push('Base recipe: the WRN study\'s (SGD lr 0.1, ×0.2 at 30/60/80 % of the epochs, wd 5e-4); that the authors trained their DenseNet base with the same schedule is our assumption (not stated in available sources).');
+  return {
+    budget, data: lv.data, inputShape, numClasses, base: lv.base, baseParams: baseCost.params, baseMacs: baseCost.macs,
+    baseChannels: denseNetInterior(baseCfg).reduce((a, b) => a + b, 0), train: lv.train, prune: lv.prune, reduced, budgets,
+    checkpointParams: [...new Set([...budgets, ...curve])].sort((a, b) => b - a), matchTolerance: 0.05, scratchInitOffset: 1_000_003,
+    timing: lv.timing, workers: opts.workers ?? Math.max(1, Math.min(2, os.availableParallelism())), expected: lv.expected, notes,
+  };
+}
+
+/** Sweep 1 ('rvp-train'): the bases and the reduced DenseNets, per seed. */
+export function trainJobs(p: DenseRvpPlan, seeds: number[]): RvpJob[] {
+  const job = (seed: number, m: ReturnType<typeof model>, family: RvpFamily, budget: number, label: string): RvpJob => ({
+    config: { data: p.data, model: m, replay: [], train: p.train, initSeed: family === 'base' ? seed : seed + p.scratchInitOffset, keepState: family === 'base', seed },
+    meta: { family, criterion: null, budget, label, seed, priorSteps: 0 },
+  });
+  return [
+    ...seeds.map((s) => job(s, model(p.base.depth, p.base.growth), 'base', p.baseParams, denseNetLabel(p.base.depth, p.base.growth))),
+    ...[...p.reduced].sort((a, b) => b.macs - a.macs).flatMap((m) => seeds.map((s) => job(s, model(m.model.depth, m.model.growth!), m.family, m.budget, m.label))),
+  ];
+}
+
+/** Sweep 2 ('rvp-prune'): one prune-and-tune run per criterion and seed. */
+export function pruneConfigs(p: DenseRvpPlan, seeds: number[]): RvpPruneConfig[] {
+  const q = p.prune;
+  return q.criteria.flatMap((criterion) => seeds.map((seed) => ({
+    data: p.data, base: { arch: 'densenet' as const, depth: p.base.depth, widthFactor: 1, growth: p.base.growth }, train: p.train,
+    prune: { criterion, l1Variant: q.l1Variant, stepsPerPrune: q.stepsPerPrune, batchSize: q.batchSize, lr: q.lr, momentum: q.momentum, weightDecay: q.weightDecay, checkpointParams: p.checkpointParams, ...(q.augment ? { augment: q.augment } : {}) },
+    seed,
+  })));
+}
+
+/** Run the two sweeps (cached by config hash under data/results/rvp-train and rvp-prune). */
+export async function runStudy(p: DenseRvpPlan, seeds: number[], o: { workers?: number; progress?: ProgressFactory } = {}): Promise<RvpRun> {
+  if (!Array.isArray(seeds) || seeds.length === 0) throw new Error('reduced-vs-pruned-densenet runStudy: give at least one seed.');
+  const workers = o.workers ?? p.workers;
+  const run: RvpRun = { rows: [], prune: [], failures: [], notes: [...p.notes], seconds: {}, computed: {} };
+  const stage1 = 'DenseNet 1 bases + reduced', stage2 = 'DenseNet 2 prune-and-tune';
+  const j1 = trainJobs(p, seeds);
+  (await sweep<RvpTrainResult>(stage1, RVP_TRAIN_TASK, j1.map((j) => j.config), workers, o.progress, run)).forEach((rec, i) => {
+    const meta = j1[i].meta;
+    if (rec.status === 'error') run.failures.push({ stage: stage1, label: meta.label, seed: meta.seed, message: rec.error.message });
+    else run.rows.push(trainRow(meta, rec));
+  });
+  const pc = pruneConfigs(p, seeds);
+  (await sweep<RvpPruneResult>(stage2, RVP_PRUNE_TASK, pc, workers, o.progress, run)).forEach((rec, i) => {
+    const c = pc[i];
+    if (rec.status === 'error') { run.failures.push({ stage: stage2, label: `${CRIT_NAME[c.prune.criterion]} prune-and-tune`, seed: c.seed, message: rec.error.message }); return; }
+    run.prune.push({ config: c, result: rec.result, key: rec.key });
+    run.rows.push(...pruneRows(p, c, rec.result, rec.key));
+    for (const u of rec.result.unreached) run.notes.push(`${CRIT_NAME[c.prune.criterion]} seed ${c.seed}: checkpoint ${u} never reached`);
+  });
+  return run;
+}
+
+/**
+ * What to time: the base, the physically compressed pruned architectures at every budget (both
+ * criteria, first seed's run) and the reduced DenseNets; random weights (latency depends on the
+ * architecture only).
+ */
+export function timingJobs(p: DenseRvpPlan, run: Pick<RvpRun, 'prune'>): Array<TimingJob & Omit<RvpTimingRow, keyof TimingRow>> {
+  const shape = { inputShape: p.inputShape, numClasses: p.numClasses };
+  const mk = (family: RvpFamily, criterion: Criterion | null, budget: number, label: string, depth: number, growth: number, interior: number[]) => {
+    const config: DenseNetConfig = { arch: 'densenet', depth, growth, ...(interior.length ? { interior } : {}) };
+    return { label, config, ...shape, family, criterion, budget, ...denseNetCost(config, shape), interior: denseNetInterior(config) };
+  };
+  const jobs = [mk('base', null, p.baseParams, denseNetLabel(p.base.depth, p.base.growth), p.base.depth, p.base.growth, [])];
+  if (run.prune.length) {
+    const firstSeed = Math.min(...run.prune.map((r) => r.config.seed));
+    for (const { config, result } of run.prune.filter((r) => r.config.seed === firstSeed)) {
+      for (const b of p.budgets) {
+        const cp = checkpointAt(result, b);
+        if (cp) jobs.push(mk('pruned-tuned', config.prune.criterion, b, `${CRIT_NAME[config.prune.criterion]}-pruned DenseNet @ ${kShort(b)}`, p.base.depth, p.base.growth, cp.interior));
+      }
+    }
+  }
+  for (const m of p.reduced) jobs.push(mk(m.family, null, m.budget, m.label, m.model.depth, m.model.growth!, []));
+  return jobs;
+}
+
+/** Time the study's DenseNets under the plan's backend variants (see timing.ts). */
+export function runTiming(p: DenseRvpPlan, run: Pick<RvpRun, 'prune'>, o: { variants?: BackendVariant[]; progress?: ProgressFactory } = {}): Promise<RvpTimingRow[]> {
+  return timeStudyJobs(timingJobs(p, run), p, { ...o, label: 'DenseNet inference timing' });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Claims
+
+export const DENSENET_CLAIMS = {
+  reducedBeatsPruned: {
+    id: 'densenet-reduced-beats-pruned',
+    paperStatement: 'Reduced DenseNets (lower depth or growth rate) trained from scratch outperform Fisher- or L1-pruned-and-tuned DenseNets of the same size.',
+    source: 'Crowley et al., arXiv 1810.04622 (abstract v2, v3: "for both WRNs and DenseNets"); DenseNet-BC-100 (k=12) in the authors\' code',
+  },
+  reducedFaster: {
+    id: 'densenet-reduced-faster',
+    paperStatement: 'Reduced DenseNets run faster on hardware than pruned DenseNets of the same size.',
+    source: 'Crowley et al., arXiv 1810.04622 (abstract v2, v3); devices and batch sizes not stated in available sources',
+  },
+} as const;
+
+export interface DenseRvpVerdict extends RvpVerdict {
+  /**
+   * What a training gate needs: the dense reference (the base DenseNet) per-seed test errors, and
+   * the runs that failed or diverged. Timing claims train nothing beyond what they time.
+   */
+  gateInputs: { baseTestError: number[]; failures: number };
+}
+
+/**
+ * The two DenseNet claims, computed by the WRN claims' verdict functions (same matching, 2 SE noise
+ * rule and per-criterion speed checks) and relabelled; error from the results rows, speed from timing.
+ */
+export function verdicts(rows: readonly Row[] | readonly RvpRow[], timing: readonly RvpTimingRow[], o: VerdictOptions & { failures?: number } = {}): DenseRvpVerdict[] {
+  const groups = summarize(rows as readonly Row[]);
+  const gateInputs = { baseTestError: (rows as readonly RvpRow[]).filter((r) => r.family === 'base').map((r) => r.testError), failures: o.failures ?? 0 };
+  const relabel = (v: RvpVerdict, c: { id: string; paperStatement: string; source: string }): DenseRvpVerdict => ({ ...v, ...c, gateInputs });
+  return [
+    relabel(verdictReducedBeatsPruned(groups, o), DENSENET_CLAIMS.reducedBeatsPruned),
+    relabel(verdictReducedFaster(timing, o), DENSENET_CLAIMS.reducedFaster),
+  ];
+}
+
+/** One line saying what ran (recordClaim's `setting`). */
+export function settingText(p: DenseRvpPlan, seeds: number[]): string {
+  const t = p.train, q = p.prune;
+  const data = `${p.data.name === 'cifar10' ? 'CIFAR-10' : 'Fashion-MNIST'} (${p.data.trainLimit || 'full'} train / ${p.data.testLimit || 'full'} test)`;
+  return `${denseNetLabel(p.base.depth, p.base.growth)} (${p.baseParams.toLocaleString('en-US')} params, ${p.baseChannels} prunable bottleneck channels) on ${data}; ` +
+    `base and reduced nets: ${t.epochs} epoch(s) SGD batch ${t.batchSize}, lr ${t.lr} ×${t.gamma} at ${t.milestones.join('/')} of training, wd ${t.weightDecay}; ` +
+    `prune-and-tune: one bottleneck channel removed globally every ${q.stepsPerPrune} step(s) (batch ${q.batchSize}, constant lr ${q.lr}, wd ${q.weightDecay}), Fisher (raw Δ) and L1 (Σ|w|); ` +
+    `reduced: ${p.reduced.map((m) => `${m.label} (${kShort(m.params)})`).join(', ')}; matched within ${(100 * p.matchTolerance).toFixed(0)} % of params; budget ${p.budget}; seeds ${seeds.join(', ')}`;
+}
