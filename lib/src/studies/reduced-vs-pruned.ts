@@ -34,11 +34,22 @@ import { replayHistory, compress, PruneEvent } from '../structured/compress';
 import { StructuredConfig, structuredConfigOf, structuredCost } from '../structured/arch';
 import { pruneAndTune } from '../structured/prune-and-tune';
 import type { L1Variant } from '../structured/l1';
-import { lowerBeyondNoise, seOfDifference, verdictFromChecks, Check, SeedMean, Verdict } from '../notebook/claims';
+import { gatedVerdict, lowerBeyondNoise, seOfDifference, verdictFromChecks, Check, SeedMean, Verdict } from '../notebook/claims';
 import { rowsFrom, Row, formatNumber } from '../notebook/tables';
 import type { Budget } from '../notebook/params';
 import { lineFigure, scatterFigure, heatmapFigure, subplots, FigureSpec, Series } from '../notebook/plots';
 import { availableBackendVariants, BackendVariant, timeArchitectures, TimingJob, TimingRow } from './timing';
+import { GATE_DEFAULTS, Gates, gateStatus } from '../notebook/gate';
+import { rvpGates, RvpGateSettings, scratchBEpochs } from './rvp-gates';
+
+/**
+ * How the WRN recipe was fixed (issue 13: one recipe per network family, chosen on the dense net,
+ * never on a verdict). The authors' recipe (SGD momentum 0.9, lr 0.1, x0.2 at 30/60/80 %, wd 5e-4)
+ * was kept; a small sweep on the dense WRN-16-1 (Fashion-MNIST 3,000/2,000, batch 64, 8 epochs,
+ * seed 0; scripts/recipe-sweep-03-04.ts) compared lr 0.1 with 0.05 (numbers below, as far as the
+ * shared CPU allowed). The same recipe trains the base, every net from scratch and every budget.
+ */
+export const RVP_RECIPE_NOTE = 'WRN recipe: the authors\' (SGD momentum 0.9, lr 0.1, ×0.2 at 30/60/80 % of the epochs, wd 5e-4), kept after a small sweep on the dense WRN-16-1 (scripts/recipe-sweep-03-04.ts): SWEEP_RESULTS.';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -132,6 +143,19 @@ export interface RvpPlan {
   trackTolerance: number;
   /** Init seed of every net trained from scratch except the base: seed + this (a fresh draw). */
   scratchInitOffset: number;
+  /**
+   * Gates (rvp-gates.ts): the base is the dense reference; its converged accuracy is the same config
+   * run for `convergedEpochs` (first seed, milestones stretch); margin and plateau gain in accuracy.
+   */
+  gate: { convergedEpochs: number; margin: number; maxFinalEpochGain: number; maxDivergedFraction: number };
+  /**
+   * Scratch-B (Liu et al., ICLR 2019): these reduced families are also trained for the base's training
+   * compute, epochs x MACs(base) / MACs(member), at most `maxEpochFactor` x the epochs (Scratch-E = the
+   * base recipe's epochs, the paper's comparison), at these matched budgets (the largest: the cheapest to run).
+   */
+  scratchB: { families: Array<RvpMember['family']>; budgets: number[]; maxEpochFactor: number };
+  /** How the recipe was chosen (the dense sweep), for the notebook. */
+  recipeNote: string;
   /** Backend variants: 'current', 'all', or labels (those available are timed; see availableBackendVariants). */
   timing: { batchSizes: number[]; warmup: number; repeats: number; variants: 'current' | 'all' | string[] };
   workers: number;
@@ -199,14 +223,14 @@ export function plan(budget: Budget, opts: PlanOptions = {}): RvpPlan {
     ...(cifar ? { augment: CIFAR_AUGMENT } : {}) });
   const pruneS = (stepsPerPrune: number, batchSize: number): RvpPruneSettings => ({ criteria: ['fisher', 'l1'], l1Variant: 'abs', stepsPerPrune, batchSize, lr: 8e-4, momentum: 0.9, weightDecay: 5e-4,
     ...(cifar ? { augment: { crop: { pad: 4, fill: 'zero' }, flip: true } } : {}) });
-  type Level = Omit<RvpPlan, 'budget' | 'inputShape' | 'numClasses' | 'baseParams' | 'baseMacs' | 'baseChannels' | 'budgets' | 'templateBudget' | 'checkpointParams' | 'reduced' | 'matchTolerance' | 'trackTolerance' | 'scratchInitOffset' | 'workers' | 'notes'> & { templateFraction: number };
+  type Level = Omit<RvpPlan, 'budget' | 'inputShape' | 'numClasses' | 'baseParams' | 'baseMacs' | 'baseChannels' | 'budgets' | 'templateBudget' | 'checkpointParams' | 'reduced' | 'matchTolerance' | 'trackTolerance' | 'scratchInitOffset' | 'workers' | 'notes' | 'gate' | 'scratchB' | 'recipeNote'> & { templateFraction: number; convergedFactor: number };
   const levels: Record<Budget, Level> = {
     smoke: {
       data: { name: dataset, trainLimit: 256, testLimit: 200 },
       base: { depth: 16, widthFactor: 0.5 },
       train: recipe(1, 64),
       prune: pruneS(1, 16),
-      budgetFractions: [0.7, 0.5], templateFraction: 0.5, curveFractions: [0.85],
+      budgetFractions: [0.7, 0.5], templateFraction: 0.5, curveFractions: [0.85], convergedFactor: 2,
       depths: [10],
       timing: { batchSizes: [1, 64], warmup: 1, repeats: 3, variants: 'current' },
       expected: 'measured here: 20 s from a cold cache on a quiet machine, about 1 min while other notebooks ran (kernel start and figure export included)',
@@ -214,28 +238,41 @@ export function plan(budget: Budget, opts: PlanOptions = {}): RvpPlan {
     quick: {
       data: { name: dataset, trainLimit: 2000, testLimit: 1000 },
       base: { depth: 16, widthFactor: 1 },
-      // 6 epochs of batch 32 (375 steps): WRN-16-1 reaches ~20 % error here; 3 epochs of 64 left it at ~30 %
+      // the family recipe (lr 0.1, see recipeNote) at batch 32 for 6 epochs (375 steps); two budgets to pay for the
+      // dense gate's converged run and the Scratch-B nets; its gate may fail (verdict 'inconclusive')
       train: recipe(6, 32),
       prune: pruneS(2, 32),
-      budgetFractions: [0.6, 0.35, 0.2], templateFraction: 0.35, curveFractions: [0.9, 0.8, 0.7, 0.5, 0.3, 0.25],
+      budgetFractions: [0.5, 0.25], templateFraction: 0.25, curveFractions: [0.9, 0.8, 0.7, 0.6, 0.4, 0.3, 0.2], convergedFactor: 3,
       depths: [10],
       // pure-JS 'cpu' left out: 4.4 s per WRN-16-1 batch-64 forward here
       timing: { batchSizes: [1, 64], warmup: 3, repeats: 15, variants: ['tensorflow', 'wasm+OpenBLAS', 'wasm', 'cpu+OpenBLAS'] },
       expected: 'measured here (2 cores): 15 min from a cold cache (sweeps 12.6 min, timing 2 min), 23 min while other notebooks ran; a cached re-run only times and plots (~2 min); the last cell prints this run\'s time',
+    },
+    standard: {
+      // WRN-16-1 (not the authors' WRN-40-2: a WRN-16-2 step costs ~4x, see the budget note) on a 4,000-image
+      // subset, 10 epochs of batch 64 (630 steps) with the family recipe; converged run 30 epochs (see recipeNote)
+      data: { name: dataset, trainLimit: 3000, testLimit: 2000 },
+      base: { depth: 16, widthFactor: 1 },
+      train: recipe(10, 64),
+      prune: pruneS(2, 64),
+      budgetFractions: [0.5, 0.25], templateFraction: 0.25, curveFractions: [0.9, 0.8, 0.7, 0.6, 0.4, 0.3, 0.2], convergedFactor: 3,
+      depths: [10],
+      timing: { batchSizes: [1, 64], warmup: 5, repeats: 25, variants: ['tensorflow', 'wasm+OpenBLAS', 'wasm', 'cpu+OpenBLAS'] },
+      expected: 'estimated here (2 cores, quiet): about 20 min from a cold cache (see the budget note of the notebook); not yet run end to end',
     },
     paper: {
       data: { name: dataset, trainLimit: 0, testLimit: 0 },
       base: { depth: 40, widthFactor: 2 },
       train: recipe(200, 128),
       prune: pruneS(100, 128),
-      budgetFractions: [0.75, 0.5, 0.25, 0.1], templateFraction: 0.25, curveFractions: [0.9, 0.8, 0.7, 0.6, 0.4, 0.3, 0.2, 0.15],
+      budgetFractions: [0.75, 0.5, 0.25, 0.1], templateFraction: 0.25, curveFractions: [0.9, 0.8, 0.7, 0.6, 0.4, 0.3, 0.2, 0.15], convergedFactor: 2,
       depths: [34, 28, 22, 16],
       timing: { batchSizes: [1, 64], warmup: 10, repeats: 50, variants: 'all' },
       expected: 'weeks of CPU time (200-epoch WRN-40-2 bases, 1,000+ prune rounds of 100 steps each); meant for a big machine',
     },
   };
   const lv = levels[budget];
-  if (!lv) throw new Error(`reduced-vs-pruned plan: unknown budget '${budget}': use smoke, quick or paper.`);
+  if (!lv) throw new Error(`reduced-vs-pruned plan: unknown budget '${budget}': use smoke, quick, standard or paper.`);
   const shape = { inputShape, numClasses };
   const baseCost = wrnCost({ arch: 'wrn', depth: lv.base.depth, widthFactor: lv.base.widthFactor }, shape);
   const budgets = lv.budgetFractions.map((f) => Math.round(f * baseCost.params)).sort((a, b) => b - a);
@@ -244,7 +281,7 @@ export function plan(budget: Budget, opts: PlanOptions = {}): RvpPlan {
   const depthParams = members.filter((m) => m.family === 'reduced-depth').map((m) => m.budget);
   const curve = lv.curveFractions.map((f) => Math.round(f * baseCost.params));
   const checkpointParams = [...new Set([...budgets, ...depthParams, ...curve])].sort((a, b) => b - a);
-  const { templateFraction, ...rest } = lv;
+  const { templateFraction, convergedFactor, ...rest } = lv;
   if (budget === 'paper' && dataset !== 'cifar10') notes.push('paper budget on Fashion-MNIST: the authors used CIFAR-10 (set PRUNE_AT_INIT_CIFAR_DIR).');
   if (!cifar) notes.push('No data augmentation on Fashion-MNIST (the authors crop and flip CIFAR-10; so does this study when run on CIFAR-10).');
   return {
@@ -253,6 +290,9 @@ export function plan(budget: Budget, opts: PlanOptions = {}): RvpPlan {
     baseChannels: wrnFullInterior(lv.base.depth, lv.base.widthFactor).reduce((a, b) => a + b, 0),
     budgets, templateBudget: Math.round(templateFraction * baseCost.params), checkpointParams,
     reduced: members, matchTolerance, trackTolerance: 0.01, scratchInitOffset: 1_000_003,
+    gate: { convergedEpochs: convergedFactor * lv.train.epochs, margin: GATE_DEFAULTS.margin, maxFinalEpochGain: GATE_DEFAULTS.maxFinalEpochGain, maxDivergedFraction: GATE_DEFAULTS.maxDivergedFraction },
+    scratchB: { families: ['reduced-width'], budgets: budgets.slice(0, 1), maxEpochFactor: 4 },
+    recipeNote: RVP_RECIPE_NOTE,
     workers: opts.workers ?? Math.max(1, Math.min(2, os.availableParallelism())),
     notes,
   };
@@ -276,6 +316,8 @@ export interface RvpTrainConfig {
   initSeed: number;
   /** Return the trained weights and BN statistics (base nets, for prune-and-tune). */
   keepState: boolean;
+  /** Test every epoch (the plateau gate reads the per-epoch history); false: the last epoch only. */
+  evalEveryEpoch: boolean;
   seed: number;
 }
 
@@ -286,6 +328,7 @@ export const RVP_TRAIN_DEFAULTS: RvpTrainConfig = {
   train: { epochs: 200, batchSize: 128, lr: 0.1, momentum: 0.9, weightDecay: 5e-4, milestones: [0.3, 0.6, 0.8], gamma: 0.2 },
   initSeed: 0,
   keepState: false,
+  evalEveryEpoch: true,
   seed: 0,
 };
 
@@ -301,6 +344,8 @@ export interface RvpTrainResult {
   steps: number;
   seconds: number;
   backend: string;
+  /** Test accuracy after each epoch (evalEveryEpoch), else only the last; NaN-free. */
+  history: number[];
   /** Trained weights and BN buffers as base64 float32, when keepState. */
   state?: { weights: Record<string, string>; buffers: Record<string, string> };
 }
@@ -393,10 +438,11 @@ export async function runRvpTrain(cfg: RvpTrainConfig): Promise<RvpTrainResult> 
   try {
     const interior = structuredConfigOf(net).interior!;
     const cost = structuredCost({ ...rvpModelConfig(cfg.model), interior }, { inputShape: ds.inputShape, numClasses: ds.numClasses });
-    const tr = trainNet(net, ds, toTrainConfig(cfg.train), { seed: cfg.seed, evalEveryEpoch: false });
+    const tr = trainNet(net, ds, toTrainConfig(cfg.train), { seed: cfg.seed, evalEveryEpoch: cfg.evalEveryEpoch });
     return {
       outcome: tr.outcome, testError: 1 - tr.final.testAcc, testLoss: tr.final.testLoss, trainLoss: tr.final.trainLoss,
       params: cost.params, macs: cost.macs, interior, steps: tr.steps, seconds: (Date.now() - t0) / 1000, backend: backendInfo().backend,
+      history: tr.epochs.map((e) => e.testAcc).filter((a) => Number.isFinite(a)),
       ...(cfg.keepState ? { state: { weights: encodeMap(net.getWeights()), buffers: encodeMap(net.getBuffers()) } } : {}),
     };
   } finally {
@@ -410,7 +456,7 @@ export const RVP_TRAIN_TASK = registerTask({ name: 'rvp-train', module: require.
 export function baseTrainConfig(cfg: Pick<RvpPruneConfig, 'data' | 'base' | 'train' | 'seed'>): RvpTrainConfig {
   return {
     data: cfg.data, model: { ...cfg.base, interior: [] }, replay: [],
-    train: cfg.train, initSeed: cfg.seed, keepState: true, seed: cfg.seed,
+    train: cfg.train, initSeed: cfg.seed, keepState: true, evalEveryEpoch: true, seed: cfg.seed,
   };
 }
 
@@ -470,7 +516,8 @@ export const RVP_PRUNE_TASK = registerTask({ name: 'rvp-prune', module: require.
 // ---------------------------------------------------------------------------------------------
 // Configs of the three sweeps
 
-export type RvpFamily = 'base' | 'pruned-tuned' | 'scratch-pruned' | 'copycat' | RvpMember['family'];
+/** 'dense-converged': the base config run for the long schedule (dense gate); 'scratchB-width': Scratch-B reduced-width nets. */
+export type RvpFamily = 'base' | 'dense-converged' | 'pruned-tuned' | 'scratch-pruned' | 'copycat' | 'scratchB-width' | RvpMember['family'];
 
 /** What a trained net is in the study (joined to its record to make a table row). */
 export interface RvpJobMeta {
@@ -491,17 +538,27 @@ function trainJob(p: RvpPlan, seed: number, model: RvpTrainConfig['model'], meta
   return {
     config: {
       data: p.data, model, replay: [], train: p.train,
-      initSeed: base ? seed : seed + p.scratchInitOffset, keepState: base, seed, ...extra,
+      initSeed: base ? seed : seed + p.scratchInitOffset, keepState: base, evalEveryEpoch: true, seed, ...extra,
     },
     meta: { ...meta, seed, priorSteps: 0 },
   };
 }
 
-/** Sweep 1 ('rvp-train'): the bases (first: the longest runs) and the reduced members, per seed. */
+/**
+ * Sweep 1 ('rvp-train'): the dense gate's converged run (the base config for gate.convergedEpochs,
+ * first seed; the longest run, so first), the bases, the Scratch-B members, the reduced members.
+ */
 export function stage1Jobs(p: RvpPlan, seeds: number[]): RvpJob[] {
   const jobs: RvpJob[] = [];
   const baseLabel = `WRN-${p.base.depth}-${p.base.widthFactor}`;
+  const s0 = Math.min(...seeds);
+  const conv = trainJob(p, s0, { ...p.base, interior: [] }, { family: 'dense-converged', criterion: null, budget: null, label: `${baseLabel}, ${p.gate.convergedEpochs} epochs` });
+  jobs.push({ ...conv, config: { ...conv.config, initSeed: s0, keepState: false, train: { ...p.train, epochs: p.gate.convergedEpochs } } });
   for (const s of seeds) jobs.push(trainJob(p, s, { ...p.base, interior: [] }, { family: 'base', criterion: null, budget: p.baseParams, label: baseLabel }));
+  for (const m of p.reduced.filter((x) => p.scratchB.families.includes(x.family) && p.scratchB.budgets.includes(x.budget)).sort((a, b) => b.macs - a.macs)) {
+    const epochs = scratchBEpochs(p.train.epochs, p.baseMacs, m.macs, p.scratchB.maxEpochFactor);
+    for (const s of seeds) jobs.push(trainJob(p, s, m.model, { family: 'scratchB-width', criterion: null, budget: m.budget, label: `${m.label}, Scratch-B ${epochs} ep.` }, { train: { ...p.train, epochs } }));
+  }
   for (const m of [...p.reduced].sort((a, b) => b.macs - a.macs)) {
     for (const s of seeds) jobs.push(trainJob(p, s, m.model, { family: m.family, criterion: null, budget: m.budget, label: m.label }));
   }
@@ -583,11 +640,16 @@ export interface RvpRow {
   steps: number;
   /** Kept interior channels per block. */
   interior: number[];
+  /** 'diverged' rows are left out of every mean and counted by the divergence gate. */
+  outcome: 'ok' | 'diverged';
+  /** Test accuracy per epoch (nets trained from scratch; [] for pruned-and-tuned checkpoints). */
+  history: number[];
   key: string;
 }
 
 export const SERIES_NAMES: Record<string, string> = {
   'base': 'base',
+  'dense-converged': 'base, converged (long schedule)',
   'pruned-tuned/fisher': 'pruned+tuned (Fisher)',
   'pruned-tuned/l1': 'pruned+tuned (L1)',
   'scratch-pruned/fisher': 'pruned arch. from scratch (Fisher)',
@@ -597,10 +659,11 @@ export const SERIES_NAMES: Record<string, string> = {
   'reduced-width': 'reduced: width k',
   'reduced-bottleneck': 'reduced: bottleneck Z',
   'reduced-growth': 'reduced: growth rate k',
+  'scratchB-width': 'reduced: width k, Scratch-B',
 };
 
 export function seriesName(family: RvpFamily, criterion: Criterion | null): string {
-  return SERIES_NAMES[criterion && family !== 'base' && !family.startsWith('reduced') ? `${family}/${criterion}` : family] ?? `${family}${criterion ? ` (${criterion})` : ''}`;
+  return SERIES_NAMES[criterion && family !== 'base' && !family.startsWith('reduced') && family !== 'scratchB-width' ? `${family}/${criterion}` : family] ?? `${family}${criterion ? ` (${criterion})` : ''}`;
 }
 
 export interface RvpFailure { [k: string]: unknown; stage: string; label: string; seed: number | null; message: string }
@@ -631,7 +694,7 @@ export function trainRow(meta: RvpJobMeta, rec: RunRecord<RvpTrainResult>): RvpR
   return {
     series: seriesName(meta.family, meta.criterion), family: meta.family, criterion: meta.criterion, budget: meta.budget,
     label: meta.label, seed: meta.seed, params: r.params, macs: r.macs, testError: r.testError,
-    steps: meta.priorSteps + r.steps, interior: r.interior, key: rec.key,
+    steps: meta.priorSteps + r.steps, interior: r.interior, outcome: r.outcome, history: r.history ?? [], key: rec.key,
   };
 }
 
@@ -645,7 +708,7 @@ export function pruneRows(p: Pick<RvpPlan, 'budgets' | 'reduced'>, config: RvpPr
       rows.push({
         series: seriesName('pruned-tuned', config.prune.criterion), family: 'pruned-tuned', criterion: config.prune.criterion, budget,
         label: `${CRIT_NAME[config.prune.criterion]} P&T, ${c.prunes} ch. removed`, seed: config.seed, params: c.params, macs: c.macs,
-        testError: c.testError, steps: r.base.steps + c.steps, interior: c.interior, key,
+        testError: c.testError, steps: r.base.steps + c.steps, interior: c.interior, outcome: 'ok', history: [], key,
       });
     }
   }
@@ -707,8 +770,8 @@ export async function runStudy(p: RvpPlan, seeds: number[], o: RunStudyOptions =
 
 /** The tidy results table as a danfojs DataFrame (interior widths joined into a string). */
 export function resultsFrame(rows: RvpRow[]) {
-  const cols = ['series', 'family', 'criterion', 'budget', 'label', 'seed', 'params', 'macs', 'testError', 'steps', 'interior', 'key'];
-  return rowsToFrame(rows.map((r) => ({ ...r, interior: r.interior.join(' ') })), cols);
+  const cols = ['series', 'family', 'criterion', 'budget', 'label', 'seed', 'params', 'macs', 'testError', 'steps', 'interior', 'outcome', 'history', 'key'];
+  return rowsToFrame(rows.map((r) => ({ ...r, interior: r.interior.join(' '), history: r.history.join(' ') })), cols);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -746,7 +809,8 @@ function num(v: unknown, what: string): number {
 /** Table rows (array or DataFrame) as RvpRow-shaped objects; interior may be an array or a space-joined string. */
 export function normaliseRows(table: readonly Row[] | { columns: string[]; values: unknown[] }): RvpRow[] {
   return rowsFrom(table as readonly Row[], 'reduced-vs-pruned table').map((r, i) => {
-    const interior = Array.isArray(r.interior) ? (r.interior as number[]) : typeof r.interior === 'string' && r.interior.trim() ? r.interior.trim().split(/\s+/).map(Number) : [];
+    const list = (v: unknown) => (Array.isArray(v) ? (v as number[]) : typeof v === 'string' && v.trim() ? v.trim().split(/\s+/).map(Number) : []);
+    const interior = list(r.interior);
     return {
       ...r,
       series: String(r.series ?? seriesName(r.family as RvpFamily, (r.criterion ?? null) as Criterion | null)),
@@ -755,6 +819,7 @@ export function normaliseRows(table: readonly Row[] | { columns: string[]; value
       label: String(r.label ?? ''), seed: num(r.seed, `row ${i} seed`), params: num(r.params, `row ${i} params`),
       macs: typeof r.macs === 'number' ? r.macs : NaN, testError: num(r.testError, `row ${i} testError`),
       steps: typeof r.steps === 'number' ? r.steps : NaN, interior, key: String(r.key ?? ''),
+      outcome: r.outcome === 'diverged' ? 'diverged' : 'ok', history: list(r.history),
     };
   });
 }
@@ -775,12 +840,12 @@ export function labelRange(labels: string[]): string | null {
   });
 }
 
-/** Mean ± sd over seeds per (family, criterion, budget); rows without a budget are left out. */
+/** Mean ± sd over seeds per (family, criterion, budget); rows without a budget and diverged rows are left out (rvpGates counts those). */
 export function summarize(table: readonly Row[] | { columns: string[]; values: unknown[] }): RvpGroup[] {
   const rows = normaliseRows(table);
   const groups = new Map<string, RvpRow[]>();
   for (const r of rows) {
-    if (r.budget === null) continue;
+    if (r.budget === null || r.outcome === 'diverged') continue;
     const k = JSON.stringify([r.family, r.criterion, r.budget]);
     const g = groups.get(k);
     if (g) g.push(r); else groups.set(k, [r]);
@@ -806,7 +871,7 @@ export function pruneCurve(_p: unknown, run: Pick<RvpRun, 'prune'>): RvpGroup[] 
   const rows: RvpRow[] = [];
   for (const { config, result, key } of run.prune) {
     for (const c of result.checkpoints) for (const t of c.targets) {
-      rows.push({ series: seriesName('pruned-tuned', config.prune.criterion), family: 'pruned-tuned', criterion: config.prune.criterion, budget: t, label: '', seed: config.seed, params: c.params, macs: c.macs, testError: c.testError, steps: result.base.steps + c.steps, interior: c.interior, key });
+      rows.push({ series: seriesName('pruned-tuned', config.prune.criterion), family: 'pruned-tuned', criterion: config.prune.criterion, budget: t, label: '', seed: config.seed, params: c.params, macs: c.macs, testError: c.testError, steps: result.base.steps + c.steps, interior: c.interior, outcome: 'ok', history: [], key });
     }
   }
   return summarize(rows);
@@ -826,6 +891,8 @@ export interface RvpVerdict {
   summary: string;
   numbers: Record<string, string | number>;
   rationale: string;
+  /** The claim's gates (rvp-gates.ts), or 'no training' (timing). */
+  gates: Gates;
 }
 
 export const CLAIMS = {
@@ -856,6 +923,18 @@ export interface VerdictOptions {
   trackTolerance?: number;
   /** Criterion whose pruned architectures the copycat family copies (default 'fisher'). */
   templateCriterion?: Criterion;
+  /** Gates per claim id (rvpGates); verdicts() computes them from the table with gateSettings. */
+  gates?: Record<string, Gates>;
+}
+
+/** The gate settings of a plan (label: network, data, recipe). */
+export function gateSettings(p: RvpPlan): RvpGateSettings {
+  const t = p.train;
+  const tr = p.data.trainLimit || 'full', te = p.data.testLimit || 'full';
+  return {
+    label: `WRN-${p.base.depth}-${p.base.widthFactor}, ${p.data.name} ${tr}/${te}, SGD lr ${t.lr} b${t.batchSize} × ${t.epochs} epochs`,
+    convergedEpochs: p.gate.convergedEpochs, margin: p.gate.margin, maxFinalEpochGain: p.gate.maxFinalEpochGain, maxDivergedFraction: p.gate.maxDivergedFraction,
+  };
 }
 
 const pct = (e: number) => `${(100 * e).toFixed(2)} %`;
@@ -876,12 +955,20 @@ function matched(a: RvpGroup, b: RvpGroup, tol: number): boolean {
   return Math.abs(a.params - b.params) <= tol * b.params;
 }
 
-function finish(claim: { id: string; paperStatement: string; source: string }, checks: Check[], numbers: Record<string, string | number>, why: string, missing: string): RvpVerdict {
+function finish(claim: { id: string; paperStatement: string; source: string }, checks: Check[], numbers: Record<string, string | number>, why: string, missing: string, gates: Gates): RvpVerdict {
   if (checks.length === 0) {
-    return { ...claim, checks, verdict: 'not reproduced', passed: 0, total: 0, summary: `could not be tested: ${missing}`, numbers: { ...numbers, 'checks passed': '0/0 (nothing to compare)' }, rationale: `Not tested: ${missing}. This is a failure of the run, not evidence against the claim.` };
+    const failed = gateStatus(gates) === 'failed';
+    return { ...claim, checks, verdict: failed ? 'inconclusive' : 'not reproduced', passed: 0, total: 0, summary: `could not be tested: ${missing}`, numbers: { ...numbers, 'checks passed': '0/0 (nothing to compare)' }, rationale: `Not tested: ${missing}. This is a failure of the run, not evidence against the claim.`, gates };
   }
-  const v = verdictFromChecks(checks);
-  return { ...claim, checks, verdict: v.verdict, passed: v.passed, total: v.total, summary: v.summary, numbers: { ...numbers, 'checks passed': `${v.passed}/${v.total}` }, rationale: `${why} ${v.summary}` };
+  const v = gatedVerdict(checks, gates);
+  return { ...claim, checks, verdict: v.verdict, passed: v.passed, total: v.total, summary: v.summary, numbers: { ...numbers, 'checks passed': `${v.passed}/${v.total}` }, rationale: `${why} ${v.summary}`, gates };
+}
+
+/** Gates of a claim from the options (no gates given: the claim is treated as ungated only in unit tests of the checks). */
+function gatesOf(o: VerdictOptions, id: string): Gates {
+  const g = o.gates?.[id];
+  if (g === undefined) throw new Error(`reduced-vs-pruned verdict '${id}': no gates; call verdicts(table, timing, { gateSettings }) or pass gates from rvpGates.`);
+  return g;
 }
 
 /** Verdict 1: at each matched budget, each reduced family member has lower mean error than pruned-and-tuned (each criterion). */
@@ -905,9 +992,26 @@ export function verdictReducedBeatsPruned(groups: RvpGroup[], o: VerdictOptions 
   }
   if (diffs.length) numbers['mean error gap, pruned+tuned − reduced (pp)'] = 100 * mean(diffs);
   if (unmatched) numbers['pairs dropped (params differ > tolerance)'] = unmatched;
+  // Scratch-B (Liu et al. 2019): the same comparison with reduced nets given the base's training compute
+  const bChecks: Check[] = [];
+  for (const r of groups.filter((g) => g.family === 'scratchB-width')) {
+    for (const t of pt.filter((x) => x.budget === r.budget && matched(r, x, tol))) {
+      const label = `Scratch-B ${kShort(r.budget)}: ${r.label} vs ${t.series}`;
+      bChecks.push(lowerCheck(label, r, t));
+      numbers[`${label}: error`] = `${pmsd(r)} / ${pmsd(t)}`;
+    }
+  }
+  let bText = ' No Scratch-B nets in this run.';
+  if (bChecks.length) {
+    const b = verdictFromChecks(bChecks);
+    const e = checks.length ? verdictFromChecks(checks).verdict : 'not tested';
+    numbers['verdict from the checks with Scratch-E nets / with Scratch-B width nets'] = `${e} / ${b.verdict}`;
+    bText = ` Scratch-E (the paper's comparison: the base recipe's epochs) decides the verdict; with Scratch-B width nets (the base's training compute) the checks give '${b.verdict}' (${b.passed}/${b.total}), ` +
+      `so the claim ${b.verdict === e ? 'does not depend' : 'depends'} on the compute protocol.`;
+  }
   return finish(CLAIMS.reducedBeatsPruned, checks, numbers,
-    `Pairs matched within ${(tol * 100).toFixed(0)} % of parameters; reduced lower in ${wins} of ${diffs.length} pairs (mean over seeds). ${NOISE_RULE}`,
-    'no reduced net and pruned-and-tuned net share a matched budget');
+    `Pairs matched within ${(tol * 100).toFixed(0)} % of parameters; reduced lower in ${wins} of ${diffs.length} pairs (mean over seeds). ${NOISE_RULE}${bText}`,
+    'no reduced net and pruned-and-tuned net share a matched budget', gatesOf(o, CLAIMS.reducedBeatsPruned.id));
 }
 
 /** Verdict 2: each pruned architecture trained from scratch has lower mean error than the same architecture pruned-and-tuned. */
@@ -926,8 +1030,8 @@ export function verdictScratchBeatsTuned(groups: RvpGroup[], o: VerdictOptions =
   }
   if (diffs.length) numbers['mean error gap, tuned − scratch (pp)'] = 100 * mean(diffs);
   return finish(CLAIMS.scratchBeatsTuned, checks, numbers,
-    `Same architecture (same seed's prune history), re-initialised and trained with the base recipe vs kept weights fine-tuned. ${NOISE_RULE}`,
-    'no scratch-pruned net has a pruned-and-tuned partner');
+    `Same architecture (same seed's prune history), re-initialised and trained with the base recipe (Scratch-E) vs kept weights fine-tuned. ${NOISE_RULE}`,
+    'no scratch-pruned net has a pruned-and-tuned partner', gatesOf(o, CLAIMS.scratchBeatsTuned.id));
 }
 
 /**
@@ -953,7 +1057,7 @@ export function verdictCopycatTracks(groups: RvpGroup[], o: VerdictOptions = {})
   }
   return finish(CLAIMS.copycatTracks, checks, numbers,
     `Tolerance max(${(100 * track).toFixed(1)} pp, 2 standard errors of the difference).`,
-    'no copycat member has a scratch-pruned partner at its budget');
+    'no copycat member has a scratch-pruned partner at its budget', gatesOf(o, CLAIMS.copycatTracks.id));
 }
 
 /** A timed architecture with what it is (for verdict 4 and the latency figure). */
@@ -1013,7 +1117,7 @@ export function verdictReducedFaster(timing: readonly RvpTimingRow[], o: Verdict
   // Disclosure: the per-criterion split of these checks was introduced after a first quick run had
   // reported 'not reproduced' with one check per (backend, batch size); the rule inside each check is unchanged.
   const disclosure = ' Checks are per pruning criterion (as for claims 1 and 2); this split was made after a first quick run, whose per-(backend, batch) checks gave "not reproduced".';
-  return finish(CLAIMS.reducedFaster, checks, numbers, why + disclosure, 'no timed pruned and reduced nets share a matched budget');
+  return finish(CLAIMS.reducedFaster, checks, numbers, why + disclosure, 'no timed pruned and reduced nets share a matched budget', 'no training');
 }
 
 /** Pruned architectures of one criterion among the timed rows, by label. */
@@ -1055,10 +1159,15 @@ export function pearson(x: number[], y: number[]): number {
   return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : NaN;
 }
 
-/** All four verdicts from the results table (rows or DataFrame) and the timing rows. */
-export function verdicts(table: readonly Row[] | { columns: string[]; values: unknown[] }, timing: readonly RvpTimingRow[], o: VerdictOptions = {}): RvpVerdict[] {
-  const groups = summarize(table);
-  return [verdictReducedBeatsPruned(groups, o), verdictScratchBeatsTuned(groups, o), verdictCopycatTracks(groups, o), verdictReducedFaster(timing, o)];
+/**
+ * All four verdicts from the results table (rows or DataFrame, the converged run's rows included)
+ * and the timing rows; the gates come from the same table (rvpGates with `gateSettings`).
+ */
+export function verdicts(table: readonly Row[] | { columns: string[]; values: unknown[] }, timing: readonly RvpTimingRow[], o: VerdictOptions & { gateSettings: RvpGateSettings }): RvpVerdict[] {
+  const rows = normaliseRows(table);
+  const groups = summarize(rows);
+  const oo = { ...o, gates: o.gates ?? rvpGates(rows, o.gateSettings) };
+  return [verdictReducedBeatsPruned(groups, oo), verdictScratchBeatsTuned(groups, oo), verdictCopycatTracks(groups, oo), verdictReducedFaster(timing, oo)];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1235,7 +1344,8 @@ export function settingText(p: RvpPlan, seeds: number[]): string {
   return `WRN-${p.base.depth}-${p.base.widthFactor} (${p.baseParams.toLocaleString('en-US')} params, ${p.baseChannels} prunable channels) on ${dataText(p)}; ` +
     `base and every from-scratch net: ${t.epochs} epoch(s) SGD batch ${t.batchSize}, lr ${t.lr} ×${t.gamma} at ${t.milestones.join('/')} of training, momentum ${t.momentum}, wd ${t.weightDecay}; ` +
     `prune-and-tune: one channel removed globally every ${q.stepsPerPrune} fine-tuning step(s) (batch ${q.batchSize}, constant lr ${q.lr}), Fisher (raw Δ) and L1 (Σ|w|); ` +
-    `matched budgets ${p.budgets.map(kShort).join(', ')} params (±${(100 * p.matchTolerance).toFixed(0)} %); final-epoch test error; budget ${p.budget}; seeds ${seeds.join(', ')}`;
+    `matched budgets ${p.budgets.map(kShort).join(', ')} params (±${(100 * p.matchTolerance).toFixed(0)} %); from-scratch nets get the base's epochs (Scratch-E), reduced-width nets at ${p.scratchB.budgets.map(kShort).join(', ')} also the base's training compute (Scratch-B); ` +
+    `dense gate: base vs the same config run ${p.gate.convergedEpochs} epochs, margin ${(100 * p.gate.margin).toFixed(0)} points; plateau gate: last-epoch gain ≤ ${(100 * p.gate.maxFinalEpochGain).toFixed(0)} point; final-epoch test error; budget ${p.budget}; seeds ${seeds.join(', ')}`;
 }
 
 function augmentText(a: Augment | undefined): string {
@@ -1263,8 +1373,19 @@ export function choicesRows(p: RvpPlan): Array<{ choice: string; ours: string }>
     { choice: 'matching', ours: `by parameters; pruned-and-tuned = first checkpoint with params <= budget; reduced/copycat = closest count; pairs compared only within ${(100 * p.matchTolerance).toFixed(0)} %; MACs reported` },
     { choice: 'copycat "tracks"', ours: `|Δ error| <= max(${(100 * p.trackTolerance).toFixed(1)} pp, 2 standard errors of the difference of means)` },
     { choice: 'timing', ours: `variants ${Array.isArray(p.timing.variants) ? p.timing.variants.join(', ') : p.timing.variants} (as available), batch ${p.timing.batchSizes.join(' and ')}, ${p.timing.warmup} warm-up then median of ${p.timing.repeats} runs, output read back, random weights, compressed nets` },
-    { choice: 'metric', ours: 'final-epoch top-1 test error (no model selection), mean ± sd over seeds' },
+    { choice: 'metric', ours: 'final-epoch top-1 test error (no model selection), mean ± sd over seeds; diverged runs counted, never averaged in' },
+    { choice: 'recipe (how chosen)', ours: p.recipeNote },
+    { choice: 'dense reference and gate', ours: `the base is the dense reference (same data, recipe, seeds); its converged accuracy = the same config run ${p.gate.convergedEpochs} epochs (first seed, milestones stretched); trained claims count only if base ≥ converged − ${(100 * p.gate.margin).toFixed(0)} points, every from-scratch arm gained ≤ ${(100 * p.gate.maxFinalEpochGain).toFixed(0)} point in its last epoch and none diverged; else 'inconclusive'` },
+    { choice: 'compute of from-scratch nets', ours: `Scratch-E (Liu et al. 2019): the base recipe's ${p.train.epochs} epochs (the paper's comparison, decides the verdicts); Scratch-B: reduced-width nets at ${p.scratchB.budgets.map(kShort).join(', ')} trained for the base's training compute, ${p.train.epochs} × MACs(base)/MACs(net) epochs (at most ${p.scratchB.maxEpochFactor}×), reported beside claim 1` },
   ];
+}
+
+/** The dense reference and its converged run, per seed, for the notebook's gate table. */
+export function denseReferenceRows(rows: readonly RvpRow[]): Row[] {
+  return rows.filter((r) => r.family === 'base' || r.family === 'dense-converged').map((r) => ({
+    net: r.series, seed: r.seed, epochs: r.history.length || null, outcome: r.outcome, 'test accuracy (%)': 100 * (1 - r.testError),
+    'last-epoch gain (points)': r.history.length >= 2 ? 100 * (r.history[r.history.length - 1] - r.history[r.history.length - 2]) : null,
+  }));
 }
 
 /** Summary rows for display: one per (family, criterion, budget). */
@@ -1284,3 +1405,6 @@ export function timingRows(p: PlanBase, rows: readonly RvpTimingRow[]): Row[] {
     'interior per stage (of base)': stageProfile(p, r.interior).join(' · '),
   }));
 }
+
+export { rvpGates, rvpDenseGate, scratchBEpochs, GATED_FAMILIES } from './rvp-gates';
+export type { RvpGateSettings } from './rvp-gates';
