@@ -2,6 +2,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as pai from 'prune-at-init';
 import { initBackend, buildModel, denseNetCost, reducedVsPruned as rvp, reducedVsPrunedDenseNet as dn } from 'prune-at-init';
 
 function countParams(net: ReturnType<typeof buildModel>): number {
@@ -12,8 +13,16 @@ function countParams(net: ReturnType<typeof buildModel>): number {
 
 describe('reduced-vs-pruned, DenseNet family: plans', () => {
   it('every budget: reduced DenseNets are their own budgets, smaller than the base and above the all-pruned floor', () => {
-    for (const b of ['smoke', 'quick', 'paper'] as const) {
+    for (const b of ['smoke', 'quick', 'standard', 'paper'] as const) {
       const p = dn.plan(b, { workers: 0 });
+      assert.ok(p.gate.convergedEpochs >= 2 * p.train.epochs, `${b}: the converged run is a long schedule`);
+      // the converged run is the base config, longer, from the first seed; every from-scratch net is evaluated per epoch
+      const js = dn.trainJobs(p, [3, 1]);
+      const conv = js.filter((j) => j.meta.family === 'dense-converged');
+      const base1 = js.find((j) => j.meta.family === 'base' && j.meta.seed === 1)!;
+      assert.equal(conv.length, 1);
+      assert.deepEqual(conv[0].config, { ...base1.config, keepState: false, train: { ...p.train, epochs: p.gate.convergedEpochs } });
+      assert.ok(js.every((j) => j.config.evalEveryEpoch === true));
       const base = { arch: 'densenet' as const, depth: p.base.depth, growth: p.base.growth };
       assert.equal(p.baseParams, denseNetCost(base, { inputShape: p.inputShape }).params);
       assert.equal(p.baseChannels, 3 * ((p.base.depth - 4) / 6) * 4 * p.base.growth);
@@ -69,11 +78,19 @@ describe('reduced-vs-pruned, DenseNet family: the study at a tiny size', functio
     assert.equal(jobs.length, 1 + 2 * p.budgets.length + p.reduced.length);
     assert.equal(timing.length, jobs.length * p.timing.batchSizes.length);
     for (const t of timing) assert.ok(t.medianMs > 0 && t.params > 0 && t.macs > 0);
-    const vs = dn.verdicts(run.rows, timing, { matchTolerance: p.matchTolerance, failures: run.failures.length });
+    const vs = dn.verdicts(run.rows, timing, { matchTolerance: p.matchTolerance, gateSettings: dn.gateSettings(p) });
     assert.deepEqual(vs.map((v) => v.id), ['densenet-reduced-beats-pruned', 'densenet-reduced-faster']);
     assert.equal(vs[0].total, 2 * p.reduced.length, 'one error check per reduced net and criterion');
     assert.ok(vs[1].total > 0);
-    assert.equal(vs[0].gateInputs.baseTestError.length, 1);
+    // gates: the base vs its converged run, the from-scratch arms' plateau (base and reduced nets), divergence; timing trains nothing
+    const g0 = vs[0].gates as pai.Gate[];
+    assert.deepEqual(g0.map((g) => g.kind), ['dense-converged', 'plateau', 'divergence']);
+    const conv = run.rows.find((r) => r.family === 'dense-converged')!, base = run.rows.find((r) => r.family === 'base')!;
+    assert.equal(g0[0].passed, (1 - base.testError) >= (1 - conv.testError) - p.gate.margin);
+    assert.equal(vs[1].gates, 'no training');
+    if (!g0.every((g) => g.passed)) assert.equal(vs[0].verdict, 'inconclusive');
+    for (const r of run.rows.filter((x) => x.family === 'base' || x.family.startsWith('reduced-'))) assert.equal(r.history.length, p.train.epochs);
+    assert.equal(conv.history.length, p.gate.convergedEpochs);
     assert.ok(dn.settingText(p, [0]).includes('DenseNet-BC-16 (k=4)'));
     // the WRN study's tables and figures take the DenseNet plan and run: kept/full per dense block (2 layers × 4k = 32)
     const groups = rvp.summarize(run.rows);

@@ -13,8 +13,12 @@
  *
  * The runs go through the WRN study's engine tasks ('rvp-train', 'rvp-prune'; model.arch
  * 'densenet'), so caching, workers and rows are shared; the two claims are the WRN claims' verdict
- * functions (verdictReducedBeatsPruned, verdictReducedFaster) under DenseNet ids, so a rule (or a
- * training gate) added there applies here too.
+ * functions (verdictReducedBeatsPruned, verdictReducedFaster) under DenseNet ids, with the WRN
+ * claims' gates (rvp-gates.ts): the base DenseNet is the dense reference, gated against the same
+ * config run `gate.convergedEpochs` epochs (first seed); the from-scratch arms (base and reduced nets)
+ * must have plateaued and none may diverge. Pruned-and-tuned nets are fine-tuned at a constant small
+ * LR between prunes (no epochs), so they have no plateau to gate, as for WRNs. Reduced nets get the
+ * base's epochs (Scratch-E, the paper's comparison); Scratch-B is studied on WRNs only.
  */
 import * as os from 'os';
 import { CIFAR_AUGMENT } from '../data';
@@ -25,16 +29,26 @@ import type { Row } from '../notebook/tables';
 import {
   CRIT_NAME, Criterion, checkpointAt, kShort, pruneRows, RVP_PRUNE_TASK, RVP_TRAIN_TASK, RvpJob, RvpMember, RvpPruneConfig,
   RvpPlan, RvpPruneResult, RvpPruneSettings, RvpRecipe, RvpRow, RvpRun, RvpTimingRow, RvpTrainResult, RvpVerdict, ProgressFactory, RvpFamily,
-  summarize, sweep, timeStudyJobs, trainRow, verdictReducedBeatsPruned, verdictReducedFaster, VerdictOptions,
+  normaliseRows, summarize, sweep, timeStudyJobs, trainRow, verdictReducedBeatsPruned, verdictReducedFaster, VerdictOptions,
 } from './reduced-vs-pruned';
 import type { BackendVariant, TimingJob, TimingRow } from './timing';
+import { GATE_DEFAULTS, Gates } from '../notebook/gate';
+import { rvpGates, RvpGateSettings } from './rvp-gates';
+
+/**
+ * How the DenseNet recipe was fixed (issue 13: one recipe per network family, chosen on the dense
+ * net, never on a verdict): the WRN family's schedule (SGD momentum 0.9, ×0.2 at 30/60/80 %, wd 5e-4),
+ * lr compared on the dense standard base, seed 0, at the standard epochs and 3× them
+ * (scripts/recipe-sweep-densenet.ts; final test error).
+ */
+export const DENSENET_RECIPE_NOTE = 'DenseNet recipe: SGD momentum 0.9, lr 0.1, ×0.2 at 30/60/80 % of the epochs, wd 5e-4, batch 32 (the WRN family\'s schedule), kept after a sweep of the dense DenseNet-BC-16 (k=4) on Fashion-MNIST 2,000/1,000, seed 0 (scripts/recipe-sweep-densenet.ts; final test error): SWEEP_RESULTS.';
 
 /**
  * The WRN plan's settings (reduced = lower depth / growth members, each its own budget; budgets = their
  * parameter counts; checkpointParams = budgets plus curve points), with a DenseNet-BC base.
  */
 export type DenseRvpPlan = Pick<RvpPlan, 'budget' | 'data' | 'inputShape' | 'numClasses' | 'baseParams' | 'baseMacs' | 'baseChannels' | 'train' | 'prune'
-  | 'reduced' | 'budgets' | 'checkpointParams' | 'matchTolerance' | 'scratchInitOffset' | 'timing' | 'workers' | 'expected' | 'notes'> & {
+  | 'reduced' | 'budgets' | 'checkpointParams' | 'matchTolerance' | 'scratchInitOffset' | 'timing' | 'workers' | 'expected' | 'notes' | 'gate' | 'recipeNote'> & {
   base: { depth: number; growth: number };
 };
 
@@ -44,9 +58,11 @@ function model(depth: number, growth: number, interior: number[] = []) {
 }
 
 /**
- * Settings per budget. smoke: DenseNet-BC-16 (k=4) for seconds. quick: DenseNet-BC-22 (k=8) on a
- * 1,000-image Fashion-MNIST subset, 4 epochs. paper: the authors' DenseNet-BC-100 (k=12) on CIFAR-10
- * with their DenseNet pruning settings (lr 1e-3, wd 1e-4, batch 64, 100 steps per prune).
+ * Settings per budget. smoke: DenseNet-BC-16 (k=4) for seconds. quick: DenseNet-BC-16 (k=4) on a
+ * 1,000/500-image Fashion-MNIST subset, 4 epochs (about 2 min; its gate may fail: inconclusive).
+ * standard: DenseNet-BC-16 (k=4) on 2,000/1,000 images, 8 epochs, converged run 24 epochs (about
+ * 6 min on 2 quiet cores). paper: the authors' DenseNet-BC-100 (k=12) on CIFAR-10 with their DenseNet
+ * pruning settings (lr 1e-3, wd 1e-4, batch 64, 100 steps per prune).
  */
 export function plan(budget: Budget, opts: { dataset?: string; workers?: number } = {}): DenseRvpPlan {
   const dataset = opts.dataset ?? 'fashion-mnist';
@@ -58,29 +74,39 @@ export function plan(budget: Budget, opts: { dataset?: string; workers?: number 
   // brief §2.4: the authors fine-tune DenseNets at a constant lr 1e-3, wd 1e-4, batch 64
   const pruneS = (stepsPerPrune: number, batchSize: number): RvpPruneSettings => ({ criteria: ['fisher', 'l1'], l1Variant: 'abs', stepsPerPrune, batchSize, lr: 1e-3, momentum: 0.9, weightDecay: 1e-4,
     ...(cifar ? { augment: { crop: { pad: 4, fill: 'zero' }, flip: true } } : {}) });
-  type Level = Pick<DenseRvpPlan, 'data' | 'base' | 'train' | 'prune' | 'timing' | 'expected'> & { depths: number[]; growths: number[]; curveFractions: number[] };
+  type Level = Pick<DenseRvpPlan, 'data' | 'base' | 'train' | 'prune' | 'timing' | 'expected'> & { depths: number[]; growths: number[]; curveFractions: number[]; convergedFactor: number };
   const levels: Record<Budget, Level> = {
     smoke: {
       data: { name: dataset, trainLimit: 256, testLimit: 200 }, base: { depth: 16, growth: 4 }, train: recipe(1, 64), prune: pruneS(1, 16),
-      depths: [10], growths: [3], curveFractions: [0.8],
+      depths: [10], growths: [3], curveFractions: [0.8], convergedFactor: 2,
       timing: { batchSizes: [1, 16], warmup: 1, repeats: 2, variants: 'current' },
       expected: 'seconds (a pipeline check; its numbers mean nothing)',
     },
     quick: {
-      data: { name: dataset, trainLimit: 1000, testLimit: 1000 }, base: { depth: 22, growth: 8 }, train: recipe(4, 32), prune: pruneS(1, 32),
-      depths: [16, 10], growths: [6, 4], curveFractions: [0.9, 0.8, 0.5],
-      timing: { batchSizes: [1, 64], warmup: 3, repeats: 10, variants: ['wasm+OpenBLAS', 'wasm'] },
-      expected: 'measured here: one epoch of DenseNet-BC-22 (k=8) over 2,000 images took 49 s on a shared 2-core machine, so about 15-25 min of CPU for the sweeps',
+      // cut to about 2 min: the standard net on half the data for half the epochs, one depth and one growth
+      // member, the converged run at 2x; its dense gate may fail (verdict 'inconclusive')
+      data: { name: dataset, trainLimit: 1000, testLimit: 500 }, base: { depth: 16, growth: 4 }, train: recipe(4, 32), prune: pruneS(1, 32),
+      depths: [10], growths: [3], curveFractions: [0.8], convergedFactor: 2,
+      timing: { batchSizes: [1, 64], warmup: 2, repeats: 5, variants: 'current' },
+      expected: 'estimated from CPU time measured here (DenseNet-BC-16 (k=4): about 3.4 ms of CPU per training image): about 2 min on 2 quiet cores',
+    },
+    standard: {
+      // the smallest DenseNet-BC with two dense layers per block (so depth can be reduced) on 2,000 images:
+      // its 8-epoch base is gated against 24 epochs; a larger net (k=8: ~1.5x the CPU per image) does not fit ~6 min
+      data: { name: dataset, trainLimit: 2000, testLimit: 1000 }, base: { depth: 16, growth: 4 }, train: recipe(8, 32), prune: pruneS(2, 32),
+      depths: [10], growths: [3], curveFractions: [0.9, 0.8, 0.7, 0.6], convergedFactor: 3,
+      timing: { batchSizes: [1, 64], warmup: 3, repeats: 15, variants: ['wasm+OpenBLAS', 'wasm'] },
+      expected: 'estimated from CPU time measured here (about 3.4 ms of CPU per training image, 2 workers): about 6 min on 2 quiet cores',
     },
     paper: {
       data: { name: dataset, trainLimit: 0, testLimit: 0 }, base: { depth: 100, growth: 12 }, train: recipe(200, 128), prune: pruneS(100, 64),
-      depths: [88, 76, 64, 52, 40], growths: [10, 8, 6], curveFractions: [0.9, 0.8, 0.7, 0.6, 0.4, 0.3],
+      depths: [88, 76, 64, 52, 40], growths: [10, 8, 6], curveFractions: [0.9, 0.8, 0.7, 0.6, 0.4, 0.3], convergedFactor: 2,
       timing: { batchSizes: [1, 64], warmup: 10, repeats: 50, variants: 'all' },
       expected: 'weeks of CPU time (200-epoch DenseNet-BC-100 bases, 2,000+ prune rounds of 100 steps); meant for a big machine',
     },
   };
   const lv = levels[budget];
-  if (!lv) throw new Error(`reduced-vs-pruned-densenet plan: unknown budget '${budget}': use smoke, quick or paper.`);
+  if (!lv) throw new Error(`reduced-vs-pruned-densenet plan: unknown budget '${budget}': use smoke, quick, standard or paper.`);
   const shape = { inputShape, numClasses };
   const baseCfg: DenseNetConfig = { arch: 'densenet', depth: lv.base.depth, growth: lv.base.growth };
   const baseCost = denseNetCost(baseCfg, shape);
@@ -98,18 +124,28 @@ export function plan(budget: Budget, opts: { dataset?: string; workers?: number 
     budget, data: lv.data, inputShape, numClasses, base: lv.base, baseParams: baseCost.params, baseMacs: baseCost.macs,
     baseChannels: denseNetInterior(baseCfg).reduce((a, b) => a + b, 0), train: lv.train, prune: lv.prune, reduced, budgets,
     checkpointParams: [...new Set([...budgets, ...curve])].sort((a, b) => b - a), matchTolerance: 0.05, scratchInitOffset: 1_000_003,
-    timing: lv.timing, workers: opts.workers ?? Math.max(1, Math.min(2, os.availableParallelism())), expected: lv.expected, notes,
+    gate: { convergedEpochs: lv.convergedFactor * lv.train.epochs, margin: GATE_DEFAULTS.margin, maxFinalEpochGain: GATE_DEFAULTS.maxFinalEpochGain, maxDivergedFraction: GATE_DEFAULTS.maxDivergedFraction },
+    recipeNote: DENSENET_RECIPE_NOTE, timing: lv.timing, workers: opts.workers ?? Math.max(1, Math.min(2, os.availableParallelism())), expected: lv.expected, notes,
   };
 }
 
-/** Sweep 1 ('rvp-train'): the bases and the reduced DenseNets, per seed. */
+/**
+ * Sweep 1 ('rvp-train'): the dense gate's converged run (the base config for gate.convergedEpochs,
+ * first seed; the longest run, so first), the bases and the reduced DenseNets, per seed. Every net
+ * is evaluated after each epoch (the plateau gate).
+ */
 export function trainJobs(p: DenseRvpPlan, seeds: number[]): RvpJob[] {
-  const job = (seed: number, m: ReturnType<typeof model>, family: RvpFamily, budget: number, label: string): RvpJob => ({
-    config: { data: p.data, model: m, replay: [], train: p.train, initSeed: family === 'base' ? seed : seed + p.scratchInitOffset, keepState: family === 'base', seed },
+  const job = (seed: number, m: ReturnType<typeof model>, family: RvpFamily, budget: number | null, label: string, epochs = p.train.epochs): RvpJob => ({
+    config: {
+      data: p.data, model: m, replay: [], train: epochs === p.train.epochs ? p.train : { ...p.train, epochs },
+      initSeed: family === 'base' || family === 'dense-converged' ? seed : seed + p.scratchInitOffset, keepState: family === 'base', evalEveryEpoch: true, seed,
+    },
     meta: { family, criterion: null, budget, label, seed, priorSteps: 0 },
   });
+  const baseLabel = denseNetLabel(p.base.depth, p.base.growth);
   return [
-    ...seeds.map((s) => job(s, model(p.base.depth, p.base.growth), 'base', p.baseParams, denseNetLabel(p.base.depth, p.base.growth))),
+    job(Math.min(...seeds), model(p.base.depth, p.base.growth), 'dense-converged', null, `${baseLabel}, ${p.gate.convergedEpochs} epochs`, p.gate.convergedEpochs),
+    ...seeds.map((s) => job(s, model(p.base.depth, p.base.growth), 'base', p.baseParams, baseLabel)),
     ...[...p.reduced].sort((a, b) => b.macs - a.macs).flatMap((m) => seeds.map((s) => job(s, model(m.model.depth, m.model.growth!), m.family, m.budget, m.label))),
   ];
 }
@@ -193,25 +229,28 @@ export const DENSENET_CLAIMS = {
   },
 } as const;
 
-export interface DenseRvpVerdict extends RvpVerdict {
-  /**
-   * What a training gate needs: the dense reference (the base DenseNet) per-seed test errors, and
-   * the runs that failed or diverged. Timing claims train nothing beyond what they time.
-   */
-  gateInputs: { baseTestError: number[]; failures: number };
+/** The gate settings of a DenseNet plan (label: network, data, recipe). */
+export function gateSettings(p: DenseRvpPlan): RvpGateSettings {
+  const t = p.train;
+  return {
+    label: `${denseNetLabel(p.base.depth, p.base.growth)}, ${p.data.name} ${p.data.trainLimit || 'full'}/${p.data.testLimit || 'full'}, SGD lr ${t.lr} b${t.batchSize} × ${t.epochs} epochs`,
+    convergedEpochs: p.gate.convergedEpochs, margin: p.gate.margin, maxFinalEpochGain: p.gate.maxFinalEpochGain, maxDivergedFraction: p.gate.maxDivergedFraction,
+  };
 }
 
 /**
  * The two DenseNet claims, computed by the WRN claims' verdict functions (same matching, 2 SE noise
- * rule and per-criterion speed checks) and relabelled; error from the results rows, speed from timing.
+ * rule and per-criterion speed checks, same gates from rvpGates) and relabelled; error from the
+ * results rows (the converged run's row included), speed from timing.
  */
-export function verdicts(rows: readonly Row[] | readonly RvpRow[], timing: readonly RvpTimingRow[], o: VerdictOptions & { failures?: number } = {}): DenseRvpVerdict[] {
-  const groups = summarize(rows as readonly Row[]);
-  const gateInputs = { baseTestError: (rows as readonly RvpRow[]).filter((r) => r.family === 'base').map((r) => r.testError), failures: o.failures ?? 0 };
-  const relabel = (v: RvpVerdict, c: { id: string; paperStatement: string; source: string }): DenseRvpVerdict => ({ ...v, ...c, gateInputs });
+export function verdicts(rows: readonly Row[] | readonly RvpRow[], timing: readonly RvpTimingRow[], o: VerdictOptions & { gateSettings: RvpGateSettings }): RvpVerdict[] {
+  const table = normaliseRows(rows as readonly Row[]);
+  const gates: Record<string, Gates> = o.gates ?? rvpGates(table, o.gateSettings);
+  const oo = { ...o, gates };
+  const relabel = (v: RvpVerdict, c: { id: string; paperStatement: string; source: string }): RvpVerdict => ({ ...v, ...c });
   return [
-    relabel(verdictReducedBeatsPruned(groups, o), DENSENET_CLAIMS.reducedBeatsPruned),
-    relabel(verdictReducedFaster(timing, o), DENSENET_CLAIMS.reducedFaster),
+    relabel(verdictReducedBeatsPruned(summarize(table), oo), DENSENET_CLAIMS.reducedBeatsPruned),
+    relabel(verdictReducedFaster(timing, oo), DENSENET_CLAIMS.reducedFaster),
   ];
 }
 
@@ -220,7 +259,8 @@ export function settingText(p: DenseRvpPlan, seeds: number[]): string {
   const t = p.train, q = p.prune;
   const data = `${p.data.name === 'cifar10' ? 'CIFAR-10' : 'Fashion-MNIST'} (${p.data.trainLimit || 'full'} train / ${p.data.testLimit || 'full'} test)`;
   return `${denseNetLabel(p.base.depth, p.base.growth)} (${p.baseParams.toLocaleString('en-US')} params, ${p.baseChannels} prunable bottleneck channels) on ${data}; ` +
-    `base and reduced nets: ${t.epochs} epoch(s) SGD batch ${t.batchSize}, lr ${t.lr} ×${t.gamma} at ${t.milestones.join('/')} of training, wd ${t.weightDecay}; ` +
+    `base and reduced nets: ${t.epochs} epoch(s) SGD batch ${t.batchSize}, lr ${t.lr} ×${t.gamma} at ${t.milestones.join('/')} of training, wd ${t.weightDecay} (reduced nets: the base's epochs, Scratch-E); ` +
+    `dense gate vs ${p.gate.convergedEpochs} epochs (margin ${100 * p.gate.margin} points), plateau ≤ ${100 * p.gate.maxFinalEpochGain} point; ` +
     `prune-and-tune: one bottleneck channel removed globally every ${q.stepsPerPrune} step(s) (batch ${q.batchSize}, constant lr ${q.lr}, wd ${q.weightDecay}), Fisher (raw Δ) and L1 (Σ|w|); ` +
     `reduced: ${p.reduced.map((m) => `${m.label} (${kShort(m.params)})`).join(', ')}; matched within ${(100 * p.matchTolerance).toFixed(0)} % of params; budget ${p.budget}; seeds ${seeds.join(', ')}`;
 }
