@@ -3,7 +3,7 @@
  * 03 (issue 13: one recipe per network family, chosen on the dense net, never on a verdict): the
  * standard base DenseNet-BC-16 (k=4), seed 0, the WRN family's schedule (×0.2 at 30/60/80 % of the
  * epochs, wd 5e-4, batch 32), lr 0.1 vs 0.05 at 8 and 24 epochs on 2,000 images, then lr 0.1 at more
- * epochs (and on 1,000 images, at batch 32 and 16, seeds 0-2) to find a schedule that ends near its own long run. Cached in
+ * epochs (and on 1,000 and 500 images, at batch 32 and 16, seeds 0-2) to find a schedule that ends near its own long run. Cached in
  * data/results/rvp-train like any result; prints one line per config.
  *   npx tsx scripts/recipe-sweep-densenet.ts [workers]
  */
@@ -16,6 +16,7 @@ const GRID: Array<[number, number, number, number, number]> = [
   [2000, 0.1, 8, 32, 0], [2000, 0.1, 24, 32, 0], [2000, 0.05, 8, 32, 0], [2000, 0.05, 24, 32, 0], [2000, 0.1, 12, 32, 0],
   [1000, 0.1, 16, 32, 0], [1000, 0.1, 20, 32, 0], [1000, 0.1, 24, 32, 0], [1000, 0.1, 48, 32, 0], [1000, 0.1, 24, 32, 1], [1000, 0.1, 24, 32, 2],
   [1000, 0.1, 24, 16, 0], [1000, 0.1, 24, 16, 1], [1000, 0.1, 48, 16, 0],
+  [500, 0.1, 48, 32, 0], [500, 0.1, 48, 32, 1], [500, 0.1, 48, 32, 2], [500, 0.1, 96, 32, 0],
 ];
 
 async function main(): Promise<void> {

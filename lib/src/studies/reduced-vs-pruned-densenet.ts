@@ -43,10 +43,10 @@ import { rvpGates, RvpGateSettings } from './rvp-gates';
 export const DENSENET_RECIPE_NOTE = 'DenseNet recipe: SGD momentum 0.9, lr 0.1, ×0.2 at 30/60/80 % of the epochs, wd 5e-4, batch 32 (the WRN family\'s schedule), ' +
   'fixed by a sweep of the dense DenseNet-BC-16 (k=4) on Fashion-MNIST, seed 0 (scripts/recipe-sweep-densenet.ts; final test accuracy). ' +
   'On 2,000 images: lr 0.1 74.6 % at 8 epochs, 75.7 % at 12, 79.0 % at 24; lr 0.05 72.2 % at 8, 77.8 % at 24, so lr 0.1 was kept. ' +
-  'No schedule of 8-12 epochs on 2,000 images ends within 2 points of its long run (the ×0.2 steps come early), and 24+ epochs there do not fit the budget, so the standard budget trains on 1,000 images: ' +
-  '74.5 % at 16 epochs, 75.4 % at 20, 75.9 % at 24 (last-epoch gain 0.7 points), 77.8 % at 48 — 24 epochs, gated against 48. ' +
-  'Over seeds 0-2 the 24-epoch base averages 75.3 %, 2.5 points below the 48-epoch run, so the standard dense gate is expected to FAIL (verdict inconclusive): ' +
-  'batch 16 (twice the steps at the same cost per image) does not close it (seeds 0, 1: 75.9 %, 76.4 % at 24 epochs; 79.6 % at 48). Passing would need a longer schedule than the ~6 min this part gets.';
+  'No schedule of 8-12 epochs on 2,000 images ends within 2 points of its long run (the ×0.2 steps come early), and 24+ epochs there do not fit the budget. ' +
+  'On 1,000 images: 74.5 % at 16 epochs, 75.4 % at 20, 75.9 % at 24, 77.8 % at 48; over seeds 0-2 the 24-epoch net averages 75.3 %, 2.5 points below 48 epochs (gate fails); ' +
+  'batch 16 does not close it (seeds 0, 1: 75.9 %, 76.4 % at 24 epochs; 79.6 % at 48). ' +
+  'On 500 images (the same images per run): 73.7 %, 75.5 %, 76.6 % (seeds 0-2, mean 75.3 %) at 48 epochs vs 76.6 % at 96 — within 1.3 points, so the standard budget trains 48 epochs on 500 images, gated against 96.';
 
 /**
  * The WRN plan's settings (reduced = lower depth / growth members, each its own budget; budgets = their
@@ -65,8 +65,8 @@ function model(depth: number, growth: number, interior: number[] = []) {
 /**
  * Settings per budget. smoke: DenseNet-BC-16 (k=4) for seconds. quick: DenseNet-BC-16 (k=4) on a
  * 1,000/500-image Fashion-MNIST subset, 4 epochs (about 2 min; its gate fails: inconclusive).
- * standard: DenseNet-BC-16 (k=4) on 1,000/1,000 images, 24 epochs, converged run 48 epochs (about
- * 6-7 min on 2 quiet cores; DENSENET_RECIPE_NOTE says why). paper: the authors' DenseNet-BC-100 (k=12) on CIFAR-10 with their DenseNet
+ * standard: DenseNet-BC-16 (k=4) on 500/1,000 images, 48 epochs, converged run 96 epochs (about
+ * 7-8 min on 2 quiet cores; DENSENET_RECIPE_NOTE says why). paper: the authors' DenseNet-BC-100 (k=12) on CIFAR-10 with their DenseNet
  * pruning settings (lr 1e-3, wd 1e-4, batch 64, 100 steps per prune).
  */
 export function plan(budget: Budget, opts: { dataset?: string; workers?: number } = {}): DenseRvpPlan {
@@ -96,13 +96,13 @@ export function plan(budget: Budget, opts: { dataset?: string; workers?: number 
       expected: 'measured here: 155 s of CPU for the sweeps and timing (3 seeds; 7.7 min wall on the shared machine), so about 1.5-2 min on 2 quiet cores',
     },
     standard: {
-      // the smallest DenseNet-BC with two dense layers per block (so depth can be reduced), 24 epochs on 1,000
-      // images gated against 48 (the sweep in recipeNote: 75.3 % over 3 seeds vs 77.8 %, so the gate is expected
-      // to fail by 0.5 points); a larger net (k=8: ~1.5x the CPU per image) or longer schedules do not fit ~6 min
-      data: { name: dataset, trainLimit: 1000, testLimit: 1000 }, base: { depth: 16, growth: 4 }, train: recipe(24, 32), prune: pruneS(2, 32),
+      // the smallest DenseNet-BC with two dense layers per block (so depth can be reduced), 48 epochs on 500 images
+      // gated against 96 (the sweep in recipeNote: 75.3 % over 3 seeds vs 76.6 %; 24 epochs on 1,000 images failed
+      // by 0.5 points); a larger net (k=8: ~1.5x the CPU per image) or more images do not fit the time
+      data: { name: dataset, trainLimit: 500, testLimit: 1000 }, base: { depth: 16, growth: 4 }, train: recipe(48, 32), prune: pruneS(2, 32),
       depths: [10], growths: [3], curveFractions: [0.85, 0.7], convergedFactor: 2,
       timing: { batchSizes: [1, 64], warmup: 3, repeats: 15, variants: ['wasm+OpenBLAS', 'wasm'] },
-      expected: 'estimated from CPU time measured here (about 2.5 ms of CPU per training image, 2 workers): about 6-7 min on 2 quiet cores (not yet run end to end)',
+      expected: 'estimated from CPU time measured here (base run ~76 s of CPU, converged ~150 s, 2 workers): about 7-8 min on 2 quiet cores (not yet run end to end)',
     },
     paper: {
       data: { name: dataset, trainLimit: 0, testLimit: 0 }, base: { depth: 100, growth: 12 }, train: recipe(200, 128), prune: pruneS(100, 64),
