@@ -1,7 +1,7 @@
 /**
  * Model zoo built from typed configs or readable names: FFNN (incl. LeNet-300-100), a small
- * VGG-style CNN, CIFAR-style ResNet (optionally Stable ResNet), and pre-activation WRN-d-k with
- * prunable interior channels. Initialisation is drawn in float64 JS from the seed, one stream per
+ * VGG-style CNN, CIFAR-style ResNet (optionally Stable ResNet), pre-activation WRN-d-k and
+ * DenseNet-BC with prunable interior channels. Initialisation is drawn in float64 JS from the seed, one stream per
  * parameter, as W = (sigma_w / sqrt(fan)) * Z: the same Z for every sigma_w (so magnitude masks are
  * phase-blind by construction) and identical weights on every backend.
  */
@@ -23,9 +23,15 @@ export interface InitSpec {
 }
 
 interface Common { inputShape?: [number, number, number]; numClasses?: number; init?: InitSpec }
-export interface FfnnConfig extends Common { arch: 'ffnn'; hidden: number[]; activation: Activation; bias?: boolean }
+export interface FfnnConfig extends Common {
+  arch: 'ffnn'; hidden: number[]; activation: Activation; bias?: boolean;
+  /** Dropout rate after every hidden activation, training only (default 0: none). */
+  dropout?: number;
+}
 export interface CnnConfig extends Common {
   arch: 'cnn'; channels: Array<number | 'M'>; activation: Activation; batchNorm?: boolean; bias?: boolean; kernelSize?: number;
+  /** Dropout rate on the flattened features before the linear head, training only (default 0: none). */
+  dropout?: number;
 }
 export interface ResNetConfig extends Common {
   arch: 'resnet'; depth: number; widths?: [number, number, number]; stable?: boolean; activation?: Activation;
@@ -37,7 +43,21 @@ export interface WrnConfig extends Common {
   /** Multiply every block's interior width by this (int(out * z)), the "bottleneck" reduced family. */
   bottleneck?: number;
 }
-export type ModelConfig = FfnnConfig | CnnConfig | ResNetConfig | WrnConfig;
+/**
+ * DenseNet-BC (Huang et al. 2017) with pre-activation layers: 3 dense blocks of (depth - 4) / 6
+ * bottleneck layers BN-ReLU-conv1×1(→ interior)-BN-ReLU-conv3×3(→ growth), each concatenated to its
+ * input; transitions BN-ReLU-conv1×1(→ floor(compression · C))-avgpool 2×2; stem conv3×3 → 2·growth.
+ */
+export interface DenseNetConfig extends Common {
+  arch: 'densenet'; depth: number; growth: number;
+  /** Transition compression θ (default 0.5, "-C"). */
+  compression?: number;
+  /** Interior (bottleneck) channels of each dense layer, in layer order; default 4·growth. */
+  interior?: number[];
+  /** Multiply every layer's interior width by this (floor(4·growth·z)). */
+  bottleneck?: number;
+}
+export type ModelConfig = FfnnConfig | CnnConfig | ResNetConfig | WrnConfig | DenseNetConfig;
 
 export interface ResolvedInit { scheme: InitScheme; sigmaW: number; sigmaB: number; fan: 'in' | 'out'; chi?: number }
 
@@ -103,12 +123,20 @@ export function buildModel(spec: ModelConfig | string, opts: BuildOptions = {}):
     case 'cnn': net = buildCnn(cfg, inputShape, numClasses, rng); break;
     case 'resnet': net = buildResNet(cfg, inputShape, numClasses, rng); break;
     case 'wrn': net = buildWrn(cfg, inputShape, numClasses, rng); break;
-    default: throw new Error(`Unknown architecture '${(cfg as ModelConfig).arch}': use ffnn, cnn, resnet or wrn.`);
+    case 'densenet': net = buildDenseNet(cfg, inputShape, numClasses, rng); break;
+    default: throw new Error(`Unknown architecture '${(cfg as ModelConfig).arch}': use ffnn, cnn, resnet, wrn or densenet.`);
   }
   net.config = cfg;
-  if (cfg.init && cfg.arch !== 'wrn') net.init = resolveInit(cfg.init, 'activation' in cfg && cfg.activation ? cfg.activation : 'relu');
+  net.resetDropout(opts.seed ?? 0);
+  if (cfg.init && cfg.arch !== 'wrn' && cfg.arch !== 'densenet') net.init = resolveInit(cfg.init, 'activation' in cfg && cfg.activation ? cfg.activation : 'relu');
   else if (cfg.arch === 'ffnn' || cfg.arch === 'cnn') net.init = resolveInit({ scheme: 'kaiming' }, cfg.activation);
   return net;
+}
+
+function checkDropout(rate: number | undefined): number {
+  const r = rate ?? 0;
+  if (!(r >= 0 && r < 1)) throw new Error(`dropout must be a rate in [0, 1), got ${rate}.`);
+  return r;
 }
 
 function checkActivation(a: Activation): void {
@@ -122,6 +150,7 @@ function buildFfnn(cfg: FfnnConfig, inputShape: number[], numClasses: number, rn
   const dims = [inputShape.reduce((a, b) => a * b, 1), ...cfg.hidden, numClasses];
   const layers = dims.slice(1).map((d, i) => new Dense(`fc${i + 1}`, d, dims[i], cfg.bias ?? true));
   const act = cfg.activation;
+  const rate = checkDropout(cfg.dropout);
   const forward = (x: tf.Tensor, ctx: ForwardContext) => {
     let h = x.reshape([x.shape[0], dims[0]]);
     layers.forEach((l, i) => {
@@ -133,11 +162,12 @@ function buildFfnn(cfg: FfnnConfig, inputShape: number[], numClasses: number, rn
         ctx.record.set(l.name, tf.keep(z.clone()));
         h = activate(z, act);
       } else h = l.call(h, ctx, hidden ? act : 'linear');
+      if (hidden && rate > 0) h = ctx.dropout(h, rate);
     });
     return h;
   };
   const values = initialValues(layers, rng, gaussianKernel(init), () => init.sigmaB);
-  return new Net(`ffnn[${cfg.hidden.length + 1}x${cfg.hidden[0] ?? 0},${act}]`, inputShape, numClasses, layers, forward, values);
+  return new Net(`ffnn[${cfg.hidden.length + 1}x${cfg.hidden[0] ?? 0},${act}${rate ? `,dropout ${rate}` : ''}]`, inputShape, numClasses, layers, forward, values);
 }
 
 function buildCnn(cfg: CnnConfig, inputShape: [number, number, number], numClasses: number, rng: Rng): Net {
@@ -164,6 +194,7 @@ function buildCnn(cfg: CnnConfig, inputShape: [number, number, number], numClass
   const fc = new Dense('fc', numClasses, shape[0] * shape[1] * shape[2]);
   layers.push(fc);
   const act = cfg.activation;
+  const rate = checkDropout(cfg.dropout);
   const forward = (x: tf.Tensor, ctx: ForwardContext) => {
     let h = x;
     for (const op of ops) {
@@ -175,7 +206,7 @@ function buildCnn(cfg: CnnConfig, inputShape: [number, number, number], numClass
         h = activate(h, act);
       } else h = op.bn ? op.bn.call(h, ctx, act) : activate(h, act);
     }
-    return fc.call(h, ctx);
+    return fc.call(rate > 0 ? ctx.dropout(h, rate) : h, ctx);
   };
   const values = initialValues(layers, rng, gaussianKernel(init), () => init.sigmaB);
   return new Net(`cnn[${cfg.channels.join('-')}]`, inputShape, numClasses, layers, forward, values);
@@ -231,6 +262,32 @@ function buildResNet(cfg: ResNetConfig, inputShape: [number, number, number], nu
   return new Net(`${cfg.stable ? 'stable-' : ''}resnet${cfg.depth}`, inputShape, numClasses, layers, forward, values);
 }
 
+/**
+ * conv1 → BN → ReLU → (unit mask, Fisher gate of unit group `group`) → conv2: the prunable interior
+ * of a WRN block or a DenseNet-BC bottleneck layer; its channels are the structured-pruning units.
+ */
+function prunableInterior(x: tf.Tensor, c1: Conv2d, bn2: BatchNorm, c2: Conv2d, group: string, ctx: ForwardContext): tf.Tensor {
+  let a = bn2.call(c1.call(x, ctx), ctx, 'relu');
+  const um = ctx.unitMask(group);
+  if (um) a = tf.mul(a, um);
+  const gate = ctx.gates?.get(group);
+  if (gate) a = tf.mul(a, gate);
+  return c2.call(a, ctx);
+}
+
+/** Final BN-ReLU, global average pool and linear layer of a pre-activation net (its layers appended to `layers`). */
+function preActivationHead(channels: number, numClasses: number, layers: Layer[]): (h: tf.Tensor, ctx: ForwardContext) => tf.Tensor {
+  const bnFinal = new BatchNorm('final/bn', channels);
+  const fc = new Dense('fc', numClasses, channels);
+  layers.push(bnFinal, fc);
+  return (h, ctx) => fc.call(tf.mean(bnFinal.call(h, ctx, 'relu'), [1, 2]), ctx);
+}
+
+/** The WRN authors' init: convs normal with std sqrt(2 / fan-out), the linear layer at PyTorch's default uniform ±1/sqrt(fan-in). */
+function fanOutInit(p: ParamInfo): { std: number } | { uniform: number } {
+  return p.layerType === 'dense' ? { uniform: 1 / Math.sqrt(p.fanIn) } : { std: Math.sqrt(2 / p.fanOut) };
+}
+
 /** Number of blocks of a WRN-d: 3 stages of (d-4)/6 blocks. */
 export function wrnBlocks(depth: number): number {
   if ((depth - 4) % 6 !== 0 || depth < 10) throw new Error(`WRN depth must be 6n+4 with n >= 1 (10, 16, 22, 28, 40, ...), got ${depth}.`);
@@ -278,41 +335,115 @@ function buildWrn(cfg: WrnConfig, inputShape: [number, number, number], numClass
     blocks.push(blk);
     shape = outShape;
   }
-  const bnFinal = new BatchNorm('final/bn', shape[2]);
-  const fc = new Dense('fc', numClasses, shape[2]);
-  layers.push(bnFinal, fc);
+  const head = preActivationHead(shape[2], numClasses, layers);
   const forward = (x: tf.Tensor, ctx: ForwardContext) => {
     let h = stem.call(x, ctx);
     for (const blk of blocks) {
       const o1 = blk.bn1.call(h, ctx, 'relu');
-      let z: tf.Tensor | undefined;
-      if (blk.c1 && blk.bn2 && blk.c2) {
-        let a = blk.bn2.call(blk.c1.call(o1, ctx), ctx, 'relu');
-        const g = `${blk.name}/mid`;
-        const um = ctx.unitMask(g);
-        if (um) a = tf.mul(a, um);
-        const gate = ctx.gates?.get(g);
-        if (gate) a = tf.mul(a, gate);
-        z = blk.c2.call(a, ctx);
-      }
+      const z = blk.c1 && blk.bn2 && blk.c2 ? prunableInterior(o1, blk.c1, blk.bn2, blk.c2, `${blk.name}/mid`, ctx) : undefined;
       // pre-activation WRN: the projection shortcut reads the pre-activated input, identity reads x
       const sc = blk.sc ? blk.sc.call(o1, ctx) : h;
       h = z ? tf.add(z, sc) : sc;
     }
-    h = bnFinal.call(h, ctx, 'relu');
-    return fc.call(tf.mean(h, [1, 2]), ctx);
+    return head(h, ctx);
   };
-  const values = initialValues(layers, rng,
-    (p) => p.layerType === 'dense' ? { uniform: 1 / Math.sqrt(p.fanIn) } : { std: Math.sqrt(2 / p.fanOut) },
-    () => 0);
+  const values = initialValues(layers, rng, fanOutInit, () => 0);
   const net = new Net(`wrn-${cfg.depth}-${k}`, inputShape, numClasses, layers, forward, values, unitGroups);
   return net;
+}
+
+/** Dense layers per block of DenseNet-BC-d: 3 blocks of (d - 4) / 6 bottleneck layers. */
+export function denseNetLayers(depth: number): number {
+  if ((depth - 4) % 6 !== 0 || depth < 10) throw new Error(`DenseNet-BC depth must be 6n+4 with n >= 1 (10, 16, 22, 28, 40, 100, ...), got ${depth}.`);
+  return (depth - 4) / 6;
+}
+
+/** Channel counts of DenseNet-BC as buildDenseNet lays them out: stem width, transition outputs. */
+export function denseNetWidths(cfg: Pick<DenseNetConfig, 'depth' | 'growth' | 'compression'>): { stem: number; transitions: number[]; out: number } {
+  const n = denseNetLayers(cfg.depth), k = cfg.growth, theta = cfg.compression ?? 0.5;
+  if (!Number.isInteger(k) || k < 1) throw new Error(`DenseNet growth rate must be a positive integer, got ${k}.`);
+  if (!(theta > 0 && theta <= 1)) throw new Error(`DenseNet compression must be in (0, 1], got ${theta}.`);
+  let c = 2 * k;
+  const transitions: number[] = [];
+  for (let b = 0; b < 3; b++) {
+    c += n * k;
+    if (b < 2) { c = Math.floor(theta * c); transitions.push(c); }
+  }
+  return { stem: 2 * k, transitions, out: c };
+}
+
+/** Interior width of every dense layer of a config: explicit list, else floor(4k·z), else 4k. */
+export function denseNetInterior(cfg: DenseNetConfig): number[] {
+  const count = 3 * denseNetLayers(cfg.depth);
+  if (cfg.interior) {
+    if (cfg.interior.length !== count) throw new Error(`DenseNet-BC-${cfg.depth} has ${count} dense layers but interior lists ${cfg.interior.length} widths.`);
+    return cfg.interior.slice();
+  }
+  const full = 4 * cfg.growth;
+  return Array<number>(count).fill(cfg.bottleneck !== undefined ? Math.floor(full * cfg.bottleneck) : full);
+}
+
+function buildDenseNet(cfg: DenseNetConfig, inputShape: [number, number, number], numClasses: number, rng: Rng): Net {
+  const n = denseNetLayers(cfg.depth), k = cfg.growth, theta = cfg.compression ?? 0.5;
+  const widths = denseNetWidths(cfg);
+  const mids = denseNetInterior(cfg);
+  const layers: Layer[] = [];
+  const unitGroups: UnitGroup[] = [];
+  const stem = new Conv2d('stem/conv', inputShape, widths.stem, 3);
+  layers.push(stem);
+  let shape = stem.outShape() as [number, number, number];
+  type DenseLayer = { name: string; bn1: BatchNorm; c1?: Conv2d; bn2?: BatchNorm; c2?: Conv2d; hw: [number, number] };
+  type Transition = { bn: BatchNorm; conv: Conv2d };
+  const blocks: Array<{ layers: DenseLayer[]; transition?: Transition }> = [];
+  for (let b = 0; b < 3; b++) {
+    const dl: DenseLayer[] = [];
+    for (let l = 0; l < n; l++) {
+      const name = `d${b + 1}l${l + 1}`, mid = mids[b * n + l];
+      if (!Number.isInteger(mid) || mid < 0) throw new Error(`DenseNet layer ${name}: interior width must be a non-negative integer, got ${mid}.`);
+      const layer: DenseLayer = { name, bn1: new BatchNorm(`${name}/bn1`, shape[2]), hw: [shape[0], shape[1]] };
+      layers.push(layer.bn1);
+      if (mid > 0) {
+        layer.c1 = new Conv2d(`${name}/conv1`, shape, mid, 1);
+        layer.bn2 = new BatchNorm(`${name}/bn2`, mid);
+        layer.c2 = new Conv2d(`${name}/conv2`, layer.c1.outShape() as [number, number, number], k, 3);
+        layers.push(layer.c1, layer.bn2, layer.c2);
+        unitGroups.push({ name: `${name}/mid`, size: mid, producer: layer.c1.name + '/kernel', consumer: layer.c2.name + '/kernel' });
+      }
+      dl.push(layer);
+      shape = [shape[0], shape[1], shape[2] + k];
+    }
+    let transition: Transition | undefined;
+    if (b < 2) {
+      transition = { bn: new BatchNorm(`t${b + 1}/bn`, shape[2]), conv: new Conv2d(`t${b + 1}/conv`, shape, Math.floor(theta * shape[2]), 1) };
+      layers.push(transition.bn, transition.conv);
+      shape = [Math.floor(shape[0] / 2), Math.floor(shape[1] / 2), transition.conv.filters];
+    }
+    blocks.push({ layers: dl, transition });
+  }
+  const head = preActivationHead(shape[2], numClasses, layers);
+  const forward = (x: tf.Tensor, ctx: ForwardContext) => {
+    let h = stem.call(x, ctx);
+    for (const blk of blocks) {
+      for (const l of blk.layers) {
+        const o1 = l.bn1.call(h, ctx, 'relu');
+        // every interior channel removed: the layer's conv3×3 would see zeros and (no bias) output k zero channels
+        const z = l.c1 && l.bn2 && l.c2 ? prunableInterior(o1, l.c1, l.bn2, l.c2, `${l.name}/mid`, ctx) : tf.zeros([h.shape[0], l.hw[0], l.hw[1], k]);
+        h = tf.concat([h, z], 3);
+      }
+      if (blk.transition) h = tf.avgPool(blk.transition.conv.call(blk.transition.bn.call(h, ctx, 'relu'), ctx) as tf.Tensor4D, 2, 2, 'valid');
+    }
+    return head(h, ctx);
+  };
+  // the Crowley et al. code initialises DenseNets like its WRNs
+  const values = initialValues(layers, rng, fanOutInit, () => 0);
+  return new Net(`densenet-bc-${cfg.depth}-${k}`, inputShape, numClasses, layers, forward, values, unitGroups);
 }
 
 /**
  * Readable names: `ffnn_tanh_d10_w100` (depth = weight layers, so 9 hidden layers of 100),
  * `lenet300` (784-300-100-10 ReLU), `mlp_relu_512_512`, `cnn_small`, `resnet20`, `resnet32_stable`,
- * `wrn16_2` / `wrn_16_2`. Activation/init can be overridden in the config form.
+ * `wrn16_2` / `wrn_16_2`, `densenet_bc_d40_k12` (DenseNet-BC, depth 40, growth 12). Activation/init
+ * can be overridden in the config form.
  */
 export function parseModelName(name: string): ModelConfig {
   let m: RegExpMatchArray | null;
@@ -328,7 +459,8 @@ export function parseModelName(name: string): ModelConfig {
   if (name === 'cnn_small') return { arch: 'cnn', activation: 'relu', channels: [32, 32, 'M', 64, 'M'] };
   if ((m = name.match(/^resnet(\d+)(_stable)?$/))) return { arch: 'resnet', depth: +m[1], stable: !!m[2] };
   if ((m = name.match(/^wrn_?(\d+)_(\d+(?:\.\d+)?)$/))) return { arch: 'wrn', depth: +m[1], widthFactor: +m[2] };
-  throw new Error(`Unknown model name '${name}'. Known forms: ffnn_<act>_d<depth>_w<width>, lenet300, mlp_<act>_<w1>_<w2>..., cnn_small, resnet<6n+2>[_stable], wrn<6n+4>_<k>.`);
+  if ((m = name.match(/^densenet_bc_d(\d+)_k(\d+)$/))) return { arch: 'densenet', depth: +m[1], growth: +m[2] };
+  throw new Error(`Unknown model name '${name}'. Known forms: ffnn_<act>_d<depth>_w<width>, lenet300, mlp_<act>_<w1>_<w2>..., cnn_small, resnet<6n+2>[_stable], wrn<6n+4>_<k>, densenet_bc_d<6n+4>_k<growth>.`);
 }
 
 export { Net };

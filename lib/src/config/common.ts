@@ -35,10 +35,10 @@ const common = {
 
 /** A model config object: one of the four architectures of models.ts. */
 export const modelConfigSchema = z.discriminatedUnion('arch', [
-  strictObject({ arch: z.literal('ffnn'), hidden: z.array(posInt()), activation: activationSchema, bias: z.boolean().optional(), ...common }),
+  strictObject({ arch: z.literal('ffnn'), hidden: z.array(posInt()), activation: activationSchema, bias: z.boolean().optional(), dropout: z.number().min(0).lt(1).optional(), ...common }),
   strictObject({
     arch: z.literal('cnn'), channels: z.array(z.union([posInt(), z.literal('M')])).min(1), activation: activationSchema,
-    batchNorm: z.boolean().optional(), bias: z.boolean().optional(), kernelSize: posInt().optional(), ...common,
+    batchNorm: z.boolean().optional(), bias: z.boolean().optional(), kernelSize: posInt().optional(), dropout: z.number().min(0).lt(1).optional(), ...common,
   }),
   strictObject({
     arch: z.literal('resnet'), depth: posInt(), widths: z.tuple([posInt(), posInt(), posInt()]).optional(),
@@ -47,6 +47,10 @@ export const modelConfigSchema = z.discriminatedUnion('arch', [
   strictObject({
     arch: z.literal('wrn'), depth: posInt(), widthFactor: z.number().positive(), interior: z.array(nonNegInt()).optional(),
     bottleneck: z.number().positive().optional(), ...common,
+  }),
+  strictObject({
+    arch: z.literal('densenet'), depth: posInt(), growth: posInt(), compression: z.number().gt(0).max(1).optional(),
+    interior: z.array(nonNegInt()).optional(), bottleneck: z.number().positive().optional(), ...common,
   }),
 ]);
 

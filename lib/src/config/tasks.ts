@@ -35,7 +35,7 @@ const rvpRecipe = () => nested({
 
 export const RVP_TRAIN_SCHEMA = strictObject({
   data: dataSpecSchema(FASHION),
-  model: nested({ depth: posInt().default(16), widthFactor: z.number().positive().default(1), interior: z.array(nonNegInt()).default([]) }),
+  model: nested({ arch: z.enum(['wrn', 'densenet']).default('wrn'), depth: posInt().default(16), widthFactor: z.number().positive().default(1), growth: nonNegInt().default(0).describe('DenseNet growth rate (0 for a WRN)'), interior: z.array(nonNegInt()).default([]) }),
   replay: z.array(z.tuple([z.string(), nonNegInt()])).default([]).describe('[block, channel] pairs removed from the full net'),
   train: rvpRecipe(),
   initSeed: int().default(0),
@@ -46,7 +46,7 @@ export const RVP_TRAIN_SCHEMA = strictObject({
 
 export const RVP_PRUNE_SCHEMA = strictObject({
   data: dataSpecSchema(FASHION),
-  base: nested({ depth: posInt().default(40), widthFactor: z.number().positive().default(2) }),
+  base: nested({ arch: z.enum(['wrn', 'densenet']).default('wrn'), depth: posInt().default(40), widthFactor: z.number().positive().default(2), growth: nonNegInt().default(0) }),
   train: rvpRecipe(),
   prune: nested({
     criterion: z.enum(['fisher', 'l1']).default('fisher'),
@@ -107,5 +107,6 @@ export const HAROON_SCHEMA = strictObject({
   extraMode: z.enum(['finetune', 'rewind']).default('finetune'),
   extraLr: nullable(z.number().positive()),
   evalEveryEpoch: z.boolean().default(true),
+  evalTrainSplit: z.boolean().default(false).describe('also measure eval-mode accuracy on the training split (overfitting claim)'),
   maskPath: nullable(z.string().min(1)),
 });

@@ -14,7 +14,7 @@ import { loadDataset } from '../data';
 import type { ModelConfig } from '../models';
 import type { Scope } from '../prune/scores-to-mask';
 import { checkSparsity } from '../prune/scores-to-mask';
-import { lrAt, TrainConfig, validateTrainConfig } from '../train';
+import { evaluate, lrAt, TrainConfig, validateTrainConfig } from '../train';
 import { haroonMagnitudeMask, haroonRandomMask, haroonSnipMask } from './baselines';
 import { combineKStartsDissipating } from './combined';
 import { DissipationSchedule, DissipationReport, DissipationRule, dissipate } from './dissipating';
@@ -76,6 +76,8 @@ export interface HaroonConfig extends KStartsRunOptions {
   extraLr?: number | null;
   /** Evaluate the test split every epoch (default true; target epochs and the end always are). */
   evalEveryEpoch?: boolean;
+  /** Also evaluate the final net (and the extra phase's) on the training split in eval mode: the train/test gap. */
+  evalTrainSplit?: boolean;
   /** If set, save the final mask (safetensors) here, e.g. for Jaccard overlaps in a notebook. */
   maskPath?: string | null;
 }
@@ -97,7 +99,13 @@ export interface HaroonResult {
   epochsToTarget: number | null;
   /** Test accuracy after the extra training phase (extraEpochs > 0), else null. */
   extraTrainAcc: number | null;
-  extra: { mode: 'finetune' | 'rewind'; epochs: number; lr: number | null; testAcc: number; trainAcc: number | null; delta: number } | null;
+  extra: {
+    mode: 'finetune' | 'rewind'; epochs: number; lr: number | null; testAcc: number; trainAcc: number | null; delta: number;
+    /** Eval-mode loss and accuracy on the training split after the extra phase (evalTrainSplit only). */
+    trainEval?: { acc: number; loss: number };
+  } | null;
+  /** Eval-mode loss and accuracy of the final net on the training split (evalTrainSplit), else null. */
+  trainEval: { acc: number; loss: number } | null;
   density: number;
   kept: number;
   size: number;
@@ -212,6 +220,8 @@ export async function runHaroon(config: HaroonConfig): Promise<HaroonResult> {
   try {
     const diverged = run.diverged !== null;
     const fin = run.evaluate();
+    const trainEvalOf = (net: typeof run.net) => (config.evalTrainSplit ? evaluate(net, ds, ds.train) : undefined);
+    const trainEval = trainEvalOf(run.net) ?? null;
     const last = run.history[run.history.length - 1];
     const mask = run.maskOrOnes();
     if (config.maskPath) mask.save(config.maskPath);
@@ -223,7 +233,7 @@ export async function runHaroon(config: HaroonConfig): Promise<HaroonResult> {
         const lr = config.extraLr ?? lrAt(train, E - 1);
         run.trainTo(E + extraEpochs, { lr, evaluate: false });
         const acc = run.evaluate().acc;
-        extra = { mode, epochs: extraEpochs, lr, testAcc: acc, trainAcc: run.history[run.history.length - 1].trainAcc, delta: acc - fin.acc };
+        extra = { mode, epochs: extraEpochs, lr, testAcc: acc, trainAcc: run.history[run.history.length - 1].trainAcc, delta: acc - fin.acc, trainEval: trainEvalOf(run.net) };
       } else {
         const net = buildFor(setup, initSeed);
         const re = new MaskedRun(net, ds, { ...train, epochs: extraEpochs }, setup.dataSeed, false);
@@ -231,7 +241,7 @@ export async function runHaroon(config: HaroonConfig): Promise<HaroonResult> {
           if (run.mask) re.setMask(mask);
           re.trainTo(extraEpochs);
           const acc = re.evaluate().acc;
-          extra = { mode, epochs: extraEpochs, lr: null, testAcc: acc, trainAcc: re.history[re.history.length - 1].trainAcc, delta: acc - fin.acc };
+          extra = { mode, epochs: extraEpochs, lr: null, testAcc: acc, trainAcc: re.history[re.history.length - 1].trainAcc, delta: acc - fin.acc, trainEval: trainEvalOf(re.net) };
         } finally { re.dispose(); }
       }
       trainingEpochs += extraEpochs;
@@ -239,7 +249,7 @@ export async function runHaroon(config: HaroonConfig): Promise<HaroonResult> {
     const result: HaroonResult = {
       method, outcome: diverged ? 'diverged' : 'ok',
       finalTestAcc: fin.acc, finalTestLoss: fin.loss, finalTrainAcc: last && Number.isFinite(last.trainAcc) ? last.trainAcc : null,
-      accAtTarget, epochsToTarget, extraTrainAcc: extra ? extra.testAcc : null, extra,
+      accAtTarget, epochsToTarget, extraTrainAcc: extra ? extra.testAcc : null, extra, trainEval,
       density: mask.density, kept: mask.kept, size: mask.size, perLayer: perLayerCounts(mask), emptyLayers: mask.emptyLayers(),
       ...extraOut,
       compute: { trainingEpochs, selectionEpochs, evaluationEpochs },

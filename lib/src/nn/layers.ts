@@ -57,6 +57,11 @@ export interface ForwardContext {
   /** BatchNorm running-stat updates to apply after the step (kept tensors). */
   bnUpdates: Array<[string, tf.Tensor]>;
   buffer(name: string): tf.Variable;
+  /**
+   * Inverted dropout: in training mode, each entry kept with probability 1 - rate and scaled by
+   * 1 / (1 - rate) (expectation preserved), drawn from the net's seeded dropout stream; identity in eval mode.
+   */
+  dropout(x: tf.Tensor, rate: number): tf.Tensor;
 }
 
 export interface Layer {

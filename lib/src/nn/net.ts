@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ForwardContext, Layer, ParamInfo } from './layers';
 import type { Mask } from '../mask';
+import { Rng } from '../rng';
 
 export interface UnitGroup {
   /** Name used for gates and unit masks, e.g. 's1b2/mid'. */
@@ -44,6 +45,9 @@ export class Net {
   private readonly masks = new Map<string, tf.Tensor>();
   private readonly unitMasks = new Map<string, tf.Tensor>();
   private disposed = false;
+  private dropoutRng = new Rng(0, 'dropout');
+  /** Training-mode forward passes since resetDropout: each draws its own dropout masks. */
+  private dropoutCalls = 0;
   /** The config the net was built from and its resolved initialisation (set by buildModel). */
   config?: import('../models').ModelConfig;
   init?: import('../models').ResolvedInit;
@@ -86,9 +90,26 @@ export class Net {
   /** Total parameter count (trainable; masks and BN running stats excluded). */
   get numParams(): number { return this.info.reduce((a, p) => a + p.size, 0); }
 
+  /** Restart the dropout stream (buildModel seeds it with the init seed): same seed, same dropout masks. */
+  resetDropout(seed: number): void {
+    this.dropoutRng = new Rng(seed, 'dropout');
+    this.dropoutCalls = 0;
+  }
+
   forward(x: tf.Tensor, opts: ForwardOptions = {}): tf.Tensor {
     this.assertAlive();
     const applyMask = opts.applyMask ?? true;
+    const training = opts.training ?? false;
+    const call = training ? this.dropoutCalls++ : -1;
+    let site = 0;
+    const dropout = (t: tf.Tensor, rate: number): tf.Tensor => {
+      if (!(rate >= 0 && rate < 1)) throw new Error(`dropout: rate must be in [0, 1), got ${rate}.`);
+      if (!training || rate === 0) return t;
+      // drawn in JS from the seeded stream: the same masks on every backend
+      const u = this.dropoutRng.fork(`${call}/${site++}`).uniformArray(t.size);
+      const scale = 1 / (1 - rate);
+      return tf.mul(t, tf.tensor(u.map((v) => (v >= rate ? scale : 0)), t.shape, 'float32'));
+    };
     const bnUpdates: Array<[string, tf.Tensor]> = [];
     const paramParts = (name: string) => {
       const value = opts.overrides?.get(name) ?? this.params.get(name);
@@ -96,7 +117,8 @@ export class Net {
       return { value, mask: applyMask ? this.masks.get(name) : undefined };
     };
     const ctx: ForwardContext = {
-      training: opts.training ?? false,
+      training,
+      dropout,
       param: (name) => {
         const { value, mask } = paramParts(name);
         return mask ? tf.mul(value, mask) : value;

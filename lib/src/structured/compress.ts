@@ -1,13 +1,15 @@
 /**
- * Structured-pruning bookkeeping for WRNs: read a net's config and per-block interior profile, apply
- * a prune history as unit masks, and physically compress a masked net into a NEW smaller WRN whose
- * interior widths are the kept counts (conv1 output filters, BN2 entries + running stats and conv2
- * input channels sliced; TF.js kernel layout [kh, kw, in, out]). Blocks with nothing kept become
- * shortcut-only. The compressed net has no unit masks, so timing it measures the real small net.
+ * Structured-pruning bookkeeping for WRNs and DenseNet-BC: read a net's config and per-block interior
+ * profile, apply a prune history as unit masks, and physically compress a masked net into a NEW
+ * smaller net whose interior widths are the kept counts (conv1 output filters, BN2 entries + running
+ * stats and conv2 input channels sliced; TF.js kernel layout [kh, kw, in, out]). WRN blocks with
+ * nothing kept become shortcut-only; DenseNet layers with nothing kept output zero channels. The
+ * compressed net has no unit masks, so timing it measures the real small net.
  */
 import type { Net } from '../nn/net';
 import { buildModel, wrnBlocks, WrnConfig } from '../models';
-import { Cost, InteriorProfile, wrnCost } from './families';
+import { Cost, InteriorProfile } from './families';
+import { groupPrefixes, StructuredConfig, structuredConfigOf, structuredCost } from './arch';
 
 /** One removed channel, in pruning order. */
 export interface PruneEvent {
@@ -59,15 +61,21 @@ export function interiorProfile(net: Net): InteriorProfile {
   return { config, sizes: config.interior!.slice(), kept };
 }
 
-/** The config of the compressed net: interior widths = kept counts. */
-export function compressedConfig(net: Net): WrnConfig {
-  const p = interiorProfile(net);
-  return { ...p.config, interior: p.kept };
+/** Kept (live) channel counts per group prefix, in order (0 for a group the net does not have). */
+export function keptInterior(net: Net, cfg: StructuredConfig = structuredConfigOf(net)): number[] {
+  const has = new Set(net.unitGroups.map((g) => g.name));
+  return groupPrefixes(cfg).map((b) => (has.has(`${b}/mid`) ? keptChannels(net, `${b}/mid`).length : 0));
+}
+
+/** The config of the compressed net (WRN or DenseNet-BC): interior widths = kept counts. */
+export function compressedConfig(net: Net): StructuredConfig {
+  const cfg = structuredConfigOf(net);
+  return { ...cfg, interior: keptInterior(net, cfg) };
 }
 
 /** Parameters and MACs of the net once compressed (what a masked net really costs). */
 export function liveCost(net: Net): Cost {
-  return wrnCost(compressedConfig(net));
+  return structuredCost(compressedConfig(net));
 }
 
 /** Set the unit masks of `net` to "everything removed by `history`" (validates every event). */
@@ -85,19 +93,17 @@ export function applyHistory(net: Net, history: PruneEvent[]): void {
   for (const [g, m] of masks) net.setUnitMask(g, m);
 }
 
-const KH = 3, KW = 3;
-
 /** Keep output channels `keep` of a [kh, kw, in, out] kernel. */
-function sliceOut(w: Float32Array, inC: number, outC: number, keep: number[]): Float32Array {
-  const k = keep.length, r = new Float32Array(KH * KW * inC * k);
-  for (let s = 0; s < KH * KW * inC; s++) for (let j = 0; j < k; j++) r[s * k + j] = w[s * outC + keep[j]];
+function sliceOut(w: Float32Array, [kh, kw, inC, outC]: number[], keep: number[]): Float32Array {
+  const k = keep.length, r = new Float32Array(kh * kw * inC * k);
+  for (let s = 0; s < kh * kw * inC; s++) for (let j = 0; j < k; j++) r[s * k + j] = w[s * outC + keep[j]];
   return r;
 }
 
 /** Keep input channels `keep` of a [kh, kw, in, out] kernel. */
-function sliceIn(w: Float32Array, inC: number, outC: number, keep: number[]): Float32Array {
-  const k = keep.length, r = new Float32Array(KH * KW * k * outC);
-  for (let s = 0; s < KH * KW; s++) for (let j = 0; j < k; j++) {
+function sliceIn(w: Float32Array, [kh, kw, inC, outC]: number[], keep: number[]): Float32Array {
+  const k = keep.length, r = new Float32Array(kh * kw * k * outC);
+  for (let s = 0; s < kh * kw; s++) for (let j = 0; j < k; j++) {
     r.set(w.subarray((s * inC + keep[j]) * outC, (s * inC + keep[j] + 1) * outC), (s * k + j) * outC);
   }
   return r;
@@ -106,16 +112,16 @@ function sliceIn(w: Float32Array, inC: number, outC: number, keep: number[]): Fl
 function pick(v: Float32Array, keep: number[]): Float32Array { return Float32Array.from(keep, (i) => v[i]); }
 
 /**
- * A new, smaller WRN holding the masked net's function: interior widths = kept counts, weights and
- * BN running stats copied, pruned channels dropped. Effective (weight-masked) kernels are copied, so
- * any unstructured mask is baked in. The source net is untouched; the caller owns the result.
+ * A new, smaller net (WRN or DenseNet-BC) holding the masked net's function: interior widths = kept
+ * counts, weights and BN running stats copied, pruned channels dropped. Effective (weight-masked)
+ * kernels are copied, so any unstructured mask is baked in. The source net is untouched; the caller
+ * owns the result.
  */
 export function compress(net: Net): Net {
-  const full = wrnConfigOf(net);
-  const names = wrnBlockNames(full.depth);
+  const full = structuredConfigOf(net);
   const keeps = new Map<string, number[]>();
   for (const g of net.unitGroups) keeps.set(g.name, keptChannels(net, g.name));
-  const cfg: WrnConfig = { ...full, interior: names.map((b) => keeps.get(`${b}/mid`)?.length ?? 0) };
+  const cfg: StructuredConfig = { ...full, interior: groupPrefixes(full).map((b) => keeps.get(`${b}/mid`)?.length ?? 0) };
   const small = buildModel(cfg, { inputShape: full.inputShape, numClasses: full.numClasses });
   const raw = net.getWeights(), eff = net.effectiveWeights();
   for (const [n, v] of eff) raw.set(n, v);
@@ -135,9 +141,8 @@ export function compress(net: Net): Net {
     const keep = keeps.get(g.name)!;
     if (keep.length === 0) continue; // block collapsed: no conv1/bn2/conv2 in the small net
     const b = g.name.replace(/\/mid$/, '');
-    const c1 = net.paramInfo(g.producer), c2 = net.paramInfo(g.consumer);
-    weights.set(g.producer, sliceOut(raw.get(g.producer)!, c1.shape[2], c1.shape[3], keep));
-    weights.set(g.consumer, sliceIn(raw.get(g.consumer)!, c2.shape[2], c2.shape[3], keep));
+    weights.set(g.producer, sliceOut(raw.get(g.producer)!, net.paramInfo(g.producer).shape, keep));
+    weights.set(g.consumer, sliceIn(raw.get(g.consumer)!, net.paramInfo(g.consumer).shape, keep));
     for (const k of ['gamma', 'beta']) weights.set(`${b}/bn2/${k}`, pick(raw.get(`${b}/bn2/${k}`)!, keep));
     for (const k of ['mean', 'var']) buffers.set(`${b}/bn2/${k}`, pick(bufs.get(`${b}/bn2/${k}`)!, keep));
   }
@@ -160,8 +165,8 @@ export interface ReplayOptions {
  * The "pruned architecture from scratch" (brief §2.6): a freshly initialised net (seed) of `config`
  * with the channels of `history` removed, physically compressed. No learnt weights are used.
  */
-export function replayHistory(config: WrnConfig, history: PruneEvent[], seed: number, opts: ReplayOptions = {}): Net {
-  if (config.arch !== 'wrn') throw new Error(`replayHistory: config.arch must be 'wrn', got '${(config as { arch: string }).arch}'.`);
+export function replayHistory(config: StructuredConfig, history: PruneEvent[], seed: number, opts: ReplayOptions = {}): Net {
+  if (config.arch !== 'wrn' && config.arch !== 'densenet') throw new Error(`replayHistory: config.arch must be 'wrn' or 'densenet', got '${(config as { arch: string }).arch}'.`);
   const fullNet = buildModel(config, { seed, inputShape: opts.inputShape, numClasses: opts.numClasses });
   try {
     applyHistory(fullNet, history);

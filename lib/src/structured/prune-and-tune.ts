@@ -1,5 +1,5 @@
 /**
- * Prune-and-tune (Crowley et al. code, brief §2.4), in place on a trained WRN. Each round:
+ * Prune-and-tune (Crowley et al. code, brief §2.4), in place on a trained WRN or DenseNet-BC. Each round:
  *   1. fine-tune `stepsPerPrune` SGD steps at a constant LR (Fisher scores accumulate in the same
  *      backward pass);
  *   2. if the current state is a requested checkpoint (prune count reached or passed, or live
@@ -16,11 +16,11 @@ import { gather, minibatches } from '../data';
 import { Rng } from '../rng';
 import { evaluate as evaluateSplit, Trainer, trainAugment } from '../train';
 import { DivergenceWatch } from '../divergence';
-import type { WrnConfig } from '../models';
-import { wrnCost, Cost } from './families';
+import type { Cost } from './families';
+import { groupPrefixes, StructuredConfig, structuredConfigOf, structuredCost } from './arch';
 import { FisherAccumulator, CostNormalisation, normaliseScores } from './fisher';
 import { l1ChannelScores, randomChannelScores, L1Variant } from './l1';
-import { NetSnapshot, PruneEvent, takeSnapshot, wrnBlockNames, wrnConfigOf } from './compress';
+import { NetSnapshot, PruneEvent, takeSnapshot } from './compress';
 
 export type ChannelCriterion = 'fisher' | 'l1' | 'random';
 
@@ -83,7 +83,7 @@ export interface PruneCheckpoint extends Cost {
 
 export interface PruneAndTuneResult {
   /** The net's config before pruning (interior = its built widths). */
-  config: WrnConfig;
+  config: StructuredConfig;
   history: PruneEvent[];
   checkpoints: PruneCheckpoint[];
   steps: number;
@@ -124,11 +124,11 @@ export function pruneAndTune(net: Net, ds: Dataset, opts: PruneAndTuneOptions): 
   }
   if (net.unitGroups.length === 0) throw new Error(`pruneAndTune: ${net.name} has no prunable interior channels.`);
 
-  const config = wrnConfigOf(net);
-  const blockNames = wrnBlockNames(config.depth);
+  const config = structuredConfigOf(net);
+  const blockNames = groupPrefixes(config);
   const keep = new Map(net.unitGroups.map((g) => [g.name, net.unitMaskArray(g.name)]));
   const live = new Map([...keep].map(([g, m]) => [g, m.reduce((a, v) => a + v, 0)]));
-  const liveCost = () => wrnCost({ ...config, interior: blockNames.map((b) => live.get(`${b}/mid`) ?? 0) });
+  const liveCost = () => structuredCost({ ...config, interior: blockNames.map((b) => live.get(`${b}/mid`) ?? 0) });
   const evalFn = opts.evaluate ?? ((n: Net) => evaluateSplit(n, ds, ds.test));
 
   const tuneCfg = { epochs: 1, batchSize: s.batchSize, lr: s.lr, momentum: s.momentum, weightDecay: s.weightDecay, schedule: { type: 'constant' as const }, augment: s.augment };

@@ -293,6 +293,12 @@ const MAIN_FAMILY: Record<string, Family> = {
   [ARMS.kstarts]: 'proposed', [ARMS.dissipating]: 'proposed', [ARMS.threshold]: 'proposed', [ARMS.combined]: 'proposed', [ARMS.kstartsAll]: 'kstarts-all',
 };
 
+/**
+ * Arms also evaluated on the training split at the end (one forward pass): notebook 04's overfitting
+ * claim (studies/overfitting.ts) reads its train - test gaps off these same cached runs.
+ */
+const TRAIN_EVAL_ARMS: readonly string[] = [ARMS.dense, CONVERGED_ARM, ARMS.random, ARMS.snip, ARMS.kstarts, ARMS.dissipating];
+
 /** Every engine config of the plan, labelled with its arm. */
 export function jobs(p: Plan): Job[] {
   const pr = p.primary, E = p.epochs;
@@ -336,6 +342,7 @@ export function jobs(p: Plan): Job[] {
       }
     }
   }
+  for (const j of out) if (TRAIN_EVAL_ARMS.includes(j.arm)) j.config.evalTrainSplit = true;
   return out;
 }
 

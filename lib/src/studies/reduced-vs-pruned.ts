@@ -25,12 +25,13 @@ import * as os from 'os';
 import * as path from 'path';
 import { initBackend, backendInfo } from '../backend';
 import { Augment, CIFAR_AUGMENT, loadDataset, Dataset } from '../data';
-import { buildModel, WrnConfig, wrnBlocks } from '../models';
+import { buildModel, denseNetInterior, WrnConfig } from '../models';
 import type { Net } from '../nn/net';
 import { train as trainNet, evaluate, TrainConfig } from '../train';
 import { registerTask, runSweep, describeConfig, openStore, resultsRoot, runTask, RunRecord, SweepRecord, SweepProgress, rowsToFrame, TaskSpec } from '../engine';
 import { wrnCost, reducedFamily, copycatFamily, wrnFullInterior, wrnInterior, wrnStageWidths } from '../structured/families';
 import { replayHistory, compress, PruneEvent } from '../structured/compress';
+import { StructuredConfig, structuredConfigOf, structuredCost } from '../structured/arch';
 import { pruneAndTune } from '../structured/prune-and-tune';
 import type { L1Variant } from '../structured/l1';
 import { gatedVerdict, lowerBeyondNoise, seOfDifference, verdictFromChecks, Check, SeedMean, Verdict } from '../notebook/claims';
@@ -88,12 +89,26 @@ export interface RvpPruneSettings {
   augment?: Augment;
 }
 
+/**
+ * A net of the study: WRN-depth-widthFactor (default) or DenseNet-BC-depth with growth rate `growth`
+ * (arch 'densenet'; widthFactor unused, left at 1); interior [] = full widths.
+ */
+export interface RvpModel { arch?: 'wrn' | 'densenet'; depth: number; widthFactor: number; growth?: number; interior: number[] }
+
+/** The model config of an RvpModel. */
+export function rvpModelConfig(m: RvpModel): StructuredConfig {
+  const interior = m.interior.length ? { interior: m.interior } : {};
+  if ((m.arch ?? 'wrn') === 'wrn') return { arch: 'wrn', depth: m.depth, widthFactor: m.widthFactor, ...interior };
+  if (m.arch !== 'densenet' || !m.growth) throw new Error(`reduced-vs-pruned: model.arch must be 'wrn' or 'densenet' (with growth > 0), got ${JSON.stringify(m)}.`);
+  return { arch: 'densenet', depth: m.depth, growth: m.growth, ...interior };
+}
+
 export interface RvpMember {
-  family: 'reduced-depth' | 'reduced-width' | 'reduced-bottleneck';
+  family: 'reduced-depth' | 'reduced-width' | 'reduced-bottleneck' | 'reduced-growth';
   label: string;
   /** The matched budget it was chosen for (its own parameter count for depth members). */
   budget: number;
-  model: { depth: number; widthFactor: number; interior: number[] };
+  model: RvpModel;
   params: number;
   macs: number;
 }
@@ -291,7 +306,7 @@ export interface RvpTrainConfig {
   [k: string]: unknown;
   data: { name: string; trainLimit: number; testLimit: number };
   /** interior [] = full widths (the block's output width). */
-  model: { depth: number; widthFactor: number; interior: number[] };
+  model: RvpModel;
   /**
    * Non-empty: the "pruned architecture from scratch" — init the FULL net of `model` (interior
    * must be []), remove these [block, channel] pairs, physically compress (authors' init scale).
@@ -331,7 +346,7 @@ export interface RvpTrainResult {
 export interface RvpPruneConfig {
   [k: string]: unknown;
   data: RvpTrainConfig['data'];
-  base: { depth: number; widthFactor: number };
+  base: Omit<RvpModel, 'interior'>;
   /** The base's recipe (identifies the trained base, found or trained through 'rvp-train'). */
   train: RvpRecipe;
   prune: {
@@ -397,16 +412,9 @@ export function buildTrainNet(cfg: RvpTrainConfig, ds: { inputShape: [number, nu
   if (cfg.replay.length > 0) {
     if (m.interior.length > 0) throw new Error('rvp-train: replay needs model.interior = [] (the full net whose channels it removes).');
     const events: PruneEvent[] = cfg.replay.map(([block, channel]) => ({ block, channel, score: 0, step: 0 }));
-    return replayHistory({ arch: 'wrn', depth: m.depth, widthFactor: m.widthFactor }, events, cfg.initSeed, { ...shape, init: 'full-net' });
+    return replayHistory(rvpModelConfig(m), events, cfg.initSeed, { ...shape, init: 'full-net' });
   }
-  const config: WrnConfig = { arch: 'wrn', depth: m.depth, widthFactor: m.widthFactor, ...(m.interior.length ? { interior: m.interior } : {}) };
-  return buildModel(config, { seed: cfg.initSeed, ...shape });
-}
-
-function interiorOf(net: Net, depth: number): number[] {
-  const sizes = new Map(net.unitGroups.map((g) => [g.name, g.size]));
-  const n = wrnBlocks(depth) / 3;
-  return [1, 2, 3].flatMap((s) => Array.from({ length: n }, (_, b) => sizes.get(`s${s}b${b + 1}/mid`) ?? 0));
+  return buildModel(rvpModelConfig(m), { seed: cfg.initSeed, ...shape });
 }
 
 /** Task 'rvp-train': train one WRN config from scratch with the base recipe; final-epoch test error. */
@@ -416,8 +424,8 @@ export async function runRvpTrain(cfg: RvpTrainConfig): Promise<RvpTrainResult> 
   const ds = datasetOf(cfg.data);
   const net = buildTrainNet(cfg, ds);
   try {
-    const interior = interiorOf(net, cfg.model.depth);
-    const cost = wrnCost({ arch: 'wrn', depth: cfg.model.depth, widthFactor: cfg.model.widthFactor, interior }, { inputShape: ds.inputShape, numClasses: ds.numClasses });
+    const interior = structuredConfigOf(net).interior!;
+    const cost = structuredCost({ ...rvpModelConfig(cfg.model), interior }, { inputShape: ds.inputShape, numClasses: ds.numClasses });
     const tr = trainNet(net, ds, toTrainConfig(cfg.train), { seed: cfg.seed, evalEveryEpoch: cfg.evalEveryEpoch });
     return {
       outcome: tr.outcome, testError: 1 - tr.final.testAcc, testLoss: tr.final.testLoss, trainLoss: tr.final.trainLoss,
@@ -437,7 +445,7 @@ export const RVP_TRAIN_TASK = registerTask({
 /** The 'rvp-train' config of the base that an 'rvp-prune' config prunes. */
 export function baseTrainConfig(cfg: Pick<RvpPruneConfig, 'data' | 'base' | 'train' | 'seed'>): RvpTrainConfig {
   return {
-    data: cfg.data, model: { depth: cfg.base.depth, widthFactor: cfg.base.widthFactor, interior: [] }, replay: [],
+    data: cfg.data, model: { ...cfg.base, interior: [] }, replay: [],
     train: cfg.train, initSeed: cfg.seed, keepState: true, evalEveryEpoch: true, seed: cfg.seed,
   };
 }
@@ -461,7 +469,7 @@ export async function runRvpPrune(cfg: RvpPruneConfig): Promise<RvpPruneResult> 
   const b = baseRec.result;
   if (!b.state) throw new Error(`rvp-prune: base record ${baseRec.key} holds no weights (keepState was false).`);
   const ds = datasetOf(cfg.data);
-  const net = buildModel({ arch: 'wrn', depth: cfg.base.depth, widthFactor: cfg.base.widthFactor }, { seed: cfg.seed, inputShape: ds.inputShape, numClasses: ds.numClasses });
+  const net = buildModel(rvpModelConfig({ ...cfg.base, interior: [] }), { seed: cfg.seed, inputShape: ds.inputShape, numClasses: ds.numClasses });
   try {
     net.setWeights(decodeMap(b.state.weights));
     net.setBuffers(decodeMap(b.state.buffers));
@@ -567,9 +575,9 @@ export function checkpointAt(r: RvpPruneResult, b: number): RvpCheckpoint | unde
   return r.checkpoints.find((c) => c.targets.includes(b));
 }
 
-const CRIT_NAME: Record<Criterion, string> = { fisher: 'Fisher', l1: 'L1' };
+export const CRIT_NAME: Record<Criterion, string> = { fisher: 'Fisher', l1: 'L1' };
 
-function kShort(n: number): string { return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 1e3).toFixed(1)}k`; }
+export function kShort(n: number): string { return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 1e3).toFixed(1)}k`; }
 
 /**
  * Sweep 3 ('rvp-train'): per seed, the pruned architectures at each budget re-initialised and
@@ -642,6 +650,7 @@ export const SERIES_NAMES: Record<string, string> = {
   'reduced-depth': 'reduced: depth',
   'reduced-width': 'reduced: width k',
   'reduced-bottleneck': 'reduced: bottleneck Z',
+  'reduced-growth': 'reduced: growth rate k',
   'scratchB-width': 'reduced: width k, Scratch-B',
 };
 
@@ -672,7 +681,7 @@ export interface RunStudyOptions {
   progress?: ProgressFactory;
 }
 
-function trainRow(meta: RvpJobMeta, rec: RunRecord<RvpTrainResult>): RvpRow {
+export function trainRow(meta: RvpJobMeta, rec: RunRecord<RvpTrainResult>): RvpRow {
   const r = rec.result;
   return {
     series: seriesName(meta.family, meta.criterion), family: meta.family, criterion: meta.criterion, budget: meta.budget,
@@ -682,7 +691,7 @@ function trainRow(meta: RvpJobMeta, rec: RunRecord<RvpTrainResult>): RvpRow {
 }
 
 /** Rows of the pruned-and-tuned nets: one per checkpoint and budget it met (curve checkpoints: budget null). */
-export function pruneRows(p: RvpPlan, config: RvpPruneConfig, r: RvpPruneResult, key: string): RvpRow[] {
+export function pruneRows(p: Pick<RvpPlan, 'budgets' | 'reduced'>, config: RvpPruneConfig, r: RvpPruneResult, key: string): RvpRow[] {
   const matched = new Set([...p.budgets, ...p.reduced.map((m) => m.budget)]);
   const rows: RvpRow[] = [];
   for (const c of r.checkpoints) {
@@ -698,7 +707,8 @@ export function pruneRows(p: RvpPlan, config: RvpPruneConfig, r: RvpPruneResult,
   return rows;
 }
 
-async function sweep<R>(stage: string, task: TaskSpec, configs: Record<string, unknown>[], workers: number, progress: ProgressFactory | undefined, run: RvpRun): Promise<SweepRecord<R>[]> {
+/** One cached sweep of a study stage; its wall-clock and computed/cached counts go into `run`. */
+export async function sweep<R>(stage: string, task: TaskSpec, configs: Record<string, unknown>[], workers: number, progress: ProgressFactory | undefined, run: Pick<RvpRun, 'seconds' | 'computed'>): Promise<SweepRecord<R>[]> {
   const t0 = Date.now();
   const bar = progress && configs.length ? progress(new Set(configs.map((c) => describeConfig(task, c).key)).size, stage) : undefined;
   const recs = configs.length === 0 ? [] : await runSweep<R>({ task, configs, workers, onProgress: (pr: SweepProgress) => bar?.set(pr.done, pr.lastKey ?? undefined) });
@@ -849,7 +859,7 @@ export function summarize(table: readonly Row[] | { columns: string[]; values: u
 }
 
 /** Mean ± sd over seeds of every pruned-and-tuned checkpoint target (matched and curve), for the P&T curves. */
-export function pruneCurve(p: RvpPlan, run: Pick<RvpRun, 'prune'>): RvpGroup[] {
+export function pruneCurve(_p: unknown, run: Pick<RvpRun, 'prune'>): RvpGroup[] {
   const rows: RvpRow[] = [];
   for (const { config, result, key } of run.prune) {
     for (const c of result.checkpoints) for (const t of c.targets) {
@@ -1180,7 +1190,7 @@ export function timingJobs(p: RvpPlan, run: Pick<RvpRun, 'prune'>): Array<Timing
 }
 
 /** Backend variants to time under the plan: the current one, or every available one. */
-export function timingVariants(p: RvpPlan): BackendVariant[] {
+export function timingVariants(p: Pick<RvpPlan, 'timing'>): BackendVariant[] {
   const all = availableBackendVariants();
   const v = p.timing.variants;
   if (v === 'current') return all.slice(0, 1);
@@ -1191,9 +1201,13 @@ export function timingVariants(p: RvpPlan): BackendVariant[] {
 
 /** Time the study's architectures (warm-up, then the median of repeats; output read back). */
 export async function runTiming(p: RvpPlan, run: Pick<RvpRun, 'prune'>, o: { variants?: BackendVariant[]; progress?: ProgressFactory } = {}): Promise<RvpTimingRow[]> {
-  const jobs = timingJobs(p, run);
+  return timeStudyJobs(timingJobs(p, run), p, o);
+}
+
+/** Time labelled jobs under the plan's timing settings; each row carries its job's family, budget and cost. */
+export async function timeStudyJobs(jobs: Array<TimingJob & Omit<RvpTimingRow, keyof TimingRow>>, p: Pick<RvpPlan, 'timing'>, o: { variants?: BackendVariant[]; progress?: ProgressFactory; label?: string } = {}): Promise<RvpTimingRow[]> {
   const variants = o.variants ?? timingVariants(p);
-  const bar = o.progress?.(jobs.length * variants.length * p.timing.batchSizes.length, 'inference timing');
+  const bar = o.progress?.(jobs.length * variants.length * p.timing.batchSizes.length, o.label ?? 'inference timing');
   let done = 0;
   const rows = await timeArchitectures(jobs, {
     variants, batchSizes: p.timing.batchSizes, warmup: p.timing.warmup, repeats: p.timing.repeats,
@@ -1210,9 +1224,13 @@ export async function runTiming(p: RvpPlan, run: Pick<RvpRun, 'prune'>, o: { var
 // ---------------------------------------------------------------------------------------------
 // Figures and display helpers
 
-/** Kept interior channels per stage as "kept/full" strings, e.g. ['30/32', '52/64', '20/128']. */
-export function stageProfile(p: Pick<RvpPlan, 'base'>, interior: number[]): string[] {
-  const full = wrnFullInterior(p.base.depth, p.base.widthFactor);
+/** The base of a plan: a WRN (depth, widthFactor) or a DenseNet-BC (depth, growth). */
+type PlanBase = { base: { depth: number; widthFactor: number } | { depth: number; growth: number } };
+
+/** Kept interior channels per stage (WRN) or dense block as "kept/full" strings, e.g. ['30/32', '52/64', '20/128']. */
+export function stageProfile(p: PlanBase, interior: number[]): string[] {
+  const b = p.base;
+  const full = 'growth' in b ? denseNetInterior({ arch: 'densenet', depth: b.depth, growth: b.growth }) : wrnFullInterior(b.depth, b.widthFactor);
   if (interior.length !== full.length) return [];
   const n = full.length / 3;
   return [0, 1, 2].map((s) => {
@@ -1363,7 +1381,7 @@ export function denseReferenceRows(rows: readonly RvpRow[]): Row[] {
 }
 
 /** Summary rows for display: one per (family, criterion, budget). */
-export function summaryRows(p: Pick<RvpPlan, 'base'>, groups: RvpGroup[]): Row[] {
+export function summaryRows(p: PlanBase, groups: RvpGroup[]): Row[] {
   return [...groups].sort((a, b) => b.budget - a.budget || SERIES_ORDER.indexOf(a.series) - SERIES_ORDER.indexOf(b.series)).map((g) => ({
     budget: g.budget, family: g.series, net: g.label, params: Math.round(g.params), 'MACs (M)': g.macs / 1e6,
     'test error (%)': { mean: 100 * g.errorMean, sd: 100 * g.errorSd, n: g.n }, 'SGD steps': Math.round(g.steps),
@@ -1372,7 +1390,7 @@ export function summaryRows(p: Pick<RvpPlan, 'base'>, groups: RvpGroup[]): Row[]
 }
 
 /** Timing rows for display (one per net, backend variant and batch size). */
-export function timingRows(p: Pick<RvpPlan, 'base'>, rows: readonly RvpTimingRow[]): Row[] {
+export function timingRows(p: PlanBase, rows: readonly RvpTimingRow[]): Row[] {
   return rows.map((r) => ({
     variant: r.variant, batch: r.batchSize, family: seriesName(r.family, r.criterion), net: r.label, budget: r.budget,
     params: r.params, 'MACs (M)': r.macs / 1e6, 'median (ms)': r.medianMs, 'IQR (ms)': `${r.p25Ms.toFixed(2)}–${r.p75Ms.toFixed(2)}`,

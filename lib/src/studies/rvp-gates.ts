@@ -14,7 +14,7 @@ import { denseGate, divergenceGate, Gate, Gates, plateauGate } from '../notebook
 
 /** The families of rows a gate looks at, per claim id (Scratch-B rows join claim 1). */
 export const GATED_FAMILIES: Record<string, readonly string[] | null> = {
-  'reduced-beats-pruned': ['base', 'reduced-depth', 'reduced-width', 'reduced-bottleneck', 'scratchB-width'],
+  'reduced-beats-pruned': ['base', 'reduced-depth', 'reduced-width', 'reduced-bottleneck', 'reduced-growth', 'scratchB-width'],
   'pruned-arch-from-scratch': ['base', 'scratch-pruned'],
   'copycat-tracks-pruned': ['base', 'copycat', 'scratch-pruned'],
   'reduced-faster': null,
