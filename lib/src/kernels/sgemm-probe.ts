@@ -3,14 +3,13 @@
  * the one number that says how a machine of this kind compares with another for the kit's
  * workloads (the README's run times cite it). Null without the native kernels.
  */
-import { nativeBlas, nativeStatus, setNativeThreads } from './native';
+import { nativeBlas, singleThreaded } from './native';
 
 export function sgemmGflops(n = 512, repeats = 7): number | null {
   if (!Number.isInteger(n) || n < 16 || !Number.isInteger(repeats) || repeats < 1) throw new Error(`sgemmGflops: n must be an integer >= 16 and repeats >= 1, got ${n}, ${repeats}.`);
   const blas = nativeBlas();
   if (!blas) return null;
-  const prev = nativeStatus().threads;
-  setNativeThreads(1);
+  const restore = singleThreaded();
   try {
     const a = new Float32Array(n * n).map((_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
     const b = new Float32Array(n * n).map((_, i) => ((i * 104729) % 1000) / 1000 - 0.5);
@@ -26,6 +25,6 @@ export function sgemmGflops(n = 512, repeats = 7): number | null {
     // the fastest repeat: other processes only ever slow a repeat down
     return (2 * n ** 3) / Math.min(...times) / 1e9;
   } finally {
-    setNativeThreads(Math.max(1, prev));
+    restore();
   }
 }
