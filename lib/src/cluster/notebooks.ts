@@ -1,24 +1,27 @@
 /**
- * Every engine config a notebook runs at a budget, read off the notebook's study module (the same
- * functions the notebook calls, so a sweep planned here computes exactly the keys the notebook
- * looks up), labelled with the notebook, its stage and the part of the study it serves.
- *
- * Dependent stages: notebook 01 picks its training sparsities from the critical sparsities its
- * init analyses measured, and notebook 03 prunes the bases it trained first and then retrains the
- * architectures the pruning found. Those configs are unknowable before the earlier results exist,
- * so they are planned only when every record they depend on is in the store; otherwise the stage is
- * listed as deferred, and `sweep plan` run again after the first wave plans it.
+ * Every engine config a notebook runs at a budget, read off its study modules' `sweepNeeds`
+ * (studies/needs.ts: built by the same job functions the notebook's cells sweep, so a sweep planned
+ * here computes exactly the keys the notebook looks up), labelled with the notebook, its stage and
+ * the part of the study it serves. Stages that need earlier results (notebook 01's training at the
+ * measured critical sparsities, notebook 03's pruning of its trained bases) are planned once those
+ * records are in the store; until then they are listed as deferred, and `sweep plan` run again
+ * after the first wave plans them.
  */
 import * as path from 'path';
-import { describeConfig, openStore, PlainObject, RunRecord, TaskSpec } from '../engine';
+import { describeConfig, openStore, PlainObject, TaskSpec } from '../engine';
 import { DEFAULT_SEEDS, parseBudget } from '../notebook/params';
 import type { Budget } from '../notebook/params';
-import { cifarAvailable } from '../data';
-import { PRUNE_TRAIN_TASK } from '../experiment';
+import type { ConfigNeed, RecordLookup, StudyNeeds } from '../studies/needs';
+import { joinNeeds } from '../studies/needs';
 import * as layerCollapse from '../studies/layer-collapse';
 import * as eocRescaling from '../studies/eoc-rescaling';
 import * as reducedVsPruned from '../studies/reduced-vs-pruned';
+import * as reducedVsPrunedDenseNet from '../studies/reduced-vs-pruned-densenet';
 import * as kstartsDissipating from '../studies/kstarts-dissipating';
+import * as overfitting from '../studies/overfitting';
+import * as sanityChecks from '../studies/sanity-checks';
+
+export type { RecordLookup } from '../studies/needs';
 
 export interface PlannedConfig {
   notebook: string;
@@ -38,9 +41,6 @@ export interface DeferredStage {
 
 export interface NotebookConfigs { configs: PlannedConfig[]; deferred: DeferredStage[] }
 
-/** Reads records of earlier stages from the results store (nothing is computed). */
-export interface RecordLookup { get<R>(task: TaskSpec, config: PlainObject): RunRecord<R> | undefined }
-
 export function storeLookup(root: string): RecordLookup {
   const stores = new Map<string, ReturnType<typeof openStore>>();
   return {
@@ -55,119 +55,28 @@ export function storeLookup(root: string): RecordLookup {
 interface NotebookSpec {
   id: string;
   name: string;
-  /** The notebook's seeds per budget when PRUNE_AT_INIT_SEEDS is unset (its first cell). */
-  seeds(budget: Budget): number[];
-  configs(budget: Budget, seeds: number[], lookup: RecordLookup): NotebookConfigs;
+  /** The notebook's own seeds per budget (its first cell's notebookParams), DEFAULT_SEEDS for the rest. */
+  seeds?: Partial<Record<Budget, number[]>>;
+  /** The notebook's studies, in the order its cells run them. */
+  needs(budget: Budget, seeds: number[], lookup: RecordLookup): StudyNeeds;
 }
 
-type Labelled = { stage: string; part: string; task: TaskSpec; config: PlainObject };
+export const NOTEBOOKS: readonly NotebookSpec[] = [
+  { id: '01', name: '01-layer-collapse', needs: layerCollapse.sweepNeeds },
+  { id: '02', name: '02-eoc-rescaling', seeds: eocRescaling.NOTEBOOK_SEEDS, needs: (b, s) => eocRescaling.sweepNeeds(b, s) },
+  { id: '03', name: '03-reduced-vs-pruned', needs: (b, s, l) => joinNeeds(reducedVsPruned.sweepNeeds(b, s, l), reducedVsPrunedDenseNet.sweepNeeds(b, s, l)) },
+  { id: '04', name: '04-kstarts-dissipating', needs: (b, s) => joinNeeds(kstartsDissipating.sweepNeeds(b, s), overfitting.sweepNeeds(b, s)) },
+  { id: '05', name: '05-sanity-checks', seeds: sanityChecks.NOTEBOOK_SEEDS, needs: (b, s) => sanityChecks.sweepNeeds(b, s) },
+];
 
-function label(notebook: string, xs: Labelled[]): PlannedConfig[] {
+/** The seeds a notebook runs at a budget when PRUNE_AT_INIT_SEEDS is unset (as notebookParams picks them). */
+export function notebookSeeds(nb: NotebookSpec, budget: Budget): number[] {
+  return [...(nb.seeds?.[budget] ?? DEFAULT_SEEDS[budget])];
+}
+
+function label(notebook: string, xs: readonly ConfigNeed[]): PlannedConfig[] {
   return xs.map((x) => ({ notebook, stage: x.stage, part: x.part, task: x.task.name, key: describeConfig(x.task, x.config).key, config: x.config }));
 }
-
-const defaultSeeds = (b: Budget) => [...(DEFAULT_SEEDS[b] ?? DEFAULT_SEEDS.quick)];
-
-/** Records of `configs` (in order), and how many distinct configs have none yet. */
-function lookupAll<R>(lookup: RecordLookup, task: TaskSpec, configs: PlainObject[]): { records: RunRecord<R>[]; missing: number } {
-  const records: RunRecord<R>[] = [];
-  const missing = new Set<string>();
-  for (const c of configs) { const r = lookup.get<R>(task, c); if (r) records.push(r); else missing.add(describeConfig(task, c).key); }
-  return { records, missing: missing.size };
-}
-
-const waitFor = (n: number, what: string) => `needs the ${n} ${what} record(s) not yet in the store: run this wave, then \`sweep plan\` again`;
-
-const NB01: NotebookSpec = {
-  id: '01', name: '01-layer-collapse', seeds: defaultSeeds,
-  configs(budget, seeds, lookup) {
-    const lc = layerCollapse;
-    const p = lc.plan(budget);
-    const init = lc.initConfigs(p, seeds) as unknown as PlainObject[];
-    const out: Labelled[] = init.map((config) => ({ stage: 'init-analyses', part: 'critical sparsity (mbp-phase-blind, snip-phase-collapse)', task: lc.LAYER_COLLAPSE_INIT_TASK, config }));
-    const deferred: DeferredStage[] = [];
-    const got = lookupAll<layerCollapse.InitAnalysisResult>(lookup, lc.LAYER_COLLAPSE_INIT_TASK, init);
-    const training = (rows: layerCollapse.CriticalRow[]): Labelled[] => lc.trainingConfigs(p, lc.trainingArms(p, rows), seeds)
-      .map((config) => ({ stage: 'training', part: 'training (collapse-trains-at-chance)', task: PRUNE_TRAIN_TASK, config: config as unknown as PlainObject }));
-    if (got.missing) {
-      // a run's cost does not depend on its sparsity: distinct stand-in critical points give the largest grid
-      const standIn = ([['snip', 'ordered', 0.3], ['snip', 'chaotic', 0.6], ['magnitude', 'eoc', 0.8]] as const)
-        .map(([method, phase, sparsity]) => ({ depth: p.training.depth, method, phase, sparsity } as layerCollapse.CriticalRow));
-      deferred.push({
-        notebook: this.name, stage: 'training', reason: `training sparsities bracket the measured critical sparsities: ${waitFor(got.missing, 'init-analysis')}`,
-        standIn: label(this.name, training(standIn)),
-      });
-    } else out.push(...training(lc.criticalRows(got.records.map((r) => r.result))));
-    return { configs: label(this.name, out), deferred };
-  },
-};
-
-/** Notebook 02's first cell: quick uses 2 seeds to fit a 2-core CPU. */
-const NB02_SEEDS: Partial<Record<string, number[]>> = { smoke: [0], quick: [0, 1], paper: [0, 1, 2, 3, 4] };
-
-const NB02: NotebookSpec = {
-  id: '02', name: '02-eoc-rescaling',
-  seeds: (b) => [...(NB02_SEEDS[b] ?? defaultSeeds(b))],
-  configs(budget, seeds) {
-    const E = eocRescaling;
-    const p = E.plan(budget, seeds);
-    const r = E.resnetJobs(p);
-    const parts: Array<[string, Array<{ config: unknown }>]> = [
-      ['fig2 (eoc-rescaling-ordering)', E.fig2Jobs(p)], ['extreme FFNN (sbp-sr-extreme-sparsity)', E.extremeFfnnJobs(p)],
-      ['ResNet at init (sbp-sr-extreme-sparsity)', r.initOnly], ['ResNet trained (sbp-sr-extreme-sparsity)', r.trained],
-      ['per-layer (stable-resnet-per-layer)', E.perLayerJobs(p)],
-    ];
-    const out = parts.flatMap(([part, jobs]) => jobs.map((j) => ({ stage: 'sweep', part, task: PRUNE_TRAIN_TASK, config: j.config as PlainObject })));
-    return { configs: label(this.name, out), deferred: [] };
-  },
-};
-
-/** Notebook 03's claims each family of nets feeds. */
-const RVP_CLAIMS: Record<string, string> = {
-  base: 'reduced-beats-pruned', 'pruned-tuned': 'reduced-beats-pruned, copycat-tracks-pruned', 'scratch-pruned': 'pruned-arch-from-scratch',
-  copycat: 'copycat-tracks-pruned',
-};
-const rvpPart = (family: string) => `${family} (${RVP_CLAIMS[family] ?? 'reduced-beats-pruned'})`;
-
-const NB03: NotebookSpec = {
-  id: '03', name: '03-reduced-vs-pruned', seeds: defaultSeeds,
-  configs(budget, seeds, lookup) {
-    const R = reducedVsPruned;
-    // the notebook's own choice: CIFAR-10 when the user supplies it, else Fashion-MNIST
-    const p = R.plan(budget, { dataset: cifarAvailable().available ? 'cifar10' : 'fashion-mnist' });
-    const out: Labelled[] = R.stage1Jobs(p, seeds).map((j) => ({ stage: '1 bases + reduced', part: rvpPart(j.meta.family), task: R.RVP_TRAIN_TASK, config: j.config as unknown as PlainObject }));
-    const deferred: DeferredStage[] = [];
-    const pc = R.pruneConfigs(p, seeds);
-    // rvp-prune would train a missing base itself (ensureRecord), duplicating stage 1's work
-    const bases = lookupAll(lookup, R.RVP_TRAIN_TASK, pc.map((c) => R.baseTrainConfig(c) as unknown as PlainObject));
-    const stage2 = pc.map((config) => ({ stage: '2 prune-and-tune', part: rvpPart('pruned-tuned'), task: R.RVP_PRUNE_TASK, config: config as unknown as PlainObject }));
-    if (bases.missing) {
-      deferred.push({ notebook: this.name, stage: '2 prune-and-tune', reason: `prunes the trained bases: ${waitFor(bases.missing, 'base')}`, standIn: label(this.name, stage2) });
-      deferred.push({ notebook: this.name, stage: '3 scratch-pruned + copycat', reason: 'retrains the architectures stage 2 finds (not in the estimate)' });
-      return { configs: label(this.name, out), deferred };
-    }
-    out.push(...stage2);
-    const pruned = lookupAll<reducedVsPruned.RvpPruneResult>(lookup, R.RVP_PRUNE_TASK, pc as unknown as PlainObject[]);
-    if (pruned.missing) {
-      deferred.push({ notebook: this.name, stage: '3 scratch-pruned + copycat', reason: `retrains the architectures stage 2 finds (not in the estimate): ${waitFor(pruned.missing, 'prune-and-tune')}` });
-    } else {
-      const prune = pc.map((config, i) => ({ config, result: pruned.records[i].result }));
-      for (const j of R.stage3Jobs(p, prune).jobs) out.push({ stage: '3 scratch-pruned + copycat', part: rvpPart(j.meta.family), task: R.RVP_TRAIN_TASK, config: j.config as unknown as PlainObject });
-    }
-    return { configs: label(this.name, out), deferred };
-  },
-};
-
-const NB04: NotebookSpec = {
-  id: '04', name: '04-kstarts-dissipating', seeds: defaultSeeds,
-  configs(budget, seeds) {
-    const K = kstartsDissipating;
-    const out = K.jobs(K.plan(budget, seeds)).map((j) => ({ stage: 'sweep', part: `${j.family} (all four claims)`, task: K.HAROON_TASK, config: j.config as unknown as PlainObject }));
-    return { configs: label(this.name, out), deferred: [] };
-  },
-};
-
-export const NOTEBOOKS: readonly NotebookSpec[] = [NB01, NB02, NB03, NB04];
 
 /** '02', '2', '02-eoc-rescaling' or 'all' -> notebook specs. */
 export function resolveNotebooks(ids: string): NotebookSpec[] {
@@ -185,11 +94,11 @@ export function notebooksConfigs(ids: string, budget: string, seeds: number[] | 
   const b = parseBudget(budget, '--budget');
   const out: NotebookConfigs & { seeds: Record<string, number[]> } = { configs: [], deferred: [], seeds: {} };
   for (const nb of resolveNotebooks(ids)) {
-    const s = seeds ?? nb.seeds(b);
+    const s = seeds ?? notebookSeeds(nb, b);
     out.seeds[nb.name] = s;
-    const r = nb.configs(b, s, lookup);
-    out.configs.push(...r.configs);
-    out.deferred.push(...r.deferred);
+    const r = nb.needs(b, s, lookup);
+    out.configs.push(...label(nb.name, r.configs));
+    out.deferred.push(...r.deferred.map((d) => ({ notebook: nb.name, stage: d.stage, reason: d.reason, ...(d.standIn ? { standIn: label(nb.name, d.standIn) } : {}) })));
   }
   return out;
 }

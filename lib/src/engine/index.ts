@@ -5,4 +5,5 @@ export * from './grid';
 export * from './progress';
 export * from './sweep';
 export * from './table';
+export * from './tally';
 export type { RunJob, WorkerMessage } from './worker';

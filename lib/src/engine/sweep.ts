@@ -16,6 +16,7 @@ import { SweepProgress, terminalProgress } from './progress';
 import { openStore, resultsRoot, ResultStore, RunRecord } from './store';
 import { describeConfig, loadTaskFn, resolveTask, TaskLoadError, TaskSpec } from './task';
 import { computeAndStore, RunJob, WorkerMessage } from './worker';
+import { noteSweep } from './tally';
 
 export type SweepRecord<R = unknown> =
   | (RunRecord<R> & { status: 'cached' | 'computed' })
@@ -149,6 +150,7 @@ export async function runSweep<R = unknown>(opts: SweepOptions): Promise<SweepRe
     }
   } finally {
     bar?.end();
+    noteSweep(task.name, { computed, cached, failed });
   }
   if (failed) {
     const first = out.find((r) => r.status === 'error') as Extract<SweepRecord, { status: 'error' }>;

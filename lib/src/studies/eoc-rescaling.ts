@@ -34,7 +34,8 @@ import type { Budget } from '../notebook/params';
 import { meanSd } from '../notebook/tables';
 import type { Check } from '../notebook/claims';
 import { GATE_DEFAULTS } from '../notebook/gate';
-import { pathStatsFor } from './extreme-paths';
+import { PATH_TASK, pathStatsFor } from './extreme-paths';
+import { needsOf, StudyNeeds } from './needs';
 import type { PathTaskConfig } from './extreme-paths';
 import { computeMask, rescaleKept } from '../prune';
 import type { TrainConfig } from '../train';
@@ -537,6 +538,14 @@ export function extremeFfnnJobs(p: EocRescalingPlan): Job<ExtremeTag>[] {
   return jobs;
 }
 
+/** The 'eoc-rescaling-paths' configs of extremePathStats: (method, sparsity) cells in order, seeds within. */
+export function pathConfigs(p: EocRescalingPlan): PathTaskConfig[] {
+  const e = p.extreme;
+  return e.methods.flatMap((method) => e.sparsities.flatMap((sparsity) => p.seeds.map((seed) => ({
+    model: ffnnConfig(e.depth, e.width, armSpec('eoc').init), data: { ...e.data }, method, sparsity, seed,
+  }))));
+}
+
 /**
  * Nominal vs effective sparsity of the §4 FFNN masks (extreme-paths.ts), mean over seeds per
  * (method, sparsity), with the output units of each layer cut off from the input / from the output
@@ -545,10 +554,7 @@ export function extremeFfnnJobs(p: EocRescalingPlan): Job<ExtremeTag>[] {
 export async function extremePathStats(p: EocRescalingPlan): Promise<Array<Record<string, string | number>>> {
   const e = p.extreme;
   const cells = e.methods.flatMap((method) => e.sparsities.map((sparsity) => ({ method, sparsity })));
-  const configs: PathTaskConfig[] = cells.flatMap(({ method, sparsity }) => p.seeds.map((seed) => ({
-    model: ffnnConfig(e.depth, e.width, armSpec('eoc').init), data: { ...e.data }, method, sparsity, seed,
-  })));
-  const stats = await pathStatsFor(configs, p.workers);
+  const stats = await pathStatsFor(pathConfigs(p), p.workers);
   const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
   return cells.map(({ method, sparsity }, c) => {
@@ -672,6 +678,32 @@ function costRank(j: Job<Fig2Tag | ExtremeTag | GateTag>): number {
   return (t.method === 'synflow' ? 1e4 : 0) + (t.depth ?? 0) * Math.max(1, epochs);
 }
 
+/** The 'prune-train' jobs of every section, as runAll splits its results. */
+export interface SweepParts { fig2: Job<Fig2Tag>[]; extreme: Job<ExtremeTag>[]; resnetInit: Job<ExtremeTag>[]; resnetTrained: Job<ExtremeTag>[]; perLayer: Job<ExtremeTag>[]; gates: Job<GateTag>[] }
+
+export function sweepParts(p: EocRescalingPlan): SweepParts {
+  const r = resnetJobs(p);
+  return { fig2: fig2Jobs(p), extreme: extremeFfnnJobs(p), resnetInit: r.initOnly, resnetTrained: r.trained, perLayer: perLayerJobs(p), gates: gateJobs(p) };
+}
+
+/** Claims each section of runAll serves (the `sweep plan` part labels). */
+const SECTION_PARTS: Record<keyof SweepParts, string> = {
+  fig2: 'fig2 (eoc-rescaling-ordering)', extreme: 'extreme FFNN (sbp-sr-extreme-sparsity)', resnetInit: 'ResNet at init (sbp-sr-extreme-sparsity)',
+  resnetTrained: 'ResNet trained (sbp-sr-extreme-resnet)', perLayer: 'per-layer (stable-resnet-per-layer)', gates: 'dense references and converged runs (gates)',
+};
+
+/** Notebook 02's seeds per budget (its first cell); other budgets take DEFAULT_SEEDS. Quick uses 2 seeds to fit a 2-core CPU. */
+export const NOTEBOOK_SEEDS: Partial<Record<Budget, number[]>> = { smoke: [0], quick: [0, 1], standard: [0, 1, 2], paper: [0, 1, 2, 3, 4] };
+
+/** Every engine config notebook 02 runs at a budget (needs.ts): runAll's sweep and extremePathStats' mask statistics. */
+export function sweepNeeds(budget: Budget, seeds: number[]): StudyNeeds {
+  const p = plan(budget, seeds);
+  const parts = sweepParts(p);
+  const configs = (Object.keys(parts) as Array<keyof SweepParts>).flatMap((k) => needsOf('sweep', SECTION_PARTS[k], PRUNE_TRAIN_TASK, parts[k].map((j) => j.config)));
+  configs.push(...needsOf('sweep', 'FFNN mask paths (sbp-sr-extreme-sparsity)', PATH_TASK, pathConfigs(p)));
+  return { configs, deferred: [] };
+}
+
 /**
  * Every sweep of the study in ONE engine call (so the workers stay busy), slowest runs first;
  * results come back split by section. Identical configs (e.g. a per-layer run that is also in the
@@ -679,8 +711,7 @@ function costRank(j: Job<Fig2Tag | ExtremeTag | GateTag>): number {
  */
 export async function runAll(p: EocRescalingPlan, o: { onProgress?: (pr: SweepProgress) => void; store?: string } = {}): Promise<StudyRuns> {
   const t0 = Date.now();
-  const r = resnetJobs(p);
-  const parts = { fig2: fig2Jobs(p), extreme: extremeFfnnJobs(p), resnetInit: r.initOnly, resnetTrained: r.trained, perLayer: perLayerJobs(p), gates: gateJobs(p) };
+  const parts = sweepParts(p);
   const all: Array<Job<Fig2Tag | ExtremeTag | GateTag>> = [...parts.fig2, ...parts.extreme, ...parts.resnetInit, ...parts.resnetTrained, ...parts.perLayer, ...parts.gates];
   const order = all.map((_, i) => i).sort((a, b) => costRank(all[b]) - costRank(all[a]) || a - b);
   const ran = await runJobs(order.map((i) => all[i]), { workers: p.workers, onProgress: o.onProgress, store: o.store });

@@ -40,6 +40,7 @@ import { formatMeanSd, formatNumber, meanSd, MeanSd } from '../notebook/tables';
 import { barFigure, FigureSpec, lineFigure, Series, subplots } from '../notebook/plots';
 import { GATE_DEFAULTS } from '../notebook/gate';
 import { CONVERGED_ARM, KsGateSettings } from './kstarts-gates';
+import { needsOf, StudyNeeds } from './needs';
 
 export { ksGates, ksDenseGates, CLAIM_ARMS, CONVERGED_ARM } from './kstarts-gates';
 export type { KsGateSettings } from './kstarts-gates';
@@ -499,6 +500,11 @@ export interface RunStudyOptions {
   workers?: number;
   store?: ResultStore | string;
   onProgress?: (p: SweepProgress) => void;
+}
+
+/** Every engine config of notebook 04's K-starts / dissipating study at a budget (needs.ts): runStudy's jobs. */
+export function sweepNeeds(budget: Budget, seeds: number[]): StudyNeeds {
+  return { configs: jobs(plan(budget, seeds)).flatMap((j) => needsOf('sweep', `${j.family} (all four claims)`, HAROON_TASK, [j.config])), deferred: [] };
 }
 
 /** Run (or read from the cache) every config of the plan, in one sweep. */

@@ -47,6 +47,7 @@ import type { Budget } from '../notebook/params';
 import { Check, Verdict, verdictFromChecks } from '../notebook/claims';
 import { formatMeanSd, formatNumber, meanSd } from '../notebook/tables';
 import { FigureSpec, heatmapFigure, lineFigure, subplots, Series, colorFor } from '../notebook/plots';
+import { lookupAll, needsOf, RecordLookup, StudyNeeds, waitFor } from './needs';
 
 // ---------------------------------------------------------------------------------------------
 // Phase points
@@ -644,6 +645,30 @@ export function trainingConfigs(p: LayerCollapsePlan, arms: readonly TrainArm[],
 export function convergedConfigs(p: LayerCollapsePlan, seeds: number[]): PruneTrainConfig[] {
   const dense = trainingConfigs(p, [{ phase: 'eoc', method: 'none', sparsities: [0] }], seeds.slice(0, 1));
   return dense.map((c) => denseReference(c, p.training.convergedEpochs));
+}
+
+/**
+ * Every config notebook 01 runs at a budget (needs.ts): the init analyses and the converged dense
+ * runs, then, once the analyses are stored, the training arms at the critical sparsities they
+ * measured (the notebook's cells: initConfigs, trainingConfigs(trainingArms(criticalRows)), convergedConfigs).
+ */
+export function sweepNeeds(budget: Budget, seeds: number[], lookup: RecordLookup): StudyNeeds {
+  const p = plan(budget);
+  const init = initConfigs(p, seeds);
+  const configs = [
+    ...needsOf('init-analyses', 'critical sparsity (mbp-phase-blind, snip-phase-collapse)', LAYER_COLLAPSE_INIT_TASK, init),
+    ...needsOf('dense gate', 'converged dense run (collapse-trains-at-chance gate)', PRUNE_TRAIN_TASK, convergedConfigs(p, seeds)),
+  ];
+  const training = (rows: CriticalRow[]) => needsOf('training', 'training (collapse-trains-at-chance)', PRUNE_TRAIN_TASK, trainingConfigs(p, trainingArms(p, rows), seeds));
+  const got = lookupAll<InitAnalysisResult>(lookup, LAYER_COLLAPSE_INIT_TASK, init);
+  if (!got.missing) return { configs: [...configs, ...training(criticalRows(got.records.map((r) => r.result)))], deferred: [] };
+  // a run's cost does not depend on its sparsity: distinct stand-in critical points give the largest grid
+  const standIn = ([['snip', 'ordered', 0.3], ['snip', 'chaotic', 0.6], ['magnitude', 'eoc', 0.8]] as const)
+    .map(([method, phase, sparsity]): CriticalRow => ({ depth: p.training.depth, method, phase, sparsity } as CriticalRow));
+  return {
+    configs,
+    deferred: [{ stage: 'training', reason: `training sparsities bracket the measured critical sparsities: ${waitFor(got.missing, 'init-analysis')}`, standIn: training(standIn) }],
+  };
 }
 
 export interface TrainRow {

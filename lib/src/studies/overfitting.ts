@@ -43,6 +43,7 @@ import { barFigure, FigureSpec, subplots } from '../notebook/plots';
 import type { TrainConfig } from '../train';
 import { ARMS as KS_ARMS, DataChoice, gateSettings as ksGateSettings, HAROON_TASK, jobs as kstartsJobs, LENET, ModelChoice, Plan as KsPlan, plan as kstartsPlan, Primary } from './kstarts-dissipating';
 import { CONVERGED_ARM, ksDenseGates, KsGateSettings } from './kstarts-gates';
+import { needsOf, StudyNeeds } from './needs';
 
 export const OVERFIT_ARMS = {
   dense: 'dense',
@@ -199,6 +200,11 @@ export function rows(js: readonly OverfitJob[], records: ReadonlyArray<SweepReco
 }
 
 export interface OverfitRun { plan: OverfitPlan; jobs: OverfitJob[]; rows: OverfitRow[]; computed: number; cached: number; seconds: number }
+
+/** Every engine config of notebook 04's overfitting study at a budget (needs.ts): runStudy's jobs, many shared with the K-starts study. */
+export function sweepNeeds(budget: Budget, seeds: number[]): StudyNeeds {
+  return { configs: needsOf('sweep', 'overfitting (pai-handles-overfitting)', HAROON_TASK, jobs(plan(budget, seeds)).map((j) => j.config)), deferred: [] };
+}
 
 /** Run (or read from data/results/haroon/) every config of the plan, in one sweep. */
 export async function runStudy(p: OverfitPlan, o: { workers?: number; store?: ResultStore | string; onProgress?: (p: SweepProgress) => void } = {}): Promise<OverfitRun> {

@@ -29,8 +29,9 @@ import type { Row } from '../notebook/tables';
 import {
   CRIT_NAME, Criterion, checkpointAt, kShort, pruneRows, RVP_PRUNE_TASK, RVP_TRAIN_TASK, RvpJob, RvpMember, RvpPruneConfig,
   RvpPlan, RvpPruneResult, RvpPruneSettings, RvpRecipe, RvpRow, RvpRun, RvpTimingRow, RvpTrainResult, RvpVerdict, ProgressFactory, RvpFamily,
-  normaliseRows, summarize, sweep, timeStudyJobs, trainRow, verdictReducedBeatsPruned, verdictReducedFaster, VerdictOptions,
+  normaliseRows, notebookDataset, stagedNeeds, summarize, sweep, timeStudyJobs, trainRow, verdictReducedBeatsPruned, verdictReducedFaster, VerdictOptions,
 } from './reduced-vs-pruned';
+import type { RecordLookup, StudyNeeds } from './needs';
 import type { BackendVariant, TimingJob, TimingRow } from './timing';
 import { GATE_DEFAULTS, Gates } from '../notebook/gate';
 import { rvpGates, RvpGateSettings } from './rvp-gates';
@@ -164,6 +165,12 @@ export function pruneConfigs(p: DenseRvpPlan, seeds: number[]): RvpPruneConfig[]
     prune: { criterion, l1Variant: q.l1Variant, stepsPerPrune: q.stepsPerPrune, batchSize: q.batchSize, lr: q.lr, momentum: q.momentum, weightDecay: q.weightDecay, checkpointParams: p.checkpointParams, ...(q.augment ? { augment: q.augment } : {}) },
     seed,
   })));
+}
+
+/** Every engine config of notebook 03's DenseNet study at a budget: runStudy's two sweeps (stagedNeeds). */
+export function sweepNeeds(budget: Budget, seeds: number[], lookup: RecordLookup, o: { dataset?: string } = {}): StudyNeeds {
+  const p = plan(budget, { dataset: o.dataset ?? notebookDataset() });
+  return stagedNeeds({ name: 'DenseNet ', claims: (f) => (f === 'dense-converged' ? 'dense gate' : 'densenet-reduced-beats-pruned'), train: trainJobs(p, seeds), prune: pruneConfigs(p, seeds) }, lookup);
 }
 
 /** Run the two sweeps (cached by config hash under data/results/rvp-train and rvp-prune). */

@@ -24,7 +24,7 @@
 import * as os from 'os';
 import * as path from 'path';
 import { initBackend, backendInfo } from '../backend';
-import { Augment, CIFAR_AUGMENT, loadDataset, Dataset } from '../data';
+import { Augment, CIFAR_AUGMENT, cifarAvailable, loadDataset, Dataset } from '../data';
 import { buildModel, denseNetInterior, WrnConfig } from '../models';
 import type { Net } from '../nn/net';
 import { train as trainNet, evaluate, TrainConfig } from '../train';
@@ -43,6 +43,7 @@ import { RVP_PRUNE_SCHEMA, RVP_TRAIN_SCHEMA } from '../config/tasks';
 import { availableBackendVariants, BackendVariant, timeArchitectures, TimingJob, TimingRow } from './timing';
 import { GATE_DEFAULTS, Gates, gateStatus } from '../notebook/gate';
 import { rvpGates, RvpGateSettings, scratchBEpochs } from './rvp-gates';
+import { lookupAll, needsOf, RecordLookup, StudyNeeds, waitFor } from './needs';
 
 /**
  * How the WRN recipe was fixed (issue 13: one recipe per network family, chosen on the dense net,
@@ -758,6 +759,46 @@ export async function runStudy(p: RvpPlan, seeds: number[], o: RunStudyOptions =
   run.notes.push(...notes);
   collect('3 scratch-pruned + copycat', j3, await sweep<RvpTrainResult>('3 scratch-pruned + copycat', RVP_TRAIN_TASK, j3.map((j) => j.config), workers, o.progress, run));
   return run;
+}
+
+/** Claims each family of WRNs feeds (the `sweep plan` part labels); the rest feed reduced-beats-pruned. */
+const FAMILY_CLAIMS: Record<string, string> = {
+  'dense-converged': 'dense gate', 'pruned-tuned': 'reduced-beats-pruned, copycat-tracks-pruned', 'scratch-pruned': 'pruned-arch-from-scratch', copycat: 'copycat-tracks-pruned',
+};
+
+/**
+ * The staged configs of a reduced-vs-pruned study (needs.ts), as its runStudy sweeps them: the
+ * trained nets; the prune-and-tune runs once their bases are stored ('rvp-prune' would otherwise
+ * train a missing base itself, duplicating the first stage's work); the nets `retrain` derives from
+ * the pruning results, once those are stored. `name` prefixes stages and parts ('' or 'DenseNet ').
+ */
+export function stagedNeeds(o: {
+  name: string; claims(family: string): string; train: RvpJob[]; prune: RvpPruneConfig[];
+  retrain?: { stage: string; jobs(prune: Array<{ config: RvpPruneConfig; result: RvpPruneResult }>): RvpJob[] };
+}, lookup: RecordLookup): StudyNeeds {
+  const part = (family: string) => `${o.name}${family} (${o.claims(family)})`;
+  const trained = (stage: string, jobs: RvpJob[]) => jobs.map((j) => needsOf(stage, part(j.meta.family), RVP_TRAIN_TASK, [j.config])[0]);
+  const configs = trained(`${o.name}1 bases + reduced`, o.train);
+  const pruneStage = `${o.name}2 prune-and-tune`;
+  const prune = needsOf(pruneStage, part('pruned-tuned'), RVP_PRUNE_TASK, o.prune);
+  const later = o.retrain ? [{ stage: o.name + o.retrain.stage, reason: 'retrains the architectures the pruning finds (not in the estimate)' }] : [];
+  const bases = lookupAll(lookup, RVP_TRAIN_TASK, o.prune.map(baseTrainConfig));
+  if (bases.missing) return { configs, deferred: [{ stage: pruneStage, reason: `prunes the trained bases: ${waitFor(bases.missing, 'base')}`, standIn: prune }, ...later] };
+  configs.push(...prune);
+  if (!o.retrain) return { configs, deferred: [] };
+  const pruned = lookupAll<RvpPruneResult>(lookup, RVP_PRUNE_TASK, o.prune);
+  if (pruned.missing) return { configs, deferred: [{ ...later[0], reason: `${later[0].reason}: ${waitFor(pruned.missing, 'prune-and-tune')}` }] };
+  configs.push(...trained(o.name + o.retrain.stage, o.retrain.jobs(o.prune.map((config, i) => ({ config, result: pruned.records[i].result })))));
+  return { configs, deferred: [] };
+}
+
+/** Dataset of notebook 03 (its first cell): CIFAR-10 when the user supplies it, else Fashion-MNIST. */
+export function notebookDataset(): string { return cifarAvailable().available ? 'cifar10' : 'fashion-mnist'; }
+
+/** Every engine config of notebook 03's WRN study at a budget: runStudy's three sweeps (stagedNeeds). */
+export function sweepNeeds(budget: Budget, seeds: number[], lookup: RecordLookup, o: { dataset?: string } = {}): StudyNeeds {
+  const p = plan(budget, { dataset: o.dataset ?? notebookDataset() });
+  return stagedNeeds({ name: '', claims: (f) => FAMILY_CLAIMS[f] ?? 'reduced-beats-pruned', train: stage1Jobs(p, seeds), prune: pruneConfigs(p, seeds), retrain: { stage: '3 scratch-pruned + copycat', jobs: (pr) => stage3Jobs(p, pr).jobs } }, lookup);
 }
 
 /** The tidy results table as a danfojs DataFrame (interior widths joined into a string). */

@@ -34,6 +34,7 @@ import { formatMeanSd, formatNumber, meanSd, MeanSd } from '../notebook/tables';
 import { FigureSpec, lineFigure, Series, subplots } from '../notebook/plots';
 import { ffnnTrain, resnetTrain } from './eoc-rescaling';
 import { recipe, STANDARD_RECIPES } from './sanity-recipes';
+import { needsOf, StudyNeeds } from './needs';
 
 export { recipeSweep, STANDARD_RECIPES, STANDARD_SWEEP } from './sanity-recipes';
 
@@ -195,6 +196,14 @@ export function jobs(p: SanityPlan): Job[] {
     }
   }
   return out;
+}
+
+/** Notebook 05's seeds per budget (its first cell); other budgets take DEFAULT_SEEDS. Quick trains two (three would exceed its five minutes). */
+export const NOTEBOOK_SEEDS: Partial<Record<Budget, number[]>> = { quick: [0, 1] };
+
+/** Every engine config notebook 05 runs at a budget (needs.ts): runAll's jobs. */
+export function sweepNeeds(budget: Budget, seeds: number[]): StudyNeeds {
+  return { configs: jobs(plan(budget, seeds)).flatMap((j) => needsOf('sweep', `${j.tag.net} (${j.tag.kind === 'arm' ? 'ablation claims' : 'dense gate'})`, PRUNE_TRAIN_TASK, [j.config])), deferred: [] };
 }
 
 export interface Row extends Tag {

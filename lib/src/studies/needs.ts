@@ -1,0 +1,51 @@
+/**
+ * What a notebook computes, as engine configs: each study module's `sweepNeeds(budget, seeds, lookup)`
+ * lists every config its notebook's cells run at a budget, built by the same job functions its run
+ * functions sweep (so `sweep plan`, cluster/notebooks.ts, plans exactly the keys the notebook looks up).
+ *
+ * A stage that needs earlier results (notebook 01 trains at the critical sparsities its init analyses
+ * measured; notebook 03 prunes the bases it trained first) is listed only when every record it
+ * depends on is in the store; otherwise it is `deferred`, with stand-in configs of the same cost
+ * where the study can give them (for the cost estimate only, never run).
+ */
+import { describeConfig, PlainObject, RunRecord, TaskSpec } from '../engine';
+
+export interface ConfigNeed {
+  /** Wave of the study: configs of one stage never depend on each other. */
+  stage: string;
+  /** Section of the study (and so the claims) the config serves. */
+  part: string;
+  task: TaskSpec;
+  config: PlainObject;
+}
+
+export interface DeferredNeed { stage: string; reason: string; standIn?: ConfigNeed[] }
+
+export interface StudyNeeds { configs: ConfigNeed[]; deferred: DeferredNeed[] }
+
+/** Reads records of earlier stages from the results store (nothing is computed). */
+export interface RecordLookup { get<R>(task: TaskSpec, config: PlainObject): RunRecord<R> | undefined }
+
+/** Configs of one stage and part of a study. */
+export function needsOf(stage: string, part: string, task: TaskSpec, configs: readonly object[]): ConfigNeed[] {
+  return configs.map((config) => ({ stage, part, task, config: config as PlainObject }));
+}
+
+/** Records of `configs` (in order), and how many distinct configs have none yet. */
+export function lookupAll<R>(lookup: RecordLookup, task: TaskSpec, configs: readonly object[]): { records: RunRecord<R>[]; missing: number } {
+  const records: RunRecord<R>[] = [];
+  const missing = new Set<string>();
+  for (const c of configs) {
+    const r = lookup.get<R>(task, c as PlainObject);
+    if (r) records.push(r); else missing.add(describeConfig(task, c as PlainObject).key);
+  }
+  return { records, missing: missing.size };
+}
+
+/** Why a stage waits for `n` records of `what`. */
+export const waitFor = (n: number, what: string): string => `needs the ${n} ${what} record(s) not yet in the store: run this wave, then \`sweep plan\` again`;
+
+/** Several studies of one notebook as one list. */
+export function joinNeeds(...xs: StudyNeeds[]): StudyNeeds {
+  return { configs: xs.flatMap((x) => x.configs), deferred: xs.flatMap((x) => x.deferred) };
+}
