@@ -21,7 +21,9 @@ import { buildModel, ModelConfig } from '../models';
 import { Trainer } from '../train';
 import { backendInfo, initBackend, tf } from '../backend';
 import { writeFileAtomic } from '../fsutil';
-import { wrnCost, wrnFullInterior } from '../structured/families';
+import { structuredCost, structuredInterior } from '../structured/arch';
+import { rvpModelConfig } from '../studies/reduced-vs-pruned';
+import type { RvpModel } from '../studies/reduced-vs-pruned';
 
 type Shape = [number, number, number];
 
@@ -75,24 +77,26 @@ const WORK: Record<string, (c: PlainObject) => Pass[]> = {
     return [{ model, shape: [28, 28, 1], batch: 100, steps: phases * methods }, { model, shape: [28, 28, 1], batch: 1, steps: phases * num(c.synflowRounds) }];
   },
   'rvp-train': (c) => {
-    const data = c.data as PlainObject, m = c.model as { depth: number; widthFactor: number; interior: number[] }, train = c.train as PlainObject;
+    const data = c.data as PlainObject, train = c.train as PlainObject;
     const s = sizes(data.name, data.trainLimit, data.testLimit);
-    const model: ModelConfig = { arch: 'wrn', depth: m.depth, widthFactor: m.widthFactor, ...(m.interior.length ? { interior: m.interior } : {}) };
+    const model = rvpModelConfig(c.model as RvpModel);
     const batch = num(train.batchSize, 128);
     return [{ model, shape: s.shape, batch, steps: epochSteps(s, batch, num(train.epochs), false) }];
   },
   'rvp-prune': (c) => {
-    const data = c.data as PlainObject, base = c.base as { depth: number; widthFactor: number }, p = c.prune as PlainObject;
+    const data = c.data as PlainObject, p = c.prune as PlainObject;
     const s = sizes(data.name, data.trainLimit, data.testLimit);
-    const model: ModelConfig = { arch: 'wrn', depth: base.depth, widthFactor: base.widthFactor };
+    const model = rvpModelConfig({ ...(c.base as RvpModel), interior: [] });
     const batch = num(p.batchSize, 128);
     const ckpts = p.checkpointParams as number[];
-    const keep = Math.min(...ckpts) / wrnCost(model, { inputShape: s.shape, numClasses: 10 }).params;
+    const keep = Math.min(...ckpts) / structuredCost(model, { inputShape: s.shape, numClasses: 10 }).params;
     // one channel per prune until the smallest checkpoint; the net shrinks on the way (mean size ~ (1 + keep) / 2)
-    const channels = wrnFullInterior(base.depth, base.widthFactor).reduce((a, b) => a + b, 0);
+    const channels = structuredInterior(model).reduce((a, b) => a + b, 0);
     const steps = channels * (1 - keep) * num(p.stepsPerPrune) * (1 + keep) / 2 + ckpts.length * Math.ceil(s.test / batch) / 3;
     return [{ model, shape: s.shape, batch, steps }];
   },
+  // notebook 02's mask statistics: the scoring of a 'prune-train' config that trains nothing
+  'eoc-rescaling-paths': (c) => WORK['prune-train']({ model: c.model, data: c.data, prune: { method: c.method, options: {} }, train: { epochs: 0 } }),
 };
 
 /** Work of one config of `task` as training passes. */
@@ -153,7 +157,7 @@ export function modelSeconds(times: StepTimes, task: string, config: PlainObject
 export interface Calibration { overhead: number; records: number; source: 'store' | 'default' }
 
 /** Seconds per run outside the timed training steps, when no stored runs calibrate it (measured here at the smoke budget). */
-export const DEFAULT_OVERHEAD: Record<string, number> = { 'prune-train': 0.3, haroon: 2, 'layer-collapse-init': 5, 'rvp-train': 2.3, 'rvp-prune': 15 };
+export const DEFAULT_OVERHEAD: Record<string, number> = { 'prune-train': 0.3, haroon: 2, 'layer-collapse-init': 5, 'rvp-train': 2.3, 'rvp-prune': 15, 'eoc-rescaling-paths': 0.3 };
 
 /** Median of the run time outside the timed steps (>= 0), over stored runs. */
 function medianOverhead(pts: Array<{ x: number; s: number }>): number | null {
