@@ -94,6 +94,8 @@ describe('sweep plan lists everything the notebooks compute (smoke budget, every
       () => runReproduce({ outDir: path.join(tmp, 'out'), budget: 'smoke', html: false, say: () => undefined }));
     logLines = readComputeLog(log);
     filesAfter = storeFiles(store);
+    const perNotebook = notebooks.map((nb) => `${nb}: ${logLines.filter((l) => l.notebook === nb).map((l) => `${l.task} ${l.computed} computed / ${l.cached} cached`).join(', ')}`);
+    console.log(`      waves (configs planned / computed): ${waves.map((w) => `${w.toCompute}/${w.computed}`).join(', ')}; ${filesBefore.size} record files\n      ${perNotebook.join('\n      ')}`);
   });
 
   after(() => { if (tmp) fs.rmSync(tmp, { recursive: true, force: true }); });
