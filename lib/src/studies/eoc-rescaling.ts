@@ -678,9 +678,10 @@ function costRank(j: Job<Fig2Tag | ExtremeTag | GateTag>): number {
   return (t.method === 'synflow' ? 1e4 : 0) + (t.depth ?? 0) * Math.max(1, epochs);
 }
 
-/** The 'prune-train' jobs of every section, as runAll splits its results. */
+/** The 'prune-train' jobs of every section of runAll (its results come back split the same way). */
 export interface SweepParts { fig2: Job<Fig2Tag>[]; extreme: Job<ExtremeTag>[]; resnetInit: Job<ExtremeTag>[]; resnetTrained: Job<ExtremeTag>[]; perLayer: Job<ExtremeTag>[]; gates: Job<GateTag>[] }
 
+/** Every 'prune-train' job of the study, by section: the jobs runAll sweeps. */
 export function sweepParts(p: EocRescalingPlan): SweepParts {
   const r = resnetJobs(p);
   return { fig2: fig2Jobs(p), extreme: extremeFfnnJobs(p), resnetInit: r.initOnly, resnetTrained: r.trained, perLayer: perLayerJobs(p), gates: gateJobs(p) };
