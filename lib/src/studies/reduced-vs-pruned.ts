@@ -237,19 +237,20 @@ export function plan(budget: Budget, opts: PlanOptions = {}): RvpPlan {
       timing: { batchSizes: [1, 64], warmup: 1, repeats: 3, variants: 'current' },
       expected: 'measured here: 20 s from a cold cache on a quiet machine, about 1 min while other notebooks ran (kernel start and figure export included)',
     },
-    // a preview, cut to about a minute of sweeps on 2 cores (the whole quick run: ~5 min here, at most 20 min on a
-    // 34 GFLOP/s machine): the standard net on 500 images for 3 epochs (47 steps), one step per prune, two budgets
-    // (the copycat claim needs one besides the template's), one pruning-curve checkpoint besides them, the
-    // converged run at 2x. Its dense gate fails by design (verdicts 'inconclusive').
+    // a preview, cut to under a minute of sweeps on 2 cores (the whole quick run: ~5 min here, at most 20 min on a
+    // 34 GFLOP/s machine): WRN-16-0.5 (standard's net at half width: 1/4 of its MACs, half its channels to prune) on
+    // 400 images for 3 epochs (39 steps), one step per prune, two budgets (the copycat claim needs one besides the
+    // template's; 0.35, not 0.25, so that both have bottleneck and width members at this width), one pruning-curve
+    // checkpoint besides them, the converged run at 2x. Its dense gate fails by design (verdicts 'inconclusive').
     quick: {
-      data: { name: dataset, trainLimit: 500, testLimit: 500 },
-      base: { depth: 16, widthFactor: 1 },
+      data: { name: dataset, trainLimit: 400, testLimit: 400 },
+      base: { depth: 16, widthFactor: 0.5 },
       train: recipe(3, 32),
       prune: pruneS(1, 32),
-      budgetFractions: [0.5, 0.25], templateFraction: 0.25, curveFractions: [0.75], convergedFactor: 2,
+      budgetFractions: [0.5, 0.35], templateFraction: 0.35, curveFractions: [0.75], convergedFactor: 2,
       depths: [10],
       timing: { batchSizes: [1, 64], warmup: 2, repeats: 5, variants: 'current' },
-      expected: 'a preview (its dense gate fails by design: verdicts inconclusive): about 1.5 min here from a cold cache with the DenseNet part, estimated from per-config CPU time measured here (WRN-16-1: ~1 ms of CPU per image pass; 2 cores); the last cell prints this run\'s time',
+      expected: 'a preview on WRN-16-0.5 (its dense gate fails by design: verdicts inconclusive): about 70 s here from a cold cache with the DenseNet part, estimated from per-config CPU time measured here (2 cores); the last cell prints this run\'s time',
     },
     standard: {
       // WRN-16-1 (not the authors' WRN-40-2: a WRN-16-2 step costs ~4x) on a 3,000-image subset, 10 epochs of
