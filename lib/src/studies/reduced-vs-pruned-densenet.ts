@@ -89,8 +89,8 @@ export function plan(budget: Budget, opts: { dataset?: string; workers?: number 
     },
     quick: {
       // a preview, cut to about half a minute of sweeps on 2 cores: the standard net on 300 images for 3 epochs, one
-      // step per prune, one depth and one growth member, the converged run at 2x; its dense gate fails by design
-      data: { name: dataset, trainLimit: 300, testLimit: 300 }, base: { depth: 16, growth: 4 }, train: recipe(3, 32), prune: pruneS(1, 32),
+      // step of batch 16 per prune, one depth and one growth member, the converged run at 2x; its dense gate fails by design
+      data: { name: dataset, trainLimit: 300, testLimit: 300 }, base: { depth: 16, growth: 4 }, train: recipe(3, 32), prune: pruneS(1, 16),
       depths: [10], growths: [3], curveFractions: [0.8], convergedFactor: 2,
       timing: { batchSizes: [1, 64], warmup: 2, repeats: 5, variants: 'current' },
       expected: 'a preview (its dense gate fails by design: verdicts inconclusive): about 30 s of sweeps on 2 cores, estimated from CPU time measured here (DenseNet-BC-16: ~0.8 ms of CPU per image pass)',

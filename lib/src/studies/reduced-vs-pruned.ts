@@ -239,14 +239,14 @@ export function plan(budget: Budget, opts: PlanOptions = {}): RvpPlan {
     },
     // a preview, cut to under a minute of sweeps on 2 cores (the whole quick run: ~5 min here, at most 20 min on a
     // 34 GFLOP/s machine): WRN-16-0.5 (standard's net at half width: 1/4 of its MACs, half its channels to prune) on
-    // 400 images for 3 epochs (39 steps), one step per prune, two budgets (the copycat claim needs one besides the
+    // 400 images for 3 epochs (39 steps), one step of batch 16 per prune, two budgets (the copycat claim needs one besides the
     // template's; 0.35, not 0.25, so that both have bottleneck and width members at this width), one pruning-curve
     // checkpoint besides them, the converged run at 2x. Its dense gate fails by design (verdicts 'inconclusive').
     quick: {
       data: { name: dataset, trainLimit: 400, testLimit: 400 },
       base: { depth: 16, widthFactor: 0.5 },
       train: recipe(3, 32),
-      prune: pruneS(1, 32),
+      prune: pruneS(1, 16),
       budgetFractions: [0.5, 0.35], templateFraction: 0.35, curveFractions: [0.75], convergedFactor: 2,
       depths: [10],
       timing: { batchSizes: [1, 64], warmup: 2, repeats: 5, variants: 'current' },
