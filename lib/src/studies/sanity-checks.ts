@@ -113,7 +113,7 @@ export function plan(budget: Budget, seeds: readonly number[], o: { workers?: nu
   const fm = (trainLimit: number, testLimit: number): DataSpec => ({ name: 'fashion-mnist', trainLimit, testLimit });
   const std = STANDARD_RECIPES;
   const data = byBudget(budget, { smoke: fm(300, 200), quick: fm(1000, 500), standard: fm(std.ffnnData.trainLimit, std.ffnnData.testLimit), paper: fm(0, 0) });
-  const ffnn = (id: 'lenet300' | 'eoc-ffnn'): TrainConfig => (budget === 'standard' ? recipe('ffnn', std[id].epochs, std[id].lr) : ffnnTrain(byBudget(budget, { smoke: 1, quick: 3, standard: 0, paper: 20 })));
+  const ffnn = (id: 'lenet300' | 'eoc-ffnn'): TrainConfig => (budget === 'standard' ? recipe('ffnn', std[id].epochs, std[id].lr) : ffnnTrain(byBudget(budget, { smoke: 1, quick: 2, standard: 0, paper: 20 })));
   const sparsities = byBudget(budget, { smoke: [0.9], quick: [0.9, 0.98], standard: [0.9, 0.98], paper: [0.5, 0.8, 0.9, 0.95, 0.98, 0.99] });
   const nSeeds = (max: Record<Budget, number>) => Math.min(seeds.length, byBudget(budget, max));
   const depth = byBudget(budget, { smoke: 6, quick: 20, standard: 20, paper: 50 });
@@ -149,7 +149,7 @@ export function plan(budget: Budget, seeds: readonly number[], o: { workers?: nu
   ];
   return {
     budget, seeds: [...seeds], workers, nets, synflowRounds: byBudget(budget, { smoke: 5, quick: 10, standard: std.synflowRounds, paper: 100 }), tolerances: { ...TOLERANCES },
-    expected: byBudget(budget, { smoke: 'about a minute', quick: 'a preview (3 epochs on 1,000 images, ResNet 2 on 300, one sparsity per net; its dense gates are expected to fail: verdicts inconclusive): about 40 s cold on 2 cores, estimated from CPU time measured here (~0.3-0.5 s per FFNN run, ~1 s per ResNet run)', standard: std.expected, paper: 'hours (full Fashion-MNIST, 20 epochs)' }),
+    expected: byBudget(budget, { smoke: 'about a minute', quick: 'a preview (2 epochs on 1,000 images, the ResNet on 300, one sparsity per net; its dense gates are expected to fail: verdicts inconclusive): about 40 s cold on 2 cores, estimated from CPU time measured here (~0.3-0.5 s per FFNN run, ~1 s per ResNet run)', standard: std.expected, paper: 'hours (full Fashion-MNIST, 20 epochs)' }),
   };
 }
 
