@@ -81,7 +81,7 @@ describe('notebook helpers', () => {
     const quiet = { display: false };
     let p = notebookParams({ notebook: '01-x' }, {}, quiet);
     assert.equal(p.budget, 'quick');
-    assert.deepEqual(p.seeds, [0, 1, 2]);
+    assert.deepEqual(p.seeds, [0, 1]);
     assert.equal(p.outDir, path.join(ROOT, 'out'));
     p = notebookParams({ notebook: '01-x', budget: 'smoke', seeds: { smoke: [5] }, outDir: '/tmp/a' }, {}, quiet);
     assert.deepEqual([p.budget, p.seeds, p.outDir], ['smoke', [5], '/tmp/a']);

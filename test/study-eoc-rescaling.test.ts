@@ -12,18 +12,19 @@ import { runPruneTrain } from 'prune-at-init/dist/experiment';
 const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b} (tol ${tol})`);
 
 describe('study 02 (EOC + rescaling): plan and jobs', () => {
-  it('plans every budget; quick has the issue\'s grids and the 99.9 % top sparsity', () => {
+  it('plans every budget; quick previews standard\'s grid corners and extreme net with the 99.9 % top sparsity', () => {
     for (const b of ['smoke', 'quick', 'standard', 'paper'] as const) {
       const p = E.plan(b, [0, 1], { workers: 2 });
       assert.equal(p.budget, b);
       assert.deepEqual(p.seeds, [0, 1]);
-      assert.ok(p.fig2.grids.length >= 1 && p.fig2.grids[0].data.name === (b === 'standard' ? 'mnist' : 'fashion-mnist'));
+      assert.ok(p.fig2.grids.length >= 1 && p.fig2.grids[0].data.name === (b === 'standard' || b === 'quick' ? 'mnist' : 'fashion-mnist'));
       assert.ok(p.gate.convergedEpochs > p.fig2.train.epochs && p.resnet.trained.convergedEpochs > p.resnet.trained.train.epochs);
     }
-    const q = E.plan('quick', [0, 1]);
-    assert.deepEqual(q.fig2.grids[0].depths, [10, 30, 50]);
-    assert.deepEqual(q.fig2.grids[0].sparsities, [0.5, 0.9, 0.95, 0.99]);
-    assert.deepEqual(q.extreme.sparsities, [0.9, 0.95, 0.98, 0.995, 0.999]);
+    const q = E.plan('quick', [0, 1]), st = E.plan('standard', [0, 1]);
+    assert.deepEqual(q.fig2.grids.map((g) => [g.data.name, g.depths, g.sparsities]), st.fig2.grids.map((g) => [g.data.name, g.depths, g.sparsities]));
+    assert.ok(q.fig2.grids[0].data.trainLimit < st.fig2.grids[0].data.trainLimit, 'quick trains on a subset');
+    assert.deepEqual([q.extreme.depth, q.extreme.width, q.extreme.sparsities], [st.extreme.depth, st.extreme.width, [0.99, 0.999]]);
+    assert.ok(q.resnet.trained.seeds.length >= 2, 'quick gates the ResNet over two seeds');
     assert.equal(q.resnet.perLayer.sparsity, 0.999);
     assert.throws(() => E.plan('fast' as never, [0]), /not a budget/);
     assert.throws(() => E.plan('smoke', []), /seeds must be a non-empty array/);

@@ -179,13 +179,13 @@ describe('layer-collapse study: phase points and plan', () => {
     assert.throws(() => lc.phasePoints(0.2, 2.0, 2.5), /not ordered/);
   });
 
-  it('plans: training depth among the analysed depths, quick uses the brief\'s depths, unknown budgets fail', () => {
+  it('plans: training depth among the analysed depths, quick spans shallow to the figure depth, unknown budgets fail', () => {
     for (const b of ['smoke', 'quick', 'standard', 'paper'] as const) {
       const p = lc.plan(b, { workers: 1 });
       assert.ok(p.depths.includes(p.training.depth) && p.depths.includes(p.figDepth));
       assert.equal(p.width, 100);
     }
-    assert.deepEqual(lc.plan('quick').depths, [10, 30, 50, 100]);
+    assert.deepEqual(lc.plan('quick').depths, [10, 30, 100]);
     assert.throws(() => lc.plan('huge' as never), /unknown budget/);
   });
 

@@ -249,8 +249,8 @@ describe('reduced-vs-pruned: verdicts on synthetic tables', () => {
 describe('reduced-vs-pruned: plan and matched reduced networks', () => {
   before(async () => { await initBackend(); });
 
-  it('quick plan: WRN-16-1 has the brief\'s 174,778 params; budgets are fractions of it; checkpoints cover budgets and depth nets', () => {
-    const p = rvp.plan('quick');
+  it('standard plan: WRN-16-1 has the brief\'s 174,778 params; budgets are fractions of it; checkpoints cover budgets and depth nets', () => {
+    const p = rvp.plan('standard');
     assert.equal(p.baseParams, 174778);
     assert.equal(p.baseChannels, 224);
     assert.deepEqual(p.budgets, p.budgetFractions.map((f) => Math.round(f * 174778)).sort((a, b) => b - a));

@@ -227,19 +227,6 @@ export function plan(budget: Budget, opts: PlanOptions = {}): RvpPlan {
   const pruneS = (stepsPerPrune: number, batchSize: number): RvpPruneSettings => ({ criteria: ['fisher', 'l1'], l1Variant: 'abs', stepsPerPrune, batchSize, lr: 8e-4, momentum: 0.9, weightDecay: 5e-4,
     ...(cifar ? { augment: { crop: { pad: 4, fill: 'zero' }, flip: true } } : {}) });
   type Level = Omit<RvpPlan, 'budget' | 'inputShape' | 'numClasses' | 'baseParams' | 'baseMacs' | 'baseChannels' | 'budgets' | 'templateBudget' | 'checkpointParams' | 'reduced' | 'matchTolerance' | 'trackTolerance' | 'scratchInitOffset' | 'workers' | 'notes' | 'gate' | 'scratchB' | 'recipeNote'> & { templateFraction: number; convergedFactor: number };
-  const quick: Level = {
-    data: { name: dataset, trainLimit: 2000, testLimit: 1000 },
-    base: { depth: 16, widthFactor: 1 },
-    // the family recipe (lr 0.1, see recipeNote) at batch 32 for 6 epochs (375 steps); two budgets to pay for the
-    // dense gate's converged run and the Scratch-B nets; its gate may fail (verdict 'inconclusive')
-    train: recipe(6, 32),
-    prune: pruneS(2, 32),
-    budgetFractions: [0.5, 0.25], templateFraction: 0.25, curveFractions: [0.9, 0.8, 0.7, 0.6, 0.4, 0.3, 0.2], convergedFactor: 3,
-    depths: [10],
-    // pure-JS 'cpu' left out: 4.4 s per WRN-16-1 batch-64 forward here
-    timing: { batchSizes: [1, 64], warmup: 3, repeats: 15, variants: ['tensorflow', 'wasm+OpenBLAS', 'wasm', 'cpu+OpenBLAS'] },
-    expected: 'about 10-11 min here from a cold cache (2 cores, quiet; 10.6 min measured before the gates, estimated the same after: two budgets instead of three pay for the converged run, the Scratch-B nets and the per-epoch test); a cached re-run only times and plots (~2 min); the last cell prints this run\'s time',
-  };
   const levels: Record<Budget, Level> = {
     smoke: {
       data: { name: dataset, trainLimit: 256, testLimit: 200 },
@@ -251,15 +238,32 @@ export function plan(budget: Budget, opts: PlanOptions = {}): RvpPlan {
       timing: { batchSizes: [1, 64], warmup: 1, repeats: 3, variants: 'current' },
       expected: 'measured here: 20 s from a cold cache on a quiet machine, about 1 min while other notebooks ran (kernel start and figure export included)',
     },
-    quick,
+    // a preview, cut to under a minute of sweeps on 2 cores (the whole quick run: ~5 min here, at most 20 min on a
+    // 34 GFLOP/s machine): WRN-16-0.5 (standard's net at half width: 1/4 of its MACs, half its channels to prune) on
+    // 400 images for 3 epochs (39 steps), one step of batch 16 per prune, two budgets (the copycat claim needs one besides the
+    // template's; 0.35, not 0.25, so that both have bottleneck and width members at this width), one pruning-curve
+    // checkpoint besides them, the converged run at 2x. Its dense gate fails by design (verdicts 'inconclusive').
+    quick: {
+      data: { name: dataset, trainLimit: 400, testLimit: 400 },
+      base: { depth: 16, widthFactor: 0.5 },
+      train: recipe(3, 32),
+      prune: pruneS(1, 16),
+      budgetFractions: [0.5, 0.35], templateFraction: 0.35, curveFractions: [0.75], convergedFactor: 2,
+      depths: [10],
+      timing: { batchSizes: [1, 64], warmup: 2, repeats: 5, variants: 'current' },
+      expected: 'a preview on WRN-16-0.5 (its dense gate fails by design: verdicts inconclusive): about 70 s here from a cold cache with the DenseNet part, estimated from per-config CPU time measured here (2 cores); the last cell prints this run\'s time',
+    },
     standard: {
-      ...quick,
       // WRN-16-1 (not the authors' WRN-40-2: a WRN-16-2 step costs ~4x) on a 3,000-image subset, 10 epochs of
       // batch 64 (470 steps) with the family recipe; converged run 30 epochs (see recipeNote)
       data: { name: dataset, trainLimit: 3000, testLimit: 2000 },
+      base: { depth: 16, widthFactor: 1 },
       train: recipe(10, 64),
       prune: pruneS(2, 64),
-      timing: { ...quick.timing, warmup: 5, repeats: 25 },
+      budgetFractions: [0.5, 0.25], templateFraction: 0.25, curveFractions: [0.9, 0.8, 0.7, 0.6, 0.4, 0.3, 0.2], convergedFactor: 3,
+      depths: [10],
+      // pure-JS 'cpu' left out: 4.4 s per WRN-16-1 batch-64 forward here
+      timing: { batchSizes: [1, 64], warmup: 5, repeats: 25, variants: ['tensorflow', 'wasm+OpenBLAS', 'wasm', 'cpu+OpenBLAS'] },
       expected: 'estimated 22-24 min here from a cold cache (2 cores, quiet; scaled from quick\'s measured 10.6 min by training MACs x examples); not yet run end to end',
     },
     paper: {
