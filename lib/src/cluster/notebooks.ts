@@ -15,6 +15,7 @@ import { DEFAULT_SEEDS, parseBudget } from '../notebook/params';
 import type { Budget } from '../notebook/params';
 import { cifarAvailable } from '../data';
 import { PRUNE_TRAIN_TASK } from '../experiment';
+import type { PruneTrainResult } from '../experiment';
 import * as layerCollapse from '../studies/layer-collapse';
 import * as eocRescaling from '../studies/eoc-rescaling';
 import * as reducedVsPruned from '../studies/reduced-vs-pruned';
@@ -87,8 +88,9 @@ const NB01: NotebookSpec = {
     const out: Labelled[] = init.map((config) => ({ stage: 'init-analyses', part: 'critical sparsity (mbp-phase-blind, snip-phase-collapse)', task: lc.LAYER_COLLAPSE_INIT_TASK, config }));
     const deferred: DeferredStage[] = [];
     const got = lookupAll<layerCollapse.InitAnalysisResult>(lookup, lc.LAYER_COLLAPSE_INIT_TASK, init);
-    const training = (rows: layerCollapse.CriticalRow[]): Labelled[] => lc.trainingConfigs(p, lc.trainingArms(p, rows), seeds)
-      .map((config) => ({ stage: 'training', part: 'training (collapse-trains-at-chance)', task: PRUNE_TRAIN_TASK, config: config as unknown as PlainObject }));
+    const trainingConfigs = (rows: layerCollapse.CriticalRow[]) => lc.trainingConfigs(p, lc.trainingArms(p, rows), seeds);
+    const labelled = (stage: string, part: string, cfgs: unknown[]): Labelled[] => cfgs.map((config) => ({ stage, part, task: PRUNE_TRAIN_TASK, config: config as PlainObject }));
+    const training = (rows: layerCollapse.CriticalRow[]): Labelled[] => labelled('training', 'training (collapse-trains-at-chance)', trainingConfigs(rows));
     if (got.missing) {
       // a run's cost does not depend on its sparsity: distinct stand-in critical points give the largest grid
       const standIn = ([['snip', 'ordered', 0.3], ['snip', 'chaotic', 0.6], ['magnitude', 'eoc', 0.8]] as const)
@@ -97,7 +99,21 @@ const NB01: NotebookSpec = {
         notebook: this.name, stage: 'training', reason: `training sparsities bracket the measured critical sparsities: ${waitFor(got.missing, 'init-analysis')}`,
         standIn: label(this.name, training(standIn)),
       });
-    } else out.push(...training(lc.criticalRows(got.records.map((r) => r.result))));
+      deferred.push({ notebook: this.name, stage: 'long runs', reason: 're-trains the EOC SNIP arms the training wave leaves at chance (not in the estimate)' });
+    } else {
+      const cfgs = trainingConfigs(lc.criticalRows(got.records.map((r) => r.result)));
+      out.push(...labelled('training', 'training (collapse-trains-at-chance)', cfgs));
+      // arms at chance after the budget are re-trained with the converged schedule: known once the training records exist
+      const trained = lookupAll<PruneTrainResult>(lookup, PRUNE_TRAIN_TASK, cfgs as unknown as PlainObject[]);
+      if (trained.missing) {
+        deferred.push({ notebook: this.name, stage: 'long runs', reason: `re-trains the EOC SNIP arms left at chance (not in the estimate): ${waitFor(trained.missing, 'training')}` });
+      } else {
+        const long = lc.longRunConfigs(p, cfgs, trained.records.map((r) => ({ acc: r.result.finalTestAcc, outcome: r.result.outcome })));
+        out.push(...labelled('long runs', 'long runs of arms at chance (collapse-trains-at-chance)', long));
+      }
+    }
+    // the dense gate's converged run needs nothing measured first
+    out.push(...labelled('dense gate', 'dense gate, converged run (collapse-trains-at-chance)', lc.convergedConfigs(p, seeds)));
     return { configs: label(this.name, out), deferred };
   },
 };
@@ -108,7 +124,7 @@ const NB02_SEEDS: Partial<Record<string, number[]>> = { smoke: [0], quick: [0, 1
 const NB02: NotebookSpec = {
   id: '02', name: '02-eoc-rescaling',
   seeds: (b) => [...(NB02_SEEDS[b] ?? defaultSeeds(b))],
-  configs(budget, seeds) {
+  configs(budget, seeds, lookup) {
     const E = eocRescaling;
     const p = E.plan(budget, seeds);
     const r = E.resnetJobs(p);
@@ -118,7 +134,17 @@ const NB02: NotebookSpec = {
       ['per-layer (stable-resnet-per-layer)', E.perLayerJobs(p)],
     ];
     const out = parts.flatMap(([part, jobs]) => jobs.map((j) => ({ stage: 'sweep', part, task: PRUNE_TRAIN_TASK, config: j.config as PlainObject })));
-    return { configs: label(this.name, out), deferred: [] };
+    // §4 methods at chance at the highest sparsity are re-trained with the converged schedule: known once the sweep's records exist
+    const ffnn = E.extremeFfnnJobs(p), budgetJobs = [...ffnn, ...r.trained];
+    const got = lookupAll<PruneTrainResult>(lookup, PRUNE_TRAIN_TASK, budgetJobs.map((j) => j.config as unknown as PlainObject));
+    const deferred: DeferredStage[] = [];
+    if (got.missing) deferred.push({ notebook: this.name, stage: 'long runs', reason: `re-trains the §4 methods left at chance (not in the estimate): ${waitFor(got.missing, 'sweep')}` });
+    else {
+      const rows = budgetJobs.map((j, i) => ({ ...j.tag, acc: got.records[i].result.finalTestAcc, outcome: got.records[i].result.outcome }));
+      const long = E.longRunJobs(p, { extreme: rows.slice(0, ffnn.length), resnetTrained: rows.slice(ffnn.length) });
+      out.push(...[...long.ffnn, ...long.resnet].map((j) => ({ stage: 'long runs', part: 'long runs of arms at chance (sbp-sr-extreme-sparsity, sbp-sr-extreme-resnet)', task: PRUNE_TRAIN_TASK, config: j.config as unknown as PlainObject })));
+    }
+    return { configs: label(this.name, out), deferred };
   },
 };
 
