@@ -16,6 +16,7 @@ import type { Budget } from '../notebook/params';
 import { cifarAvailable } from '../data';
 import { PRUNE_TRAIN_TASK } from '../experiment';
 import type { PruneTrainResult } from '../experiment';
+import type { HaroonResult } from '../haroon/run';
 import * as layerCollapse from '../studies/layer-collapse';
 import * as eocRescaling from '../studies/eoc-rescaling';
 import * as reducedVsPruned from '../studies/reduced-vs-pruned';
@@ -186,10 +187,19 @@ const NB03: NotebookSpec = {
 
 const NB04: NotebookSpec = {
   id: '04', name: '04-kstarts-dissipating', seeds: defaultSeeds,
-  configs(budget, seeds) {
+  configs(budget, seeds, lookup) {
     const K = kstartsDissipating;
-    const out = K.jobs(K.plan(budget, seeds)).map((j) => ({ stage: 'sweep', part: `${j.family} (all four claims)`, task: K.HAROON_TASK, config: j.config as unknown as PlainObject }));
-    return { configs: label(this.name, out), deferred: [] };
+    const p = K.plan(budget, seeds), js = K.jobs(p);
+    const out = js.map((j) => ({ stage: 'sweep', part: `${j.family} (all four claims)`, task: K.HAROON_TASK, config: j.config as unknown as PlainObject }));
+    // claim arms at chance after the budget are re-trained with the converged schedule: known once the sweep's records exist
+    const got = lookupAll<HaroonResult>(lookup, K.HAROON_TASK, js.map((j) => j.config as unknown as PlainObject));
+    const deferred: DeferredStage[] = [];
+    if (got.missing) deferred.push({ notebook: this.name, stage: 'long runs', reason: `re-trains the claim arms left at chance (not in the estimate): ${waitFor(got.missing, 'sweep')}` });
+    else {
+      const rows = K.rows(p, js, got.records.map((r) => ({ ...r, status: 'cached' as const })));
+      out.push(...K.longRunJobs(p, rows, js).map((j) => ({ stage: 'long runs', part: 'long runs of arms at chance (all four claims)', task: K.HAROON_TASK, config: j.config as unknown as PlainObject })));
+    }
+    return { configs: label(this.name, out), deferred };
   },
 };
 
