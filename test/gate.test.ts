@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { denseGate, scopeByDenseGates, aboveChanceGate, plateauGate, divergenceGate, gatedVerdict, gateStatus, gateFailures, splitDiverged, denseReference, PRUNE_TRAIN_DEFAULTS } from 'prune-at-init';
+import { denseGate, scopeByDenseGates, aboveChanceGate, plateauGate, divergenceGate, gatedVerdict, gateStatus, gateFailures, splitDiverged, denseReference, longSchedule, chanceLongRun, sitsAtChance, PRUNE_TRAIN_DEFAULTS } from 'prune-at-init';
 
 describe('training gates (closed-form cases)', () => {
   it('dense gate: passes iff mean(reference) >= mean(converged) - margin', () => {
@@ -48,6 +48,42 @@ describe('training gates (closed-form cases)', () => {
     assert.throws(() => aboveChanceGate('c', [], 0.1, 0.05), /at least one compared pair/);
   });
 
+  it('sitsAtChance: mean of the finished runs at most chance + band; diverged and failed runs are left out', () => {
+    const run = (acc: number, outcome = 'ok') => ({ acc, outcome });
+    assert.equal(sitsAtChance([run(0.1), run(0.2)], 0.1, 0.05), true); // mean 0.15 = chance + band
+    assert.equal(sitsAtChance([run(0.1), run(0.2001)], 0.1, 0.05), false);
+    assert.equal(sitsAtChance([run(0.1), run(0.9, 'diverged'), run(NaN)], 0.1, 0.05), true);
+    assert.equal(sitsAtChance([run(0.9, 'error')], 0.1, 0.05), false); // no finished run: not at chance (divergence is another gate's)
+  });
+
+  it('chanceLongRun: an arm at chance is read from its long runs; slow vs untrainable vs no long run', () => {
+    const run = (acc: number, outcome = 'ok') => ({ acc, outcome });
+    const o = { chance: 0.1, band: 0.05, budgetEpochs: 10, longEpochs: 40 };
+    const budget = [run(0.11), run(0.13)]; // mean 0.12: at chance
+    const r = chanceLongRun('L', {
+      trained: { budget: [run(0.8), run(0.9)], long: [] },
+      slow: { budget, long: [run(0.7), run(0.8)] },
+      stuck: { budget, long: [run(0.1), run(0.2)] }, // mean 0.15: still at chance
+      diverging: { budget: [run(0.1, 'diverged')], long: [] },
+    }, o);
+    assert.deepEqual(r.status, { trained: 'above chance', slow: 'slow', stuck: 'untrainable', diverging: 'no finished run' });
+    assert.deepEqual(r.read.slow.map((x) => x.acc), [0.7, 0.8]);
+    assert.deepEqual(r.read.stuck.map((x) => x.acc), [0.1, 0.2]);
+    assert.deepEqual(r.read.trained.map((x) => x.acc), [0.8, 0.9]);
+    assert.equal(r.gate.kind, 'chance-long-run');
+    assert.equal(r.gate.passed, true);
+    assert.equal(r.gate.detail, '2 of 4 arms at chance after x10 (at chance = mean ≤ 15.00 %), re-trained x40: ' +
+      'slow 12.00 % → 75.00 % (2 runs): slow, not untrainable (read at x40); stuck 12.00 % → 15.00 % (2 runs): stays at chance: untrainable at x40');
+    // no long run of an arm at chance: the gate fails and the claim reads the budget runs
+    const missing = chanceLongRun('L', { slow: { budget, long: [run(0.5, 'diverged')] } }, o);
+    assert.deepEqual([missing.gate.passed, missing.status.slow, missing.read.slow], [false, 'no long run', budget]);
+    assert.match(missing.gate.detail, /slow 12.00 % after x10, no long run \(slow or untrainable: cannot tell\)/);
+    assert.equal(chanceLongRun('L', { a: { budget: [run(0.5)], long: [] } }, o).gate.detail, 'no arm at chance after x10 (at chance = mean ≤ 15.00 %) of 1: no long run needed');
+    assert.throws(() => chanceLongRun('L', {}, o), /at least one arm/);
+    assert.throws(() => chanceLongRun('L', { a: { budget, long: [] } }, { ...o, longEpochs: 10 }), /longEpochs must be an integer > budgetEpochs/);
+    assert.throws(() => chanceLongRun('L', { a: { budget, long: [] } }, { ...o, band: -1 }), /band >= 0/);
+  });
+
   it('gatedVerdict: a failed gate makes any outcome of the checks inconclusive', () => {
     const pass = denseGate('d', [0.88], [0.88]), fail = denseGate('d', [0.5], [0.88]);
     const checks = [{ label: 'x', passed: true }, { label: 'y', passed: false }];
@@ -91,5 +127,9 @@ describe('training gates (closed-form cases)', () => {
     assert.equal(denseReference(cfg, 20).train.epochs, 20);
     assert.equal(denseReference(cfg, 20).train.lr, cfg.train.lr);
     assert.throws(() => denseReference(cfg, 4), /must be an integer >= the budget's 5/);
+    // the long run of a pruned arm keeps its mask, model, data, seed and recipe; only the epochs change
+    assert.deepEqual(longSchedule(cfg, 20), { ...cfg, train: { ...cfg.train, epochs: 20 } });
+    assert.deepEqual(cfg.train.epochs, 5);
+    assert.throws(() => longSchedule(cfg, 4.5), /longSchedule: the converged run's epochs must be an integer >= the budget's 5, got 4.5/);
   });
 });

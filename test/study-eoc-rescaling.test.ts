@@ -349,7 +349,49 @@ describe('study 02: gates (closed-form cases)', () => {
     assert.equal(noConv[0].passed, false);
     assert.match(noConv[0].detail, /converged run: no finished run/);
     const conv = { ...gateRun(10, 0, 0.955, true), section: 'extreme' as const };
-    assert.ok(E.extremeFfnnGates(p, { extreme: rows, gates: [conv] }).every((x) => x.passed));
+    // every method at chance at 99.9 % and no long run: the dense gate passes, the long-run gate (and the above-chance gate) do not
+    const idle = E.extremeFfnnGates(p, { extreme: rows, gates: [conv] });
+    assert.deepEqual(idle.map((x) => [x.kind, x.passed]), [['dense-converged', true], ['chance-long-run', false], ['plateau', true], ['arms-above-chance', false], ['divergence', true]]);
+  });
+
+  // §4 FFNN at 99.9 %: SBP-SR and SNIP at chance after the budget (16 epochs), every other method well above chance
+  const L = p.gate.convergedEpochs, top = Math.max(...p.extreme.sparsities);
+  const ex = (method: string, sparsity: number, seed: number, acc: number, epochs = p.extreme.train.epochs) =>
+    ({ ...base, family: 'ffnn' as const, arch: 'x', depth: p.extreme.depth, method, sparsity, seed, trained: true, acc, history: [0.1, ...Array(epochs - 1).fill(acc)] });
+  const budget = [...[0, 1, 2].map((s) => ex('none', 0, s, 0.95)),
+    ...p.extreme.methods.flatMap((m) => [0, 1, 2].map((s) => ex(m, top, s, m === 'sbp-sr' || m === 'snip' ? 0.1135 : 0.6)))];
+  const conv = { ...gateRun(p.extreme.depth, 0, 0.955, true), section: 'extreme' as const };
+  const longOf = (accs: Record<string, number>) => ({ ffnn: Object.entries(accs).flatMap(([m, a]) => [0, 1, 2].map((s) => ex(m, top, s, a, L))), resnet: [] });
+
+  it('longRunJobs: the runs of the §4 methods at chance at the highest sparsity, with the converged schedule', () => {
+    const jobs = E.longRunJobs(p, { extreme: budget, resnetTrained: [] });
+    const want = E.extremeFfnnJobs(p).filter((j) => j.tag.sparsity === top && ['snip', 'sbp-sr'].includes(j.tag.method));
+    assert.deepEqual(jobs.ffnn, want.map((j) => ({ tag: j.tag, config: { ...j.config, train: { ...j.config.train, epochs: L } } })));
+    assert.deepEqual(jobs.resnet, []);
+  });
+
+  it('SBP-SR slow (leaves chance in its long run), SNIP untrainable: gates pass and the verdict reads the long runs', () => {
+    const long = longOf({ 'sbp-sr': 0.7, snip: 0.1135 });
+    const g = E.extremeFfnnGates(p, { extreme: budget.concat([]), gates: [conv] }, long);
+    const lr = g.find((x) => x.kind === 'chance-long-run')!;
+    assert.equal(lr.detail, `2 of ${p.extreme.methods.length} arms at chance after x${p.extreme.train.epochs} (at chance = mean ≤ 15.00 %), re-trained x${L}: ` +
+      `snip 11.35 % → 11.35 % (3 runs): stays at chance: untrainable at x${L}; sbp-sr 11.35 % → 70.00 % (3 runs): slow, not untrainable (read at x${L})`);
+    assert.ok(g.every((x) => x.passed), JSON.stringify(g));
+    const cells = E.summarize(E.extremeRead(p, 'ffnn', { extreme: budget }, long), ['method', 'sparsity']);
+    const v = E.extremeVerdict(cells, { chance: 0.1, family: 'FFNN' });
+    assert.equal(v.checks[0].passed, true); // sbp-sr trainable, read at 0.7
+    assert.equal(v.checks.find((c) => c.label.includes('snip collapses'))!.passed, true);
+    assert.equal(v.checks.find((c) => c.label.includes('random collapses'))!.passed, false);
+    // without the long runs the same budget data would call SBP-SR collapsed: now the long-run gate fails instead
+    assert.equal(gatedVerdict(E.extremeVerdict(E.summarize(budget, ['method', 'sparsity']), { chance: 0.1, family: 'FFNN' }).checks, E.extremeFfnnGates(p, { extreme: budget, gates: [conv] })).verdict, 'inconclusive');
+  });
+
+  it('a method at chance whose long run leaves chance no longer counts as collapsed', () => {
+    const long = longOf({ 'sbp-sr': 0.7, snip: 0.4 });
+    const cells = E.summarize(E.extremeRead(p, 'ffnn', { extreme: budget }, long), ['method', 'sparsity']);
+    const v = E.extremeVerdict(cells, { chance: 0.1, family: 'FFNN' });
+    assert.match(v.checks.find((c) => c.label.includes('snip collapses'))!.label, /acc 0\.400/);
+    assert.equal(v.checks.find((c) => c.label.includes('snip collapses'))!.passed, false);
   });
 });
 

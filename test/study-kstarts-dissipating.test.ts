@@ -216,6 +216,57 @@ describe('study 04: gates', () => {
   });
 });
 
+describe('study 04: arms at chance re-trained long (closed-form cases)', () => {
+  const GS: ksd.KsGateSettings = { recipe: 'test recipe', convergedEpochs: 16, margin: 0.02, maxFinalEpochGain: 0.01, maxDivergedFraction: 0, highSparsity: 0.95 };
+  const flat = (acc: number, n = 4) => ({ history: [0.1, ...Array(n - 1).fill(acc)] });
+  /** Dense within the margin; every claim arm at 0.7 except dissipating at p = 0.99, at chance (0.11) in every seed. */
+  function world(): Row[] {
+    const rs: Row[] = [];
+    for (const [s, a] of [0.85, 0.86, 0.87].entries()) rs.push(row(ksd.ARMS.dense, 'A', 0, s, a, flat(a)));
+    rs.push(row(ksd.CONVERGED_ARM, 'A', 0, 0, 0.875, flat(0.875)));
+    for (const arm of [...new Set(Object.values(ksd.CLAIM_ARMS).flat())]) for (const p of [0.8, 0.99]) for (const s of SEEDS) {
+      const acc = arm === ksd.ARMS.dissipating && p === 0.99 ? 0.11 : 0.7;
+      rs.push(row(arm, 'A', p, s, acc, flat(acc)));
+    }
+    return rs;
+  }
+  const longRows = (acc: number) => SEEDS.map((s) => row(ksd.ARMS.dissipating, 'A', 0.99, s, acc, flat(acc, 16)));
+  const longGate = (g: ReturnType<typeof ksd.ksGates>, id: string) => (g[id] as ReturnType<typeof ksd.ksDenseGates>).find((x) => x.kind === 'chance-long-run');
+
+  it('without its long runs an arm at chance fails the long-run gate of every claim comparing it (and only those)', () => {
+    const g = ksd.ksGates(world(), GS, { rows: [], epochs: 4 });
+    assert.equal(longGate(g, 'kstarts-beats-random')!.passed, true);
+    for (const id of ['dissipating-best-at-high-sparsity', 'combination-beats-both', 'no-retraining-needed']) {
+      assert.equal(longGate(g, id)!.passed, false, id);
+      assert.match(longGate(g, id)!.detail, /dissipating, M, A, p=0\.99 11\.00 % after x4, no long run/);
+    }
+    // without the long-run rule the plateau gate passes this arm (its last-epoch gain at chance is 0)
+    assert.ok((ksd.ksGates(world(), GS)['dissipating-best-at-high-sparsity'] as ReturnType<typeof ksd.ksDenseGates>).every((x) => x.passed));
+  });
+
+  it('its long runs leave chance: slow, the claims read them; they stay at chance: untrainable at that schedule, gates pass', () => {
+    const slow = ksd.ksGates(world(), GS, { rows: longRows(0.6), epochs: 4 });
+    assert.equal(longGate(slow, 'dissipating-best-at-high-sparsity')!.passed, true);
+    assert.match(longGate(slow, 'dissipating-best-at-high-sparsity')!.detail, /dissipating, M, A, p=0\.99 11\.00 % → 60\.00 % \(3 runs\): slow, not untrainable \(read at x16\)/);
+    const read = ksd.readRows(world(), longRows(0.6));
+    assert.deepEqual(read.filter((r) => r.arm === ksd.ARMS.dissipating && r.sparsity === 0.99).map((r) => r.acc), [0.6, 0.6, 0.6]);
+    assert.equal(read.length, world().length);
+    const stuck = ksd.ksGates(world(), GS, { rows: longRows(0.11), epochs: 4 });
+    assert.ok(Object.values(stuck).every((gs) => gs !== 'no training' && gs.every((x) => x.passed)), JSON.stringify(stuck));
+    assert.match(longGate(stuck, 'no-retraining-needed')!.detail, /11\.00 % → 11\.00 % \(3 runs\): stays at chance: untrainable at x16/);
+  });
+
+  it('longRunJobs: the jobs of the claim arms at chance in their cell, with the converged schedule', () => {
+    const p = ksd.plan('smoke', [0]);
+    const js = ksd.jobs(p);
+    const budget = js.filter((j) => j.sparsity !== null).map((j) => row(j.arm, j.dataset, j.sparsity!, j.seed, j.arm === ksd.ARMS.dissipating && j.dataset === js[0].dataset ? 0.1 : 0.7, { model: j.model, family: j.family }));
+    const long = ksd.longRunJobs(p, budget, js);
+    const want = js.filter((j) => j.arm === ksd.ARMS.dissipating && j.dataset === js[0].dataset && j.sparsity !== null);
+    assert.ok(want.length > 0);
+    assert.deepEqual(long, want.map((j) => ({ ...j, config: { ...j.config, epochs: p.gate.convergedEpochs } })));
+  });
+});
+
 describe('study 04: K-starts picks read off an all-candidates run', () => {
   const c = (magnitude: number, gradient: number, finalTestAcc: number, diverged = false) => ({ magnitude, gradient, finalTestAcc, diverged, testAccAtSelection: finalTestAcc - 0.1 });
 

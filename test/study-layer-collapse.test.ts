@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import {
   layerCollapse as lc, Rng, scoresToMask, criticalSparsity, buildModel, computeMask, initBackend, erf,
-  mlpLayers, mbpPrediction, mbpSparsity, Scores, loadDataset, gatedVerdict,
+  mlpLayers, mbpPrediction, mbpSparsity, Scores, loadDataset, gatedVerdict, Gate,
 } from 'prune-at-init';
 
 type CriticalRow = ReturnType<typeof lc.criticalRows>[number];
@@ -273,17 +273,18 @@ describe('layer-collapse study: verdicts on synthetic data with known truth', ()
       trow('fashion-mnist', 'chaotic', 0.5, 0, 0.115, true), trow('fashion-mnist', 'eoc', 0.5, 0, 0.8, false),
       trow('fashion-mnist', 'ordered', 0.5, 0, 0.75, false),
     ];
-    const v = lc.verdictTraining(rows);
+    const P = lc.plan('standard', { workers: 1 });
+    const v = lc.verdictTraining(P, rows);
     assert.equal(v.verdict, 'reproduced', v.rationale);
     assert.equal(v.checks.length, 3);
     assert.equal(v.numbers['runs with an empty layer'], 3);
-    const notChance = lc.verdictTraining([...rows, trow('mnist', 'chaotic', 0.9, 0, 0.35, true)]);
+    const notChance = lc.verdictTraining(P, [...rows, trow('mnist', 'chaotic', 0.9, 0, 0.35, true)]);
     assert.equal(notChance.checks[0].passed, false);
-    const eocBad = lc.verdictTraining(rows.map((r) => (r.phase === 'eoc' && r.sparsity === 0.9 ? { ...r, acc: 0.2 } : r)));
+    const eocBad = lc.verdictTraining(P, rows.map((r) => (r.phase === 'eoc' && r.sparsity === 0.9 ? { ...r, acc: 0.2 } : r)));
     assert.deepEqual(eocBad.checks.map((c) => c.passed), [true, true, false]);
-    const eocCollapsed = lc.verdictTraining(rows.map((r) => (r.phase === 'eoc' && r.sparsity === 0.5 ? { ...r, collapsed: true, acc: 0.1 } : r)));
+    const eocCollapsed = lc.verdictTraining(P, rows.map((r) => (r.phase === 'eoc' && r.sparsity === 0.5 ? { ...r, collapsed: true, acc: 0.1 } : r)));
     assert.equal(eocCollapsed.checks.find((c) => c.label.includes('s=0.5'))!.passed, false);
-    const none = lc.verdictTraining([trow('mnist', 'eoc', 0.5, 0, 0.8, false)]);
+    const none = lc.verdictTraining(P, [trow('mnist', 'eoc', 0.5, 0, 0.8, false)]);
     assert.equal(none.verdict, 'not reproduced');
   });
 });
@@ -301,7 +302,7 @@ describe('layer-collapse study: gates of the training claim (closed-form cases)'
     ...[0, 1, 2].map((s) => row('ordered', 'snip', 0.9, s, 0.1)),
     ...[0, 1, 2].map((s) => row('eoc', 'snip', 0.9, s, eocHistory[eocHistory.length - 1], { history: eocHistory })),
   ];
-  const verdict = (rs: TrainRow[]) => gatedVerdict(lc.verdictTraining(rs, p.tolerances).checks, lc.trainingGates(p, rs));
+  const verdict = (rs: TrainRow[]) => gatedVerdict(lc.verdictTraining(p, rs).checks, lc.trainingGates(p, rs));
 
   it('dense reference 10 points below its converged run -> inconclusive (both numbers in the gate); within 2 points -> the checks decide', () => {
     const under = lc.trainingGates(p, rows(0.80, 0.90));
@@ -315,18 +316,74 @@ describe('layer-collapse study: gates of the training claim (closed-form cases)'
 
   it('an EOC SNIP arm still gaining 10 points in its last epoch fails the plateau gate', () => {
     const g = lc.trainingGates(p, rows(0.89, 0.90, [0.5, 0.6]));
-    assert.deepEqual(g.map((x) => [x.kind, x.passed]), [['dense-converged', true], ['plateau', false], ['divergence', true]]);
+    assert.deepEqual(g.map((x) => [x.kind, x.passed]), [['dense-converged', true], ['chance-long-run', true], ['plateau', false], ['arms-above-chance', true], ['divergence', true]]);
     assert.equal(verdict(rows(0.89, 0.90, [0.5, 0.6])).verdict, 'inconclusive');
   });
 
   it('a diverged run is counted by the divergence gate and never averaged into the accuracies', () => {
     const rs = [...rows(0.89, 0.90), row('eoc', 'snip', 0.9, 3, 0.1, { outcome: 'diverged', history: [] })];
     const g = lc.trainingGates(p, rs);
-    assert.equal(g[2].passed, false);
-    assert.match(g[2].detail, /SNIP \/ EOC s=0\.9 1\/4/);
-    const v = lc.verdictTraining(rs, p.tolerances);
+    const div = g.find((x) => x.kind === 'divergence')!;
+    assert.equal(div.passed, false);
+    assert.match(div.detail, /SNIP \/ EOC s=0\.9 1\/4/);
+    const v = lc.verdictTraining(p, rs);
     assert.match(v.numbers[`${d} s=0.9: EOC SNIP acc vs collapsed ordered`] as string, /^0\.601 vs/);
     assert.equal(lc.summarizeTraining(rs).find((s) => s.arm === 'SNIP / EOC')!.n, 3);
+  });
+
+  // EOC SNIP arm at chance after the budget (0.1125: a constant predictor of the most frequent MNIST test class), its mask not collapsed
+  const atChance = (): TrainRow[] => rows(0.89, 0.90).map((r) => (r.method === 'snip' && r.phase === 'eoc' ? { ...r, acc: 0.1125, history: [0.1125, 0.1125] } : r));
+  const L = p.training.convergedEpochs;
+  const longRuns = (accs: number[], last = 0): TrainRow[] => accs.map((a, s) => row('eoc', 'snip', 0.9, s, a, { converged: true, history: [...Array(L - 2).fill(0.1125), a - last, a] }));
+  const kindOf = (g: Gate[], kind: string) => g.find((x) => x.kind === kind)!;
+
+  it('an EOC SNIP arm at chance with no long run: the long-run gate fails (slow or untrainable cannot be told), inconclusive', () => {
+    const g = lc.trainingGates(p, atChance());
+    assert.equal(kindOf(g, 'plateau').passed, true); // a gain of 0 at chance: the plateau gate alone would pass
+    const lr = kindOf(g, 'chance-long-run');
+    assert.equal(lr.passed, false);
+    assert.match(lr.detail, new RegExp(`1 of 1 arms at chance after x${p.training.train.epochs} \\(at chance = mean ≤ 13.00 %\\), re-trained x${L}: SNIP / EOC s=0.9 11.25 % after x${p.training.train.epochs}, no long run`));
+    assert.equal(verdict(atChance()).verdict, 'inconclusive');
+  });
+
+  it('its long runs leave chance: slow, not untrainable; the claim reads the long runs (reproduced)', () => {
+    const rs = [...atChance(), ...longRuns([0.80, 0.82, 0.84])];
+    const g = lc.trainingGates(p, rs);
+    assert.ok(g.every((x) => x.passed), JSON.stringify(g));
+    assert.match(kindOf(g, 'chance-long-run').detail, new RegExp(`SNIP / EOC s=0.9 11.25 % → 82.00 % \\(3 runs\\): slow, not untrainable \\(read at x${L}\\)`));
+    const v = lc.verdictTraining(p, rs);
+    assert.match(v.checks[1].label, new RegExp(`EOC SNIP accuracy 0.8200 after x${L}`));
+    assert.equal(gatedVerdict(v.checks, g).verdict, 'reproduced');
+    // the plateau gate reads the long runs: one still gaining 5 points at its last epoch fails it
+    const rising = lc.trainingGates(p, [...atChance(), ...longRuns([0.80, 0.82, 0.84], 0.05)]);
+    assert.equal(kindOf(rising, 'plateau').passed, false);
+  });
+
+  it('its long runs stay at chance: evidence of untrainability at that schedule; the check fails with gates passing', () => {
+    const rs = [...atChance(), ...longRuns([0.1125, 0.1125, 0.1125])];
+    const g = lc.trainingGates(p, rs);
+    assert.equal(kindOf(g, 'chance-long-run').passed, true);
+    assert.match(kindOf(g, 'chance-long-run').detail, new RegExp(`11.25 % → 11.25 % \\(3 runs\\): stays at chance: untrainable at x${L}`));
+    // every SNIP phase pair (EOC vs ordered at 0.9) sits at chance: the comparison tests nothing
+    assert.equal(kindOf(g, 'arms-above-chance').passed, false);
+    // with a pair above chance elsewhere in the grid (0.5: EOC 0.9, ordered 0.6) the gates pass and the at-chance arm counts as evidence
+    const more = [...rs, ...[0, 1, 2].flatMap((s) => [row('eoc', 'snip', 0.5, s, 0.9), row('ordered', 'snip', 0.5, s, 0.6, { collapsed: false })])];
+    const g2 = lc.trainingGates(p, more);
+    assert.ok(g2.every((x) => x.passed), JSON.stringify(g2));
+    const v = gatedVerdict(lc.verdictTraining(p, more).checks, g2);
+    assert.equal(v.verdict, 'partly');
+    assert.match(v.summary, new RegExp(`✗ ${d} s=0.9 \\(ordered collapsed\\): EOC SNIP accuracy 0.1125 after x${L}`));
+  });
+
+  it('longRunConfigs: the runs of EOC SNIP arms at chance, with the converged schedule; nothing else', () => {
+    const cfgs = lc.trainingConfigs(p, [{ phase: 'eoc', method: 'snip', sparsities: [0.5, 0.9] }, { phase: 'ordered', method: 'snip', sparsities: [0.9] }, { phase: 'eoc', method: 'none', sparsities: [0] }], [0, 1]);
+    // order: eoc snip 0.5 (seeds 0, 1), eoc snip 0.9 (0, 1), ordered snip 0.9 (0, 1), dense (0, 1)
+    const acc = [0.9, 0.9, 0.1125, 0.12, 0.1125, 0.1125, 0.1125, 0.95].map((a) => ({ acc: a, outcome: 'ok' }));
+    const long = lc.longRunConfigs(p, cfgs, acc);
+    assert.deepEqual(long, [cfgs[2], cfgs[3]].map((c) => ({ ...c, train: { ...c.train, epochs: L } })));
+    // the arm's mean decides: 0.1125 and 0.25 (mean 0.18 > 0.13) is above chance
+    assert.deepEqual(lc.longRunConfigs(p, cfgs, acc.map((a, i) => (i === 3 ? { acc: 0.25, outcome: 'ok' } : a))), []);
+    assert.throws(() => lc.longRunConfigs(p, cfgs, acc.slice(1)), /8 configs but 7 results/);
   });
 
   it('the standard plan trains MNIST 8k/2k on every seed with a converged run longer than the budget', () => {

@@ -7,7 +7,7 @@ import { sanityChecks as sc, PRUNE_TRAIN_TASK, describeConfig, smartRatioCounts,
 type Row = Awaited<ReturnType<typeof sc.runAll>>[number];
 
 /** A synthetic run row (no training): only the fields the verdicts read. */
-function row(net: 'lenet300' | 'eoc-ffnn' | 'resnet', kind: 'arm' | 'dense' | 'converged', method: string, ablation: string, sparsity: number, seed: number, acc: number, outcome = 'ok', epochAcc = [acc, acc]): Row {
+function row(net: 'lenet300' | 'eoc-ffnn' | 'resnet', kind: 'arm' | 'dense' | 'converged' | 'long', method: string, ablation: string, sparsity: number, seed: number, acc: number, outcome = 'ok', epochAcc = [acc, acc]): Row {
   return { net, kind, method, ablation, sparsity, seed, acc, outcome, epochAcc, perLayer: [], seconds: 0, cached: false };
 }
 
@@ -143,8 +143,14 @@ describe('sanity-checks study: gate and verdicts (closed-form cases)', () => {
   });
 
   it('pairs where both arms sit at chance are left out; a claim with only such pairs is inconclusive, not refuted', () => {
-    const rows = world({ snip: [0.1, 0.1, 0.1], 'snip:layerwise-shuffle': [0.12, 0.11, 0.1], grasp: [0.8, 0.8, 0.8], 'grasp:layerwise-shuffle': [0.6, 0.6, 0.6] }, [0.85, 0.85, 0.85], 0.86);
+    // the SNIP arms at chance stay there in their long runs (untrainable at that schedule)
+    const long = (ablation: string, xs: number[]) => xs.map((a, i) => row('lenet300', 'long', 'snip', ablation, 0.9, i, a));
+    const rows = [...world({ snip: [0.1, 0.1, 0.1], 'snip:layerwise-shuffle': [0.12, 0.11, 0.1], grasp: [0.8, 0.8, 0.8], 'grasp:layerwise-shuffle': [0.6, 0.6, 0.6] }, [0.85, 0.85, 0.85], 0.86),
+      ...long('none', [0.1, 0.1, 0.1]), ...long('layerwise-shuffle', [0.1, 0.11, 0.1])];
     const r = sc.verdictNoHarm(p, rows, 'layerwise-shuffle', ['snip', 'grasp']);
+    assert.match(r.gates.find((g) => g.kind === 'chance-long-run')!.detail, /lenet300 s=0\.9 snip 10\.00 % → 10\.00 % \(3 runs\): stays at chance: untrainable at x4/);
+    // without the long runs, slow cannot be told from untrainable: inconclusive
+    assert.equal(sc.verdictNoHarm(p, rows.filter((x) => x.kind !== 'long'), 'layerwise-shuffle', ['snip', 'grasp']).verdict, 'inconclusive');
     assert.equal(r.verdict, 'not reproduced', r.rationale); // only GraSP's pair counts, and it hurts
     assert.match(String(r.numbers['left out: both arms at chance']), /lenet300 s=0\.9 snip layerwise-shuffle/);
     const idle = sc.verdictNoHarm(p, world({ snip: [0.1, 0.1, 0.1], 'snip:layerwise-shuffle': [0.1, 0.1, 0.1] }, [0.85, 0.85, 0.85], 0.86), 'layerwise-shuffle', ['snip']);
@@ -155,6 +161,23 @@ describe('sanity-checks study: gate and verdicts (closed-form cases)', () => {
     const su = sc.verdictNoHarm(p, both, ['random-labels', 'shuffled-pixels'], ['snip']);
     assert.equal(su.verdict, 'partly');
     assert.equal(su.comparisons.length, 2);
+  });
+
+  it('an ablated arm at chance whose long run leaves chance is slow, not hurt: the claim reads the long run', () => {
+    const rows = world({ snip: [0.8, 0.8, 0.8], 'snip:reinit': [0.1, 0.1, 0.1] }, [0.85, 0.85, 0.85], 0.86);
+    // the budget alone reads "reinit hurts"; the long-run gate fails without the long run
+    const noLong = sc.verdictNoHarm(p, rows, 'reinit', ['snip']);
+    assert.equal(noLong.verdict, 'inconclusive');
+    assert.match(noLong.rationale, /✗ lenet300 s=0\.9 snip reinit vs own mask: -70\.0 pts/);
+    const slow = [...rows, ...[0.79, 0.8, 0.81].map((a, i) => row('lenet300', 'long', 'snip', 'reinit', 0.9, i, a))];
+    const r = sc.verdictNoHarm(p, slow, 'reinit', ['snip']);
+    assert.equal(r.verdict, 'reproduced', r.rationale);
+    assert.match(r.gates.find((g) => g.kind === 'chance-long-run')!.detail, /snip reinit 10\.00 % → 80\.00 % \(3 runs\): slow, not untrainable \(read at x4\)/);
+    // longRunJobs: the jobs of exactly that arm, with its net's converged schedule
+    const js = sc.longRunJobs(p, rows);
+    assert.deepEqual(js.map((j) => [j.tag.kind, j.tag.method, j.tag.ablation, j.tag.seed, j.config.train.epochs]),
+      [0, 1, 2].map((seed) => ['long', 'snip', 'reinit', seed, net.train.epochs * p.tolerances.convergedFactor]));
+    assert.deepEqual(sc.jobs(p).filter((j) => j.tag.kind === 'arm' && j.tag.method === 'snip' && j.tag.ablation === 'reinit').map((j) => ({ ...j.config, train: { ...j.config.train, epochs: j.config.train.epochs * p.tolerances.convergedFactor } })), js.map((j) => j.config));
   });
 
   it('smart-ratio verdict and the SBP-SR decomposition (hand-computed differences)', () => {

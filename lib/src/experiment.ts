@@ -119,8 +119,16 @@ export const PRUNE_TRAIN_TASK = registerTask({
  * against (a step schedule's milestones are fractions of the epochs, so they stretch with it).
  */
 export function denseReference(cfg: PruneTrainConfig, epochs?: number): PruneTrainConfig {
-  if (epochs !== undefined && !(Number.isInteger(epochs) && epochs >= cfg.train.epochs)) {
-    throw new Error(`denseReference: the converged run's epochs must be an integer >= the budget's ${cfg.train.epochs}, got ${epochs}.`);
+  return longSchedule({ ...cfg, prune: { ...PRUNE_TRAIN_DEFAULTS.prune } }, epochs ?? cfg.train.epochs, 'denseReference');
+}
+
+/**
+ * The same config (model, data, mask, recipe, seed) with a longer schedule: the long run of an arm
+ * at chance (chanceLongRun in notebook/gate.ts) uses the converged run's epochs; milestones stretch.
+ */
+export function longSchedule(cfg: PruneTrainConfig, epochs: number, caller = 'longSchedule'): PruneTrainConfig {
+  if (!(Number.isInteger(epochs) && epochs >= cfg.train.epochs)) {
+    throw new Error(`${caller}: the converged run's epochs must be an integer >= the budget's ${cfg.train.epochs}, got ${epochs}.`);
   }
-  return { ...cfg, prune: { ...PRUNE_TRAIN_DEFAULTS.prune }, train: { ...cfg.train, epochs: epochs ?? cfg.train.epochs } };
+  return { ...cfg, train: { ...cfg.train, epochs } };
 }

@@ -9,7 +9,11 @@
  * - above-chance gate: a comparison in which every pair of arms sits at chance tests nothing (the
  *   nets did not train), however converged the dense reference;
  * - divergence gate: no arm diverged in more than the tolerated fraction of its seeds (diverged runs
- *   are counted and shown, never averaged in as chance accuracy).
+ *   are counted and shown, never averaged in as chance accuracy);
+ * - long-run check of arms at chance (chanceLongRun): an arm at chance at the budget's last epoch
+ *   may be untrainable or only slow to take off (deep sparse tanh nets can sit at chance for many
+ *   epochs, and the plateau gate sees a gain of 0 either way), so it is re-trained with the dense
+ *   reference's converged schedule and the claim reads that run.
  * - scope gate: where a claim is tested on several (network, dataset) groups, a group whose dense gate
  *   fails is left out of the claim's checks (its cells are inconclusive) and the other groups still test
  *   it; the gate passes while at least one group remains and lists what was left out and why.
@@ -18,8 +22,8 @@
  */
 import { formatNumber, meanSd } from './tables';
 
-export type GateKind = 'dense-converged' | 'plateau' | 'divergence' | 'arms-above-chance' | 'scope';
-export const GATE_KINDS: readonly GateKind[] = ['dense-converged', 'plateau', 'divergence', 'arms-above-chance', 'scope'];
+export type GateKind = 'dense-converged' | 'plateau' | 'divergence' | 'arms-above-chance' | 'chance-long-run' | 'scope';
+export const GATE_KINDS: readonly GateKind[] = ['dense-converged', 'plateau', 'divergence', 'arms-above-chance', 'chance-long-run', 'scope'];
 
 export interface Gate {
   kind: GateKind;
@@ -159,6 +163,76 @@ export function scopeByDenseGates(label: string, groups: ReadonlyArray<{ group: 
       kind: 'scope', label, passed: true,
       detail: `tested on ${ok.map((g) => g.group).join(', ')}; left out (inconclusive there): ${bad.map((g) => `${g.group} (${g.gate.detail})`).join('; ')}`,
     }],
+  };
+}
+
+/** A finished or diverged training run, as the long-run rule reads it. */
+export interface RunAcc { acc: number; outcome: string }
+
+/** What the long-run rule found for one arm. */
+export type LongRunStatus = 'above chance' | 'slow' | 'untrainable' | 'no long run' | 'no finished run';
+
+/** Finished runs' accuracies (diverged, failed and non-finite runs are the divergence gate's business). */
+function finishedAccs(runs: readonly RunAcc[]): number[] {
+  return runs.filter((r) => r.outcome !== 'diverged' && r.outcome !== 'error' && Number.isFinite(r.acc)).map((r) => r.acc);
+}
+
+/** An arm sits at chance when the mean final accuracy of its finished runs is at most chance + band. */
+export function sitsAtChance(runs: readonly RunAcc[], chance: number, band: number): boolean {
+  const a = finishedAccs(runs);
+  return a.length > 0 && a.reduce((x, y) => x + y, 0) / a.length <= chance + band + EPS;
+}
+
+/**
+ * The long-run rule for arms at chance. Each arm gives its runs at the budget and its runs with the
+ * converged (long) schedule of the dense reference (the same configs with `longEpochs`; empty when
+ * not run). An arm whose budget runs sit at chance (sitsAtChance) is judged by its long runs:
+ * - long runs above chance + band: 'slow' (slow to take off, not untrainable);
+ * - long runs still at chance: 'untrainable' (at that schedule): evidence the claim may count;
+ * - no long run: 'no long run': nothing tells slow from untrainable, and the gate fails.
+ * `read` gives, per arm, the runs the claim must read: the long runs of an arm at chance, the budget
+ * runs otherwise (so a verdict that depends on such an arm rests on what the long run shows, and the
+ * plateau gate over `read` checks the long run's last epoch). The gate passes unless some arm at
+ * chance has no long run; its detail gives each such arm's numbers.
+ */
+export function chanceLongRun<R extends RunAcc>(label: string, arms: Record<string, { budget: readonly R[]; long: readonly R[] }>,
+  o: { chance: number; band: number; budgetEpochs: number; longEpochs: number }): { gate: Gate; read: Record<string, R[]>; status: Record<string, LongRunStatus> } {
+  if (!(o.chance >= 0 && o.chance < 1) || !(o.band >= 0)) throw new Error(`chanceLongRun: chance must be in [0, 1) and band >= 0, got ${o.chance}, ${o.band}.`);
+  if (!(Number.isInteger(o.budgetEpochs) && o.budgetEpochs >= 1 && Number.isInteger(o.longEpochs) && o.longEpochs > o.budgetEpochs)) {
+    throw new Error(`chanceLongRun: longEpochs must be an integer > budgetEpochs >= 1, got ${o.longEpochs} and ${o.budgetEpochs}.`);
+  }
+  const names = Object.keys(arms);
+  if (names.length === 0) throw new Error('chanceLongRun: give at least one arm.');
+  const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+  const read: Record<string, R[]> = {}, status: Record<string, LongRunStatus> = {}, lines: string[] = [];
+  for (const name of names) {
+    const { budget, long } = arms[name];
+    if (!Array.isArray(budget) || !Array.isArray(long)) throw new Error(`chanceLongRun: arm '${name}' needs { budget: runs[], long: runs[] }.`);
+    const b = finishedAccs(budget), l = finishedAccs(long);
+    read[name] = [...budget];
+    if (b.length === 0) { status[name] = 'no finished run'; continue; }
+    if (!sitsAtChance(budget, o.chance, o.band)) { status[name] = 'above chance'; continue; }
+    if (l.length === 0) {
+      status[name] = 'no long run';
+      lines.push(`${name} ${pct(mean(b))} after x${o.budgetEpochs}, no long run (slow or untrainable: cannot tell)`);
+      continue;
+    }
+    read[name] = [...long];
+    status[name] = sitsAtChance(long, o.chance, o.band) ? 'untrainable' : 'slow';
+    lines.push(`${name} ${pct(mean(b))} → ${pct(mean(l))} (${l.length} run${l.length === 1 ? '' : 's'}): ` +
+      (status[name] === 'slow' ? `slow, not untrainable (read at x${o.longEpochs})` : `stays at chance: untrainable at x${o.longEpochs}`));
+  }
+  const atChance = names.filter((n) => ['slow', 'untrainable', 'no long run'].includes(status[n]));
+  const missing = names.filter((n) => status[n] === 'no long run');
+  const rule = `at chance = mean ≤ ${pct(o.chance + o.band)}`;
+  return {
+    gate: {
+      kind: 'chance-long-run', label, passed: missing.length === 0,
+      detail: atChance.length === 0
+        ? `no arm at chance after x${o.budgetEpochs} (${rule}) of ${names.length}: no long run needed`
+        : `${atChance.length} of ${names.length} arms at chance after x${o.budgetEpochs} (${rule}), re-trained x${o.longEpochs}: ${lines.join('; ')}`,
+    },
+    read, status,
   };
 }
 

@@ -1,13 +1,19 @@
 /**
  * Gates of notebook 02's trained claims (rule: notebook/gate.ts; helpers: trained-gates.ts): per
  * claim, the dense gate of each network against its converged run, a plateau gate over the arms
- * compared and a divergence gate over every arm.
+ * compared and a divergence gate over every arm. The §4 claims also carry the long-run rule for arms
+ * at chance (a method at chance at the highest sparsity after the budget may be untrainable or only
+ * slow: it is re-trained with the converged schedule and the verdict reads that run) and an
+ * above-chance gate over the pairs they compare (SBP-SR vs each other method at the highest
+ * sparsity: if every pair sits at chance, the net leaves no method trainable and tests nothing).
  */
-import type { Gate } from '../notebook/gate';
+import { longSchedule } from '../experiment';
+import { aboveChanceGate, chanceLongRun, sitsAtChance } from '../notebook/gate';
+import type { Gate, RunAcc } from '../notebook/gate';
 import type { TrainConfig } from '../train';
-import type { DataSpec, EocRescalingPlan, StudyRuns } from './eoc-rescaling';
+import { CHANCE, COLLAPSE_MARGIN, extremeFfnnJobs, resnetJobs, runJobs } from './eoc-rescaling';
+import type { DataSpec, EocRescalingPlan, ExtremeTag, Job, RunRow, StudyRuns } from './eoc-rescaling';
 import { armsBy, denseGateOf, divergenceGateOf, plateauGateOf } from './trained-gates';
-
 
 const recipeShort = (t: TrainConfig) => `${t.optimizer ?? 'sgd'} ${t.lr} b${t.batchSize}`;
 const dataShort = (d: DataSpec) => `${d.name} ${d.trainLimit || 'all'}/${d.testLimit || 'all'}`;
@@ -26,24 +32,102 @@ export function fig2Gates(p: EocRescalingPlan, runs: Pick<StudyRuns, 'fig2' | 'g
   return gates;
 }
 
-/** §4 FFNN: dense gate of the extreme net, plateau over every method at the highest sparsity, divergence over all runs. */
-export function extremeFfnnGates(p: EocRescalingPlan, runs: Pick<StudyRuns, 'extreme' | 'gates'>): Gate[] {
-  const e = p.extreme, top = Math.max(...e.sparsities);
-  const label = `dense EOC FFNN L=${e.depth} w${e.width}, ${dataShort(e.data)}, ${recipeShort(e.train)} x${e.train.epochs} (converged: x${p.gate.convergedEpochs})`;
+export type Family = 'ffnn' | 'resnet';
+/** Long runs of §4 arms at chance (runLongRuns), per family; empty when none was needed or run. */
+export interface LongRuns { ffnn: RunRow<ExtremeTag>[]; resnet: RunRow<ExtremeTag>[] }
+export const NO_LONG_RUNS: LongRuns = { ffnn: [], resnet: [] };
+
+type BudgetRows = Pick<StudyRuns, 'extreme' | 'resnetTrained'>;
+
+/** A family's budget rows, highest sparsity and epochs (budget, converged). */
+function family(p: EocRescalingPlan, f: Family, runs: Partial<BudgetRows>): { rows: RunRow<ExtremeTag>[]; top: number; budgetEpochs: number; longEpochs: number } {
+  if (f === 'ffnn') return { rows: runs.extreme ?? [], top: Math.max(...p.extreme.sparsities), budgetEpochs: p.extreme.train.epochs, longEpochs: p.gate.convergedEpochs };
+  const t = p.resnet.trained;
+  return { rows: runs.resnetTrained ?? [], top: Math.max(...t.sparsities), budgetEpochs: t.train.epochs, longEpochs: t.convergedEpochs };
+}
+
+/** The arms the §4 verdicts read (extremeVerdict): each pruned method at the highest sparsity. */
+const topArms = <R extends { method: string; sparsity: number }>(rows: readonly R[], top: number) => armsBy(rows.filter((r) => r.method !== 'none' && r.sparsity === top), (r) => r.method);
+
+/**
+ * The long runs §4 needs: every run of a method whose budget runs at the highest sparsity sit at
+ * chance (mean ≤ chance + COLLAPSE_MARGIN), with the converged schedule (longSchedule). `results`
+ * are the budget rows (tags with acc and outcome; a record lookup gives the same).
+ */
+export function longRunJobs(p: EocRescalingPlan, results: { extreme: ReadonlyArray<ExtremeTag & RunAcc>; resnetTrained: ReadonlyArray<ExtremeTag & RunAcc> }): { ffnn: Job<ExtremeTag>[]; resnet: Job<ExtremeTag>[] } {
+  const pick = (f: Family, jobs: Job<ExtremeTag>[]) => {
+    const { top, longEpochs } = family(p, f, {});
+    const rows = f === 'ffnn' ? results.extreme : results.resnetTrained;
+    const atChance = new Set(Object.entries(topArms(rows, top)).filter(([, rs]) => sitsAtChance(rs, CHANCE, COLLAPSE_MARGIN)).map(([m]) => m));
+    return jobs.filter((j) => j.tag.sparsity === top && atChance.has(j.tag.method)).map((j) => ({ tag: j.tag, config: longSchedule(j.config, longEpochs) }));
+  };
+  return { ffnn: pick('ffnn', extremeFfnnJobs(p)), resnet: pick('resnet', resnetJobs(p).trained) };
+}
+
+/** Run (or read from the cache) the long runs of the §4 arms at chance. */
+export async function runLongRuns(p: EocRescalingPlan, runs: BudgetRows, o: { store?: string } = {}): Promise<LongRuns> {
+  const j = longRunJobs(p, runs);
+  const rows = await runJobs([...j.ffnn, ...j.resnet], { workers: p.workers, store: o.store });
+  return { ffnn: rows.slice(0, j.ffnn.length), resnet: rows.slice(j.ffnn.length) };
+}
+
+/** The long-run rule over one family's methods at the highest sparsity. */
+export function extremeLongRun(p: EocRescalingPlan, f: Family, runs: Partial<BudgetRows>, long: LongRuns = NO_LONG_RUNS): ReturnType<typeof chanceLongRun<RunRow<ExtremeTag>>> {
+  const { rows, top, budgetEpochs, longEpochs } = family(p, f, runs);
+  const budget = topArms(rows, top), longArms = topArms(long[f], top);
+  const arms = Object.fromEntries(Object.entries(budget).map(([m, b]) => [m, { budget: b, long: longArms[m] ?? [] }]));
+  return chanceLongRun(`${f === 'ffnn' ? 'FFNN' : 'ResNet'} methods at chance at ${+(top * 100).toFixed(2)}%, re-trained long`, arms,
+    { chance: CHANCE, band: COLLAPSE_MARGIN, budgetEpochs, longEpochs });
+}
+
+/** The rows a §4 verdict reads: the budget rows, with each method at chance at the highest sparsity read from its long runs. */
+export function extremeRead(p: EocRescalingPlan, f: Family, runs: Partial<BudgetRows>, long: LongRuns = NO_LONG_RUNS): RunRow<ExtremeTag>[] {
+  const { rows, top } = family(p, f, runs);
+  if (!rows.some((r) => r.method !== 'none' && r.sparsity === top)) return [...rows];
+  return [...rows.filter((r) => r.method === 'none' || r.sparsity !== top), ...Object.values(extremeLongRun(p, f, runs, long).read).flat()];
+}
+
+/**
+ * Gates of a §4 claim beyond its dense gate: the long-run rule, a plateau gate over the runs read at
+ * the highest sparsity, an above-chance gate over the SBP-SR pairs there, a divergence gate over
+ * every run (long runs included).
+ */
+function extremeArmGates(p: EocRescalingPlan, f: Family, runs: Partial<BudgetRows>, long: LongRuns, name: string, arm: (r: ExtremeTag) => string): Gate[] {
+  const { rows, top } = family(p, f, runs);
+  const pruned = rows.filter((r) => r.method !== 'none');
+  if (!pruned.some((r) => r.sparsity === top)) return [divergenceGateOf(`${name}, every run`, armsBy(rows, arm))];
+  const lr = extremeLongRun(p, f, runs, long);
+  const mean = (rs: readonly RunRow<ExtremeTag>[]) => {
+    const a = rs.filter((r) => r.outcome !== 'diverged' && r.outcome !== 'error' && Number.isFinite(r.acc)).map((r) => r.acc);
+    return a.length ? a.reduce((x, y) => x + y, 0) / a.length : NaN;
+  };
+  const target = lr.read['sbp-sr'];
+  const pairs = target ? Object.entries(lr.read).filter(([m]) => m !== 'sbp-sr').map(([m, rs]) => ({ name: `sbp-sr vs ${m}`, a: mean(target), b: mean(rs) })).filter((x) => Number.isFinite(x.a) && Number.isFinite(x.b)) : [];
+  const at = `${+(top * 100).toFixed(2)}%`;
   return [
-    denseGateOf(label, runs.extreme.filter((r) => r.method === 'none'), runs.gates.filter((r) => r.section === 'extreme'), p.gate.margin),
-    plateauGateOf(`FFNN methods at ${+(top * 100).toFixed(2)}%`, armsBy(runs.extreme.filter((r) => r.sparsity === top), (r) => r.method), p.gate.maxFinalEpochGain),
-    divergenceGateOf('FFNN, every method and sparsity', armsBy(runs.extreme, (r) => `${r.method} s=${r.sparsity}`)),
+    lr.gate,
+    plateauGateOf(`${name} methods at ${at} (as read)`, lr.read, p.gate.maxFinalEpochGain),
+    ...(pairs.length ? [aboveChanceGate(`${name}: SBP-SR pairs at ${at}`, pairs, CHANCE, COLLAPSE_MARGIN)] : []),
+    divergenceGateOf(`${name}, every run`, { ...armsBy(rows, arm), ...armsBy(long[f], (r) => `${arm(r)} (long)`) }),
   ];
 }
 
-/** §4 ResNet (trained subset): dense gate of the ResNet, plateau over the pruned arms, divergence over all. */
-export function resnetGates(p: EocRescalingPlan, runs: Pick<StudyRuns, 'resnetTrained' | 'gates'>): Gate[] {
+/** §4 FFNN: dense gate of the extreme net, then the arm gates (extremeArmGates). */
+export function extremeFfnnGates(p: EocRescalingPlan, runs: Pick<StudyRuns, 'extreme' | 'gates'>, long: LongRuns = NO_LONG_RUNS): Gate[] {
+  const e = p.extreme;
+  const label = `dense EOC FFNN L=${e.depth} w${e.width}, ${dataShort(e.data)}, ${recipeShort(e.train)} x${e.train.epochs} (converged: x${p.gate.convergedEpochs})`;
+  return [
+    denseGateOf(label, runs.extreme.filter((r) => r.method === 'none'), runs.gates.filter((r) => r.section === 'extreme'), p.gate.margin),
+    ...extremeArmGates(p, 'ffnn', runs, long, 'FFNN', (r) => `${r.method} s=${r.sparsity}`),
+  ];
+}
+
+/** §4 ResNet (trained subset): dense gate of the ResNet, then the arm gates (extremeArmGates). */
+export function resnetGates(p: EocRescalingPlan, runs: Pick<StudyRuns, 'resnetTrained' | 'gates'>, long: LongRuns = NO_LONG_RUNS): Gate[] {
   const t = p.resnet.trained;
   const label = `dense resnet${p.resnet.depth}, ${dataShort(t.data)}, ${recipeShort(t.train)} x${t.train.epochs} (converged: x${t.convergedEpochs})`;
   return [
     denseGateOf(label, runs.resnetTrained.filter((r) => r.method === 'none'), runs.gates.filter((r) => r.section === 'resnet'), p.gate.margin),
-    plateauGateOf('ResNet pruned arms', armsBy(runs.resnetTrained.filter((r) => r.method !== 'none'), (r) => `${r.arch} s=${r.sparsity}`), p.gate.maxFinalEpochGain),
-    divergenceGateOf('ResNet, every arm', armsBy(runs.resnetTrained, (r) => `${r.arch} s=${r.sparsity}`)),
+    ...extremeArmGates(p, 'resnet', runs, long, 'ResNet', (r) => `${r.arch} s=${r.sparsity}`),
   ];
 }

@@ -49,6 +49,8 @@ export const WIDTH = 100;
 export const SIGNAL_BAND = 1.5;
 /** Collapse: mean final test accuracy ≤ chance + COLLAPSE_MARGIN. Trainable: ≥ chance + TRAINABLE_MARGIN. */
 export const COLLAPSE_MARGIN = 0.05;
+/** Chance accuracy of the 10-class datasets trained here. */
+export const CHANCE = 0.1;
 export const TRAINABLE_MARGIN = 0.10;
 export const FFNN_METHODS = ['random', 'magnitude', 'snip', 'grasp', 'synflow', 'sbp-sr'] as const;
 /** The methods whose ResNet masks cost seconds, not minutes (all but GraSP). */
@@ -981,7 +983,8 @@ export function stableResnetVerdict(runs: readonly PerLayerRun[]): VerdictParts 
 }
 
 // Gates of the trained claims: eoc-rescaling-gates.ts
-export { fig2Gates, extremeFfnnGates, resnetGates } from './eoc-rescaling-gates';
+export { fig2Gates, extremeFfnnGates, resnetGates, longRunJobs, runLongRuns, extremeLongRun, extremeRead, NO_LONG_RUNS } from './eoc-rescaling-gates';
+export type { LongRuns, Family } from './eoc-rescaling-gates';
 
 // ---------------------------------------------------------------------------------------------
 // Glue: measured rows -> verdict inputs

@@ -39,10 +39,10 @@ import { parseBudget } from '../notebook/params';
 import { formatMeanSd, formatNumber, meanSd, MeanSd } from '../notebook/tables';
 import { barFigure, FigureSpec, lineFigure, Series, subplots } from '../notebook/plots';
 import { GATE_DEFAULTS } from '../notebook/gate';
-import { CONVERGED_ARM, KsGateSettings } from './kstarts-gates';
+import { CONVERGED_ARM, KsGateSettings, longRunJobs } from './kstarts-gates';
 import { needsOf, StudyNeeds } from './needs';
 
-export { ksGates, ksScoped, ksDenseGates, CLAIM_ARMS, CONVERGED_ARM } from './kstarts-gates';
+export { ksGates, ksScoped, ksDenseGates, CLAIM_ARMS, CONVERGED_ARM, longRunJobs, readRows } from './kstarts-gates';
 export type { KsGateSettings } from './kstarts-gates';
 
 // ---------------------------------------------------------------------------------------------
@@ -525,6 +525,16 @@ export async function runStudy(p: Plan, o: RunStudyOptions = {}): Promise<StudyR
     if (r.status === 'computed') computed++; else if (r.status === 'cached') cached++;
   });
   return { plan: p, jobs: js, records, rows: rows(p, js, records), failures, computed, cached, seconds: (Date.now() - t0) / 1000 };
+}
+
+/**
+ * Run (or read from the cache) the long runs of the claim arms at chance after the budget
+ * (longRunJobs: the converged schedule); their rows, for readRows and ksGates.
+ */
+export async function runLongRuns(p: Plan, budget: readonly Row[], o: RunStudyOptions = {}): Promise<{ jobs: Job[]; rows: Row[]; epochs: number }> {
+  const js = longRunJobs(p, budget, jobs(p));
+  const records = js.length ? await runSweep<HaroonResult>({ task: HAROON_TASK, configs: js.map((j) => j.config as unknown as PlainObject), workers: o.workers, store: o.store, onProgress: o.onProgress, progressBar: false }) : [];
+  return { jobs: js, rows: rows(p, js, records).filter((r) => r.family !== 'kstarts-derived'), epochs: p.epochs };
 }
 
 // ---------------------------------------------------------------------------------------------

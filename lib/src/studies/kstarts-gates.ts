@@ -5,12 +5,17 @@
  * - plateau gate: every arm a claim compares, per (model, dataset, p), gained at most
  *   `maxFinalEpochGain` test accuracy in its last epoch (sparse arms can need longer than the dense net);
  * - divergence gate: diverged runs of those arms (their accuracies are null in the rows, never averaged in).
+ * - long-run rule (chanceLongRun): a claim arm at chance in a cell after the budget may be untrainable
+ *   or only slow; its runs are re-trained with the converged schedule (longRunJobs) and every claim
+ *   reads those runs (readRows), the plateau gate included.
  * - scope: a (model, dataset) group whose dense gate fails is left out of every claim's checks (its
  *   cells are inconclusive) while the groups that pass still test the claim (scopeByDenseGates).
  * Derived K-starts picks (read off the all-candidates runs) carry no history of their own; the direct
  * K-starts runs and the all-candidates run stand for them.
  */
-import { denseGate, divergenceGate, Gate, Gates, plateauGate, scopeByDenseGates } from '../notebook/gate';
+import { chanceLongRun, denseGate, divergenceGate, Gate, Gates, plateauGate, scopeByDenseGates, sitsAtChance } from '../notebook/gate';
+import type { RunAcc } from '../notebook/gate';
+import type { Job, Plan } from './kstarts-dissipating';
 
 export const CONVERGED_ARM = 'dense, converged';
 
@@ -22,6 +27,10 @@ export const CLAIM_ARMS: Record<string, readonly string[]> = {
   'no-retraining-needed': ['random', 'K-starts', 'dissipating', 'combination'],
 };
 
+/** Chance accuracy (10 classes) and the band above it within which an arm sits at chance. */
+export const CHANCE = 0.1;
+export const CHANCE_BAND = 0.05;
+
 /** What a gate needs of a row (kstarts-dissipating's Row has all of it). */
 export interface KsGateRow {
   model: string;
@@ -32,6 +41,8 @@ export interface KsGateRow {
   outcome: string | null;
   error: string | null;
   history: number[] | null;
+  /** Row family ('reference', 'kstarts-derived', ...): derived picks and dense references are not runs of a claim arm. */
+  family?: string;
 }
 
 export interface KsGateSettings {
@@ -60,21 +71,66 @@ export function ksDenseGates(rows: readonly KsGateRow[], s: KsGateSettings): Gat
   });
 }
 
+type ArmRow = Pick<KsGateRow, 'arm' | 'family' | 'model' | 'dataset' | 'sparsity' | 'acc' | 'outcome' | 'error'>;
+/** A claim arm in one cell (model, dataset, p): the unit the long-run rule judges. */
+const armCell = (r: Pick<KsGateRow, 'arm' | 'model' | 'dataset' | 'sparsity'>) => `${r.arm}, ${r.model}, ${r.dataset}, p=${r.sparsity}`;
+const runAcc = (r: ArmRow): RunAcc => ({ acc: r.acc ?? NaN, outcome: r.error ? 'error' : r.outcome ?? 'error' });
+/** Direct runs of an arm some claim compares (derived K-starts picks and the dense references are not runs of their own). */
+const claimed = (r: Pick<KsGateRow, 'arm' | 'family'>) => r.family !== 'kstarts-derived' && r.family !== 'reference' && Object.values(CLAIM_ARMS).some((a) => a.includes(r.arm));
+
+/** The claim arms (per cell) whose budget runs sit at chance (mean ≤ CHANCE + CHANCE_BAND). */
+function armsAtChance(budget: readonly ArmRow[]): Set<string> {
+  const groups = new Map<string, RunAcc[]>();
+  for (const r of budget) if (claimed(r)) groups.set(armCell(r), [...(groups.get(armCell(r)) ?? []), runAcc(r)]);
+  return new Set([...groups].filter(([, rs]) => sitsAtChance(rs, CHANCE, CHANCE_BAND)).map(([k]) => k));
+}
+
+/** The long runs: every job of a claim arm at chance in its cell, with the converged schedule (epochs x convergedEpochs / epochs). */
+export function longRunJobs(p: Pick<Plan, 'epochs' | 'gate'>, budget: readonly ArmRow[], all: readonly Job[]): Job[] {
+  const at = armsAtChance(budget), factor = p.gate.convergedEpochs / p.epochs;
+  return all.filter((j) => j.sparsity !== null && claimed(j) && at.has(armCell({ ...j, sparsity: j.sparsity })))
+    .map((j) => ({ ...j, config: { ...j.config, epochs: Math.round(j.config.epochs * factor) } }));
+}
+
+/** The rows every claim reads: the budget rows, with each claim arm at chance in a cell read from its long runs when they exist. */
+export function readRows<R extends ArmRow>(budget: readonly R[], long: readonly R[]): R[] {
+  const at = armsAtChance(budget), have = new Set(long.filter(claimed).map(armCell));
+  const replaced = (r: R) => claimed(r) && at.has(armCell(r)) && have.has(armCell(r));
+  return [...budget.filter((r) => !replaced(r)), ...long.filter((r) => claimed(r) && at.has(armCell(r)))];
+}
+
+/** The long-run rule (chanceLongRun) over the arms of one claim, every cell. */
+function claimLongRun(arms: readonly string[], budget: readonly ArmRow[], long: readonly ArmRow[], s: KsGateSettings, epochs: number, filter: (r: ArmRow) => boolean): Gate {
+  const group = (rs: readonly ArmRow[]) => {
+    const out: Record<string, RunAcc[]> = {};
+    for (const r of rs) if (claimed(r) && arms.includes(r.arm) && filter(r)) (out[armCell(r)] ??= []).push(runAcc(r));
+    return out;
+  };
+  const b = group(budget), l = group(long);
+  return chanceLongRun('arms of this claim at chance, re-trained long', Object.fromEntries(Object.entries(b).map(([k, rs]) => [k, { budget: rs, long: l[k] ?? [] }])),
+    { chance: CHANCE, band: CHANCE_BAND, budgetEpochs: epochs, longEpochs: s.convergedEpochs }).gate;
+}
+
 /**
- * The gates of every trained claim of notebook 04 and the rows its checks may read: the (model,
- * dataset) groups whose dense gate passed (all groups when none passes: then the claims are
- * inconclusive). Plateau and divergence gates look at the rows kept.
+ * The gates of every trained claim of notebook 04 and the rows its checks read. With `long` (the long
+ * runs of arms at chance, runLongRuns; `epochs` = the budget's) the rows are readRows(budget, long) and
+ * each claim also carries the long-run gate. Then a (model, dataset) group whose dense gate fails is
+ * left out (scopeByDenseGates) while another passes; with none passing every dense gate stays and the
+ * claims are inconclusive. Plateau and divergence gates look at the rows kept.
  */
-export function ksScoped<R extends KsGateRow>(rows: readonly R[], s: KsGateSettings): { rows: R[]; gates: Record<string, Gates>; excluded: string[] } {
-  const dense = ksDenseGates(rows, s);
-  const groupOf = (r: KsGateRow) => `${r.model}, ${r.dataset}`;
-  const denseGroups = [...new Set(rows.filter((r) => r.arm === 'dense').map(groupOf))];
+export function ksScoped<R extends KsGateRow>(budgetRows: readonly R[], s: KsGateSettings, long?: { rows: readonly R[]; epochs: number }): { rows: R[]; gates: Record<string, Gates>; excluded: string[] } {
+  const read = long ? readRows(budgetRows, long.rows) : [...budgetRows];
+  const dense = ksDenseGates(read, s);
+  const groupOf = (r: Pick<KsGateRow, 'model' | 'dataset'>) => `${r.model}, ${r.dataset}`;
+  const denseGroups = [...new Set(read.filter((r) => r.arm === 'dense').map(groupOf))];
   const scope = dense.length ? scopeByDenseGates('(model, dataset) groups tested', denseGroups.map((group, i) => ({ group, gate: dense[i] }))) : null;
   const excluded = scope && scope.included.length ? scope.excluded : [];
-  const kept = rows.filter((r) => !excluded.includes(groupOf(r)));
+  const keep = (r: Pick<KsGateRow, 'model' | 'dataset'>) => !excluded.includes(groupOf(r));
+  const rows = read.filter(keep);
   const out: Record<string, Gates> = {};
   for (const [id, arms] of Object.entries(CLAIM_ARMS)) {
-    const sel = kept.filter((r) => arms.includes(r.arm) && r.error === null && (id !== 'dissipating-best-at-high-sparsity' || r.sparsity >= s.highSparsity - 1e-12));
+    const inClaim = (r: Pick<KsGateRow, 'sparsity'>) => id !== 'dissipating-best-at-high-sparsity' || r.sparsity >= s.highSparsity - 1e-12;
+    const sel = rows.filter((r) => arms.includes(r.arm) && r.error === null && inClaim(r));
     const hist: Record<string, number[][]> = {};
     const div: Record<string, { diverged: number; runs: number }> = {};
     for (const r of sel) {
@@ -86,12 +142,16 @@ export function ksScoped<R extends KsGateRow>(rows: readonly R[], s: KsGateSetti
     const gates: Gate[] = scope ? [...scope.gates] : [{ kind: 'dense-converged', label: `dense reference, ${s.recipe}`, passed: false, detail: 'no dense runs in the table' }];
     if (Object.keys(hist).length) gates.push(plateauGate(`arms of this claim, ${s.recipe}`, hist, s.maxFinalEpochGain));
     if (Object.keys(div).length) gates.push(divergenceGate(`arms of this claim, ${s.recipe}`, div, s.maxDivergedFraction));
+    if (long) {
+      const b = budgetRows.filter(keep), l = long.rows.filter(keep);
+      if (b.some((r) => claimed(r) && arms.includes(r.arm) && inClaim(r))) gates.push(claimLongRun(arms, b, l, s, long.epochs, inClaim));
+    }
     out[id] = gates;
   }
-  return { rows: kept, gates: out, excluded };
+  return { rows, gates: out, excluded };
 }
 
 /** The gates of every trained claim of notebook 04 (see ksScoped). */
-export function ksGates(rows: readonly KsGateRow[], s: KsGateSettings): Record<string, Gates> {
-  return ksScoped(rows, s).gates;
+export function ksGates(budgetRows: readonly KsGateRow[], s: KsGateSettings, long?: { rows: readonly KsGateRow[]; epochs: number }): Record<string, Gates> {
+  return ksScoped(budgetRows, s, long).gates;
 }

@@ -40,9 +40,7 @@ import { INIT_ANALYSIS_SCHEMA } from '../config/tasks';
 import { PRUNE_TRAIN_TASK, PruneTrainConfig, PruneTrainResult, denseReference } from '../experiment';
 import type { TrainConfig } from '../train';
 import { FFNN_RECIPE_NOTE, FFNN_STANDARD_EPOCHS, ffnnRecipe } from './ffnn-recipe';
-import { armsBy, denseGateOf, divergenceGateOf, plateauGateOf } from './trained-gates';
-import { GATE_DEFAULTS } from '../notebook/gate';
-import type { Gate } from '../notebook/gate';
+import { rowsRead } from './layer-collapse-gates';
 import type { Budget } from '../notebook/params';
 import { Check, Verdict, verdictFromChecks } from '../notebook/claims';
 import { formatMeanSd, formatNumber, meanSd } from '../notebook/tables';
@@ -688,7 +686,7 @@ export interface TrainRow {
   seconds: number;
   /** Test accuracy after each epoch. */
   history: number[];
-  /** A converged (long) dense run of the dense gate, not an arm of the comparison. */
+  /** A long-schedule run: the dense gate's converged run, or an EOC SNIP arm at chance re-trained long (layer-collapse-gates.ts); not a budget arm. */
   converged: boolean;
 }
 
@@ -853,10 +851,12 @@ export function verdictSnip(rows: readonly CriticalRow[], tol: Pick<VerdictToler
 /**
  * Verdict 3: every trained run with a fully pruned layer ends at chance (|acc - chance| <= chanceTol),
  * and at every (dataset, sparsity) where an ordered or chaotic SNIP run collapsed, the EOC SNIP runs
- * have no empty layer and mean accuracy >= chance + wellAbove.
+ * have no empty layer and mean accuracy >= chance + wellAbove. An EOC SNIP arm at chance after the
+ * budget is read from its long runs (rowsRead: layer-collapse-gates.ts).
  */
-export function verdictTraining(allRows: readonly TrainRow[], tol: Pick<VerdictTolerances, 'chance' | 'chanceTol' | 'wellAbove'> = TOLERANCES): StudyVerdict {
-  const rows = armRows(allRows);
+export function verdictTraining(p: Pick<LayerCollapsePlan, 'training' | 'tolerances'>, allRows: readonly TrainRow[]): StudyVerdict {
+  const tol = p.tolerances;
+  const rows = rowsRead(p, allRows);
   if (rows.length === 0) throw new Error('verdictTraining: no finished training rows (arms).');
   const checks: Check[] = [];
   const numbers: Record<string, string | number> = {};
@@ -882,8 +882,9 @@ export function verdictTraining(allRows: readonly TrainRow[], tol: Pick<VerdictT
     const nCollapsed = eoc.filter((r) => r.collapsed).length;
     const ok = trained.length > 0 && nCollapsed === 0 && m.mean >= tol.chance + tol.wellAbove;
     const who = [...new Set(others.map((r) => r.phase))].join('+');
+    const epochs = [...new Set(eoc.map((r) => r.history.length))].join('/');
     checks.push({
-      label: `${pt.dataset} s=${pt.sparsity} (${who} collapsed): EOC SNIP accuracy ${eoc.length ? f4(m.mean) : 'n/a'} (n=${trained.length}, ${nCollapsed} collapsed, ${eoc.length - trained.length} diverged) >= ${formatNumber(tol.chance + tol.wellAbove, 2)}`,
+      label: `${pt.dataset} s=${pt.sparsity} (${who} collapsed): EOC SNIP accuracy ${eoc.length ? f4(m.mean) : 'n/a'} after x${epochs} (n=${trained.length}, ${nCollapsed} collapsed, ${eoc.length - trained.length} diverged) >= ${formatNumber(tol.chance + tol.wellAbove, 2)}`,
       passed: ok,
     });
     numbers[`${pt.dataset} s=${pt.sparsity}: EOC SNIP acc vs collapsed ${who}`] = `${eoc.length ? formatNumber(m.mean, 3) : 'n/a'} vs ${formatNumber(meanSd(others.map((r) => r.acc)).mean, 3)}`;
@@ -891,26 +892,8 @@ export function verdictTraining(allRows: readonly TrainRow[], tol: Pick<VerdictT
   return finish(checks, numbers);
 }
 
-/**
- * Gates of the training claim, per dataset: the dense EOC net against its converged run (the
- * collapsed ordered/chaotic arms compute a constant function whatever the training, so the EOC
- * arm is the one whose accuracy depends on it); a plateau gate over the EOC SNIP arms, whose
- * accuracy the claim reads; a divergence gate over every arm.
- */
-export function trainingGates(p: LayerCollapsePlan, rows: readonly TrainRow[], margin: number = GATE_DEFAULTS.margin, maxGain: number = GATE_DEFAULTS.maxFinalEpochGain): Gate[] {
-  const t = p.training.train;
-  const gates: Gate[] = [];
-  for (const d of p.training.datasets) {
-    const mine = rows.filter((r) => r.dataset === d.name);
-    const denseEoc = mine.filter((r) => r.method === 'none' && r.phase === 'eoc');
-    gates.push(denseGateOf(`dense EOC FFNN L=${p.training.depth}, ${d.name} ${d.trainLimit || 'all'}/${d.testLimit || 'all'}, ${t.optimizer ?? 'sgd'} ${t.lr} b${t.batchSize} x${t.epochs} (converged: x${p.training.convergedEpochs})`,
-      denseEoc.filter((r) => !r.converged), denseEoc.filter((r) => r.converged), margin));
-    const arms = mine.filter((r) => !r.converged);
-    gates.push(plateauGateOf(`${d.name}: EOC SNIP arms`, armsBy(arms.filter((r) => r.method === 'snip' && r.phase === 'eoc'), (r) => `${r.arm} s=${r.sparsity}`), maxGain));
-    gates.push(divergenceGateOf(`${d.name}: every arm`, armsBy(arms, (r) => `${r.arm} s=${r.sparsity}`)));
-  }
-  return gates;
-}
+// Gates of the training claim and the long-run rule of its EOC SNIP arms: layer-collapse-gates.ts
+export { trainingGates, longRunConfigs, eocSnipLongRun, rowsRead } from './layer-collapse-gates';
 
 // ---------------------------------------------------------------------------------------------
 // Figures

@@ -23,13 +23,13 @@
 import * as os from 'os';
 import '../prune'; // registers every score method in the sweep's worker processes too
 import { runSweep, SweepProgress, SweepRecord } from '../engine';
-import { denseReference, PRUNE_TRAIN_TASK, PruneTrainConfig, PruneTrainResult } from '../experiment';
+import { denseReference, longSchedule, PRUNE_TRAIN_TASK, PruneTrainConfig, PruneTrainResult } from '../experiment';
 import type { ModelConfig } from '../models';
 import type { TrainConfig } from '../train';
 import type { Budget } from '../notebook/params';
 import { byBudget } from '../notebook/params';
 import { Check, ClaimInput, gatedVerdict, lowerBeyondNoise, Verdict } from '../notebook/claims';
-import { aboveChanceGate, denseGate, divergenceGate, Gate, plateauGate, splitDiverged } from '../notebook/gate';
+import { aboveChanceGate, chanceLongRun, denseGate, divergenceGate, Gate, plateauGate, sitsAtChance, splitDiverged } from '../notebook/gate';
 import { formatMeanSd, formatNumber, meanSd, MeanSd } from '../notebook/tables';
 import { FigureSpec, lineFigure, Series, subplots } from '../notebook/plots';
 import { ffnnTrain, resnetTrain } from './eoc-rescaling';
@@ -166,7 +166,8 @@ export function trainingRecipeNote(budget: Budget): string {
 // ---------------------------------------------------------------------------------------------
 // Jobs
 
-export type Kind = 'arm' | 'dense' | 'converged';
+/** 'long': an arm at chance after the budget re-trained with the converged schedule (longRunJobs). */
+export type Kind = 'arm' | 'dense' | 'converged' | 'long';
 export interface Tag { net: NetId; kind: Kind; method: string; ablation: string; sparsity: number; seed: number }
 export interface Job { tag: Tag; config: PruneTrainConfig }
 
@@ -219,7 +220,43 @@ export interface Row extends Tag {
 
 /** Run (or read from the cache) every job through 'prune-train'. */
 export async function runAll(p: SanityPlan, o: { onProgress?: (pr: SweepProgress) => void; store?: string } = {}): Promise<Row[]> {
-  const js = jobs(p);
+  return runJobs(p, jobs(p), o);
+}
+
+const armKey = (r: Pick<Tag, 'net' | 'method' | 'ablation' | 'sparsity'>) => `${r.net} s=${r.sparsity} ${r.method}${r.ablation === 'none' ? '' : ` ${r.ablation}`}`;
+
+/** The arms (keys) whose budget runs sit at chance (mean of finished runs ≤ chance + chanceBand). */
+function armsAtChance(rows: readonly Row[], tol: Tolerances): Set<string> {
+  const g = new Map<string, Row[]>();
+  for (const r of rows) if (r.kind === 'arm') g.set(armKey(r), [...(g.get(armKey(r)) ?? []), r]);
+  return new Set([...g].filter(([, rs]) => sitsAtChance(rs, tol.chance, tol.chanceBand)).map(([k]) => k));
+}
+
+/**
+ * The long runs: every run of an arm at chance after the budget (an arm at chance gains 0 in its
+ * last epoch, so the plateau gate cannot tell untrainable from slow), with the converged schedule
+ * of its net's dense reference (longSchedule, `convergedFactor` x the epochs).
+ */
+export function longRunJobs(p: SanityPlan, rows: readonly Row[]): Job[] {
+  const at = armsAtChance(rows, p.tolerances);
+  return jobs(p).filter((j) => j.tag.kind === 'arm' && at.has(armKey(j.tag)))
+    .map((j) => ({ tag: { ...j.tag, kind: 'long' as const }, config: longSchedule(j.config, j.config.train.epochs * p.tolerances.convergedFactor) }));
+}
+
+/** Run (or read from the cache) the long runs of the arms at chance in `rows` (runAll's). */
+export async function runLongRuns(p: SanityPlan, rows: readonly Row[], o: { onProgress?: (pr: SweepProgress) => void; store?: string } = {}): Promise<Row[]> {
+  return runJobs(p, longRunJobs(p, rows), o);
+}
+
+/** The rows a claim reads: an arm at chance after the budget is read from its long runs (as kind 'arm') when they exist. */
+export function readRows(rows: readonly Row[], tol: Tolerances = TOLERANCES): Row[] {
+  const at = armsAtChance(rows, tol), have = new Set(rows.filter((r) => r.kind === 'long').map(armKey));
+  const swap = (k: string) => at.has(k) && have.has(k);
+  return [...rows.filter((r) => r.kind !== 'long' && !(r.kind === 'arm' && swap(armKey(r)))), ...rows.filter((r) => r.kind === 'long' && swap(armKey(r))).map((r) => ({ ...r, kind: 'arm' as const }))];
+}
+
+async function runJobs(p: SanityPlan, js: readonly Job[], o: { onProgress?: (pr: SweepProgress) => void; store?: string }): Promise<Row[]> {
+  if (js.length === 0) return [];
   const recs = await runSweep<PruneTrainResult>({ task: PRUNE_TRAIN_TASK, configs: js.map((j) => j.config), workers: p.workers, onProgress: o.onProgress, store: o.store, progressBar: false });
   return recs.map((rec: SweepRecord<PruneTrainResult>, i) => {
     const tag = js[i].tag;
@@ -320,8 +357,8 @@ interface Pair { method: string; ablation: string; base?: { method: string; abla
  * diverged (divergenceGate; diverged runs are counted, never averaged in); the arms checked no longer
  * improving at the last epoch (plateauGate); some pair above chance (aboveChanceGate).
  */
-function claimOver(p: SanityPlan, rows: readonly Row[], nets: readonly NetSpec[], pairsAt: (n: NetSpec, s: number) => Pair[], extra: Record<string, string | number> = {}): ClaimResult {
-  const cs = cells(rows), tol = p.tolerances;
+function claimOver(p: SanityPlan, budgetRows: readonly Row[], nets: readonly NetSpec[], pairsAt: (n: NetSpec, s: number) => Pair[], extra: Record<string, string | number> = {}): ClaimResult {
+  const tol = p.tolerances, rows = readRows(budgetRows, tol), cs = cells(rows);
   const checks: Check[] = [], comps: Comparison[] = [], arms = new Map<string, Cell>();
   for (const n of nets) for (const s of n.sparsities) for (const pair of pairsAt(n, s)) {
     const base = pair.base ?? { method: pair.method, ablation: 'none' };
@@ -334,6 +371,14 @@ function claimOver(p: SanityPlan, rows: readonly Row[], nets: readonly NetSpec[]
   const idle = comps.filter((c) => c.atChance);
   if (idle.length) extra = { ...extra, 'left out: both arms at chance': idle.map(armName).join(', ') };
   const gates: Gate[] = nets.flatMap((n) => netGates(rows, n, tol));
+  // the long-run rule over the compared arms, per net (runs with 'long' rows in budgetRows: runLongRuns)
+  for (const n of nets) {
+    const mine = [...arms.keys()].filter((k) => arms.get(k)!.net === n.id);
+    if (!mine.length) continue;
+    const of = (kind: Kind, k: string) => budgetRows.filter((r) => r.kind === kind && armKey(r) === k);
+    gates.push(chanceLongRun(`${n.label}: compared arms at chance, re-trained long`, Object.fromEntries(mine.map((k) => [k, { budget: of('arm', k), long: of('long', k) }])),
+      { chance: tol.chance, band: tol.chanceBand, budgetEpochs: n.train.epochs, longEpochs: n.train.epochs * tol.convergedFactor }).gate);
+  }
   if (arms.size) gates.push(divergenceGate('compared arms', Object.fromEntries([...arms].map(([k, c]) => [k, { diverged: c.diverged, runs: c.runs }]))));
   const checked = new Map<string, Cell>();
   for (const c of comps.filter((x) => !x.atChance)) for (const k of [armName(c), armName({ ...c, ...c.baseArm })]) checked.set(k, arms.get(k)!);
