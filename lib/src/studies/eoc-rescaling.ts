@@ -964,3 +964,6 @@ export function perLayerRuns(rows: ReadonlyArray<RunRow<ExtremeTag>>, bnMode: 't
   return rows.filter((r) => r.bnMode === bnMode && r.outcome !== 'error')
     .map((r) => ({ arch: r.method === 'sbp-sr' ? 'stable' as const : 'standard' as const, depth: r.depth, seed: r.seed, perLayer: r.perLayer }));
 }
+
+// Figures, tables and setting texts of the notebook: eoc-rescaling-report.ts
+export * from './eoc-rescaling-report';
