@@ -63,7 +63,7 @@ describe('study 02 report: figures and tables from small hand-built inputs', () 
 
   // Signal rows: dense (sparsity 0) and pruned / rescaled at 0.5 and 0.9, two layers each.
   const sig = (variant: string, sparsity: number, layer: number, q: number, emptyUnits = 0, qSd = 0.4) =>
-    ({ ...row('eoc', layer, q, { variant, sparsity, emptyUnits, qSd }) }) as never;
+    row('eoc', layer, q, { variant, sparsity, emptyUnits, qSd });
   const sigRows = [
     sig('dense', 0, 1, 2), sig('dense', 0, 2, 2.2),
     sig('pruned', 0.5, 2, 1), sig('pruned', 0.5, 1, 1.6), sig('rescaled', 0.5, 1, 2, 1), sig('rescaled', 0.5, 2, 1.8, 3, NaN),
@@ -71,7 +71,9 @@ describe('study 02 report: figures and tables from small hand-built inputs', () 
   ];
 
   it('signal figure: a panel per sparsity with dense, pruned and rescaled (q/q*, log axis), the dense net in each; NaN sd drawn as no error bar', () => {
-    const t = traces(E.signalFigure(sigRows, [0.5, 0.9]));
+    const f = E.signalFigure(sigRows, { depth: 3, sparsities: [0.5, 0.9] });
+    const t = traces(f);
+    assert.equal((f.layout.title as Trace).text, 'q^l / q* through depth, EOC tanh net of depth 3 (q* = 2.0000)');
     assert.equal(t.length, 12);
     const p2 = t.slice(6);
     assert.deepEqual(p2.map((x) => x.name), ['dense (mean-field)', 'SNIP, no rescaling (mean-field)', 'SNIP + rescaling (mean-field)', 'dense (measured)', 'SNIP, no rescaling (measured)', 'SNIP + rescaling (measured)']);

@@ -122,9 +122,9 @@ export function deepestLayerRows(rows: readonly Summary[], phases: readonly Phas
 const VARIANT_NAME: Record<string, string> = { dense: 'dense', pruned: 'SNIP, no rescaling', rescaled: 'SNIP + rescaling' };
 
 /** q^l / q* through depth, one panel per sparsity: dense, pruned and rescaled nets, measured (± sd) and mean-field. */
-export function signalFigure(rows: readonly Summary[], sparsities: readonly number[]): FigureSpec {
+export function signalFigure(rows: readonly Summary[], net: { depth: number; sparsities: readonly number[] }): FigureSpec {
   const qStar = rows[0].qStar;
-  const depth = Math.max(...rows.map((r) => r.layer));
+  const { depth, sparsities } = net;
   const panel = (s: number) => {
     const sel = (v: string) => rows.filter((r) => r.variant === v && (v === 'dense' || r.sparsity === s)).sort((a, b) => a.layer - b.layer);
     const vs = ['dense', 'pruned', 'rescaled'];
