@@ -162,7 +162,7 @@ export interface ReplayOptions {
 }
 
 /**
- * The "pruned architecture from scratch" (brief §2.6): a freshly initialised net (seed) of `config`
+ * The "pruned architecture from scratch" (Crowley et al., arXiv 1810.04622): a freshly initialised net (seed) of `config`
  * with the channels of `history` removed, physically compressed. No learnt weights are used.
  */
 export function replayHistory(config: StructuredConfig, history: PruneEvent[], seed: number, opts: ReplayOptions = {}): Net {

@@ -1,6 +1,6 @@
 /**
  * Study: "pruning at initialization handles overfitting just as well as post-training dropout"
- * (Haroon, arXiv 2209.02201, abstract; brief §1 claim 2, experiment B-T5) — a claim of notebook 04.
+ * (Haroon, arXiv 2209.02201, abstract) — a claim of notebook 04.
  *
  * The abstract's "dropout" is ambiguous (the author also calls weight removal "dropout"), so the
  * p-sparse nets are compared with BOTH readings, each at the same data, recipe and seeds:

@@ -76,7 +76,7 @@ export function plan(budget: Budget, opts: { dataset?: string; workers?: number 
   const inputShape: [number, number, number] = cifar ? [32, 32, 3] : [28, 28, 1];
   const numClasses = 10;
   const recipe = (epochs: number, batchSize: number): RvpRecipe => ({ epochs, batchSize, lr: 0.1, momentum: 0.9, weightDecay: 5e-4, milestones: [0.3, 0.6, 0.8], gamma: 0.2, ...(cifar ? { augment: CIFAR_AUGMENT } : {}) });
-  // brief §2.4: the authors fine-tune DenseNets at a constant lr 1e-3, wd 1e-4, batch 64
+  // the authors' code (github.com/BayesWatch/pytorch-prunes) fine-tunes DenseNets at a constant lr 1e-3, wd 1e-4, batch 64
   const pruneS = (stepsPerPrune: number, batchSize: number): RvpPruneSettings => ({ criteria: ['fisher', 'l1'], l1Variant: 'abs', stepsPerPrune, batchSize, lr: 1e-3, momentum: 0.9, weightDecay: 1e-4,
     ...(cifar ? { augment: { crop: { pad: 4, fill: 'zero' }, flip: true } } : {}) });
   type Level = Pick<DenseRvpPlan, 'data' | 'base' | 'train' | 'prune' | 'timing' | 'expected'> & { depths: number[]; growths: number[]; curveFractions: number[]; convergedFactor: number };

@@ -58,7 +58,7 @@ export const RVP_RECIPE_NOTE = 'WRN recipe: the authors\' (SGD momentum 0.9, lr 
 
 export type Criterion = 'fisher' | 'l1';
 
-/** The base recipe, used for the base and for every net trained from scratch (brief §3, scaled). */
+/** The base recipe, used for the base and for every net trained from scratch (the authors' WRN recipe, Crowley et al., arXiv 1810.04622, scaled). */
 export interface RvpRecipe {
   [k: string]: unknown;
   epochs: number;
@@ -1345,7 +1345,7 @@ function augmentText(a: Augment | undefined): string {
   return [a.crop ? `random crop after ${a.crop.fill} padding of ${a.crop.pad}` : '', a.flip ? 'horizontal flip' : ''].filter(Boolean).join(' + ');
 }
 
-/** The brief's open choices (§5) and what this study runs, as table rows. */
+/** The choices the paper leaves open and what this study runs, as table rows. */
 export function choicesRows(p: RvpPlan): Array<{ choice: string; ours: string }> {
   const q = p.prune;
   const fam = (f: RvpMember['family']) => p.reduced.filter((m) => m.family === f).map((m) => `${m.label} (${kShort(m.params)})`).join(', ') || 'none';
