@@ -21,15 +21,6 @@ import { gradient, kernelObjective } from './hvp';
 
 export const SNIP_DEFAULTS = { perClass: 10, bnMode: 'eval' as const };
 
-export interface DataScoreOptions {
-  /** Examples per class in the scoring batch (default 10, the authors' CIFAR setting). */
-  perClass?: number;
-  /** BatchNorm mode during scoring: 'eval' (default) or 'train'. */
-  bnMode?: 'eval' | 'train';
-  /** Explicit train-split indices of the scoring batch (overrides perClass and the seeded draw). */
-  batchIndices?: ArrayLike<number>;
-}
-
 const BATCH_STREAM = 'prune/scoring-batch';
 
 /** The seeded class-balanced scoring batch used by the data-dependent methods for `seed`. */

@@ -193,10 +193,3 @@ export function takeSnapshot(net: Net): NetSnapshot {
   };
 }
 
-/** Load a snapshot into a net of the same config (e.g. a fresh buildModel of the pruned run's config). */
-export function loadSnapshot(net: Net, snap: NetSnapshot): void {
-  net.setWeights(snap.weights);
-  net.setBuffers(snap.buffers);
-  for (const [g, m] of snap.unitMasks) net.setUnitMask(g, m);
-}
-

@@ -222,17 +222,10 @@ export function runTiming(p: DenseRvpPlan, run: Pick<RvpRun, 'prune'>, o: { vari
 // ---------------------------------------------------------------------------------------------
 // Claims
 
+/** The claims' ids; their statements and sources are in notebook 03. */
 export const DENSENET_CLAIMS = {
-  reducedBeatsPruned: {
-    id: 'densenet-reduced-beats-pruned',
-    paperStatement: 'Reduced DenseNets (lower depth or growth rate) trained from scratch outperform Fisher- or L1-pruned-and-tuned DenseNets of the same size.',
-    source: 'Crowley et al., arXiv 1810.04622 (abstract v2, v3: "for both WRNs and DenseNets"); DenseNet-BC-100 (k=12) in the authors\' code',
-  },
-  reducedFaster: {
-    id: 'densenet-reduced-faster',
-    paperStatement: 'Reduced DenseNets run faster on hardware than pruned DenseNets of the same size.',
-    source: 'Crowley et al., arXiv 1810.04622 (abstract v2, v3); devices and batch sizes not stated in available sources',
-  },
+  reducedBeatsPruned: { id: 'densenet-reduced-beats-pruned' },
+  reducedFaster: { id: 'densenet-reduced-faster' },
 } as const;
 
 /** The gate settings of a DenseNet plan (label: network, data, recipe). */
@@ -253,7 +246,7 @@ export function verdicts(rows: readonly Row[] | readonly RvpRow[], timing: reado
   const table = normaliseRows(rows as readonly Row[]);
   const gates: Record<string, Gates> = o.gates ?? rvpGates(table, o.gateSettings);
   const oo = { ...o, gates };
-  const relabel = (v: RvpVerdict, c: { id: string; paperStatement: string; source: string }): RvpVerdict => ({ ...v, ...c });
+  const relabel = (v: RvpVerdict, c: { id: string }): RvpVerdict => ({ ...v, ...c });
   return [
     relabel(verdictReducedBeatsPruned(summarize(table), oo), DENSENET_CLAIMS.reducedBeatsPruned),
     relabel(verdictReducedFaster(timing, oo), DENSENET_CLAIMS.reducedFaster),
