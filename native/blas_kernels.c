@@ -968,6 +968,10 @@ static napi_value init(napi_env env, napi_value exports) {
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   pai_sparse_register(env, exports);
+  /* The loader (lib/src/kernels/native.ts, NATIVE_ABI) refuses a build whose ABI differs: a stale
+     addon then falls back to the backends' kernels at load instead of failing mid-training. */
+  napi_value abi;
+  if (napi_create_int32(env, PAI_ADDON_ABI, &abi) != napi_ok || napi_set_named_property(env, exports, "abi", abi) != napi_ok) return NULL;
   return exports;
 }
 

@@ -5,6 +5,9 @@
 #ifndef PAI_NAPI_UTIL_H
 #define PAI_NAPI_UTIL_H
 #define NAPI_VERSION 8
+/* The addon's interface version: raise it (and NATIVE_ABI in lib/src/kernels/native.ts) whenever a
+   function is added or removed or its arguments change, so a stale build is refused at load. */
+#define PAI_ADDON_ABI 1
 #include <node_api.h>
 #include <stdbool.h>
 #include <stddef.h>

@@ -8,9 +8,10 @@ import * as fs from 'fs';
  */
 import { strict as assert } from 'assert';
 import { spawnSync } from 'child_process';
+import { nativeBlas } from 'prune-at-init/dist/kernels/native';
 import * as os from 'os';
 import * as path from 'path';
-import { batchNorm, buildModel, extraKernelInfo, initBackend, Mask, maskedDense, ModelConfig, nativeStatus, registerExtraKernels, Rng, sgdMomentumUpdate, tf, Trainer } from 'prune-at-init';
+import { addonMismatch, NATIVE_ABI, batchNorm, buildModel, extraKernelInfo, initBackend, Mask, maskedDense, ModelConfig, nativeStatus, registerExtraKernels, Rng, sgdMomentumUpdate, tf, Trainer } from 'prune-at-init';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 interface ConvCase { n: number; h: number; w: number; ci: number; co: number; kh: number; kw: number; s: number; pad: Pad }
@@ -335,6 +336,44 @@ describe('extra kernels', function () {
         // d/dw of sum(conv(ones, w)) over a 5x5 valid 3x3 conv: every tap sees 9 ones.
         assert.deepEqual(out.g, new Array(18).fill(9));
       }
+    });
+
+    it('refuses a stale addon (older ABI) at load with a warning naming the fix, and trains on the backend kernels', function () {
+      this.timeout(120000); // two fresh processes, each loading TF.js
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pai-stale-addon-'));
+      try {
+        // A module with the addon's functions as an older build had them: no ABI symbol, or another number.
+        const fns = ['matmul', 'conv2d', 'info', 'setThreads', 'setFlushDenormals'].map((f) => `exports.${f} = () => { throw new Error('stale ${f} called'); };`).join('\n');
+        const cases = [{ file: 'no-abi.js', extra: '', why: /ABI missing \(built before the check\)/ }, { file: 'old-abi.js', extra: `exports.abi = ${NATIVE_ABI - 1};`, why: new RegExp(`ABI ${NATIVE_ABI - 1}, this library needs ${NATIVE_ABI}`) }];
+        for (const c of cases) {
+          fs.writeFileSync(path.join(dir, c.file), `${fns}\n${c.extra}\n`);
+          const script = `
+            const { initBackend, backendInfo, nativeStatus, tf } = require('prune-at-init');
+            (async () => {
+              await initBackend('wasm');
+              const w = tf.variable(tf.ones([3, 2])), x = tf.ones([4, 3]);
+              const g = tf.grad((w) => tf.matMul(x, w).sum())(w);
+              console.log(JSON.stringify({ st: nativeStatus(), kernels: backendInfo().extraKernels, g: Array.from(g.dataSync()) }));
+            })();`;
+          const res = spawnSync(process.execPath, ['-e', script],
+            { env: { ...process.env, PRUNE_AT_INIT_NATIVE: '1', PRUNE_AT_INIT_NATIVE_ADDON: path.join(dir, c.file), PRUNE_AT_INIT_BACKEND: '' }, encoding: 'utf8', cwd: PROJECT_ROOT });
+          assert.equal(res.status, 0, res.stderr);
+          const out = JSON.parse(res.stdout.trim().split('\n').pop()!);
+          assert.equal(out.st.active, false);
+          assert.match(out.st.detail, c.why);
+          assert.match(res.stderr, /native addon .* not used: stale build: .*rebuild it with `node scripts\/build-native.js`/);
+          assert.deepEqual(out.kernels, PURE_WASM);
+          assert.deepEqual(out.g, new Array(6).fill(4)); // d/dw sum(x @ w), x = ones[4, 3]: every entry 4
+        }
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    // with PRUNE_AT_INIT_NATIVE=0 no addon is loaded here (the test above covers the check)
+    if (nativeExpected) it('the built addon carries the ABI this library expects', () => {
+      assert.equal(addonMismatch(nativeBlas()), null);
+      assert.equal(nativeBlas()!.abi, NATIVE_ABI);
     });
   });
 

@@ -179,8 +179,10 @@ describe('effective sparsity: closed-form cases', () => {
     const rep = layerReport(net, mask);
     assert.deepEqual(rep.effective, effectiveSparsity(net, mask));
     assert.deepEqual(rep.layers.map((l) => l.kept), mask.perLayer().map((l) => l.kept));
-    const untagged = buildModel({ arch: 'ffnn', hidden: [4], activation: 'tanh', inputShape: [1, 5, 1], numClasses: 2 }, { seed: 2 });
-    untagged.config = undefined;
+    // the same layers in a Net built without buildModel, so without a build config
+    const tagged = buildModel({ arch: 'ffnn', hidden: [4], activation: 'tanh', inputShape: [1, 5, 1], numClasses: 2 }, { seed: 2 });
+    const untagged = new Net('untagged', tagged.inputShape, tagged.numClasses, tagged.layers, (x) => x, new Map(tagged.info.map((p) => [p.name, new Float32Array(p.size)])));
+    tagged.dispose();
     const r2 = layerReport(untagged, Mask.ones(untagged));
     assert.equal(r2.effective, null);
     assert.match(r2.effectiveNote!, /not computed for nets without a build config/);

@@ -22,7 +22,9 @@ export interface InitSpec {
   fan?: 'in' | 'out';
 }
 
-interface Common { inputShape?: [number, number, number]; numClasses?: number; init?: InitSpec }
+interface Shape { inputShape?: [number, number, number]; numClasses?: number }
+/** `init` sets the weight distribution of the nets whose builders read it (FFNN, CNN, ResNet). */
+interface Common extends Shape { init?: InitSpec }
 export interface FfnnConfig extends Common {
   arch: 'ffnn'; hidden: number[]; activation: Activation; bias?: boolean;
   /** Dropout rate after every hidden activation, training only (default 0: none). */
@@ -36,7 +38,8 @@ export interface CnnConfig extends Common {
 export interface ResNetConfig extends Common {
   arch: 'resnet'; depth: number; widths?: [number, number, number]; stable?: boolean; activation?: Activation;
 }
-export interface WrnConfig extends Common {
+/** Initialised as the WRN authors' code does (fanOutInit); there is no `init` option. */
+export interface WrnConfig extends Shape {
   arch: 'wrn'; depth: number; widthFactor: number;
   /** Interior (mid) channels of each block, in block order; default: the block's output width. */
   interior?: number[];
@@ -48,7 +51,7 @@ export interface WrnConfig extends Common {
  * bottleneck layers BN-ReLU-conv1×1(→ interior)-BN-ReLU-conv3×3(→ growth), each concatenated to its
  * input; transitions BN-ReLU-conv1×1(→ floor(compression · C))-avgpool 2×2; stem conv3×3 → 2·growth.
  */
-export interface DenseNetConfig extends Common {
+export interface DenseNetConfig extends Shape {
   arch: 'densenet'; depth: number; growth: number;
   /** Transition compression θ (default 0.5, "-C"). */
   compression?: number;
@@ -75,7 +78,7 @@ export function resolveInit(spec: InitSpec, activation: Activation): ResolvedIni
       const p = eocSigmaW(activation, sigmaB);
       return { scheme: 'eoc', sigmaW: spec.sigmaW ?? p.sigmaW, sigmaB, fan, chi: p.chi };
     }
-    case 'ordered': return { scheme: 'ordered', sigmaW: spec.sigmaW ?? (activation === 'relu' ? 1.0 : 1.0), sigmaB: spec.sigmaB ?? 0.2, fan };
+    case 'ordered': return { scheme: 'ordered', sigmaW: spec.sigmaW ?? 1.0, sigmaB: spec.sigmaB ?? 0.2, fan };
     case 'chaotic': return { scheme: 'chaotic', sigmaW: spec.sigmaW ?? 2.0, sigmaB: spec.sigmaB ?? 0.2, fan };
     default: throw new Error(`Unknown init scheme '${(spec as InitSpec).scheme}': use eoc, ordered, chaotic, kaiming, xavier or explicit.`);
   }
@@ -126,10 +129,7 @@ export function buildModel(spec: ModelConfig | string, opts: BuildOptions = {}):
     case 'densenet': net = buildDenseNet(cfg, inputShape, numClasses, rng); break;
     default: throw new Error(`Unknown architecture '${(cfg as ModelConfig).arch}': use ffnn, cnn, resnet, wrn or densenet.`);
   }
-  net.config = cfg;
   net.resetDropout(opts.seed ?? 0);
-  if (cfg.init && cfg.arch !== 'wrn' && cfg.arch !== 'densenet') net.init = resolveInit(cfg.init, 'activation' in cfg && cfg.activation ? cfg.activation : 'relu');
-  else if (cfg.arch === 'ffnn' || cfg.arch === 'cnn') net.init = resolveInit({ scheme: 'kaiming' }, cfg.activation);
   return net;
 }
 
@@ -167,7 +167,7 @@ function buildFfnn(cfg: FfnnConfig, inputShape: number[], numClasses: number, rn
     return h;
   };
   const values = initialValues(layers, rng, gaussianKernel(init), () => init.sigmaB);
-  return new Net(`ffnn[${cfg.hidden.length + 1}x${cfg.hidden[0] ?? 0},${act}${rate ? `,dropout ${rate}` : ''}]`, inputShape, numClasses, layers, forward, values);
+  return new Net(`ffnn[${cfg.hidden.length + 1}x${cfg.hidden[0] ?? 0},${act}${rate ? `,dropout ${rate}` : ''}]`, inputShape, numClasses, layers, forward, values, [], { config: cfg, init });
 }
 
 function buildCnn(cfg: CnnConfig, inputShape: [number, number, number], numClasses: number, rng: Rng): Net {
@@ -209,7 +209,7 @@ function buildCnn(cfg: CnnConfig, inputShape: [number, number, number], numClass
     return fc.call(rate > 0 ? ctx.dropout(h, rate) : h, ctx);
   };
   const values = initialValues(layers, rng, gaussianKernel(init), () => init.sigmaB);
-  return new Net(`cnn[${cfg.channels.join('-')}]`, inputShape, numClasses, layers, forward, values);
+  return new Net(`cnn[${cfg.channels.join('-')}]`, inputShape, numClasses, layers, forward, values, [], { config: cfg, init });
 }
 
 function buildResNet(cfg: ResNetConfig, inputShape: [number, number, number], numClasses: number, rng: Rng): Net {
@@ -259,7 +259,7 @@ function buildResNet(cfg: ResNetConfig, inputShape: [number, number, number], nu
   const values = initialValues(layers, rng,
     (p) => init ? gaussianKernel(init)(p) : p.layerType === 'dense' ? { uniform: 1 / Math.sqrt(p.fanIn) } : { std: Math.sqrt(2 / p.fanOut) },
     () => init?.sigmaB ?? 0);
-  return new Net(`${cfg.stable ? 'stable-' : ''}resnet${cfg.depth}`, inputShape, numClasses, layers, forward, values);
+  return new Net(`${cfg.stable ? 'stable-' : ''}resnet${cfg.depth}`, inputShape, numClasses, layers, forward, values, [], { config: cfg, init });
 }
 
 /**
@@ -348,7 +348,7 @@ function buildWrn(cfg: WrnConfig, inputShape: [number, number, number], numClass
     return head(h, ctx);
   };
   const values = initialValues(layers, rng, fanOutInit, () => 0);
-  const net = new Net(`wrn-${cfg.depth}-${k}`, inputShape, numClasses, layers, forward, values, unitGroups);
+  const net = new Net(`wrn-${cfg.depth}-${k}`, inputShape, numClasses, layers, forward, values, unitGroups, { config: cfg });
   return net;
 }
 
@@ -436,7 +436,7 @@ function buildDenseNet(cfg: DenseNetConfig, inputShape: [number, number, number]
   };
   // the Crowley et al. code initialises DenseNets like its WRNs
   const values = initialValues(layers, rng, fanOutInit, () => 0);
-  return new Net(`densenet-bc-${cfg.depth}-${k}`, inputShape, numClasses, layers, forward, values, unitGroups);
+  return new Net(`densenet-bc-${cfg.depth}-${k}`, inputShape, numClasses, layers, forward, values, unitGroups, { config: cfg });
 }
 
 /**

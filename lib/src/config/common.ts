@@ -27,11 +27,12 @@ export const initSchema = strictObject({
   fan: z.enum(['in', 'out']).optional(),
 });
 
-const common = {
+const shape = {
   inputShape: z.tuple([posInt(), posInt(), posInt()]).optional(),
   numClasses: z.int().min(2).optional(),
-  init: initSchema.optional(),
 };
+// WRN and DenseNet-BC are initialised as the Crowley et al. code does: they take no `init`.
+const common = { ...shape, init: initSchema.optional() };
 
 /** A model config object: one of the four architectures of models.ts. */
 export const modelConfigSchema = z.discriminatedUnion('arch', [
@@ -46,11 +47,11 @@ export const modelConfigSchema = z.discriminatedUnion('arch', [
   }),
   strictObject({
     arch: z.literal('wrn'), depth: posInt(), widthFactor: z.number().positive(), interior: z.array(nonNegInt()).optional(),
-    bottleneck: z.number().positive().optional(), ...common,
+    bottleneck: z.number().positive().optional(), ...shape,
   }),
   strictObject({
     arch: z.literal('densenet'), depth: posInt(), growth: posInt(), compression: z.number().gt(0).max(1).optional(),
-    interior: z.array(nonNegInt()).optional(), bottleneck: z.number().positive().optional(), ...common,
+    interior: z.array(nonNegInt()).optional(), bottleneck: z.number().positive().optional(), ...shape,
   }),
 ]);
 

@@ -22,6 +22,13 @@ export const FLUSH_DENORMALS_ENV = 'PRUNE_AT_INIT_FLUSH_DENORMALS';
 
 type Buf = ArrayBuffer | Float32Array;
 
+/**
+ * The addon interface this library calls (PAI_ADDON_ABI in native/napi_util.h): a build reporting
+ * another ABI is stale (built from older sources) and is not used; raise both on any change of the
+ * addon's functions or their arguments.
+ */
+export const NATIVE_ABI = 1;
+
 /** The addon's functions (see native/blas_kernels.c); offsets count float32 elements. */
 export interface NativeBlas {
   matmul(a: Buf, aOff: number, b: Buf, bOff: number, c: Buf, cOff: number, batchA: number, batchB: number,
@@ -66,6 +73,20 @@ export interface NativeBlas {
   setFlushDenormals(on: boolean): void;
   /** isa: the widest instruction set the kernels' load-time clones use here ('avx512f', 'avx2', 'default'). */
   info(): { config: string; core: string; threads: number; isa: string };
+  /** The interface version the addon was built with (NATIVE_ABI); absent in builds older than the check. */
+  abi?: number;
+}
+
+const ADDON_FUNCTIONS = ['matmul', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'reduce', 'maxPoolGrad', 'tanh', 'binary', 'tile',
+  'sgdMomentum', 'maskedMatmul', 'batchNormTrain', 'batchNormGrad', 'countNonzero01', 'sparsePattern', 'sparseDense', 'sparseDenseDx',
+  'sparseDenseDw', 'setThreads', 'setFlushDenormals', 'info'] as const;
+
+/** Why a loaded module is not the addon this library expects, or null when it is. */
+export function addonMismatch(m: Partial<NativeBlas> | null | undefined): string | null {
+  if (!m || typeof m !== 'object') return 'the file exports no addon object';
+  if (m.abi !== NATIVE_ABI) return `stale build: addon ABI ${m.abi === undefined ? 'missing (built before the check)' : m.abi}, this library needs ${NATIVE_ABI}`;
+  const missing = ADDON_FUNCTIONS.filter((f) => typeof m[f] !== 'function');
+  return missing.length ? `stale build: the addon lacks ${missing.join(', ')}` : null;
 }
 
 export interface NativeStatus {
@@ -165,6 +186,13 @@ function load(): { blas: NativeBlas | null; status: NativeStatus } {
     if (process.env.OMP_WAIT_POLICY === undefined) process.env.OMP_WAIT_POLICY = 'PASSIVE';
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const blas = require(file) as NativeBlas;
+    const stale = addonMismatch(blas);
+    if (stale) {
+      const detail = `${stale}; rebuild it with \`node scripts/build-native.js\` (the backends' own kernels are used meanwhile)`;
+      process.stderr.write(`prune-at-init: native addon ${file} not used: ${detail}.\n`);
+      loaded = { blas: null, status: { active: false, path: file, detail, threads: 0 } };
+      return loaded;
+    }
     blas.setThreads(threads);
     blas.setFlushDenormals(flush);
     const info = blas.info();

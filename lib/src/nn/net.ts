@@ -48,9 +48,9 @@ export class Net {
   private dropoutRng = new Rng(0, 'dropout');
   /** Training-mode forward passes since resetDropout: each draws its own dropout masks. */
   private dropoutCalls = 0;
-  /** The config the net was built from and its resolved initialisation (set by buildModel). */
-  config?: import('../models').ModelConfig;
-  init?: import('../models').ResolvedInit;
+  /** The config the net was built from and its resolved initialisation (given by buildModel). */
+  readonly config?: import('../models').ModelConfig;
+  readonly init?: import('../models').ResolvedInit;
 
   constructor(
     readonly name: string,
@@ -60,7 +60,10 @@ export class Net {
     private readonly forwardFn: ForwardFn,
     initial: Map<string, Float32Array>,
     readonly unitGroups: UnitGroup[] = [],
+    built: { config?: import('../models').ModelConfig; init?: import('../models').ResolvedInit } = {},
   ) {
+    this.config = built.config;
+    this.init = built.init;
     this.info = layers.flatMap((l) => l.params());
     for (const p of this.info) {
       if (this.infoByName.has(p.name)) throw new Error(`Duplicate parameter name ${p.name}`);

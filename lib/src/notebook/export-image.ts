@@ -93,13 +93,9 @@ async function start(): Promise<PwPage | null> {
 
 function armIdleTimer(): void {
   if (idleTimer) clearTimeout(idleTimer);
-  // Closing goes through the export queue, so it can never interrupt an export that a long
-  // synchronous computation delayed past the idle deadline.
-  idleTimer = setTimeout(() => {
-    idleTimer = null;
-    const close = () => closeFigureExporter();
-    queue = queue.then(close, close).catch(() => undefined);
-  }, idleMs);
+  // closeFigureExporter goes through the export queue, so a deadline that a long synchronous
+  // computation delayed into the next export can never interrupt it.
+  idleTimer = setTimeout(() => { idleTimer = null; void closeFigureExporter(); }, idleMs);
   // The open browser keeps the process alive anyway; the timer itself must not.
   idleTimer.unref();
 }
@@ -154,13 +150,21 @@ export function decodeDataUrl(url: string): Buffer {
   return m[2] ? Buffer.from(payload, 'base64') : Buffer.from(decodeURIComponent(payload), 'utf8');
 }
 
-/** Close the browser now (it is relaunched on the next export). */
-export async function closeFigureExporter(): Promise<void> {
-  if (idleTimer) { clearTimeout(idleTimer); idleTimer = null; }
-  const b = browser;
-  browser = null;
-  page = null;
-  if (b) await b.close().catch(() => undefined);
+/**
+ * Close the browser once the exports already queued have finished (it is relaunched on the next
+ * export). Queued like an export, so neither a caller nor the idle timer closes it under one.
+ */
+export function closeFigureExporter(): Promise<void> {
+  const close = async (): Promise<void> => {
+    if (idleTimer) { clearTimeout(idleTimer); idleTimer = null; }
+    const b = browser;
+    browser = null;
+    page = null;
+    if (b) await b.close().catch(() => undefined);
+  };
+  const next = queue.then(close, close);
+  queue = next.catch(() => undefined);
+  return next;
 }
 
 /** True while a browser is open (tests check that it is closed after use). */

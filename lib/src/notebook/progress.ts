@@ -3,6 +3,7 @@
  * (one display id, update_display_data messages) and a one-line bar on stderr in a terminal.
  */
 import { displayBundle, escapeHtml, inNotebook, newDisplayId } from './display';
+import type { SweepProgress } from '../engine/progress';
 
 export interface ProgressOptions {
   /** Minimum ms between display refreshes (default 500); the final state is always shown. */
@@ -114,4 +115,17 @@ export function progress(total: number, label: string, opts: ProgressOptions = {
   updater.state = state;
   draw(true);
   return updater;
+}
+
+/**
+ * A sweep's onProgress callback (runSweep / the studies' run functions) drawing one progress display,
+ * created at the first report (when the total is known) and finished when every config is done.
+ */
+export function sweepProgress(label: string, opts: ProgressOptions = {}): (p: SweepProgress) => void {
+  let bar: ProgressUpdater | null = null;
+  return (p) => {
+    bar = bar ?? progress(p.total, label, opts);
+    bar.set(p.done, `${p.cached} cached, ${p.failed} failed, ${p.running} running`);
+    if (p.done === p.total) bar.finish();
+  };
 }

@@ -1,13 +1,13 @@
 /**
  * SBP-SR (Hayou et al. 2021): sensitivity-based pruning (SNIP) with a Stable Reparametrisation.
  * - FFNN/CNN: after pruning an EOC-initialised net, the kept incoming weights of every output unit
- *   are rescaled once so their squared norm is σ_w² again (brief §2.7 "Project implementation"):
+ *   are rescaled once so their squared norm is σ_w² again (our reading of Hayou et al. 2021, arXiv 2002.08797):
  *       W̃_ij = δ_ij W_ij σ_w / √(Σ_j' δ_ij' W_ij'²),  W̃ = 0 for an empty unit; biases untouched.
  *   For tanh this equals the authors' `scaled_init` up to their +0.001 (dropped here).
  * - ResNets: SBP-SR means the Stable ResNet (branch × 1/√L; buildModel {arch:'resnet', stable:true}
  *   or 'resnet32_stable') pruned with SNIP; no weight rescaling (their BN would undo it).
  *
- * Layouts: dense kernels are [in, out], so a unit (the brief's row i) is a COLUMN here. Conv kernels
+ * Layouts: dense kernels are [in, out], so a unit (row i in the formula above) is a COLUMN here. Conv kernels
  * are [kh, kw, in, out]: variant 'fanIn' (default) normalises each output channel over (kh, kw, in)
  * jointly to σ_w² (fan-in consistent, as the authors' GraSP.py); variant 'perPosition' follows the
  * authors' SNIP.py: per (kh, kw, out) over input channels, to σ_w²/(kh·kw).

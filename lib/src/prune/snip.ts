@@ -2,7 +2,7 @@
  * SNIP (Lee et al. 2019): score = |w ⊙ ∂L/∂w|, the sensitivity |∂L/∂c| of the loss to a
  * multiplicative mask c at c = 1, on ONE class-balanced batch from the train split.
  *
- * Choices (Hayou et al. brief §5.7): loss = mean softmax cross-entropy; BatchNorm in eval mode by
+ * Choices (SNIP: Lee et al., ICLR 2019, arXiv 1810.02340; as used by Hayou et al. 2021, arXiv 2002.08797): loss = mean softmax cross-entropy; BatchNorm in eval mode by
  * default (the SynFlow anchor's `prune_loop` default; option bnMode 'train' uses batch statistics
  * and discards the running-stat updates); gradients with respect to the effective weights W ⊙ M, so
  * weights already pruned score 0. The batch is drawn from a stream that depends only on the seed
@@ -20,15 +20,6 @@ import type { Scores } from './scores-to-mask';
 import { gradient, kernelObjective } from './hvp';
 
 export const SNIP_DEFAULTS = { perClass: 10, bnMode: 'eval' as const };
-
-export interface DataScoreOptions {
-  /** Examples per class in the scoring batch (default 10, the authors' CIFAR setting). */
-  perClass?: number;
-  /** BatchNorm mode during scoring: 'eval' (default) or 'train'. */
-  bnMode?: 'eval' | 'train';
-  /** Explicit train-split indices of the scoring batch (overrides perClass and the seeded draw). */
-  batchIndices?: ArrayLike<number>;
-}
 
 const BATCH_STREAM = 'prune/scoring-batch';
 

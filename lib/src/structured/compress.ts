@@ -162,7 +162,7 @@ export interface ReplayOptions {
 }
 
 /**
- * The "pruned architecture from scratch" (brief §2.6): a freshly initialised net (seed) of `config`
+ * The "pruned architecture from scratch" (Crowley et al., arXiv 1810.04622): a freshly initialised net (seed) of `config`
  * with the channels of `history` removed, physically compressed. No learnt weights are used.
  */
 export function replayHistory(config: StructuredConfig, history: PruneEvent[], seed: number, opts: ReplayOptions = {}): Net {
@@ -191,12 +191,5 @@ export function takeSnapshot(net: Net): NetSnapshot {
     weights: net.getWeights(), buffers: net.getBuffers(),
     unitMasks: new Map(net.unitGroups.map((g) => [g.name, net.unitMaskArray(g.name)])),
   };
-}
-
-/** Load a snapshot into a net of the same config (e.g. a fresh buildModel of the pruned run's config). */
-export function loadSnapshot(net: Net, snap: NetSnapshot): void {
-  net.setWeights(snap.weights);
-  net.setBuffers(snap.buffers);
-  for (const [g, m] of snap.unitMasks) net.setUnitMask(g, m);
 }
 

@@ -1,7 +1,7 @@
 /**
  * Closed-form cost of DenseNet-BC configs (parameters and MACs, mirroring models.ts buildDenseNet)
  * and the reduced DenseNets trained from scratch: lower depth and lower growth rate (Crowley et al.
- * reduce DenseNets the same two ways, brief §2.7). MACs = multiply-accumulates of conv and linear
+ * reduce DenseNets the same two ways, arXiv 1810.04622). MACs = multiply-accumulates of conv and linear
  * kernels per example (BN, ReLU, pooling and concatenation not counted), as for WRNs.
  */
 import { DenseNetConfig, denseNetInterior, denseNetLayers, denseNetWidths } from '../models';

@@ -41,7 +41,7 @@ export function wrnInterior(cfg: WrnConfig): number[] {
 }
 
 /**
- * Parameters and MACs of a WRN config (brief §2.5): stem 3×3 conv (no bias); per block BN1 (2·in),
+ * Parameters and MACs of a WRN config (Zagoruyko & Komodakis 2016, arXiv 1605.07146): stem 3×3 conv (no bias); per block BN1 (2·in),
  * conv1 9·in·mid, BN2 2·mid, conv2 9·mid·out, 1×1 shortcut in·out when in ≠ out or stride 2; final BN,
  * linear with bias. A block with mid = 0 keeps BN1 and its shortcut (buildWrn does the same).
  */
@@ -90,7 +90,7 @@ export interface ReducedFamilyOptions extends ShapeOptions {
   includeBase?: boolean;
 }
 
-/** Reduced networks of a base WRN-d-k (brief §2.7), each with its parameter count and MACs. */
+/** Reduced networks of a base WRN-d-k (Crowley et al., arXiv 1810.04622), each with its parameter count and MACs. */
 export function reducedFamily(base: { depth: number; widthFactor: number }, opts: ReducedFamilyOptions = {}): FamilyMember[] {
   const mk = (kind: FamilyKind, label: string, config: WrnConfig): FamilyMember => ({ kind, label, config, ...wrnCost(config, opts) });
   const b: WrnConfig = { arch: 'wrn', depth: base.depth, widthFactor: base.widthFactor };
@@ -132,7 +132,7 @@ export function copycatInterior(profile: InteriorProfile, m: number): number[] {
 }
 
 /**
- * Copycat family (brief §2.8, interpretation): per block, interior = round(m · r_b · C_b) with one
+ * Copycat family (our interpretation of Crowley et al., arXiv 1810.04622, abstract): per block, interior = round(m · r_b · C_b) with one
  * global multiplier m per budget, chosen so the parameter count is as close to the budget as the
  * rounding allows (m is not capped at 1: a budget above the template's size widens it). Params are a
  * non-decreasing step function of m, so m is found by bisection on the first m reaching the budget,

@@ -1,5 +1,5 @@
 /**
- * Fisher channel saliency (Theis et al. 2018 as in the Crowley et al. code, brief §2.2). For the masked
+ * Fisher channel saliency (Theis et al. 2018, arXiv 1801.05787, as in the Crowley et al. code, github.com/BayesWatch/pytorch-prunes). For the masked
  * post-BN2-ReLU interior activation a and g = ∂L/∂a, with L the BATCH-MEAN cross-entropy:
  *   s_{n,c} = Σ_hw a·g,   Δ_c = ½ · mean_n s_{n,c}²,
  * accumulated over the fine-tuning steps of one round and divided by their number. TF.js has no

@@ -1,8 +1,7 @@
 /**
  * L1 (Li et al. 2017) and random channel criteria. The L1 score of interior channel c is the sum over
  * (kh, kw, in) of |W[:, :, :, c]| of the producing conv1 kernel (TF.js layout [kh, kw, in, out]).
- * 'signed-authors' sums the signed weights with no absolute value, as the Crowley et al. code does
- * (brief §2.3): that is NOT the L1 norm and is offered only to reproduce the authors' path.
+ * 'signed-authors' sums the signed weights with no absolute value, as the Crowley et al. code, github.com/BayesWatch/pytorch-prunes, does: that is NOT the L1 norm and is offered only to reproduce the authors' path.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Net } from '../nn/net';

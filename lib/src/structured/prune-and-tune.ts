@@ -1,5 +1,5 @@
 /**
- * Prune-and-tune (Crowley et al. code, brief §2.4), in place on a trained WRN or DenseNet-BC. Each round:
+ * Prune-and-tune (Crowley et al. code, github.com/BayesWatch/pytorch-prunes), in place on a trained WRN or DenseNet-BC. Each round:
  *   1. fine-tune `stepsPerPrune` SGD steps at a constant LR (Fisher scores accumulate in the same
  *      backward pass);
  *   2. if the current state is a requested checkpoint (prune count reached or passed, or live

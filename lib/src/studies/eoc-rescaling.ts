@@ -356,7 +356,7 @@ export function measureSignal(net: Net, x: tf.Tensor): SignalProfile {
  * (pruned) layer sees. Dense kernels only (layout [in, out]).
  */
 export function effectiveSigmaW2(net: Net): number[] {
-  // raw weights × mask read back here (Net.effectiveWeights leaves one tensor per masked kernel undisposed)
+  // the raw weights and the 0/1 mask as arrays: the sum runs over the kept entries only
   const w = net.getWeights(), m = net.maskArrays();
   return net.prunable.map((p) => {
     if (p.shape.length !== 2) throw new Error(`effectiveSigmaW2: ${p.name} has shape [${p.shape}]; only dense [in, out] kernels are supported.`);
@@ -1009,3 +1009,6 @@ export function perLayerRuns(rows: ReadonlyArray<RunRow<ExtremeTag>>, bnMode: 't
   return rows.filter((r) => r.bnMode === bnMode && r.outcome !== 'error')
     .map((r) => ({ arch: r.method === 'sbp-sr' ? 'stable' as const : 'standard' as const, depth: r.depth, seed: r.seed, perLayer: r.perLayer }));
 }
+
+// Figures, tables and setting texts of the notebook: eoc-rescaling-report.ts
+export * from './eoc-rescaling-report';

@@ -1024,8 +1024,3 @@ export function settingText(p: Plan): string {
     `E = ${p.epochs} epochs SGD (lr ${p.train.lr}, momentum ${p.train.momentum}, batch ${p.train.batchSize}); K-starts k = ${p.primary.k} (sweep k ∈ {${p.ks.join(', ')}}), E_s = ${p.primary.selectionEpochs}; ` +
     `dissipating E_d = ${p.primary.dissipationEpochs} (relative change, per layer); combination A; dense gate vs ${p.gate.convergedEpochs} epochs (margin ${100 * p.gate.margin} points), plateau ≤ ${100 * p.gate.maxFinalEpochGain} point; budget ${p.budget}, seeds ${p.seeds.join(', ')}; every constant is the project's choice.`;
 }
-
-/** Plain-number guard for recordClaim (it rejects NaN). */
-export function claimNumber(x: number | null | undefined, digits = 4): string | number {
-  return x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : Number(x.toFixed(digits));
-}

@@ -1,6 +1,6 @@
 /**
  * Study: "pruning at initialization handles overfitting just as well as post-training dropout"
- * (Haroon, arXiv 2209.02201, abstract; brief §1 claim 2, experiment B-T5) — a claim of notebook 04.
+ * (Haroon, arXiv 2209.02201, abstract) — a claim of notebook 04.
  *
  * The abstract's "dropout" is ambiguous (the author also calls weight removal "dropout"), so the
  * p-sparse nets are compared with BOTH readings, each at the same data, recipe and seeds:
@@ -236,13 +236,10 @@ function diverged(rs: readonly OverfitRow[], arm: string, p?: number): { diverge
   return { diverged: sel.filter((r) => r.outcome === 'diverged').length, runs: sel.length };
 }
 
-export const CLAIM = {
-  id: 'pai-handles-overfitting',
-  paperStatement: 'Pruning at initialization handles overfitting just as well as post-training dropout.',
-  source: 'Haroon, arXiv 2209.02201 (abstract); "dropout" read both as dropout training and as post-training pruning (interpretation; the body is not available)',
-} as const;
+/** The claim's id; its statement and source are in notebook 04, where a reader reads them. */
+export const CLAIM = { id: 'pai-handles-overfitting' } as const;
 
-/** The claim (id, statement, source), its checks and verdict (verdict, passed, total, summary), and what recordClaim shows. */
+/** The claim's id, its checks and verdict (verdict, passed, total, summary), and what recordClaim shows. */
 export type OverfitVerdict = typeof CLAIM & ReturnType<typeof gatedVerdict> & {
   checks: Check[];
   numbers: Record<string, string | number>;

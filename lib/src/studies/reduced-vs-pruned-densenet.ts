@@ -77,7 +77,7 @@ export function plan(budget: Budget, opts: { dataset?: string; workers?: number 
   const inputShape: [number, number, number] = cifar ? [32, 32, 3] : [28, 28, 1];
   const numClasses = 10;
   const recipe = (epochs: number, batchSize: number): RvpRecipe => ({ epochs, batchSize, lr: 0.1, momentum: 0.9, weightDecay: 5e-4, milestones: [0.3, 0.6, 0.8], gamma: 0.2, ...(cifar ? { augment: CIFAR_AUGMENT } : {}) });
-  // brief §2.4: the authors fine-tune DenseNets at a constant lr 1e-3, wd 1e-4, batch 64
+  // the authors' code (github.com/BayesWatch/pytorch-prunes) fine-tunes DenseNets at a constant lr 1e-3, wd 1e-4, batch 64
   const pruneS = (stepsPerPrune: number, batchSize: number): RvpPruneSettings => ({ criteria: ['fisher', 'l1'], l1Variant: 'abs', stepsPerPrune, batchSize, lr: 1e-3, momentum: 0.9, weightDecay: 1e-4,
     ...(cifar ? { augment: { crop: { pad: 4, fill: 'zero' }, flip: true } } : {}) });
   type Level = Pick<DenseRvpPlan, 'data' | 'base' | 'train' | 'prune' | 'timing' | 'expected'> & { depths: number[]; growths: number[]; curveFractions: number[]; convergedFactor: number };
@@ -229,17 +229,10 @@ export function runTiming(p: DenseRvpPlan, run: Pick<RvpRun, 'prune'>, o: { vari
 // ---------------------------------------------------------------------------------------------
 // Claims
 
+/** The claims' ids; their statements and sources are in notebook 03. */
 export const DENSENET_CLAIMS = {
-  reducedBeatsPruned: {
-    id: 'densenet-reduced-beats-pruned',
-    paperStatement: 'Reduced DenseNets (lower depth or growth rate) trained from scratch outperform Fisher- or L1-pruned-and-tuned DenseNets of the same size.',
-    source: 'Crowley et al., arXiv 1810.04622 (abstract v2, v3: "for both WRNs and DenseNets"); DenseNet-BC-100 (k=12) in the authors\' code',
-  },
-  reducedFaster: {
-    id: 'densenet-reduced-faster',
-    paperStatement: 'Reduced DenseNets run faster on hardware than pruned DenseNets of the same size.',
-    source: 'Crowley et al., arXiv 1810.04622 (abstract v2, v3); devices and batch sizes not stated in available sources',
-  },
+  reducedBeatsPruned: { id: 'densenet-reduced-beats-pruned' },
+  reducedFaster: { id: 'densenet-reduced-faster' },
 } as const;
 
 /** The gate settings of a DenseNet plan (label: network, data, recipe). */
@@ -260,7 +253,7 @@ export function verdicts(rows: readonly Row[] | readonly RvpRow[], timing: reado
   const table = normaliseRows(rows as readonly Row[]);
   const gates: Record<string, Gates> = o.gates ?? rvpGates(table, o.gateSettings);
   const oo = { ...o, gates };
-  const relabel = (v: RvpVerdict, c: { id: string; paperStatement: string; source: string }): RvpVerdict => ({ ...v, ...c });
+  const relabel = (v: RvpVerdict, c: { id: string }): RvpVerdict => ({ ...v, ...c });
   return [
     relabel(verdictReducedBeatsPruned(summarize(table), oo), DENSENET_CLAIMS.reducedBeatsPruned),
     relabel(verdictReducedFaster(timing, oo), DENSENET_CLAIMS.reducedFaster),

@@ -59,7 +59,7 @@ export const RVP_RECIPE_NOTE = 'WRN recipe: the authors\' (SGD momentum 0.9, lr 
 
 export type Criterion = 'fisher' | 'l1';
 
-/** The base recipe, used for the base and for every net trained from scratch (brief §3, scaled). */
+/** The base recipe, used for the base and for every net trained from scratch (the authors' WRN recipe, Crowley et al., arXiv 1810.04622, scaled). */
 export interface RvpRecipe {
   [k: string]: unknown;
   epochs: number;
@@ -919,8 +919,6 @@ export function pruneCurve(_p: unknown, run: Pick<RvpRun, 'prune'>): RvpGroup[] 
 
 export interface RvpVerdict {
   id: string;
-  paperStatement: string;
-  source: string;
   checks: Check[];
   verdict: Verdict;
   passed: number;
@@ -932,27 +930,12 @@ export interface RvpVerdict {
   gates: Gates;
 }
 
+/** The claims' ids; their statements and sources are in notebook 03, where a reader reads them. */
 export const CLAIMS = {
-  reducedBeatsPruned: {
-    id: 'reduced-beats-pruned',
-    paperStatement: 'Smaller versions of the original network trained from scratch ("reduced" networks) consistently outperform pruned-and-tuned networks of the same size, for both WRNs and DenseNets.',
-    source: 'Crowley et al., arXiv 1810.04622 (abstract v2, v3); v1 intro: simpler structures such as a linear rescaling of channel widths beat pruned-and-tuned nets at a given parameter budget',
-  },
-  scratchBeatsTuned: {
-    id: 'pruned-arch-from-scratch',
-    paperStatement: 'The architecture found by pruning, re-initialised and trained from scratch, is significantly more competitive than the same architecture pruned and tuned.',
-    source: 'Crowley et al., arXiv 1810.04622 (abstract v2, v3)',
-  },
-  copycatTracks: {
-    id: 'copycat-tracks-pruned',
-    paperStatement: 'One pruning run yields a family of scalable architectures, one per memory budget, trained from scratch with no further pruning ("copycat": the pruned per-block channel profile scaled to other budgets).',
-    source: 'Crowley et al., arXiv 1810.04622 (abstract v1-v3; OpenReview TL;DR); copycat construction: interpretation, not stated in available sources',
-  },
-  reducedFaster: {
-    id: 'reduced-faster',
-    paperStatement: 'Reduced networks run significantly faster on hardware than pruned networks of the same size.',
-    source: 'Crowley et al., arXiv 1810.04622 (abstract v2, v3); devices and batch sizes not stated in available sources',
-  },
+  reducedBeatsPruned: { id: 'reduced-beats-pruned' },
+  scratchBeatsTuned: { id: 'pruned-arch-from-scratch' },
+  copycatTracks: { id: 'copycat-tracks-pruned' },
+  reducedFaster: { id: 'reduced-faster' },
 } as const;
 
 export interface VerdictOptions {
@@ -992,7 +975,7 @@ function matched(a: RvpGroup, b: RvpGroup, tol: number): boolean {
   return Math.abs(a.params - b.params) <= tol * b.params;
 }
 
-function finish(claim: { id: string; paperStatement: string; source: string }, checks: Check[], numbers: Record<string, string | number>, why: string, missing: string, gates: Gates): RvpVerdict {
+function finish(claim: { id: string }, checks: Check[], numbers: Record<string, string | number>, why: string, missing: string, gates: Gates): RvpVerdict {
   if (checks.length === 0) {
     const failed = gateStatus(gates) === 'failed';
     return { ...claim, checks, verdict: failed ? 'inconclusive' : 'not reproduced', passed: 0, total: 0, summary: `could not be tested: ${missing}`, numbers: { ...numbers, 'checks passed': '0/0 (nothing to compare)' }, rationale: `Not tested: ${missing}. This is a failure of the run, not evidence against the claim.`, gates };
@@ -1390,7 +1373,7 @@ function augmentText(a: Augment | undefined): string {
   return [a.crop ? `random crop after ${a.crop.fill} padding of ${a.crop.pad}` : '', a.flip ? 'horizontal flip' : ''].filter(Boolean).join(' + ');
 }
 
-/** The brief's open choices (§5) and what this study runs, as table rows. */
+/** The choices the paper leaves open and what this study runs, as table rows. */
 export function choicesRows(p: RvpPlan): Array<{ choice: string; ours: string }> {
   const q = p.prune;
   const fam = (f: RvpMember['family']) => p.reduced.filter((m) => m.family === f).map((m) => `${m.label} (${kShort(m.params)})`).join(', ') || 'none';
@@ -1445,3 +1428,6 @@ export function timingRows(p: PlanBase, rows: readonly RvpTimingRow[]): Row[] {
 
 export { rvpGates, rvpDenseGate, scratchBEpochs, GATED_FAMILIES } from './rvp-gates';
 export type { RvpGateSettings } from './rvp-gates';
+
+// Unstructured-sparse timing of the base (notebook 03's third speed arm): rvp-sparse-timing.ts
+export { matchedSparsities, runUnstructuredTiming, unstructuredTimingRows } from './rvp-sparse-timing';

@@ -1,5 +1,5 @@
 /**
- * Inference timing (Crowley et al. claim 6, brief §4 A-T3): warm-up runs, then the median of timed
+ * Inference timing (Crowley et al., arXiv 1810.04622: reduced networks run faster): warm-up runs, then the median of timed
  * repeats; every run reads the output back (dataSync) so the clock stops only after the backend has
  * really finished. Latency depends on the architecture only, so nets are freshly built with random
  * weights. Backend variants ("wasm + OpenBLAS kernels", "pure wasm", "cpu", "tensorflow") are
