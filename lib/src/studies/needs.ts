@@ -45,6 +45,19 @@ export function lookupAll<R>(lookup: RecordLookup, task: TaskSpec, configs: read
 /** Why a stage waits for `n` records of `what`. */
 export const waitFor = (n: number, what: string): string => `needs the ${n} ${what} record(s) not yet in the store: run this wave, then \`sweep plan\` again`;
 
+/**
+ * A stage planned from the records of earlier `configs` (in order, one record per config): `plan`'s
+ * needs once every record is stored; until then the stage is deferred (`why`: what it does; `what`:
+ * the records it waits for). Used for the long runs of arms at chance (notebook/gate.ts
+ * chanceLongRun), which only the budget runs' accuracies decide.
+ */
+export function afterRecords<R>(lookup: RecordLookup, task: TaskSpec, configs: readonly object[], stage: string, why: string, what: string,
+  plan: (records: RunRecord<R>[]) => ConfigNeed[]): StudyNeeds {
+  const got = lookupAll<R>(lookup, task, configs);
+  if (got.missing) return { configs: [], deferred: [{ stage, reason: `${why}: ${waitFor(got.missing, what)}` }] };
+  return { configs: plan(got.records), deferred: [] };
+}
+
 /** Several studies of one notebook as one list. */
 export function joinNeeds(...xs: StudyNeeds[]): StudyNeeds {
   return { configs: xs.flatMap((x) => x.configs), deferred: xs.flatMap((x) => x.deferred) };
