@@ -29,7 +29,7 @@ import type { TrainConfig } from '../train';
 import type { Budget } from '../notebook/params';
 import { byBudget } from '../notebook/params';
 import { Check, ClaimInput, gatedVerdict, lowerBeyondNoise, Verdict } from '../notebook/claims';
-import { aboveChanceGate, chanceLongRun, denseGate, divergenceGate, Gate, plateauGate, sitsAtChance, splitDiverged } from '../notebook/gate';
+import { aboveChanceGate, chanceLongRun, denseGate, divergenceGate, Gate, longRunsAt, plateauGate, sitsAtChance, splitDiverged } from '../notebook/gate';
 import { formatMeanSd, formatNumber, meanSd, MeanSd } from '../notebook/tables';
 import { FigureSpec, lineFigure, Series, subplots } from '../notebook/plots';
 import { ffnnTrain, resnetTrain } from './eoc-rescaling';
@@ -247,6 +247,7 @@ function armsAtChance(rows: readonly Row[], tol: Tolerances): Set<string> {
  * of its net's dense reference (longSchedule, `convergedFactor` x the epochs).
  */
 export function longRunJobs(p: SanityPlan, rows: readonly Row[]): Job[] {
+  if (!longRunsAt(p.budget)) return [];
   const at = armsAtChance(rows, p.tolerances);
   return jobs(p).filter((j) => j.tag.kind === 'arm' && at.has(armKey(j.tag)))
     .map((j) => ({ tag: { ...j.tag, kind: 'long' as const }, config: longSchedule(j.config, j.config.train.epochs * p.tolerances.convergedFactor) }));
