@@ -32,7 +32,7 @@ function lookupAt(acc: number | null): cluster.RecordLookup {
 }
 
 const NOTEBOOKS = ['01', '02', '04', '05'];
-const plan = (id: string, acc: number | null) => cluster.notebooksConfigs(id, 'smoke', undefined, lookupAt(acc));
+const plan = (id: string, acc: number | null, budget = 'smoke') => cluster.notebooksConfigs(id, budget, undefined, lookupAt(acc));
 const longOf = (xs: Planned[]) => xs.filter((c) => c.stage === 'long runs');
 /** Epochs of a config (prune-train: train.epochs; Haroon: epochs) and the config without them. */
 const epochsOf = (c: PlainObject) => Number((c.train as PlainObject | undefined)?.epochs ?? c.epochs);
@@ -61,6 +61,13 @@ describe('sweep plan: long runs of arms at chance (dependent stage)', () => {
       }
     });
   }
+
+  it('quick (a preview that skips long runs) lists none and defers none, even with every arm at chance', () => {
+    for (const id of NOTEBOOKS) for (const acc of [null, 0.1]) {
+      const r = plan(id, acc, 'quick');
+      assert.deepEqual([longOf(r.configs).length, r.deferred.filter((d) => d.stage === 'long runs')], [0, []], `${id} at acc ${acc}`);
+    }
+  });
 
   it('01 re-trains exactly the EOC SNIP training runs, for the converged epochs', () => {
     const p = layerCollapse.plan('smoke');

@@ -35,7 +35,7 @@ import { meanSd } from '../notebook/tables';
 import type { Check } from '../notebook/claims';
 import { GATE_DEFAULTS } from '../notebook/gate';
 import { PATH_TASK, pathStatsFor } from './extreme-paths';
-import { afterRecords, joinNeeds, needsOf, RecordLookup, StudyNeeds } from './needs';
+import { joinNeeds, longRunNeeds, needsOf, RecordLookup, StudyNeeds } from './needs';
 import { longRunJobs } from './eoc-rescaling-gates';
 import type { PathTaskConfig } from './extreme-paths';
 import { computeMask, rescaleKept } from '../prune';
@@ -720,7 +720,7 @@ export function sweepNeeds(budget: Budget, seeds: number[], lookup: RecordLookup
   const configs = (Object.keys(parts) as Array<keyof SweepParts>).flatMap((k) => needsOf('sweep', SECTION_PARTS[k], PRUNE_TRAIN_TASK, parts[k].map((j) => j.config)));
   configs.push(...needsOf('sweep', 'FFNN mask paths (sbp-sr-extreme-sparsity)', PATH_TASK, pathConfigs(p)));
   const budgetJobs = [...parts.extreme, ...parts.resnetTrained];
-  const long = afterRecords<PruneTrainResult>(lookup, PRUNE_TRAIN_TASK, budgetJobs.map((j) => j.config), 'long runs',
+  const long = longRunNeeds<PruneTrainResult>(budget, lookup, PRUNE_TRAIN_TASK, budgetJobs.map((j) => j.config), 'long runs',
     're-trains the §4 methods the sweep leaves at chance with the converged schedule (not in the estimate)', 'sweep', (recs) => {
       const rows = budgetJobs.map((j, i) => ({ ...j.tag, acc: recs[i].result.finalTestAcc, outcome: recs[i].result.outcome }));
       const l = longRunJobs(p, { extreme: rows.slice(0, parts.extreme.length), resnetTrained: rows.slice(parts.extreme.length) });

@@ -40,7 +40,7 @@ import { formatMeanSd, formatNumber, meanSd, MeanSd } from '../notebook/tables';
 import { barFigure, FigureSpec, lineFigure, Series, subplots } from '../notebook/plots';
 import { GATE_DEFAULTS } from '../notebook/gate';
 import { CONVERGED_ARM, KsGateSettings, longRunJobs } from './kstarts-gates';
-import { afterRecords, joinNeeds, needsOf, RecordLookup, StudyNeeds } from './needs';
+import { joinNeeds, longRunNeeds, needsOf, RecordLookup, StudyNeeds } from './needs';
 
 export { ksGates, ksScoped, ksDenseGates, CLAIM_ARMS, CONVERGED_ARM, longRunJobs, readRows } from './kstarts-gates';
 export type { KsGateSettings } from './kstarts-gates';
@@ -509,7 +509,7 @@ export interface RunStudyOptions {
  */
 export function sweepNeeds(budget: Budget, seeds: number[], lookup: RecordLookup): StudyNeeds {
   const p = plan(budget, seeds), js = jobs(p);
-  const long = afterRecords<HaroonResult>(lookup, HAROON_TASK, js.map((j) => j.config), 'long runs',
+  const long = longRunNeeds<HaroonResult>(budget, lookup, HAROON_TASK, js.map((j) => j.config), 'long runs',
     're-trains the claim arms the sweep leaves at chance with the converged schedule (not in the estimate)', 'sweep', (recs) => {
       const budgetRows = rows(p, js, recs.map((r) => ({ ...r, status: 'cached' as const })));
       return needsOf('long runs', 'long runs of arms at chance (all four claims)', HAROON_TASK, longRunJobs(p, budgetRows, js).map((j) => j.config));

@@ -43,9 +43,10 @@ import { FFNN_RECIPE_NOTE, FFNN_STANDARD_EPOCHS, ffnnRecipe } from './ffnn-recip
 import { longRunConfigs, rowsRead } from './layer-collapse-gates';
 import type { Budget } from '../notebook/params';
 import { Check, Verdict, verdictFromChecks } from '../notebook/claims';
+import { longRunsAt } from '../notebook/gate';
 import { formatMeanSd, formatNumber, meanSd } from '../notebook/tables';
 import { FigureSpec, heatmapFigure, lineFigure, subplots, Series, colorFor } from '../notebook/plots';
-import { afterRecords, joinNeeds, lookupAll, needsOf, RecordLookup, StudyNeeds, waitFor } from './needs';
+import { joinNeeds, lookupAll, longRunNeeds, needsOf, RecordLookup, StudyNeeds, waitFor } from './needs';
 
 // ---------------------------------------------------------------------------------------------
 // Phase points
@@ -667,7 +668,7 @@ export function sweepNeeds(budget: Budget, seeds: number[], lookup: RecordLookup
   if (!got.missing) {
     const trained = training(criticalRows(got.records.map((r) => r.result)));
     const cfgs = trained.map((n) => n.config as unknown as PruneTrainConfig);
-    const long = afterRecords<PruneTrainResult>(lookup, PRUNE_TRAIN_TASK, cfgs, 'long runs', LONG_RUNS_WHY, 'training', (recs) => needsOf('long runs',
+    const long = longRunNeeds<PruneTrainResult>(budget, lookup, PRUNE_TRAIN_TASK, cfgs, 'long runs', LONG_RUNS_WHY, 'training', (recs) => needsOf('long runs',
       'long runs of EOC SNIP arms at chance (collapse-trains-at-chance)', PRUNE_TRAIN_TASK, longRunConfigs(p, cfgs, recs.map((r) => ({ acc: r.result.finalTestAcc, outcome: r.result.outcome })))));
     return joinNeeds({ configs: [...configs, ...trained], deferred: [] }, long);
   }
@@ -678,7 +679,7 @@ export function sweepNeeds(budget: Budget, seeds: number[], lookup: RecordLookup
     configs,
     deferred: [
       { stage: 'training', reason: `training sparsities bracket the measured critical sparsities: ${waitFor(got.missing, 'init-analysis')}`, standIn: training(standIn) },
-      { stage: 'long runs', reason: `${LONG_RUNS_WHY}: after the training stage` },
+      ...(longRunsAt(budget) ? [{ stage: 'long runs', reason: `${LONG_RUNS_WHY}: after the training stage` }] : []),
     ],
   };
 }

@@ -9,6 +9,8 @@
  * where the study can give them (for the cost estimate only, never run).
  */
 import { describeConfig, PlainObject, RunRecord, TaskSpec } from '../engine';
+import { longRunsAt } from '../notebook/gate';
+import type { Budget } from '../notebook/params';
 
 export interface ConfigNeed {
   /** Wave of the study: configs of one stage never depend on each other. */
@@ -56,6 +58,11 @@ export function afterRecords<R>(lookup: RecordLookup, task: TaskSpec, configs: r
   const got = lookupAll<R>(lookup, task, configs);
   if (got.missing) return { configs: [], deferred: [{ stage, reason: `${why}: ${waitFor(got.missing, what)}` }] };
   return { configs: plan(got.records), deferred: [] };
+}
+
+/** The long-run stage of a study (afterRecords' arguments after `budget`); none at a budget that skips long runs (notebook/gate.ts longRunsAt). */
+export function longRunNeeds<R>(budget: Budget, ...a: Parameters<typeof afterRecords<R>>): StudyNeeds {
+  return longRunsAt(budget) ? afterRecords<R>(...a) : { configs: [], deferred: [] };
 }
 
 /** Several studies of one notebook as one list. */

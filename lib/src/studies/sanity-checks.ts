@@ -34,7 +34,7 @@ import { formatMeanSd, formatNumber, meanSd, MeanSd } from '../notebook/tables';
 import { FigureSpec, lineFigure, Series, subplots } from '../notebook/plots';
 import { ffnnTrain, resnetTrain } from './eoc-rescaling';
 import { recipe, STANDARD_RECIPES } from './sanity-recipes';
-import { afterRecords, joinNeeds, needsOf, RecordLookup, StudyNeeds } from './needs';
+import { joinNeeds, longRunNeeds, needsOf, RecordLookup, StudyNeeds } from './needs';
 
 export { recipeSweep, STANDARD_RECIPES, STANDARD_SWEEP } from './sanity-recipes';
 
@@ -209,7 +209,7 @@ export const NOTEBOOK_SEEDS: Partial<Record<Budget, number[]>> = { quick: [0, 1]
  */
 export function sweepNeeds(budget: Budget, seeds: number[], lookup: RecordLookup): StudyNeeds {
   const p = plan(budget, seeds), js = jobs(p);
-  const long = afterRecords<PruneTrainResult>(lookup, PRUNE_TRAIN_TASK, js.map((j) => j.config), 'long runs',
+  const long = longRunNeeds<PruneTrainResult>(budget, lookup, PRUNE_TRAIN_TASK, js.map((j) => j.config), 'long runs',
     're-trains the arms the sweep leaves at chance with the converged schedule (not in the estimate)', 'sweep', (recs) => {
       const rows = js.map((j, i) => ({ ...j.tag, acc: recs[i].result.finalTestAcc, outcome: recs[i].result.outcome }) as Row);
       return longRunJobs(p, rows).flatMap((j) => needsOf('long runs', `${j.tag.net} (long runs of arms at chance, ablation claims)`, PRUNE_TRAIN_TASK, [j.config]));
