@@ -368,6 +368,8 @@ describe('study 02: gates (closed-form cases)', () => {
     const want = E.extremeFfnnJobs(p).filter((j) => j.tag.sparsity === top && ['snip', 'sbp-sr'].includes(j.tag.method));
     assert.deepEqual(jobs.ffnn, want.map((j) => ({ tag: j.tag, config: { ...j.config, train: { ...j.config.train, epochs: L } } })));
     assert.deepEqual(jobs.resnet, []);
+    // the quick preview skips long runs (longRunsAt): the same methods at chance give none
+    assert.deepEqual(E.longRunJobs({ ...p, budget: 'quick' }, { extreme: budget, resnetTrained: [] }), { ffnn: [], resnet: [] });
   });
 
   it('SBP-SR slow (leaves chance in its long run), SNIP untrainable: gates pass and the verdict reads the long runs', () => {

@@ -264,6 +264,8 @@ describe('study 04: arms at chance re-trained long (closed-form cases)', () => {
     const want = js.filter((j) => j.arm === ksd.ARMS.dissipating && j.dataset === js[0].dataset && j.sparsity !== null);
     assert.ok(want.length > 0);
     assert.deepEqual(long, want.map((j) => ({ ...j, config: { ...j.config, epochs: p.gate.convergedEpochs } })));
+    // the quick preview skips long runs (longRunsAt): the same arms at chance give none
+    assert.deepEqual(ksd.longRunJobs({ ...p, budget: 'quick' }, budget, js), []);
   });
 });
 

@@ -3,7 +3,8 @@
  * (studies/needs.ts: built by the same job functions the notebook's cells sweep, so a sweep planned
  * here computes exactly the keys the notebook looks up), labelled with the notebook, its stage and
  * the part of the study it serves. Stages that need earlier results (notebook 01's training at the
- * measured critical sparsities, notebook 03's pruning of its trained bases) are planned once those
+ * measured critical sparsities, notebook 03's pruning of its trained bases, the long runs of arms at
+ * chance after the budget in notebooks 01, 02, 04 and 05) are planned once those
  * records are in the store; until then they are listed as deferred, and `sweep plan` run again
  * after the first wave plans them.
  */
@@ -63,10 +64,10 @@ interface NotebookSpec {
 
 export const NOTEBOOKS: readonly NotebookSpec[] = [
   { id: '01', name: '01-layer-collapse', needs: layerCollapse.sweepNeeds },
-  { id: '02', name: '02-eoc-rescaling', seeds: eocRescaling.NOTEBOOK_SEEDS, needs: (b, s) => eocRescaling.sweepNeeds(b, s) },
+  { id: '02', name: '02-eoc-rescaling', seeds: eocRescaling.NOTEBOOK_SEEDS, needs: eocRescaling.sweepNeeds },
   { id: '03', name: '03-reduced-vs-pruned', needs: (b, s, l) => joinNeeds(reducedVsPruned.sweepNeeds(b, s, l), reducedVsPrunedDenseNet.sweepNeeds(b, s, l)) },
-  { id: '04', name: '04-kstarts-dissipating', needs: (b, s) => joinNeeds(kstartsDissipating.sweepNeeds(b, s), overfitting.sweepNeeds(b, s)) },
-  { id: '05', name: '05-sanity-checks', seeds: sanityChecks.NOTEBOOK_SEEDS, needs: (b, s) => sanityChecks.sweepNeeds(b, s) },
+  { id: '04', name: '04-kstarts-dissipating', needs: (b, s, l) => joinNeeds(kstartsDissipating.sweepNeeds(b, s, l), overfitting.sweepNeeds(b, s)) },
+  { id: '05', name: '05-sanity-checks', seeds: sanityChecks.NOTEBOOK_SEEDS, needs: sanityChecks.sweepNeeds },
 ];
 
 /** The seeds a notebook runs at a budget when PRUNE_AT_INIT_SEEDS is unset (as notebookParams picks them). */

@@ -21,6 +21,7 @@
  * or 'not reproduced' because of the budget. Claims that train nothing declare `gates: 'no training'`.
  */
 import { formatNumber, meanSd } from './tables';
+import type { Budget } from './params';
 
 export type GateKind = 'dense-converged' | 'plateau' | 'divergence' | 'arms-above-chance' | 'chance-long-run' | 'scope';
 export const GATE_KINDS: readonly GateKind[] = ['dense-converged', 'plateau', 'divergence', 'arms-above-chance', 'chance-long-run', 'scope'];
@@ -164,6 +165,15 @@ export function scopeByDenseGates(label: string, groups: ReadonlyArray<{ group: 
       detail: `tested on ${ok.map((g) => g.group).join(', ')}; left out (inconclusive there): ${bad.map((g) => `${g.group} (${g.gate.detail})`).join('; ')}`,
     }],
   };
+}
+
+/**
+ * Whether a budget runs the long runs of arms at chance. `quick` is a preview whose dense nets are far
+ * from converged (its trained verdicts are inconclusive whatever a long run shows), so it skips them
+ * and the long-run gate reports 'no long run'; every other budget runs them. Undefined: run them.
+ */
+export function longRunsAt(budget: Budget | undefined): boolean {
+  return budget !== 'quick';
 }
 
 /** A finished or diverged training run, as the long-run rule reads it. */

@@ -8,7 +8,7 @@
  * sparsity: if every pair sits at chance, the net leaves no method trainable and tests nothing).
  */
 import { longSchedule } from '../experiment';
-import { aboveChanceGate, chanceLongRun, sitsAtChance } from '../notebook/gate';
+import { aboveChanceGate, chanceLongRun, longRunsAt, sitsAtChance } from '../notebook/gate';
 import type { Gate, RunAcc } from '../notebook/gate';
 import type { TrainConfig } from '../train';
 import { CHANCE, COLLAPSE_MARGIN, extremeFfnnJobs, resnetJobs, runJobs } from './eoc-rescaling';
@@ -55,6 +55,7 @@ const topArms = <R extends { method: string; sparsity: number }>(rows: readonly 
  * are the budget rows (tags with acc and outcome; a record lookup gives the same).
  */
 export function longRunJobs(p: EocRescalingPlan, results: { extreme: ReadonlyArray<ExtremeTag & RunAcc>; resnetTrained: ReadonlyArray<ExtremeTag & RunAcc> }): { ffnn: Job<ExtremeTag>[]; resnet: Job<ExtremeTag>[] } {
+  if (!longRunsAt(p.budget)) return { ffnn: [], resnet: [] };
   const pick = (f: Family, jobs: Job<ExtremeTag>[]) => {
     const { top, longEpochs } = family(p, f, {});
     const rows = f === 'ffnn' ? results.extreme : results.resnetTrained;

@@ -35,7 +35,8 @@ import { meanSd } from '../notebook/tables';
 import type { Check } from '../notebook/claims';
 import { GATE_DEFAULTS } from '../notebook/gate';
 import { PATH_TASK, pathStatsFor } from './extreme-paths';
-import { needsOf, StudyNeeds } from './needs';
+import { joinNeeds, longRunNeeds, needsOf, RecordLookup, StudyNeeds } from './needs';
+import { longRunJobs } from './eoc-rescaling-gates';
 import type { PathTaskConfig } from './extreme-paths';
 import { computeMask, rescaleKept } from '../prune';
 import type { TrainConfig } from '../train';
@@ -708,13 +709,24 @@ const SECTION_PARTS: Record<keyof SweepParts, string> = {
 /** Notebook 02's seeds per budget (its first cell); other budgets take DEFAULT_SEEDS. Quick uses 2 seeds to fit a 2-core CPU. */
 export const NOTEBOOK_SEEDS: Partial<Record<Budget, number[]>> = { smoke: [0], quick: [0, 1], standard: [0, 1, 2], paper: [0, 1, 2, 3, 4] };
 
-/** Every engine config notebook 02 runs at a budget (needs.ts): runAll's sweep and extremePathStats' mask statistics. */
-export function sweepNeeds(budget: Budget, seeds: number[]): StudyNeeds {
+/**
+ * Every engine config notebook 02 runs at a budget (needs.ts): runAll's sweep and extremePathStats'
+ * mask statistics, then, once the §4 budget runs are stored, runLongRuns' long runs of the methods
+ * they leave at chance.
+ */
+export function sweepNeeds(budget: Budget, seeds: number[], lookup: RecordLookup): StudyNeeds {
   const p = plan(budget, seeds);
   const parts = sweepParts(p);
   const configs = (Object.keys(parts) as Array<keyof SweepParts>).flatMap((k) => needsOf('sweep', SECTION_PARTS[k], PRUNE_TRAIN_TASK, parts[k].map((j) => j.config)));
   configs.push(...needsOf('sweep', 'FFNN mask paths (sbp-sr-extreme-sparsity)', PATH_TASK, pathConfigs(p)));
-  return { configs, deferred: [] };
+  const budgetJobs = [...parts.extreme, ...parts.resnetTrained];
+  const long = longRunNeeds<PruneTrainResult>(budget, lookup, PRUNE_TRAIN_TASK, budgetJobs.map((j) => j.config), 'long runs',
+    're-trains the §4 methods the sweep leaves at chance with the converged schedule (not in the estimate)', 'sweep', (recs) => {
+      const rows = budgetJobs.map((j, i) => ({ ...j.tag, acc: recs[i].result.finalTestAcc, outcome: recs[i].result.outcome }));
+      const l = longRunJobs(p, { extreme: rows.slice(0, parts.extreme.length), resnetTrained: rows.slice(parts.extreme.length) });
+      return needsOf('long runs', 'long runs of methods at chance (sbp-sr-extreme-sparsity, sbp-sr-extreme-resnet)', PRUNE_TRAIN_TASK, [...l.ffnn, ...l.resnet].map((j) => j.config));
+    });
+  return joinNeeds({ configs, deferred: [] }, long);
 }
 
 /**

@@ -40,7 +40,7 @@ import { formatMeanSd, formatNumber, meanSd, MeanSd } from '../notebook/tables';
 import { barFigure, FigureSpec, lineFigure, Series, subplots } from '../notebook/plots';
 import { GATE_DEFAULTS } from '../notebook/gate';
 import { CONVERGED_ARM, KsGateSettings, longRunJobs } from './kstarts-gates';
-import { needsOf, StudyNeeds } from './needs';
+import { joinNeeds, longRunNeeds, needsOf, RecordLookup, StudyNeeds } from './needs';
 
 export { ksGates, ksScoped, ksDenseGates, CLAIM_ARMS, CONVERGED_ARM, longRunJobs, readRows } from './kstarts-gates';
 export type { KsGateSettings } from './kstarts-gates';
@@ -503,9 +503,18 @@ export interface RunStudyOptions {
   onProgress?: (p: SweepProgress) => void;
 }
 
-/** Every engine config of notebook 04's K-starts / dissipating study at a budget (needs.ts): runStudy's jobs. */
-export function sweepNeeds(budget: Budget, seeds: number[]): StudyNeeds {
-  return { configs: jobs(plan(budget, seeds)).flatMap((j) => needsOf('sweep', `${j.family} (all four claims)`, HAROON_TASK, [j.config])), deferred: [] };
+/**
+ * Every engine config of notebook 04's K-starts / dissipating study at a budget (needs.ts): runStudy's
+ * jobs, then, once they are stored, runLongRuns' long runs of the claim arms they leave at chance.
+ */
+export function sweepNeeds(budget: Budget, seeds: number[], lookup: RecordLookup): StudyNeeds {
+  const p = plan(budget, seeds), js = jobs(p);
+  const long = longRunNeeds<HaroonResult>(budget, lookup, HAROON_TASK, js.map((j) => j.config), 'long runs',
+    're-trains the claim arms the sweep leaves at chance with the converged schedule (not in the estimate)', 'sweep', (recs) => {
+      const budgetRows = rows(p, js, recs.map((r) => ({ ...r, status: 'cached' as const })));
+      return needsOf('long runs', 'long runs of arms at chance (all four claims)', HAROON_TASK, longRunJobs(p, budgetRows, js).map((j) => j.config));
+    });
+  return joinNeeds({ configs: js.flatMap((j) => needsOf('sweep', `${j.family} (all four claims)`, HAROON_TASK, [j.config])), deferred: [] }, long);
 }
 
 /** Run (or read from the cache) every config of the plan, in one sweep. */

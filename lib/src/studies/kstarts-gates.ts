@@ -13,7 +13,7 @@
  * Derived K-starts picks (read off the all-candidates runs) carry no history of their own; the direct
  * K-starts runs and the all-candidates run stand for them.
  */
-import { chanceLongRun, denseGate, divergenceGate, Gate, Gates, plateauGate, scopeByDenseGates, sitsAtChance } from '../notebook/gate';
+import { chanceLongRun, denseGate, divergenceGate, Gate, Gates, longRunsAt, plateauGate, scopeByDenseGates, sitsAtChance } from '../notebook/gate';
 import type { RunAcc } from '../notebook/gate';
 import type { Job, Plan } from './kstarts-dissipating';
 
@@ -86,7 +86,8 @@ function armsAtChance(budget: readonly ArmRow[]): Set<string> {
 }
 
 /** The long runs: every job of a claim arm at chance in its cell, with the converged schedule (epochs x convergedEpochs / epochs). */
-export function longRunJobs(p: Pick<Plan, 'epochs' | 'gate'>, budget: readonly ArmRow[], all: readonly Job[]): Job[] {
+export function longRunJobs(p: Pick<Plan, 'epochs' | 'gate'> & Partial<Pick<Plan, 'budget'>>, budget: readonly ArmRow[], all: readonly Job[]): Job[] {
+  if (!longRunsAt(p.budget)) return [];
   const at = armsAtChance(budget), factor = p.gate.convergedEpochs / p.epochs;
   return all.filter((j) => j.sparsity !== null && claimed(j) && at.has(armCell({ ...j, sparsity: j.sparsity })))
     .map((j) => ({ ...j, config: { ...j.config, epochs: Math.round(j.config.epochs * factor) } }));

@@ -10,7 +10,7 @@
 import { longSchedule } from '../experiment';
 import type { PruneTrainConfig } from '../experiment';
 import type { FfnnConfig } from '../models';
-import { aboveChanceGate, chanceLongRun, GATE_DEFAULTS, sitsAtChance } from '../notebook/gate';
+import { aboveChanceGate, chanceLongRun, GATE_DEFAULTS, longRunsAt, sitsAtChance } from '../notebook/gate';
 import type { Gate, RunAcc } from '../notebook/gate';
 import { meanSd } from '../notebook/tables';
 import type { LayerCollapsePlan, TrainRow } from './layer-collapse';
@@ -27,6 +27,7 @@ const armKey = (r: { arm: string; sparsity: number }) => `${r.arm} s=${r.sparsit
  * is the outcome of `configs[i]` (the budget's training configs, in order).
  */
 export function longRunConfigs(p: Plan, configs: readonly PruneTrainConfig[], results: readonly RunAcc[]): PruneTrainConfig[] {
+  if (!longRunsAt((p as Partial<LayerCollapsePlan>).budget)) return [];
   if (configs.length !== results.length) throw new Error(`longRunConfigs: ${configs.length} configs but ${results.length} results; give one result per training config.`);
   const arms = new Map<string, number[]>();
   configs.forEach((c, i) => {

@@ -40,12 +40,13 @@ import { INIT_ANALYSIS_SCHEMA } from '../config/tasks';
 import { PRUNE_TRAIN_TASK, PruneTrainConfig, PruneTrainResult, denseReference } from '../experiment';
 import type { TrainConfig } from '../train';
 import { FFNN_RECIPE_NOTE, FFNN_STANDARD_EPOCHS, ffnnRecipe } from './ffnn-recipe';
-import { rowsRead } from './layer-collapse-gates';
+import { longRunConfigs, rowsRead } from './layer-collapse-gates';
 import type { Budget } from '../notebook/params';
 import { Check, Verdict, verdictFromChecks } from '../notebook/claims';
+import { longRunsAt } from '../notebook/gate';
 import { formatMeanSd, formatNumber, meanSd } from '../notebook/tables';
 import { FigureSpec, heatmapFigure, lineFigure, subplots, Series, colorFor } from '../notebook/plots';
-import { lookupAll, needsOf, RecordLookup, StudyNeeds, waitFor } from './needs';
+import { joinNeeds, lookupAll, longRunNeeds, needsOf, RecordLookup, StudyNeeds, waitFor } from './needs';
 
 // ---------------------------------------------------------------------------------------------
 // Phase points
@@ -646,10 +647,14 @@ export function convergedConfigs(p: LayerCollapsePlan, seeds: number[]): PruneTr
   return dense.map((c) => denseReference(c, p.training.convergedEpochs));
 }
 
+/** What the long-run stage of notebook 01 does (its deferred reason). */
+const LONG_RUNS_WHY = 're-trains the EOC SNIP arms the training wave leaves at chance with the converged schedule (not in the estimate)';
+
 /**
  * Every config notebook 01 runs at a budget (needs.ts): the init analyses and the converged dense
  * runs, then, once the analyses are stored, the training arms at the critical sparsities they
- * measured (the notebook's cells: initConfigs, trainingConfigs(trainingArms(criticalRows)), convergedConfigs).
+ * measured, then, once those are stored, the long runs of the EOC SNIP arms at chance (the notebook's
+ * cells: initConfigs, trainingConfigs(trainingArms(criticalRows)), convergedConfigs, longRunConfigs).
  */
 export function sweepNeeds(budget: Budget, seeds: number[], lookup: RecordLookup): StudyNeeds {
   const p = plan(budget);
@@ -660,13 +665,22 @@ export function sweepNeeds(budget: Budget, seeds: number[], lookup: RecordLookup
   ];
   const training = (rows: CriticalRow[]) => needsOf('training', 'training (collapse-trains-at-chance)', PRUNE_TRAIN_TASK, trainingConfigs(p, trainingArms(p, rows), seeds));
   const got = lookupAll<InitAnalysisResult>(lookup, LAYER_COLLAPSE_INIT_TASK, init);
-  if (!got.missing) return { configs: [...configs, ...training(criticalRows(got.records.map((r) => r.result)))], deferred: [] };
+  if (!got.missing) {
+    const trained = training(criticalRows(got.records.map((r) => r.result)));
+    const cfgs = trained.map((n) => n.config as unknown as PruneTrainConfig);
+    const long = longRunNeeds<PruneTrainResult>(budget, lookup, PRUNE_TRAIN_TASK, cfgs, 'long runs', LONG_RUNS_WHY, 'training', (recs) => needsOf('long runs',
+      'long runs of EOC SNIP arms at chance (collapse-trains-at-chance)', PRUNE_TRAIN_TASK, longRunConfigs(p, cfgs, recs.map((r) => ({ acc: r.result.finalTestAcc, outcome: r.result.outcome })))));
+    return joinNeeds({ configs: [...configs, ...trained], deferred: [] }, long);
+  }
   // a run's cost does not depend on its sparsity: distinct stand-in critical points give the largest grid
   const standIn = ([['snip', 'ordered', 0.3], ['snip', 'chaotic', 0.6], ['magnitude', 'eoc', 0.8]] as const)
     .map(([method, phase, sparsity]): CriticalRow => ({ depth: p.training.depth, method, phase, sparsity } as CriticalRow));
   return {
     configs,
-    deferred: [{ stage: 'training', reason: `training sparsities bracket the measured critical sparsities: ${waitFor(got.missing, 'init-analysis')}`, standIn: training(standIn) }],
+    deferred: [
+      { stage: 'training', reason: `training sparsities bracket the measured critical sparsities: ${waitFor(got.missing, 'init-analysis')}`, standIn: training(standIn) },
+      ...(longRunsAt(budget) ? [{ stage: 'long runs', reason: `${LONG_RUNS_WHY}: after the training stage` }] : []),
+    ],
   };
 }
 

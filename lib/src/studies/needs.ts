@@ -9,6 +9,8 @@
  * where the study can give them (for the cost estimate only, never run).
  */
 import { describeConfig, PlainObject, RunRecord, TaskSpec } from '../engine';
+import { longRunsAt } from '../notebook/gate';
+import type { Budget } from '../notebook/params';
 
 export interface ConfigNeed {
   /** Wave of the study: configs of one stage never depend on each other. */
@@ -44,6 +46,24 @@ export function lookupAll<R>(lookup: RecordLookup, task: TaskSpec, configs: read
 
 /** Why a stage waits for `n` records of `what`. */
 export const waitFor = (n: number, what: string): string => `needs the ${n} ${what} record(s) not yet in the store: run this wave, then \`sweep plan\` again`;
+
+/**
+ * A stage planned from the records of earlier `configs` (in order, one record per config): `plan`'s
+ * needs once every record is stored; until then the stage is deferred (`why`: what it does; `what`:
+ * the records it waits for). Used for the long runs of arms at chance (notebook/gate.ts
+ * chanceLongRun), which only the budget runs' accuracies decide.
+ */
+export function afterRecords<R>(lookup: RecordLookup, task: TaskSpec, configs: readonly object[], stage: string, why: string, what: string,
+  plan: (records: RunRecord<R>[]) => ConfigNeed[]): StudyNeeds {
+  const got = lookupAll<R>(lookup, task, configs);
+  if (got.missing) return { configs: [], deferred: [{ stage, reason: `${why}: ${waitFor(got.missing, what)}` }] };
+  return { configs: plan(got.records), deferred: [] };
+}
+
+/** The long-run stage of a study (afterRecords' arguments after `budget`); none at a budget that skips long runs (notebook/gate.ts longRunsAt). */
+export function longRunNeeds<R>(budget: Budget, ...a: Parameters<typeof afterRecords<R>>): StudyNeeds {
+  return longRunsAt(budget) ? afterRecords<R>(...a) : { configs: [], deferred: [] };
+}
 
 /** Several studies of one notebook as one list. */
 export function joinNeeds(...xs: StudyNeeds[]): StudyNeeds {

@@ -29,12 +29,12 @@ import type { TrainConfig } from '../train';
 import type { Budget } from '../notebook/params';
 import { byBudget } from '../notebook/params';
 import { Check, ClaimInput, gatedVerdict, lowerBeyondNoise, Verdict } from '../notebook/claims';
-import { aboveChanceGate, chanceLongRun, denseGate, divergenceGate, Gate, plateauGate, sitsAtChance, splitDiverged } from '../notebook/gate';
+import { aboveChanceGate, chanceLongRun, denseGate, divergenceGate, Gate, longRunsAt, plateauGate, sitsAtChance, splitDiverged } from '../notebook/gate';
 import { formatMeanSd, formatNumber, meanSd, MeanSd } from '../notebook/tables';
 import { FigureSpec, lineFigure, Series, subplots } from '../notebook/plots';
 import { ffnnTrain, resnetTrain } from './eoc-rescaling';
 import { recipe, STANDARD_RECIPES } from './sanity-recipes';
-import { needsOf, StudyNeeds } from './needs';
+import { joinNeeds, longRunNeeds, needsOf, RecordLookup, StudyNeeds } from './needs';
 
 export { recipeSweep, STANDARD_RECIPES, STANDARD_SWEEP } from './sanity-recipes';
 
@@ -203,9 +203,18 @@ export function jobs(p: SanityPlan): Job[] {
 /** Notebook 05's seeds per budget (its first cell); other budgets take DEFAULT_SEEDS. Quick trains two (three would exceed its five minutes). */
 export const NOTEBOOK_SEEDS: Partial<Record<Budget, number[]>> = { quick: [0, 1] };
 
-/** Every engine config notebook 05 runs at a budget (needs.ts): runAll's jobs. */
-export function sweepNeeds(budget: Budget, seeds: number[]): StudyNeeds {
-  return { configs: jobs(plan(budget, seeds)).flatMap((j) => needsOf('sweep', `${j.tag.net} (${j.tag.kind === 'arm' ? 'ablation claims' : 'dense gate'})`, PRUNE_TRAIN_TASK, [j.config])), deferred: [] };
+/**
+ * Every engine config notebook 05 runs at a budget (needs.ts): runAll's jobs, then, once they are
+ * stored, runLongRuns' long runs of the arms they leave at chance.
+ */
+export function sweepNeeds(budget: Budget, seeds: number[], lookup: RecordLookup): StudyNeeds {
+  const p = plan(budget, seeds), js = jobs(p);
+  const long = longRunNeeds<PruneTrainResult>(budget, lookup, PRUNE_TRAIN_TASK, js.map((j) => j.config), 'long runs',
+    're-trains the arms the sweep leaves at chance with the converged schedule (not in the estimate)', 'sweep', (recs) => {
+      const rows = js.map((j, i) => ({ ...j.tag, acc: recs[i].result.finalTestAcc, outcome: recs[i].result.outcome }) as Row);
+      return longRunJobs(p, rows).flatMap((j) => needsOf('long runs', `${j.tag.net} (long runs of arms at chance, ablation claims)`, PRUNE_TRAIN_TASK, [j.config]));
+    });
+  return joinNeeds({ configs: js.flatMap((j) => needsOf('sweep', `${j.tag.net} (${j.tag.kind === 'arm' ? 'ablation claims' : 'dense gate'})`, PRUNE_TRAIN_TASK, [j.config])), deferred: [] }, long);
 }
 
 export interface Row extends Tag {
@@ -238,6 +247,7 @@ function armsAtChance(rows: readonly Row[], tol: Tolerances): Set<string> {
  * of its net's dense reference (longSchedule, `convergedFactor` x the epochs).
  */
 export function longRunJobs(p: SanityPlan, rows: readonly Row[]): Job[] {
+  if (!longRunsAt(p.budget)) return [];
   const at = armsAtChance(rows, p.tolerances);
   return jobs(p).filter((j) => j.tag.kind === 'arm' && at.has(armKey(j.tag)))
     .map((j) => ({ tag: { ...j.tag, kind: 'long' as const }, config: longSchedule(j.config, j.config.train.epochs * p.tolerances.convergedFactor) }));
