@@ -57,18 +57,26 @@ export interface KsGateSettings {
 }
 
 /** One dense gate per (model, dataset) with a dense arm; failed when the dense runs or the converged run are missing. */
-export function ksDenseGates(rows: readonly KsGateRow[], s: KsGateSettings): Gate[] {
-  const groups = [...new Set(rows.filter((r) => r.arm === 'dense').map((r) => `${r.model}|${r.dataset}`))];
-  return groups.map((g) => {
-    const [model, dataset] = g.split('|');
+/** A (model, dataset) group's name, as the scope gate lists it. */
+const groupOf = (r: Pick<KsGateRow, 'model' | 'dataset'>) => `${r.model}, ${r.dataset}`;
+
+/** One dense gate per (model, dataset) group with a dense arm, in first-appearance order. */
+function denseGatesByGroup(rows: readonly KsGateRow[], s: KsGateSettings): Array<{ group: string; gate: Gate }> {
+  const groups = [...new Map(rows.filter((r) => r.arm === 'dense').map((r) => [groupOf(r), r] as const)).values()];
+  return groups.map(({ model, dataset }) => {
     const acc = (arm: string) => rows.filter((r) => r.arm === arm && r.model === model && r.dataset === dataset && r.acc !== null && r.outcome !== 'diverged').map((r) => r.acc as number);
     const ref = acc('dense'), conv = acc(CONVERGED_ARM);
     const label = `dense ${model}, ${dataset}, ${s.recipe} vs ${s.convergedEpochs} epochs`;
-    if (ref.length === 0 || conv.length === 0) {
-      return { kind: 'dense-converged' as const, label, passed: false, detail: `missing ${ref.length === 0 ? 'dense reference' : 'converged run'} (failed or diverged); the comparison cannot be gated` };
-    }
-    return denseGate(label, ref, conv, s.margin);
+    const gate: Gate = ref.length === 0 || conv.length === 0
+      ? { kind: 'dense-converged', label, passed: false, detail: `missing ${ref.length === 0 ? 'dense reference' : 'converged run'} (failed or diverged); the comparison cannot be gated` }
+      : denseGate(label, ref, conv, s.margin);
+    return { group: groupOf({ model, dataset }), gate };
   });
+}
+
+/** One dense gate per (model, dataset) with a dense arm; failed when the dense runs or the converged run are missing. */
+export function ksDenseGates(rows: readonly KsGateRow[], s: KsGateSettings): Gate[] {
+  return denseGatesByGroup(rows, s).map((g) => g.gate);
 }
 
 type ArmRow = Pick<KsGateRow, 'arm' | 'family' | 'model' | 'dataset' | 'sparsity' | 'acc' | 'outcome' | 'error'>;
@@ -121,10 +129,8 @@ function claimLongRun(arms: readonly string[], budget: readonly ArmRow[], long: 
  */
 export function ksScoped<R extends KsGateRow>(budgetRows: readonly R[], s: KsGateSettings, long?: { rows: readonly R[]; epochs: number }): { rows: R[]; gates: Record<string, Gates>; excluded: string[] } {
   const read = long ? readRows(budgetRows, long.rows) : [...budgetRows];
-  const dense = ksDenseGates(read, s);
-  const groupOf = (r: Pick<KsGateRow, 'model' | 'dataset'>) => `${r.model}, ${r.dataset}`;
-  const denseGroups = [...new Set(read.filter((r) => r.arm === 'dense').map(groupOf))];
-  const scope = dense.length ? scopeByDenseGates('(model, dataset) groups tested', denseGroups.map((group, i) => ({ group, gate: dense[i] }))) : null;
+  const dense = denseGatesByGroup(read, s);
+  const scope = dense.length ? scopeByDenseGates('(model, dataset) groups tested', dense) : null;
   const excluded = scope && scope.included.length ? scope.excluded : [];
   const keep = (r: Pick<KsGateRow, 'model' | 'dataset'>) => !excluded.includes(groupOf(r));
   const rows = read.filter(keep);

@@ -16,7 +16,7 @@ import { meanSd } from '../notebook/tables';
 import type { LayerCollapsePlan, TrainRow } from './layer-collapse';
 import { armsBy, denseGateOf, divergenceGateOf, plateauGateOf } from './trained-gates';
 
-type Plan = Pick<LayerCollapsePlan, 'training' | 'tolerances'>;
+type Plan = Pick<LayerCollapsePlan, 'training' | 'tolerances'> & Partial<Pick<LayerCollapsePlan, 'budget'>>;
 
 const isEocSnip = (r: { method: string; phase: string }) => r.method === 'snip' && r.phase === 'eoc';
 const armKey = (r: { arm: string; sparsity: number }) => `${r.arm} s=${r.sparsity}`;
@@ -27,7 +27,7 @@ const armKey = (r: { arm: string; sparsity: number }) => `${r.arm} s=${r.sparsit
  * is the outcome of `configs[i]` (the budget's training configs, in order).
  */
 export function longRunConfigs(p: Plan, configs: readonly PruneTrainConfig[], results: readonly RunAcc[]): PruneTrainConfig[] {
-  if (!longRunsAt((p as Partial<LayerCollapsePlan>).budget)) return [];
+  if (!longRunsAt(p.budget)) return [];
   if (configs.length !== results.length) throw new Error(`longRunConfigs: ${configs.length} configs but ${results.length} results; give one result per training config.`);
   const arms = new Map<string, number[]>();
   configs.forEach((c, i) => {
