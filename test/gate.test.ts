@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { denseGate, scopeByDenseGates, aboveChanceGate, plateauGate, divergenceGate, gatedVerdict, gateStatus, gateFailures, splitDiverged, denseReference, longSchedule, chanceLongRun, sitsAtChance, PRUNE_TRAIN_DEFAULTS } from 'prune-at-init';
+import { denseGate, scopeByDenseGates, aboveChanceGate, plateauGate, divergenceGate, gatedVerdict, gateStatus, gateFailures, splitDiverged, denseReference, longSchedule, chanceLongRun, sitsAtChance, stagedLongRuns, runStagedLongRuns, PRUNE_TRAIN_DEFAULTS } from 'prune-at-init';
 
 describe('training gates (closed-form cases)', () => {
   it('dense gate: passes iff mean(reference) >= mean(converged) - margin', () => {
@@ -56,7 +56,7 @@ describe('training gates (closed-form cases)', () => {
     assert.equal(sitsAtChance([run(0.9, 'error')], 0.1, 0.05), false); // no finished run: not at chance (divergence is another gate's)
   });
 
-  it('chanceLongRun: an arm at chance is read from its long runs; slow vs untrainable vs no long run', () => {
+  it('chanceLongRun: a slow arm is read from its long runs; untrainable, incomplete and missing long runs', () => {
     const run = (acc: number, outcome = 'ok') => ({ acc, outcome });
     const o = { chance: 0.1, band: 0.05, budgetEpochs: 10, longEpochs: 40 };
     const budget = [run(0.11), run(0.13)]; // mean 0.12: at chance
@@ -64,16 +64,24 @@ describe('training gates (closed-form cases)', () => {
       trained: { budget: [run(0.8), run(0.9)], long: [] },
       slow: { budget, long: [run(0.7), run(0.8)] },
       stuck: { budget, long: [run(0.1), run(0.2)] }, // mean 0.15: still at chance
+      stuckFirst: { budget, long: [run(0.1)] }, // the first long run stays at chance: the others are not re-trained
       diverging: { budget: [run(0.1, 'diverged')], long: [] },
     }, o);
-    assert.deepEqual(r.status, { trained: 'above chance', slow: 'slow', stuck: 'untrainable', diverging: 'no finished run' });
+    assert.deepEqual(r.status, { trained: 'above chance', slow: 'slow', stuck: 'untrainable', stuckFirst: 'untrainable', diverging: 'no finished run' });
     assert.deepEqual(r.read.slow.map((x) => x.acc), [0.7, 0.8]);
-    assert.deepEqual(r.read.stuck.map((x) => x.acc), [0.1, 0.2]);
+    // an untrainable arm sits at chance either way: the claim reads its budget runs (all seeds)
+    assert.deepEqual(r.read.stuck.map((x) => x.acc), [0.11, 0.13]);
+    assert.deepEqual(r.read.stuckFirst.map((x) => x.acc), [0.11, 0.13]);
     assert.deepEqual(r.read.trained.map((x) => x.acc), [0.8, 0.9]);
     assert.equal(r.gate.kind, 'chance-long-run');
     assert.equal(r.gate.passed, true);
-    assert.equal(r.gate.detail, '2 of 4 arms at chance after x10 (at chance = mean ≤ 15.00 %), re-trained x40: ' +
-      'slow 12.00 % → 75.00 % (2 runs): slow, not untrainable (read at x40); stuck 12.00 % → 15.00 % (2 runs): stays at chance: untrainable at x40');
+    assert.equal(r.gate.detail, '3 of 5 arms at chance after x10 (at chance = mean ≤ 15.00 %), re-trained x40 (first run; all runs if it leaves chance): ' +
+      'slow 12.00 % → 75.00 % (2 of 2 runs): slow, not untrainable (read at x40); stuck 12.00 % → 15.00 % (2 of 2 runs): stays at chance: untrainable at x40; ' +
+      'stuckFirst 12.00 % → 10.00 % (1 of 2 runs): stays at chance: untrainable at x40');
+    // the first long run left chance but the others were not re-trained: cannot read the arm, the gate fails
+    const partial = chanceLongRun('L', { a: { budget, long: [run(0.6)] } }, o);
+    assert.deepEqual([partial.gate.passed, partial.status.a, partial.read.a], [false, 'long runs incomplete', budget]);
+    assert.match(partial.gate.detail, /a 12.00 % → 60.00 % \(1 of 2 runs\): left chance, the other runs not re-trained yet/);
     // no long run of an arm at chance: the gate fails and the claim reads the budget runs
     const missing = chanceLongRun('L', { slow: { budget, long: [run(0.5, 'diverged')] } }, o);
     assert.deepEqual([missing.gate.passed, missing.status.slow, missing.read.slow], [false, 'no long run', budget]);
@@ -82,6 +90,25 @@ describe('training gates (closed-form cases)', () => {
     assert.throws(() => chanceLongRun('L', {}, o), /at least one arm/);
     assert.throws(() => chanceLongRun('L', { a: { budget, long: [] } }, { ...o, longEpochs: 10 }), /longEpochs must be an integer > budgetEpochs/);
     assert.throws(() => chanceLongRun('L', { a: { budget, long: [] } }, { ...o, band: -1 }), /band >= 0/);
+  });
+
+  it('stagedLongRuns / runStagedLongRuns: first run of each arm, the rest only where it left chance', async () => {
+    const o = { chance: 0.1, band: 0.05 };
+    const arms = [['a0', 'a1', 'a2'], ['b0', 'b1'], ['c0']];
+    const acc: Record<string, number> = { a0: 0.1, b0: 0.5, c0: 0.6, a1: 0.1, a2: 0.1, b1: 0.4 };
+    // nothing computed: the first run of each arm; two arms have others waiting on it
+    assert.deepEqual(stagedLongRuns(arms, () => undefined, o), { jobs: ['a0', 'b0', 'c0'], waiting: 2 });
+    // a0 stays at chance (its others are never run); b0 left chance (b1 joins); c0 has no others
+    const known = (j: string) => (j.endsWith('0') ? { acc: acc[j], outcome: 'ok' } : undefined);
+    assert.deepEqual(stagedLongRuns(arms, known, o), { jobs: ['a0', 'b0', 'b1', 'c0'], waiting: 0 });
+    // a diverged first long run is no evidence of untrainability: the others run
+    assert.deepEqual(stagedLongRuns([['d0', 'd1']], () => ({ acc: NaN, outcome: 'diverged' }), o).jobs, ['d0', 'd1']);
+    const calls: string[][] = [];
+    const got = await runStagedLongRuns(arms, async (js) => { calls.push(js); return js.map((j) => ({ acc: acc[j], outcome: 'ok', j })); }, o);
+    assert.deepEqual(calls, [['a0', 'b0', 'c0'], ['b1']]);
+    assert.deepEqual(got.jobs, ['a0', 'b0', 'c0', 'b1']);
+    assert.deepEqual(got.results.map((r) => r.j), ['a0', 'b0', 'c0', 'b1']);
+    assert.deepEqual(await runStagedLongRuns([], async () => { throw new Error('not called'); }, o), { jobs: [], results: [] });
   });
 
   it('gatedVerdict: a failed gate makes any outcome of the checks inconclusive', () => {

@@ -366,7 +366,10 @@ describe('study 02: gates (closed-form cases)', () => {
   it('longRunJobs: the runs of the §4 methods at chance at the highest sparsity, with the converged schedule', () => {
     const jobs = E.longRunJobs(p, { extreme: budget, resnetTrained: [] });
     const want = E.extremeFfnnJobs(p).filter((j) => j.tag.sparsity === top && ['snip', 'sbp-sr'].includes(j.tag.method));
-    assert.deepEqual(jobs.ffnn, want.map((j) => ({ tag: j.tag, config: { ...j.config, train: { ...j.config.train, epochs: L } } })));
+    const long = (m: string) => want.filter((j) => j.tag.method === m).map((j) => ({ tag: j.tag, config: { ...j.config, train: { ...j.config.train, epochs: L } } }));
+    // one arm per method, its seeds in order (the first is re-trained first: stagedLongRuns)
+    assert.deepEqual(jobs.ffnn.map((a) => a[0].tag.method).sort(), ['sbp-sr', 'snip']);
+    for (const a of jobs.ffnn) { assert.deepEqual(a, long(a[0].tag.method)); assert.deepEqual(a.map((j) => j.tag.seed), [0, 1, 2]); }
     assert.deepEqual(jobs.resnet, []);
     // the quick preview skips long runs (longRunsAt): the same methods at chance give none
     assert.deepEqual(E.longRunJobs({ ...p, budget: 'quick' }, { extreme: budget, resnetTrained: [] }), { ffnn: [], resnet: [] });
@@ -376,8 +379,8 @@ describe('study 02: gates (closed-form cases)', () => {
     const long = longOf({ 'sbp-sr': 0.7, snip: 0.1135 });
     const g = E.extremeFfnnGates(p, { extreme: budget.concat([]), gates: [conv] }, long);
     const lr = g.find((x) => x.kind === 'chance-long-run')!;
-    assert.equal(lr.detail, `2 of ${p.extreme.methods.length} arms at chance after x${p.extreme.train.epochs} (at chance = mean ≤ 15.00 %), re-trained x${L}: ` +
-      `snip 11.35 % → 11.35 % (3 runs): stays at chance: untrainable at x${L}; sbp-sr 11.35 % → 70.00 % (3 runs): slow, not untrainable (read at x${L})`);
+    assert.equal(lr.detail, `2 of ${p.extreme.methods.length} arms at chance after x${p.extreme.train.epochs} (at chance = mean ≤ 15.00 %), re-trained x${L} (first run; all runs if it leaves chance): ` +
+      `snip 11.35 % → 11.35 % (3 of 3 runs): stays at chance: untrainable at x${L}; sbp-sr 11.35 % → 70.00 % (3 of 3 runs): slow, not untrainable (read at x${L})`);
     assert.ok(g.every((x) => x.passed), JSON.stringify(g));
     const cells = E.summarize(E.extremeRead(p, 'ffnn', { extreme: budget }, long), ['method', 'sparsity']);
     const v = E.extremeVerdict(cells, { chance: 0.1, family: 'FFNN' });

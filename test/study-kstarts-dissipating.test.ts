@@ -247,13 +247,13 @@ describe('study 04: arms at chance re-trained long (closed-form cases)', () => {
   it('its long runs leave chance: slow, the claims read them; they stay at chance: untrainable at that schedule, gates pass', () => {
     const slow = ksd.ksGates(world(), GS, { rows: longRows(0.6), epochs: 4 });
     assert.equal(longGate(slow, 'dissipating-best-at-high-sparsity')!.passed, true);
-    assert.match(longGate(slow, 'dissipating-best-at-high-sparsity')!.detail, /dissipating, M, A, p=0\.99 11\.00 % → 60\.00 % \(3 runs\): slow, not untrainable \(read at x16\)/);
+    assert.match(longGate(slow, 'dissipating-best-at-high-sparsity')!.detail, /dissipating, M, A, p=0\.99 11\.00 % → 60\.00 % \(3 of 3 runs\): slow, not untrainable \(read at x16\)/);
     const read = ksd.readRows(world(), longRows(0.6));
     assert.deepEqual(read.filter((r) => r.arm === ksd.ARMS.dissipating && r.sparsity === 0.99).map((r) => r.acc), [0.6, 0.6, 0.6]);
     assert.equal(read.length, world().length);
     const stuck = ksd.ksGates(world(), GS, { rows: longRows(0.11), epochs: 4 });
     assert.ok(Object.values(stuck).every((gs) => gs !== 'no training' && gs.every((x) => x.passed)), JSON.stringify(stuck));
-    assert.match(longGate(stuck, 'no-retraining-needed')!.detail, /11\.00 % → 11\.00 % \(3 runs\): stays at chance: untrainable at x16/);
+    assert.match(longGate(stuck, 'no-retraining-needed')!.detail, /11\.00 % → 11\.00 % \(3 of 3 runs\): stays at chance: untrainable at x16/);
   });
 
   it('longRunJobs: the jobs of the claim arms at chance in their cell, with the converged schedule', () => {
@@ -263,7 +263,11 @@ describe('study 04: arms at chance re-trained long (closed-form cases)', () => {
     const long = ksd.longRunJobs(p, budget, js);
     const want = js.filter((j) => j.arm === ksd.ARMS.dissipating && j.dataset === js[0].dataset && j.sparsity !== null);
     assert.ok(want.length > 0);
-    assert.deepEqual(long, want.map((j) => ({ ...j, config: { ...j.config, epochs: p.gate.convergedEpochs } })));
+    // one arm per cell, its seeds in order (the first is re-trained first: stagedLongRuns)
+    const cell = (j: { model: string; dataset: string; sparsity: number | null }) => `${j.model}|${j.dataset}|${j.sparsity}`;
+    assert.deepEqual(long.flat(), want.map((j) => ({ ...j, config: { ...j.config, epochs: p.gate.convergedEpochs } })));
+    assert.equal(long.length, new Set(want.map(cell)).size);
+    for (const a of long) assert.equal(new Set(a.map(cell)).size, 1);
     // the quick preview skips long runs (longRunsAt): the same arms at chance give none
     assert.deepEqual(ksd.longRunJobs({ ...p, budget: 'quick' }, budget, js), []);
   });

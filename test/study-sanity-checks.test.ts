@@ -148,7 +148,7 @@ describe('sanity-checks study: gate and verdicts (closed-form cases)', () => {
     const rows = [...world({ snip: [0.1, 0.1, 0.1], 'snip:layerwise-shuffle': [0.12, 0.11, 0.1], grasp: [0.8, 0.8, 0.8], 'grasp:layerwise-shuffle': [0.6, 0.6, 0.6] }, [0.85, 0.85, 0.85], 0.86),
       ...long('none', [0.1, 0.1, 0.1]), ...long('layerwise-shuffle', [0.1, 0.11, 0.1])];
     const r = sc.verdictNoHarm(p, rows, 'layerwise-shuffle', ['snip', 'grasp']);
-    assert.match(r.gates.find((g) => g.kind === 'chance-long-run')!.detail, /lenet300 s=0\.9 snip 10\.00 % → 10\.00 % \(3 runs\): stays at chance: untrainable at x4/);
+    assert.match(r.gates.find((g) => g.kind === 'chance-long-run')!.detail, /lenet300 s=0\.9 snip 10\.00 % → 10\.00 % \(3 of 3 runs\): stays at chance: untrainable at x4/);
     // without the long runs, slow cannot be told from untrainable: inconclusive
     assert.equal(sc.verdictNoHarm(p, rows.filter((x) => x.kind !== 'long'), 'layerwise-shuffle', ['snip', 'grasp']).verdict, 'inconclusive');
     assert.equal(r.verdict, 'not reproduced', r.rationale); // only GraSP's pair counts, and it hurts
@@ -172,9 +172,11 @@ describe('sanity-checks study: gate and verdicts (closed-form cases)', () => {
     const slow = [...rows, ...[0.79, 0.8, 0.81].map((a, i) => row('lenet300', 'long', 'snip', 'reinit', 0.9, i, a))];
     const r = sc.verdictNoHarm(p, slow, 'reinit', ['snip']);
     assert.equal(r.verdict, 'reproduced', r.rationale);
-    assert.match(r.gates.find((g) => g.kind === 'chance-long-run')!.detail, /snip reinit 10\.00 % → 80\.00 % \(3 runs\): slow, not untrainable \(read at x4\)/);
+    assert.match(r.gates.find((g) => g.kind === 'chance-long-run')!.detail, /snip reinit 10\.00 % → 80\.00 % \(3 of 3 runs\): slow, not untrainable \(read at x4\)/);
     // longRunJobs: the jobs of exactly that arm, with its net's converged schedule
-    const js = sc.longRunJobs(p, rows);
+    const arms = sc.longRunJobs(p, rows);
+    assert.equal(arms.length, 1); // one arm, its seeds in order (the first is re-trained first: stagedLongRuns)
+    const js = arms[0];
     assert.deepEqual(js.map((j) => [j.tag.kind, j.tag.method, j.tag.ablation, j.tag.seed, j.config.train.epochs]),
       [0, 1, 2].map((seed) => ['long', 'snip', 'reinit', seed, net.train.epochs * p.tolerances.convergedFactor]));
     assert.deepEqual(sc.jobs(p).filter((j) => j.tag.kind === 'arm' && j.tag.method === 'snip' && j.tag.ablation === 'reinit').map((j) => ({ ...j.config, train: { ...j.config.train, epochs: j.config.train.epochs * p.tolerances.convergedFactor } })), js.map((j) => j.config));

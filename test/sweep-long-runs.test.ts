@@ -10,11 +10,20 @@ import { cluster, eocRescaling, kstartsDissipating, layerCollapse, PlainObject, 
 
 type Planned = cluster.PlannedConfig;
 
-/** A store where every config has a record: prune-train and Haroon runs end at `acc`; each init analysis measures critical sparsity 0.5. */
-function lookupAt(acc: number | null): cluster.RecordLookup {
+/**
+ * A store where every config has a record: prune-train and Haroon runs end at `acc`; each init analysis
+ * measures critical sparsity 0.5. `long` (configs longer than the budget's, i.e. long runs): their
+ * accuracy by seed, or null for no record yet (default: `acc`).
+ */
+function lookupAt(acc: number | null, long?: (seed: number) => number | null, budgetEpochs?: (c: PlainObject) => boolean): cluster.RecordLookup {
   return {
     get<R>(task: TaskSpec, config: PlainObject) {
       if (acc === null) return undefined;
+      if (long && budgetEpochs && !budgetEpochs(config)) {
+        const a = long(Number(config.seed));
+        if (a === null) return undefined;
+        return { result: task.name === PRUNE_TRAIN_TASK.name ? { finalTestAcc: a, outcome: 'ok' } : { method: 'random', outcome: 'ok', finalTestAcc: a, diagnostics: { history: [] } } } as never as R & undefined;
+      }
       let result: unknown;
       if (task.name === layerCollapse.LAYER_COLLAPSE_INIT_TASK.name) {
         const critical = { sparsity: 0.5, firstEmpty: 1, firstEmptyName: 'fc1' };
@@ -92,5 +101,29 @@ describe('sweep plan: long runs of arms at chance (dependent stage)', () => {
     const byBudget = new Map(arms.map((c) => [withoutSchedule(c.config), c]));
     for (const l of longOf(r)) assert.equal(epochsOf(l.config), 4 * epochsOf(byBudget.get(withoutSchedule(l.config))!.config));
     assert.equal(sanityChecks.TOLERANCES.convergedFactor, 4);
+  });
+
+  describe('two steps: first seed of each arm at chance; the others only if its long run leaves chance', () => {
+    const SEEDS = [0, 1, 2];
+    // the budget's configs are the ones the plan lists at the sweep/training stage with every record at chance
+    const budgetKeys = (id: string) => new Set(cluster.notebooksConfigs(id, 'standard', SEEDS, lookupAt(0.1)).configs.filter((c) => c.stage !== 'long runs').map((c) => JSON.stringify(c.config)));
+    for (const id of NOTEBOOKS) {
+      it(`${id} (standard, 3 seeds)`, () => {
+        const keys = budgetKeys(id);
+        const isBudget = (c: PlainObject) => keys.has(JSON.stringify(c));
+        const at = (long?: (seed: number) => number | null) => cluster.notebooksConfigs(id, 'standard', SEEDS, lookupAt(0.1, long, isBudget));
+        const all = longOf(at(() => 0.8).configs); // first long runs leave chance: every seed of every arm
+        assert.ok(all.length > 0);
+        const arms = new Set(all.map((c) => withoutSchedule({ ...c.config, seed: 0 })));
+        assert.equal(all.length, arms.size * SEEDS.length, 'every seed of every arm');
+        const firsts = longOf(at(() => 0.1).configs); // first long runs stay at chance: one per arm, its first seed
+        assert.deepEqual(firsts.map((c) => c.config.seed), firsts.map(() => 0));
+        assert.deepEqual(new Set(firsts.map((c) => withoutSchedule({ ...c.config, seed: 0 }))), arms);
+        const waiting = at(() => null); // first long runs not computed yet: the firsts, and the rest deferred
+        assert.deepEqual(longOf(waiting.configs).map((c) => c.key), firsts.map((c) => c.key));
+        assert.ok(waiting.deferred.some((d) => d.stage === 'long runs (rest)' && /first long-run/.test(d.reason)), JSON.stringify(waiting.deferred));
+        assert.deepEqual(at(() => 0.1).deferred, []);
+      });
+    }
   });
 });

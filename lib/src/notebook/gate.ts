@@ -12,8 +12,9 @@
  *   are counted and shown, never averaged in as chance accuracy);
  * - long-run check of arms at chance (chanceLongRun): an arm at chance at the budget's last epoch
  *   may be untrainable or only slow to take off (deep sparse tanh nets can sit at chance for many
- *   epochs, and the plateau gate sees a gain of 0 either way), so it is re-trained with the dense
- *   reference's converged schedule and the claim reads that run.
+ *   epochs, and the plateau gate sees a gain of 0 either way), so its first run is re-trained with
+ *   the dense reference's converged schedule; if that run leaves chance, every run of the arm is, and
+ *   the claim reads them (stagedLongRuns, longRunRule).
  * - scope gate: where a claim is tested on several (network, dataset) groups, a group whose dense gate
  *   fails is left out of the claim's checks (its cells are inconclusive) and the other groups still test
  *   it; the gate passes while at least one group remains and lists what was left out and why.
@@ -180,7 +181,7 @@ export function longRunsAt(budget: Budget | undefined): boolean {
 export interface RunAcc { acc: number; outcome: string }
 
 /** What the long-run rule found for one arm. */
-export type LongRunStatus = 'above chance' | 'slow' | 'untrainable' | 'no long run' | 'no finished run';
+export type LongRunStatus = 'above chance' | 'slow' | 'untrainable' | 'no long run' | 'long runs incomplete' | 'no finished run';
 
 /** Finished runs' accuracies (diverged, failed and non-finite runs are the divergence gate's business). */
 function finishedAccs(runs: readonly RunAcc[]): number[] {
@@ -194,16 +195,67 @@ export function sitsAtChance(runs: readonly RunAcc[], chance: number, band: numb
 }
 
 /**
- * The long-run rule for arms at chance. Each arm gives its runs at the budget and its runs with the
- * converged (long) schedule of the dense reference (the same configs with `longEpochs`; empty when
- * not run). An arm whose budget runs sit at chance (sitsAtChance) is judged by its long runs:
- * - long runs above chance + band: 'slow' (slow to take off, not untrainable);
- * - long runs still at chance: 'untrainable' (at that schedule): evidence the claim may count;
- * - no long run: 'no long run': nothing tells slow from untrainable, and the gate fails.
- * `read` gives, per arm, the runs the claim must read: the long runs of an arm at chance, the budget
- * runs otherwise (so a verdict that depends on such an arm rests on what the long run shows, and the
- * plateau gate over `read` checks the long run's last epoch). The gate passes unless some arm at
- * chance has no long run; its detail gives each such arm's numbers.
+ * The long-run rule for one arm: its runs at the budget and those of its long runs that exist.
+ * Long runs come in two stages (stagedLongRuns): first the arm's first run alone; only when that run
+ * leaves chance are the arm's other runs re-trained. So:
+ * - budget runs above chance: 'above chance' (no long run needed);
+ * - no finished long run: 'no long run' (slow or untrainable: cannot tell);
+ * - the long runs (one or all) still at chance: 'untrainable' at the long schedule;
+ * - the first long run left chance but the others are not re-trained yet: 'long runs incomplete';
+ * - every run re-trained and above chance: 'slow' (slow to take off, not untrainable).
+ * `read` is what a claim reads for the arm: the long runs of a slow arm (so its verdict rests on what
+ * they show), the budget runs otherwise (an untrainable arm sits at chance either way).
+ */
+export function longRunRule<R extends RunAcc>(budget: readonly R[], long: readonly R[], o: { chance: number; band: number }): { status: LongRunStatus; read: R[] } {
+  const b = finishedAccs(budget), l = finishedAccs(long);
+  const status: LongRunStatus = b.length === 0 ? 'no finished run'
+    : !sitsAtChance(budget, o.chance, o.band) ? 'above chance'
+      : l.length === 0 ? 'no long run'
+        : sitsAtChance(long, o.chance, o.band) ? 'untrainable'
+          : long.length < budget.length ? 'long runs incomplete' : 'slow';
+  return { status, read: status === 'slow' ? [...long] : [...budget] };
+}
+
+/**
+ * The long runs to compute now, in two stages (a long run costs several budget runs, and most arms at
+ * chance stay there): of each arm at chance (`arms`: its long-run jobs, first run first), its first
+ * job; once that run's outcome is known (`outcome`, undefined while not computed) and it left chance,
+ * the arm's other jobs too. `waiting`: arms whose first long run is not computed yet.
+ */
+export function stagedLongRuns<J>(arms: ReadonlyArray<readonly J[]>, outcome: (job: J) => RunAcc | undefined, o: { chance: number; band: number }): { jobs: J[]; waiting: number } {
+  const jobs: J[] = [];
+  let waiting = 0;
+  for (const a of arms) {
+    if (a.length === 0) continue;
+    const first = outcome(a[0]);
+    jobs.push(...(first !== undefined && !sitsAtChance([first], o.chance, o.band) ? a : [a[0]]));
+    if (first === undefined && a.length > 1) waiting++;
+  }
+  return { jobs, waiting };
+}
+
+/** Run the long runs of `arms` (stagedLongRuns' two stages) through `run`; every stage's results, in the order run. */
+export async function runStagedLongRuns<J, R extends RunAcc>(arms: ReadonlyArray<readonly J[]>, run: (jobs: J[]) => Promise<R[]>, o: { chance: number; band: number }): Promise<{ jobs: J[]; results: R[] }> {
+  const firsts = arms.filter((a) => a.length > 0).map((a) => a[0]);
+  if (firsts.length === 0) return { jobs: [], results: [] };
+  const r1 = await run(firsts);
+  const got = new Map(firsts.map((j, i) => [j, r1[i]]));
+  const rest = stagedLongRuns(arms, (j) => got.get(j), o).jobs.filter((j) => !got.has(j));
+  return { jobs: [...firsts, ...rest], results: [...r1, ...(rest.length ? await run(rest) : [])] };
+}
+
+/** Group `items` by `key`, in order of first appearance (the arms of stagedLongRuns). */
+export function groupInOrder<T>(items: readonly T[], key: (x: T) => string): T[][] {
+  const m = new Map<string, T[]>();
+  for (const x of items) { const k = key(x); const g = m.get(k); if (g) g.push(x); else m.set(k, [x]); }
+  return [...m.values()];
+}
+
+/**
+ * The long-run rule (longRunRule) over the arms of a claim: each arm's runs at the budget and its long
+ * runs with the converged (long) schedule of the dense reference (the same configs with `longEpochs`;
+ * empty when not run). The gate passes unless some arm at chance has no long run, or its first long run
+ * left chance and the others are missing; its detail gives each arm at chance with its numbers.
  */
 export function chanceLongRun<R extends RunAcc>(label: string, arms: Record<string, { budget: readonly R[]; long: readonly R[] }>,
   o: { chance: number; band: number; budgetEpochs: number; longEpochs: number }): { gate: Gate; read: Record<string, R[]>; status: Record<string, LongRunStatus> } {
@@ -218,29 +270,24 @@ export function chanceLongRun<R extends RunAcc>(label: string, arms: Record<stri
   for (const name of names) {
     const { budget, long } = arms[name];
     if (!Array.isArray(budget) || !Array.isArray(long)) throw new Error(`chanceLongRun: arm '${name}' needs { budget: runs[], long: runs[] }.`);
+    const r = longRunRule(budget, long, o);
+    read[name] = r.read; status[name] = r.status;
     const b = finishedAccs(budget), l = finishedAccs(long);
-    read[name] = [...budget];
-    if (b.length === 0) { status[name] = 'no finished run'; continue; }
-    if (!sitsAtChance(budget, o.chance, o.band)) { status[name] = 'above chance'; continue; }
-    if (l.length === 0) {
-      status[name] = 'no long run';
-      lines.push(`${name} ${pct(mean(b))} after x${o.budgetEpochs}, no long run (slow or untrainable: cannot tell)`);
-      continue;
-    }
-    read[name] = [...long];
-    status[name] = sitsAtChance(long, o.chance, o.band) ? 'untrainable' : 'slow';
-    lines.push(`${name} ${pct(mean(b))} → ${pct(mean(l))} (${l.length} run${l.length === 1 ? '' : 's'}): ` +
-      (status[name] === 'slow' ? `slow, not untrainable (read at x${o.longEpochs})` : `stays at chance: untrainable at x${o.longEpochs}`));
+    const runs = `(${l.length} of ${budget.length} run${budget.length === 1 ? '' : 's'})`;
+    if (r.status === 'no long run') lines.push(`${name} ${pct(mean(b))} after x${o.budgetEpochs}, no long run (slow or untrainable: cannot tell)`);
+    else if (r.status === 'untrainable') lines.push(`${name} ${pct(mean(b))} → ${pct(mean(l))} ${runs}: stays at chance: untrainable at x${o.longEpochs}`);
+    else if (r.status === 'slow') lines.push(`${name} ${pct(mean(b))} → ${pct(mean(l))} ${runs}: slow, not untrainable (read at x${o.longEpochs})`);
+    else if (r.status === 'long runs incomplete') lines.push(`${name} ${pct(mean(b))} → ${pct(mean(l))} ${runs}: left chance, the other runs not re-trained yet`);
   }
-  const atChance = names.filter((n) => ['slow', 'untrainable', 'no long run'].includes(status[n]));
-  const missing = names.filter((n) => status[n] === 'no long run');
+  const atChance = names.filter((n) => ['slow', 'untrainable', 'no long run', 'long runs incomplete'].includes(status[n]));
+  const missing = names.filter((n) => status[n] === 'no long run' || status[n] === 'long runs incomplete');
   const rule = `at chance = mean ≤ ${pct(o.chance + o.band)}`;
   return {
     gate: {
       kind: 'chance-long-run', label, passed: missing.length === 0,
       detail: atChance.length === 0
         ? `no arm at chance after x${o.budgetEpochs} (${rule}) of ${names.length}: no long run needed`
-        : `${atChance.length} of ${names.length} arms at chance after x${o.budgetEpochs} (${rule}), re-trained x${o.longEpochs}: ${lines.join('; ')}`,
+        : `${atChance.length} of ${names.length} arms at chance after x${o.budgetEpochs} (${rule}), re-trained x${o.longEpochs} (first run; all runs if it leaves chance): ${lines.join('; ')}`,
     },
     read, status,
   };

@@ -8,7 +8,7 @@
  * sparsity: if every pair sits at chance, the net leaves no method trainable and tests nothing).
  */
 import { longSchedule } from '../experiment';
-import { aboveChanceGate, chanceLongRun, longRunsAt, sitsAtChance } from '../notebook/gate';
+import { aboveChanceGate, chanceLongRun, groupInOrder, longRunsAt, runStagedLongRuns, sitsAtChance } from '../notebook/gate';
 import type { Gate, RunAcc } from '../notebook/gate';
 import type { TrainConfig } from '../train';
 import { CHANCE, COLLAPSE_MARGIN, extremeFfnnJobs, resnetJobs, runJobs } from './eoc-rescaling';
@@ -50,26 +50,31 @@ function family(p: EocRescalingPlan, f: Family, runs: Partial<BudgetRows>): { ro
 const topArms = <R extends { method: string; sparsity: number }>(rows: readonly R[], top: number) => armsBy(rows.filter((r) => r.method !== 'none' && r.sparsity === top), (r) => r.method);
 
 /**
- * The long runs §4 needs: every run of a method whose budget runs at the highest sparsity sit at
- * chance (mean ≤ chance + COLLAPSE_MARGIN), with the converged schedule (longSchedule). `results`
- * are the budget rows (tags with acc and outcome; a record lookup gives the same).
+ * The long runs §4 may need, per method whose budget runs at the highest sparsity sit at chance
+ * (mean ≤ chance + COLLAPSE_MARGIN): its runs with the converged schedule (longSchedule), first seed
+ * first, computed in two steps (notebook/gate.ts stagedLongRuns). `results` are the budget rows
+ * (tags with acc and outcome; a record lookup gives the same).
  */
-export function longRunJobs(p: EocRescalingPlan, results: { extreme: ReadonlyArray<ExtremeTag & RunAcc>; resnetTrained: ReadonlyArray<ExtremeTag & RunAcc> }): { ffnn: Job<ExtremeTag>[]; resnet: Job<ExtremeTag>[] } {
+export function longRunJobs(p: EocRescalingPlan, results: { extreme: ReadonlyArray<ExtremeTag & RunAcc>; resnetTrained: ReadonlyArray<ExtremeTag & RunAcc> }): Record<Family, Job<ExtremeTag>[][]> {
   if (!longRunsAt(p.budget)) return { ffnn: [], resnet: [] };
   const pick = (f: Family, jobs: Job<ExtremeTag>[]) => {
     const { top, longEpochs } = family(p, f, {});
     const rows = f === 'ffnn' ? results.extreme : results.resnetTrained;
     const atChance = new Set(Object.entries(topArms(rows, top)).filter(([, rs]) => sitsAtChance(rs, CHANCE, COLLAPSE_MARGIN)).map(([m]) => m));
-    return jobs.filter((j) => j.tag.sparsity === top && atChance.has(j.tag.method)).map((j) => ({ tag: j.tag, config: longSchedule(j.config, longEpochs) }));
+    return groupInOrder(jobs.filter((j) => j.tag.sparsity === top && atChance.has(j.tag.method)).map((j) => ({ tag: j.tag, config: longSchedule(j.config, longEpochs) })), (j) => j.tag.method);
   };
   return { ffnn: pick('ffnn', extremeFfnnJobs(p)), resnet: pick('resnet', resnetJobs(p).trained) };
 }
 
-/** Run (or read from the cache) the long runs of the §4 arms at chance. */
+/** The chance band of §4's long-run rule (a function: CHANCE comes from the module that imports this one). */
+export const longRunBand = () => ({ chance: CHANCE, band: COLLAPSE_MARGIN });
+
+/** Run (or read from the cache) the long runs of the §4 arms at chance, in stagedLongRuns' two steps (both families in one sweep per step). */
 export async function runLongRuns(p: EocRescalingPlan, runs: BudgetRows, o: { store?: string } = {}): Promise<LongRuns> {
   const j = longRunJobs(p, runs);
-  const rows = await runJobs([...j.ffnn, ...j.resnet], { workers: p.workers, store: o.store });
-  return { ffnn: rows.slice(0, j.ffnn.length), resnet: rows.slice(j.ffnn.length) };
+  const arms = (['ffnn', 'resnet'] as const).flatMap((f) => j[f].map((a) => a.map((job) => ({ f, job }))));
+  const r = await runStagedLongRuns(arms, async (xs) => runJobs(xs.map((x) => x.job), { workers: p.workers, store: o.store }), longRunBand());
+  return { ffnn: r.results.filter((_, i) => r.jobs[i].f === 'ffnn'), resnet: r.results.filter((_, i) => r.jobs[i].f === 'resnet') };
 }
 
 /** The long-run rule over one family's methods at the highest sparsity. */
@@ -78,10 +83,10 @@ export function extremeLongRun(p: EocRescalingPlan, f: Family, runs: Partial<Bud
   const budget = topArms(rows, top), longArms = topArms(long[f], top);
   const arms = Object.fromEntries(Object.entries(budget).map(([m, b]) => [m, { budget: b, long: longArms[m] ?? [] }]));
   return chanceLongRun(`${f === 'ffnn' ? 'FFNN' : 'ResNet'} methods at chance at ${+(top * 100).toFixed(2)}%, re-trained long`, arms,
-    { chance: CHANCE, band: COLLAPSE_MARGIN, budgetEpochs, longEpochs });
+    { ...longRunBand(), budgetEpochs, longEpochs });
 }
 
-/** The rows a §4 verdict reads: the budget rows, with each method at chance at the highest sparsity read from its long runs. */
+/** The rows a §4 verdict reads: the budget rows, with each method found slow at the highest sparsity read from its long runs. */
 export function extremeRead(p: EocRescalingPlan, f: Family, runs: Partial<BudgetRows>, long: LongRuns = NO_LONG_RUNS): RunRow<ExtremeTag>[] {
   const { rows, top } = family(p, f, runs);
   if (!rows.some((r) => r.method !== 'none' && r.sparsity === top)) return [...rows];

@@ -35,8 +35,8 @@ import { meanSd } from '../notebook/tables';
 import type { Check } from '../notebook/claims';
 import { GATE_DEFAULTS } from '../notebook/gate';
 import { PATH_TASK, pathStatsFor } from './extreme-paths';
-import { joinNeeds, longRunNeeds, needsOf, RecordLookup, StudyNeeds } from './needs';
-import { longRunJobs } from './eoc-rescaling-gates';
+import { joinNeeds, longRunNeeds, needsOf, RecordLookup, stagedLongRunNeeds, StudyNeeds } from './needs';
+import { longRunBand, longRunJobs } from './eoc-rescaling-gates';
 import type { PathTaskConfig } from './extreme-paths';
 import { computeMask, rescaleKept } from '../prune';
 import type { TrainConfig } from '../train';
@@ -712,7 +712,7 @@ export const NOTEBOOK_SEEDS: Partial<Record<Budget, number[]>> = { smoke: [0], q
 /**
  * Every engine config notebook 02 runs at a budget (needs.ts): runAll's sweep and extremePathStats'
  * mask statistics, then, once the §4 budget runs are stored, runLongRuns' long runs of the methods
- * they leave at chance.
+ * they leave at chance (first seed, then the others of a method whose first long run left chance).
  */
 export function sweepNeeds(budget: Budget, seeds: number[], lookup: RecordLookup): StudyNeeds {
   const p = plan(budget, seeds);
@@ -724,7 +724,8 @@ export function sweepNeeds(budget: Budget, seeds: number[], lookup: RecordLookup
     're-trains the §4 methods the sweep leaves at chance with the converged schedule (not in the estimate)', 'sweep', (recs) => {
       const rows = budgetJobs.map((j, i) => ({ ...j.tag, acc: recs[i].result.finalTestAcc, outcome: recs[i].result.outcome }));
       const l = longRunJobs(p, { extreme: rows.slice(0, parts.extreme.length), resnetTrained: rows.slice(parts.extreme.length) });
-      return needsOf('long runs', 'long runs of methods at chance (sbp-sr-extreme-sparsity, sbp-sr-extreme-resnet)', PRUNE_TRAIN_TASK, [...l.ffnn, ...l.resnet].map((j) => j.config));
+      return stagedLongRunNeeds(lookup, PRUNE_TRAIN_TASK, [...l.ffnn, ...l.resnet].map((a) => a.map((j) => j.config)), 'long runs',
+        'long runs of methods at chance (sbp-sr-extreme-sparsity, sbp-sr-extreme-resnet)', longRunBand());
     });
   return joinNeeds({ configs, deferred: [] }, long);
 }

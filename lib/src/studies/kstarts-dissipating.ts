@@ -38,9 +38,9 @@ import type { Budget } from '../notebook/params';
 import { parseBudget } from '../notebook/params';
 import { formatMeanSd, formatNumber, meanSd, MeanSd } from '../notebook/tables';
 import { barFigure, FigureSpec, lineFigure, Series, subplots } from '../notebook/plots';
-import { GATE_DEFAULTS } from '../notebook/gate';
-import { CONVERGED_ARM, KsGateSettings, longRunJobs } from './kstarts-gates';
-import { joinNeeds, longRunNeeds, needsOf, RecordLookup, StudyNeeds } from './needs';
+import { GATE_DEFAULTS, runStagedLongRuns } from '../notebook/gate';
+import { CONVERGED_ARM, KsGateSettings, LONG_RUN_BAND, longRunJobs } from './kstarts-gates';
+import { joinNeeds, longRunNeeds, needsOf, RecordLookup, stagedLongRunNeeds, StudyNeeds } from './needs';
 
 export { ksGates, ksScoped, ksDenseGates, CLAIM_ARMS, CONVERGED_ARM, longRunJobs, readRows } from './kstarts-gates';
 export type { KsGateSettings } from './kstarts-gates';
@@ -512,7 +512,7 @@ export function sweepNeeds(budget: Budget, seeds: number[], lookup: RecordLookup
   const long = longRunNeeds<HaroonResult>(budget, lookup, HAROON_TASK, js.map((j) => j.config), 'long runs',
     're-trains the claim arms the sweep leaves at chance with the converged schedule (not in the estimate)', 'sweep', (recs) => {
       const budgetRows = rows(p, js, recs.map((r) => ({ ...r, status: 'cached' as const })));
-      return needsOf('long runs', 'long runs of arms at chance (all four claims)', HAROON_TASK, longRunJobs(p, budgetRows, js).map((j) => j.config));
+      return stagedLongRunNeeds(lookup, HAROON_TASK, longRunJobs(p, budgetRows, js).map((a) => a.map((j) => j.config)), 'long runs', 'long runs of arms at chance (all four claims)', LONG_RUN_BAND);
     });
   return joinNeeds({ configs: js.flatMap((j) => needsOf('sweep', `${j.family} (all four claims)`, HAROON_TASK, [j.config])), deferred: [] }, long);
 }
@@ -538,12 +538,13 @@ export async function runStudy(p: Plan, o: RunStudyOptions = {}): Promise<StudyR
 
 /**
  * Run (or read from the cache) the long runs of the claim arms at chance after the budget
- * (longRunJobs: the converged schedule); their rows, for readRows and ksGates.
+ * (longRunJobs: the converged schedule; stagedLongRuns' two steps); their rows, for readRows and ksGates.
  */
 export async function runLongRuns(p: Plan, budget: readonly Row[], o: RunStudyOptions = {}): Promise<{ jobs: Job[]; rows: Row[]; epochs: number }> {
-  const js = longRunJobs(p, budget, jobs(p));
-  const records = js.length ? await runSweep<HaroonResult>({ task: HAROON_TASK, configs: js.map((j) => j.config as unknown as PlainObject), workers: o.workers, store: o.store, onProgress: o.onProgress, progressBar: false }) : [];
-  return { jobs: js, rows: rows(p, js, records).filter((r) => r.family !== 'kstarts-derived'), epochs: p.epochs };
+  const sweep = async (js: Job[]) => (await runSweep<HaroonResult>({ task: HAROON_TASK, configs: js.map((j) => j.config as unknown as PlainObject), workers: o.workers, store: o.store, onProgress: o.onProgress, progressBar: false }))
+    .map((rec) => ({ rec, acc: rec.status === 'error' ? NaN : rec.result.finalTestAcc, outcome: rec.status === 'error' ? 'error' : rec.result.outcome }));
+  const r = await runStagedLongRuns(longRunJobs(p, budget, jobs(p)), sweep, LONG_RUN_BAND);
+  return { jobs: r.jobs, rows: rows(p, r.jobs, r.results.map((x) => x.rec)).filter((row) => row.family !== 'kstarts-derived'), epochs: p.epochs };
 }
 
 // ---------------------------------------------------------------------------------------------

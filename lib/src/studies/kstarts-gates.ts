@@ -13,7 +13,7 @@
  * Derived K-starts picks (read off the all-candidates runs) carry no history of their own; the direct
  * K-starts runs and the all-candidates run stand for them.
  */
-import { chanceLongRun, denseGate, divergenceGate, Gate, Gates, longRunsAt, plateauGate, scopeByDenseGates, sitsAtChance } from '../notebook/gate';
+import { chanceLongRun, denseGate, divergenceGate, Gate, Gates, groupInOrder, longRunRule, longRunsAt, plateauGate, scopeByDenseGates, sitsAtChance } from '../notebook/gate';
 import type { RunAcc } from '../notebook/gate';
 import type { Job, Plan } from './kstarts-dissipating';
 
@@ -93,19 +93,27 @@ function armsAtChance(budget: readonly ArmRow[]): Set<string> {
   return new Set([...groups].filter(([, rs]) => sitsAtChance(rs, CHANCE, CHANCE_BAND)).map(([k]) => k));
 }
 
-/** The long runs: every job of a claim arm at chance in its cell, with the converged schedule (epochs x convergedEpochs / epochs). */
-export function longRunJobs(p: Pick<Plan, 'epochs' | 'gate'> & Partial<Pick<Plan, 'budget'>>, budget: readonly ArmRow[], all: readonly Job[]): Job[] {
+/** The chance band of notebook 04's long-run rule. */
+export const LONG_RUN_BAND = { chance: CHANCE, band: CHANCE_BAND } as const;
+
+/**
+ * The long runs: per claim arm at chance in its cell, its jobs with the converged schedule (epochs x
+ * convergedEpochs / epochs), first seed first; computed in two steps (notebook/gate.ts stagedLongRuns).
+ */
+export function longRunJobs(p: Pick<Plan, 'epochs' | 'gate'> & Partial<Pick<Plan, 'budget'>>, budget: readonly ArmRow[], all: readonly Job[]): Job[][] {
   if (!longRunsAt(p.budget)) return [];
   const at = armsAtChance(budget), factor = p.gate.convergedEpochs / p.epochs;
-  return all.filter((j) => j.sparsity !== null && claimed(j) && at.has(armCell({ ...j, sparsity: j.sparsity })))
-    .map((j) => ({ ...j, config: { ...j.config, epochs: Math.round(j.config.epochs * factor) } }));
+  return groupInOrder(all.filter((j) => j.sparsity !== null && claimed(j) && at.has(armCell({ ...j, sparsity: j.sparsity })))
+    .map((j) => ({ ...j, config: { ...j.config, epochs: Math.round(j.config.epochs * factor) } })), (j) => armCell({ ...j, sparsity: j.sparsity as number }));
 }
 
-/** The rows every claim reads: the budget rows, with each claim arm at chance in a cell read from its long runs when they exist. */
+/** The rows every claim reads: the budget rows, with each claim arm found slow in a cell (longRunRule) read from its long runs. */
 export function readRows<R extends ArmRow>(budget: readonly R[], long: readonly R[]): R[] {
-  const at = armsAtChance(budget), have = new Set(long.filter(claimed).map(armCell));
-  const replaced = (r: R) => claimed(r) && at.has(armCell(r)) && have.has(armCell(r));
-  return [...budget.filter((r) => !replaced(r)), ...long.filter((r) => claimed(r) && at.has(armCell(r)))];
+  const byCell = (rs: readonly R[]) => { const m = new Map<string, RunAcc[]>(); for (const r of rs) if (claimed(r)) m.set(armCell(r), [...(m.get(armCell(r)) ?? []), runAcc(r)]); return m; };
+  const b = byCell(budget), l = byCell(long);
+  const slow = new Set([...b].filter(([k, rs]) => longRunRule(rs, l.get(k) ?? [], LONG_RUN_BAND).status === 'slow').map(([k]) => k));
+  const swapped = (r: R) => claimed(r) && slow.has(armCell(r));
+  return [...budget.filter((r) => !swapped(r)), ...long.filter(swapped)];
 }
 
 /** The long-run rule (chanceLongRun) over the arms of one claim, every cell. */
@@ -117,7 +125,7 @@ function claimLongRun(arms: readonly string[], budget: readonly ArmRow[], long: 
   };
   const b = group(budget), l = group(long);
   return chanceLongRun('arms of this claim at chance, re-trained long', Object.fromEntries(Object.entries(b).map(([k, rs]) => [k, { budget: rs, long: l[k] ?? [] }])),
-    { chance: CHANCE, band: CHANCE_BAND, budgetEpochs: epochs, longEpochs: s.convergedEpochs }).gate;
+    { ...LONG_RUN_BAND, budgetEpochs: epochs, longEpochs: s.convergedEpochs }).gate;
 }
 
 /**

@@ -3,7 +3,8 @@
  * and the long-run rule for its EOC SNIP arms. The claim reads the EOC SNIP arms as "still trains"
  * where the ordered or chaotic mask has an empty layer; an EOC SNIP arm at chance after the budget
  * may be untrainable or only slow (deep sparse tanh nets can sit at chance for many epochs), so it
- * is re-trained with the dense reference's converged schedule and the claim reads that run. The
+ * is re-trained with the dense reference's converged schedule (its first run, then all if that one
+ * leaves chance) and the claim reads the long runs of a slow arm. The
  * arms with an empty layer need no long run: they compute a constant function, at chance by
  * construction whatever the schedule.
  */
@@ -22,13 +23,14 @@ const isEocSnip = (r: { method: string; phase: string }) => r.method === 'snip' 
 const armKey = (r: { arm: string; sparsity: number }) => `${r.arm} s=${r.sparsity}`;
 
 /**
- * The long runs the claim needs: every run of an EOC SNIP arm (dataset, sparsity) whose budget runs
- * sit at chance (mean ≤ chance + chanceTol), with the converged schedule (longSchedule). `results[i]`
- * is the outcome of `configs[i]` (the budget's training configs, in order).
+ * The long runs the claim may need, per EOC SNIP arm (dataset, sparsity) whose budget runs sit at
+ * chance (mean ≤ chance + chanceTol): its configs with the converged schedule (longSchedule), first
+ * seed first. Computed in two steps (notebook/gate.ts stagedLongRuns). `results[i]` is the outcome of
+ * `configs[i]` (the budget's training configs, in order).
  */
-export function longRunConfigs(p: Plan, configs: readonly PruneTrainConfig[], results: readonly RunAcc[]): PruneTrainConfig[] {
+export function longRunArms(p: Plan, configs: readonly PruneTrainConfig[], results: readonly RunAcc[]): PruneTrainConfig[][] {
   if (!longRunsAt(p.budget)) return [];
-  if (configs.length !== results.length) throw new Error(`longRunConfigs: ${configs.length} configs but ${results.length} results; give one result per training config.`);
+  if (configs.length !== results.length) throw new Error(`longRunArms: ${configs.length} configs but ${results.length} results; give one result per training config.`);
   const arms = new Map<string, number[]>();
   configs.forEach((c, i) => {
     const phase = (c.model as FfnnConfig).init?.scheme;
@@ -38,8 +40,11 @@ export function longRunConfigs(p: Plan, configs: readonly PruneTrainConfig[], re
   });
   const t = p.tolerances;
   return [...arms.values()].filter((idx) => sitsAtChance(idx.map((i) => results[i]), t.chance, t.chanceTol))
-    .flatMap((idx) => idx.map((i) => longSchedule(configs[i], p.training.convergedEpochs)));
+    .map((idx) => idx.map((i) => longSchedule(configs[i], p.training.convergedEpochs)));
 }
+
+/** The chance band of the long-run rule (stagedLongRuns, chanceLongRun). */
+export const longRunBand = (p: Plan) => ({ chance: p.tolerances.chance, band: p.tolerances.chanceTol });
 
 /** The long-run rule over one dataset's EOC SNIP arms: budget runs vs their long runs (converged-flagged rows). */
 export function eocSnipLongRun(p: Plan, rows: readonly TrainRow[], dataset: string): ReturnType<typeof chanceLongRun<TrainRow>> {
@@ -48,12 +53,12 @@ export function eocSnipLongRun(p: Plan, rows: readonly TrainRow[], dataset: stri
   const arms = Object.fromEntries(Object.entries(budget).map(([k, b]) => [k, { budget: b, long: long[k] ?? [] }]));
   if (Object.keys(arms).length === 0) throw new Error(`eocSnipLongRun: no EOC SNIP run on ${dataset}.`);
   return chanceLongRun(`${dataset}: EOC SNIP arms at chance, re-trained long`, arms,
-    { chance: p.tolerances.chance, band: p.tolerances.chanceTol, budgetEpochs: p.training.train.epochs, longEpochs: p.training.convergedEpochs });
+    { ...longRunBand(p), budgetEpochs: p.training.train.epochs, longEpochs: p.training.convergedEpochs });
 }
 
 /**
- * The finished arm runs the claim reads: the budget's runs, except that an EOC SNIP arm at chance is
- * read from its long runs (eocSnipLongRun). Converged dense runs are not arms and are left out.
+ * The finished arm runs the claim reads: the budget's runs, except that an EOC SNIP arm found slow
+ * is read from its long runs (eocSnipLongRun). Converged dense runs are not arms and are left out.
  */
 export function rowsRead(p: Plan, rows: readonly TrainRow[]): TrainRow[] {
   const out = rows.filter((r) => !r.converged && !isEocSnip(r));

@@ -40,13 +40,13 @@ import { INIT_ANALYSIS_SCHEMA } from '../config/tasks';
 import { PRUNE_TRAIN_TASK, PruneTrainConfig, PruneTrainResult, denseReference } from '../experiment';
 import type { TrainConfig } from '../train';
 import { FFNN_RECIPE_NOTE, FFNN_STANDARD_EPOCHS, ffnnRecipe } from './ffnn-recipe';
-import { longRunConfigs, rowsRead } from './layer-collapse-gates';
+import { longRunArms, longRunBand, rowsRead } from './layer-collapse-gates';
 import type { Budget } from '../notebook/params';
 import { Check, Verdict, verdictFromChecks } from '../notebook/claims';
-import { longRunsAt } from '../notebook/gate';
+import { longRunsAt, runStagedLongRuns } from '../notebook/gate';
 import { formatMeanSd, formatNumber, meanSd } from '../notebook/tables';
 import { FigureSpec, heatmapFigure, lineFigure, subplots, Series, colorFor } from '../notebook/plots';
-import { joinNeeds, lookupAll, longRunNeeds, needsOf, RecordLookup, StudyNeeds, waitFor } from './needs';
+import { joinNeeds, lookupAll, longRunNeeds, needsOf, RecordLookup, stagedLongRunNeeds, StudyNeeds, waitFor } from './needs';
 
 // ---------------------------------------------------------------------------------------------
 // Phase points
@@ -654,7 +654,7 @@ const LONG_RUNS_WHY = 're-trains the EOC SNIP arms the training wave leaves at c
  * Every config notebook 01 runs at a budget (needs.ts): the init analyses and the converged dense
  * runs, then, once the analyses are stored, the training arms at the critical sparsities they
  * measured, then, once those are stored, the long runs of the EOC SNIP arms at chance (the notebook's
- * cells: initConfigs, trainingConfigs(trainingArms(criticalRows)), convergedConfigs, longRunConfigs).
+ * cells: initConfigs, trainingConfigs(trainingArms(criticalRows)), convergedConfigs, runLongRuns).
  */
 export function sweepNeeds(budget: Budget, seeds: number[], lookup: RecordLookup): StudyNeeds {
   const p = plan(budget);
@@ -668,8 +668,8 @@ export function sweepNeeds(budget: Budget, seeds: number[], lookup: RecordLookup
   if (!got.missing) {
     const trained = training(criticalRows(got.records.map((r) => r.result)));
     const cfgs = trained.map((n) => n.config as unknown as PruneTrainConfig);
-    const long = longRunNeeds<PruneTrainResult>(budget, lookup, PRUNE_TRAIN_TASK, cfgs, 'long runs', LONG_RUNS_WHY, 'training', (recs) => needsOf('long runs',
-      'long runs of EOC SNIP arms at chance (collapse-trains-at-chance)', PRUNE_TRAIN_TASK, longRunConfigs(p, cfgs, recs.map((r) => ({ acc: r.result.finalTestAcc, outcome: r.result.outcome })))));
+    const long = longRunNeeds<PruneTrainResult>(budget, lookup, PRUNE_TRAIN_TASK, cfgs, 'long runs', LONG_RUNS_WHY, 'training', (recs) => stagedLongRunNeeds(lookup, PRUNE_TRAIN_TASK,
+      longRunArms(p, cfgs, recs.map((r) => ({ acc: r.result.finalTestAcc, outcome: r.result.outcome }))), 'long runs', 'long runs of EOC SNIP arms at chance (collapse-trains-at-chance)', longRunBand(p)));
     return joinNeeds({ configs: [...configs, ...trained], deferred: [] }, long);
   }
   // a run's cost does not depend on its sparsity: distinct stand-in critical points give the largest grid
@@ -729,6 +729,16 @@ export async function runTraining(p: LayerCollapsePlan, configs: PruneTrainConfi
       };
     });
   } finally { prog.end(); }
+}
+
+/**
+ * The long runs of the EOC SNIP arms that `budgetRows` (runTraining's rows of `trainConfigs`, in
+ * order) leave at chance, in two steps (notebook/gate.ts stagedLongRuns): each arm's first run with
+ * the converged schedule, then its other runs if that one left chance. Their rows (converged-flagged).
+ */
+export async function runLongRuns(p: LayerCollapsePlan, trainConfigs: PruneTrainConfig[], budgetRows: readonly TrainRow[], o: { progress?: ProgressFactory } = {}): Promise<TrainRow[]> {
+  const arms = longRunArms(p, trainConfigs, budgetRows.slice(0, trainConfigs.length));
+  return (await runStagedLongRuns(arms, (cs) => runTraining(p, cs, o), longRunBand(p))).results;
 }
 
 export interface TrainSummary { dataset: string; arm: string; phase: PhaseName; method: string; sparsity: number; n: number; accMean: number; accSd: number; collapsed: number }
@@ -907,7 +917,7 @@ export function verdictTraining(p: Pick<LayerCollapsePlan, 'training' | 'toleran
 }
 
 // Gates of the training claim and the long-run rule of its EOC SNIP arms: layer-collapse-gates.ts
-export { trainingGates, longRunConfigs, eocSnipLongRun, rowsRead } from './layer-collapse-gates';
+export { trainingGates, longRunArms, eocSnipLongRun, rowsRead } from './layer-collapse-gates';
 
 // ---------------------------------------------------------------------------------------------
 // Figures

@@ -9,7 +9,8 @@
  * where the study can give them (for the cost estimate only, never run).
  */
 import { describeConfig, PlainObject, RunRecord, TaskSpec } from '../engine';
-import { longRunsAt } from '../notebook/gate';
+import { longRunsAt, stagedLongRuns } from '../notebook/gate';
+import type { RunAcc } from '../notebook/gate';
 import type { Budget } from '../notebook/params';
 
 export interface ConfigNeed {
@@ -54,10 +55,29 @@ export const waitFor = (n: number, what: string): string => `needs the ${n} ${wh
  * chanceLongRun), which only the budget runs' accuracies decide.
  */
 export function afterRecords<R>(lookup: RecordLookup, task: TaskSpec, configs: readonly object[], stage: string, why: string, what: string,
-  plan: (records: RunRecord<R>[]) => ConfigNeed[]): StudyNeeds {
+  plan: (records: RunRecord<R>[]) => ConfigNeed[] | StudyNeeds): StudyNeeds {
   const got = lookupAll<R>(lookup, task, configs);
   if (got.missing) return { configs: [], deferred: [{ stage, reason: `${why}: ${waitFor(got.missing, what)}` }] };
-  return { configs: plan(got.records), deferred: [] };
+  const planned = plan(got.records);
+  return Array.isArray(planned) ? { configs: planned, deferred: [] } : planned;
+}
+
+/**
+ * The needs of a long-run stage in its two steps (notebook/gate.ts stagedLongRuns): `arms` holds the
+ * long-run configs of each arm at chance, first run first. Each arm's first long run is listed; the
+ * others only once that run is stored and left chance (until then the rest waits, deferred).
+ */
+export function stagedLongRunNeeds<R extends { finalTestAcc: number; outcome: string }>(lookup: RecordLookup, task: TaskSpec, arms: ReadonlyArray<readonly object[]>,
+  stage: string, part: string, o: { chance: number; band: number }): StudyNeeds {
+  const outcome = (c: object): RunAcc | undefined => {
+    const r = lookup.get<R>(task, c as PlainObject);
+    return r ? { acc: r.result.finalTestAcc, outcome: r.result.outcome } : undefined;
+  };
+  const s = stagedLongRuns(arms, outcome, o);
+  return {
+    configs: needsOf(stage, part, task, s.jobs),
+    deferred: s.waiting ? [{ stage: `${stage} (rest)`, reason: `the other runs of ${s.waiting} arm(s) are re-trained only if their first long run leaves chance: ${waitFor(s.waiting, 'first long-run')}` }] : [],
+  };
 }
 
 /** The long-run stage of a study (afterRecords' arguments after `budget`); none at a budget that skips long runs (notebook/gate.ts longRunsAt). */

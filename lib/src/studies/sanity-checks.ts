@@ -29,12 +29,12 @@ import type { TrainConfig } from '../train';
 import type { Budget } from '../notebook/params';
 import { byBudget } from '../notebook/params';
 import { Check, ClaimInput, gatedVerdict, lowerBeyondNoise, Verdict } from '../notebook/claims';
-import { aboveChanceGate, chanceLongRun, denseGate, divergenceGate, Gate, longRunsAt, plateauGate, sitsAtChance, splitDiverged } from '../notebook/gate';
+import { aboveChanceGate, chanceLongRun, denseGate, divergenceGate, Gate, groupInOrder, longRunRule, longRunsAt, plateauGate, runStagedLongRuns, sitsAtChance, splitDiverged } from '../notebook/gate';
 import { formatMeanSd, formatNumber, meanSd, MeanSd } from '../notebook/tables';
 import { FigureSpec, lineFigure, Series, subplots } from '../notebook/plots';
 import { ffnnTrain, resnetTrain } from './eoc-rescaling';
 import { recipe, STANDARD_RECIPES } from './sanity-recipes';
-import { joinNeeds, longRunNeeds, needsOf, RecordLookup, StudyNeeds } from './needs';
+import { joinNeeds, longRunNeeds, needsOf, RecordLookup, stagedLongRunNeeds, StudyNeeds } from './needs';
 
 export { recipeSweep, STANDARD_RECIPES, STANDARD_SWEEP } from './sanity-recipes';
 
@@ -212,7 +212,9 @@ export function sweepNeeds(budget: Budget, seeds: number[], lookup: RecordLookup
   const long = longRunNeeds<PruneTrainResult>(budget, lookup, PRUNE_TRAIN_TASK, js.map((j) => j.config), 'long runs',
     're-trains the arms the sweep leaves at chance with the converged schedule (not in the estimate)', 'sweep', (recs) => {
       const rows = js.map((j, i) => ({ ...j.tag, acc: recs[i].result.finalTestAcc, outcome: recs[i].result.outcome }) as Row);
-      return longRunJobs(p, rows).flatMap((j) => needsOf('long runs', `${j.tag.net} (long runs of arms at chance, ablation claims)`, PRUNE_TRAIN_TASK, [j.config]));
+      const arms = longRunJobs(p, rows);
+      return joinNeeds(...[...new Set(arms.map((a) => a[0].tag.net))].map((net) => stagedLongRunNeeds(lookup, PRUNE_TRAIN_TASK, arms.filter((a) => a[0].tag.net === net).map((a) => a.map((j) => j.config)),
+        'long runs', `${net} (long runs of arms at chance, ablation claims)`, longRunBand(p.tolerances))));
     });
   return joinNeeds({ configs: js.flatMap((j) => needsOf('sweep', `${j.tag.net} (${j.tag.kind === 'arm' ? 'ablation claims' : 'dense gate'})`, PRUNE_TRAIN_TASK, [j.config])), deferred: [] }, long);
 }
@@ -242,27 +244,30 @@ function armsAtChance(rows: readonly Row[], tol: Tolerances): Set<string> {
 }
 
 /**
- * The long runs: every run of an arm at chance after the budget (an arm at chance gains 0 in its
- * last epoch, so the plateau gate cannot tell untrainable from slow), with the converged schedule
- * of its net's dense reference (longSchedule, `convergedFactor` x the epochs).
+ * The long runs: per arm at chance after the budget (an arm at chance gains 0 in its last epoch, so
+ * the plateau gate cannot tell untrainable from slow), its runs with the converged schedule of its
+ * net's dense reference (longSchedule, `convergedFactor` x the epochs), first seed first; computed in
+ * two steps (notebook/gate.ts stagedLongRuns).
  */
-export function longRunJobs(p: SanityPlan, rows: readonly Row[]): Job[] {
+export function longRunJobs(p: SanityPlan, rows: readonly Row[]): Job[][] {
   if (!longRunsAt(p.budget)) return [];
   const at = armsAtChance(rows, p.tolerances);
-  return jobs(p).filter((j) => j.tag.kind === 'arm' && at.has(armKey(j.tag)))
-    .map((j) => ({ tag: { ...j.tag, kind: 'long' as const }, config: longSchedule(j.config, j.config.train.epochs * p.tolerances.convergedFactor) }));
+  return groupInOrder(jobs(p).filter((j) => j.tag.kind === 'arm' && at.has(armKey(j.tag)))
+    .map((j) => ({ tag: { ...j.tag, kind: 'long' as const }, config: longSchedule(j.config, j.config.train.epochs * p.tolerances.convergedFactor) })), (j) => armKey(j.tag));
 }
 
-/** Run (or read from the cache) the long runs of the arms at chance in `rows` (runAll's). */
+const longRunBand = (tol: Tolerances) => ({ chance: tol.chance, band: tol.chanceBand });
+
+/** Run (or read from the cache) the long runs of the arms at chance in `rows` (runAll's), in stagedLongRuns' two steps. */
 export async function runLongRuns(p: SanityPlan, rows: readonly Row[], o: { onProgress?: (pr: SweepProgress) => void; store?: string } = {}): Promise<Row[]> {
-  return runJobs(p, longRunJobs(p, rows), o);
+  return (await runStagedLongRuns(longRunJobs(p, rows), (js) => runJobs(p, js, o), longRunBand(p.tolerances))).results;
 }
 
-/** The rows a claim reads: an arm at chance after the budget is read from its long runs (as kind 'arm') when they exist. */
+/** The rows a claim reads: an arm found slow after the budget (longRunRule) is read from its long runs (as kind 'arm'). */
 export function readRows(rows: readonly Row[], tol: Tolerances = TOLERANCES): Row[] {
-  const at = armsAtChance(rows, tol), have = new Set(rows.filter((r) => r.kind === 'long').map(armKey));
-  const swap = (k: string) => at.has(k) && have.has(k);
-  return [...rows.filter((r) => r.kind !== 'long' && !(r.kind === 'arm' && swap(armKey(r)))), ...rows.filter((r) => r.kind === 'long' && swap(armKey(r))).map((r) => ({ ...r, kind: 'arm' as const }))];
+  const of = (kind: Kind, k: string) => rows.filter((r) => r.kind === kind && armKey(r) === k);
+  const slow = new Set([...new Set(rows.filter((r) => r.kind === 'arm').map(armKey))].filter((k) => longRunRule(of('arm', k), of('long', k), longRunBand(tol)).status === 'slow'));
+  return [...rows.filter((r) => r.kind !== 'long' && !(r.kind === 'arm' && slow.has(armKey(r)))), ...rows.filter((r) => r.kind === 'long' && slow.has(armKey(r))).map((r) => ({ ...r, kind: 'arm' as const }))];
 }
 
 async function runJobs(p: SanityPlan, js: readonly Job[], o: { onProgress?: (pr: SweepProgress) => void; store?: string }): Promise<Row[]> {
@@ -387,7 +392,7 @@ function claimOver(p: SanityPlan, budgetRows: readonly Row[], nets: readonly Net
     if (!mine.length) continue;
     const of = (kind: Kind, k: string) => budgetRows.filter((r) => r.kind === kind && armKey(r) === k);
     gates.push(chanceLongRun(`${n.label}: compared arms at chance, re-trained long`, Object.fromEntries(mine.map((k) => [k, { budget: of('arm', k), long: of('long', k) }])),
-      { chance: tol.chance, band: tol.chanceBand, budgetEpochs: n.train.epochs, longEpochs: n.train.epochs * tol.convergedFactor }).gate);
+      { ...longRunBand(tol), budgetEpochs: n.train.epochs, longEpochs: n.train.epochs * tol.convergedFactor }).gate);
   }
   if (arms.size) gates.push(divergenceGate('compared arms', Object.fromEntries([...arms].map(([k, c]) => [k, { diverged: c.diverged, runs: c.runs }]))));
   const checked = new Map<string, Cell>();
