@@ -2,6 +2,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { spawnSync } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
 import {
   initBackend, buildModel, reducedVsPruned as rvp, timeFn, quantile, timeInference, availableBackendVariants,
@@ -388,6 +389,20 @@ describe('reduced-vs-pruned: tasks and the whole study at a tiny size', function
     assert.deepEqual(a.state, b.state);
     // WRN-16-0.5 on 28×28×1, by hand: stem 144; blocks 1904, 1184, 3632, 4672, 14432, 18560; final BN 64; fc 330
     assert.equal(a.params, 44922);
+  });
+
+  it('each task\'s module, loaded alone in a fresh process as a worker loads it, registers the task and exports its run function', function () {
+    this.timeout(60000);
+    // a worker receives the spec without its schema and requires spec.module; that module must register the same task
+    const engine = path.join(path.dirname(require.resolve('prune-at-init')), 'engine');
+    for (const task of [rvp.RVP_TRAIN_TASK, rvp.RVP_PRUNE_TASK]) {
+      const script = `const e = require(${JSON.stringify(engine)}); const m = require(${JSON.stringify(task.module)}); const t = e.getTask(${JSON.stringify(task.name)});
+        process.stdout.write(JSON.stringify({ fn: typeof m[${JSON.stringify(task.export)}], module: t.module, export: t.export, defaults: t.defaults, schema: !!t.schema }));`;
+      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const got = JSON.parse(r.stdout);
+      assert.deepEqual(got, { fn: 'function', module: task.module, export: task.export, defaults: JSON.parse(JSON.stringify(task.defaults)), schema: true });
+    }
   });
 
   it('replay builds the compressed pruned architecture from a fresh full-width init', () => {

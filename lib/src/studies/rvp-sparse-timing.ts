@@ -7,7 +7,7 @@
  */
 import { availableBackendVariants, timeUnstructuredSparse, withBackendVariant } from './timing';
 import type { SparseTimingRow } from './timing';
-import type { RvpPlan } from './reduced-vs-pruned';
+import type { RvpPlan } from './rvp-plan';
 
 /**
  * The fraction of the base's parameters an unstructured mask removes to match each budget,
