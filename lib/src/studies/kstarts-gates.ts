@@ -15,11 +15,12 @@
  */
 import { chanceLongRun, denseGate, divergenceGate, Gate, Gates, groupInOrder, longRunRule, longRunsAt, plateauGate, scopeByDenseGates, sitsAtChance } from '../notebook/gate';
 import type { RunAcc } from '../notebook/gate';
-import type { Job, Plan } from './kstarts-dissipating';
+import type { Job } from './kstarts-jobs';
+import type { Plan } from './kstarts-plan';
 
 export const CONVERGED_ARM = 'dense, converged';
 
-/** The arms each claim compares (names as in kstarts-dissipating's ARMS). */
+/** The arms each claim compares (names as in kstarts-plan's ARMS). */
 export const CLAIM_ARMS: Record<string, readonly string[]> = {
   'kstarts-beats-random': ['random', 'random, compute-matched', 'K-starts', 'K-starts, all candidates trained'],
   'dissipating-best-at-high-sparsity': ['random', 'magnitude at init', 'SNIP', 'K-starts', 'magnitude at E_d', 'dissipating', 'dissipating, threshold rule'],
@@ -31,7 +32,7 @@ export const CLAIM_ARMS: Record<string, readonly string[]> = {
 export const CHANCE = 0.1;
 export const CHANCE_BAND = 0.05;
 
-/** What a gate needs of a row (kstarts-dissipating's Row has all of it). */
+/** What a gate needs of a row (kstarts-rows' Row has all of it). */
 export interface KsGateRow {
   model: string;
   dataset: string;

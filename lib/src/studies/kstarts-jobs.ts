@@ -1,0 +1,147 @@
+/**
+ * The runs of the K-starts / dissipating-gradients study (kstarts-dissipating.ts): jobs() turns the
+ * plan into engine configs of the 'haroon' task (kstarts-task.ts), sweepNeeds() lists them for
+ * `sweep plan`, runStudy() and runLongRuns() run them (cached by config hash, in worker processes).
+ */
+import { runSweep, ResultStore, SweepProgress, SweepRecord, PlainObject } from '../engine';
+import { HAROON_DEFAULTS, HaroonConfig, HaroonResult } from '../haroon/run';
+import type { Budget } from '../notebook/params';
+import { runStagedLongRuns } from '../notebook/gate';
+import { CONVERGED_ARM, LONG_RUN_BAND, longRunJobs } from './kstarts-gates';
+import { ARMS, Plan, plan } from './kstarts-plan';
+import { Row, rows } from './kstarts-rows';
+import { HAROON_TASK } from './kstarts-task';
+import { joinNeeds, longRunNeeds, needsOf, RecordLookup, stagedLongRunNeeds, StudyNeeds } from './needs';
+
+export type Family = 'reference' | 'baseline' | 'proposed' | 'kstarts-all' | 'kstarts-derived' | 'variant';
+
+export interface Job {
+  arm: string;
+  family: Family;
+  model: string;
+  dataset: string;
+  /** null for the dense reference. */
+  sparsity: number | null;
+  seed: number;
+  config: HaroonConfig;
+}
+
+const MAIN_FAMILY: Record<string, Family> = {
+  [ARMS.random]: 'baseline', [ARMS.randomCM]: 'baseline', [ARMS.magnitude]: 'baseline', [ARMS.snip]: 'baseline', [ARMS.magAtEpoch]: 'baseline',
+  [ARMS.kstarts]: 'proposed', [ARMS.dissipating]: 'proposed', [ARMS.threshold]: 'proposed', [ARMS.combined]: 'proposed', [ARMS.kstartsAll]: 'kstarts-all',
+};
+
+/**
+ * Arms also evaluated on the training split at the end (one forward pass): notebook 04's overfitting
+ * claim (studies/overfitting.ts) reads its train - test gaps off these same cached runs.
+ */
+const TRAIN_EVAL_ARMS: readonly string[] = [ARMS.dense, CONVERGED_ARM, ARMS.random, ARMS.snip, ARMS.kstarts, ARMS.dissipating];
+
+/** Every engine config of the plan, labelled with its arm. */
+export function jobs(p: Plan): Job[] {
+  const pr = p.primary, E = p.epochs;
+  const kMax = Math.max(...p.ks);
+  const extra = { extraEpochs: pr.extraEpochs, extraLr: pr.extraLr };
+  const diss = { dissipationEpochs: pr.dissipationEpochs, schedule: pr.schedule, rule: 'exact' as const, dissipationScore: pr.score, dissipationScope: pr.scope };
+  const arms: Array<[string, Partial<HaroonConfig>]> = [
+    [ARMS.random, { method: 'random', ...extra }],
+    [ARMS.randomCM, { method: 'random', epochs: E + (pr.k - 1) * pr.selectionEpochs }],
+    [ARMS.magnitude, { method: 'magnitude' }],
+    [ARMS.snip, { method: 'snip' }],
+    [ARMS.magAtEpoch, { method: 'magnitude-at-epoch', dissipationEpochs: pr.dissipationEpochs, dissipationScope: pr.scope }],
+    [ARMS.kstarts, { method: 'kstarts', k: pr.k, selectionEpochs: pr.selectionEpochs, fitness: pr.fitness, ...extra }],
+    [ARMS.kstartsAll, { method: 'kstarts', k: kMax, selectionEpochs: pr.selectionEpochs, fitness: 'both', evaluateAllCandidates: true }],
+    [ARMS.dissipating, { method: 'dissipating', ...diss, ...extra }],
+    [ARMS.threshold, { method: 'dissipating', rule: 'threshold', alpha: pr.thresholdAlpha }],
+    [ARMS.combined, { method: 'combined', combination: pr.combination, k: pr.k, selectionEpochs: pr.selectionEpochs, fitness: pr.fitness, ...diss, ...extra }],
+  ];
+  const out: Job[] = [];
+  for (const m of p.models) {
+    for (const d of p.datasets) {
+      const base = (seed: number, sparsity: number): HaroonConfig => ({
+        method: 'random', model: m.model, dataset: d.name, trainLimit: d.trainLimit, testLimit: d.testLimit,
+        sparsity, epochs: E, train: { ...p.train }, seed,
+      });
+      for (const seed of p.seeds) {
+        out.push({ arm: ARMS.dense, family: 'reference', model: m.label, dataset: d.label, sparsity: null, seed, config: { ...base(seed, HAROON_DEFAULTS.sparsity), method: 'dense' } });
+      }
+      // the dense gate's converged run: the same config, a long schedule (milestones stretch), first seed
+      const s0 = Math.min(...p.seeds);
+      out.push({ arm: CONVERGED_ARM, family: 'reference', model: m.label, dataset: d.label, sparsity: null, seed: s0, config: { ...base(s0, HAROON_DEFAULTS.sparsity), method: 'dense', epochs: p.gate.convergedEpochs } });
+      for (const sp of p.sparsities) {
+        for (const [arm, c] of arms) {
+          for (const seed of p.seeds) out.push({ arm, family: MAIN_FAMILY[arm], model: m.label, dataset: d.label, sparsity: sp, seed, config: { ...base(seed, sp), ...c } as HaroonConfig });
+        }
+        if (p.variantModels.includes(m.label) && p.variantDatasets.includes(d.label) && p.variantSparsities.includes(sp)) {
+          for (const v of p.variants) {
+            for (const seed of p.seeds) out.push({ arm: v.arm, family: 'variant', model: m.label, dataset: d.label, sparsity: sp, seed, config: { ...base(seed, sp), ...v.config } as HaroonConfig });
+          }
+        }
+      }
+    }
+  }
+  for (const j of out) if (TRAIN_EVAL_ARMS.includes(j.arm)) j.config.evalTrainSplit = true;
+  return out;
+}
+
+export interface StudyRun {
+  plan: Plan;
+  jobs: Job[];
+  records: SweepRecord<HaroonResult>[];
+  rows: Row[];
+  failures: Array<{ arm: string; dataset: string; sparsity: number | null; seed: number; message: string }>;
+  computed: number;
+  cached: number;
+  seconds: number;
+}
+
+export interface RunStudyOptions {
+  /** Worker processes (default: runSweep's, one per CPU); 0 runs in this process. */
+  workers?: number;
+  store?: ResultStore | string;
+  onProgress?: (p: SweepProgress) => void;
+}
+
+/**
+ * Every engine config of notebook 04's K-starts / dissipating study at a budget (needs.ts): runStudy's
+ * jobs, then, once they are stored, runLongRuns' long runs of the claim arms they leave at chance.
+ */
+export function sweepNeeds(budget: Budget, seeds: number[], lookup: RecordLookup): StudyNeeds {
+  const p = plan(budget, seeds), js = jobs(p);
+  const long = longRunNeeds<HaroonResult>(budget, lookup, HAROON_TASK, js.map((j) => j.config), 'long runs',
+    're-trains the claim arms the sweep leaves at chance with the converged schedule (not in the estimate)', 'sweep', (recs) => {
+      const budgetRows = rows(p, js, recs.map((r) => ({ ...r, status: 'cached' as const })));
+      return stagedLongRunNeeds(lookup, HAROON_TASK, longRunJobs(p, budgetRows, js).map((a) => a.map((j) => j.config)), 'long runs', 'long runs of arms at chance (all four claims)', LONG_RUN_BAND);
+    });
+  return joinNeeds({ configs: js.flatMap((j) => needsOf('sweep', `${j.family} (all four claims)`, HAROON_TASK, [j.config])), deferred: [] }, long);
+}
+
+/** Run (or read from the cache) every config of the plan, in one sweep. */
+export async function runStudy(p: Plan, o: RunStudyOptions = {}): Promise<StudyRun> {
+  const t0 = Date.now();
+  const js = jobs(p);
+  const records = await runSweep<HaroonResult>({ task: HAROON_TASK, configs: js.map((j) => j.config as unknown as PlainObject), workers: o.workers, store: o.store, onProgress: o.onProgress, progressBar: false });
+  const failures = js.flatMap((j, i) => {
+    const r = records[i];
+    return r.status === 'error' ? [{ arm: j.arm, dataset: j.dataset, sparsity: j.sparsity, seed: j.seed, message: r.error.message }] : [];
+  });
+  const keys = new Set<string>();
+  let computed = 0, cached = 0;
+  records.forEach((r) => {
+    if (keys.has(r.key)) return;
+    keys.add(r.key);
+    if (r.status === 'computed') computed++; else if (r.status === 'cached') cached++;
+  });
+  return { plan: p, jobs: js, records, rows: rows(p, js, records), failures, computed, cached, seconds: (Date.now() - t0) / 1000 };
+}
+
+/**
+ * Run (or read from the cache) the long runs of the claim arms at chance after the budget
+ * (longRunJobs: the converged schedule; stagedLongRuns' two steps); their rows, for readRows and ksGates.
+ */
+export async function runLongRuns(p: Plan, budget: readonly Row[], o: RunStudyOptions = {}): Promise<{ jobs: Job[]; rows: Row[]; epochs: number }> {
+  const sweep = async (js: Job[]) => (await runSweep<HaroonResult>({ task: HAROON_TASK, configs: js.map((j) => j.config as unknown as PlainObject), workers: o.workers, store: o.store, onProgress: o.onProgress, progressBar: false }))
+    .map((rec) => ({ rec, acc: rec.status === 'error' ? NaN : rec.result.finalTestAcc, outcome: rec.status === 'error' ? 'error' : rec.result.outcome }));
+  const r = await runStagedLongRuns(longRunJobs(p, budget, jobs(p)), sweep, LONG_RUN_BAND);
+  return { jobs: r.jobs, rows: rows(p, r.jobs, r.results.map((x) => x.rec)).filter((row) => row.family !== 'kstarts-derived'), epochs: p.epochs };
+}
