@@ -11,8 +11,10 @@ import { longSchedule } from '../experiment';
 import { aboveChanceGate, chanceLongRun, groupInOrder, longRunsAt, runStagedLongRuns, sitsAtChance } from '../notebook/gate';
 import type { Gate, RunAcc } from '../notebook/gate';
 import type { TrainConfig } from '../train';
-import { CHANCE, COLLAPSE_MARGIN, extremeFfnnJobs, resnetJobs, runJobs } from './eoc-rescaling';
-import type { DataSpec, EocRescalingPlan, ExtremeTag, Job, RunRow, StudyRuns } from './eoc-rescaling';
+import { CHANCE, COLLAPSE_MARGIN } from './eoc-rescaling-constants';
+import { extremeFfnnJobs, resnetJobs, runJobs } from './eoc-rescaling-jobs';
+import type { ExtremeTag, Job, RunRow, StudyRuns } from './eoc-rescaling-jobs';
+import type { DataSpec, EocRescalingPlan } from './eoc-rescaling-plan';
 import { armsBy, denseGateOf, divergenceGateOf, plateauGateOf } from './trained-gates';
 
 const recipeShort = (t: TrainConfig) => `${t.optimizer ?? 'sgd'} ${t.lr} b${t.batchSize}`;
@@ -66,7 +68,7 @@ export function longRunJobs(p: EocRescalingPlan, results: { extreme: ReadonlyArr
   return { ffnn: pick('ffnn', extremeFfnnJobs(p)), resnet: pick('resnet', resnetJobs(p).trained) };
 }
 
-/** The chance band of §4's long-run rule (a function: CHANCE comes from the module that imports this one). */
+/** The chance band of §4's long-run rule (CHANCE and COLLAPSE_MARGIN come from the leaf eoc-rescaling-constants.ts, so no import cycle leaves them undefined here). */
 export const longRunBand = () => ({ chance: CHANCE, band: COLLAPSE_MARGIN });
 
 /** Run (or read from the cache) the long runs of the §4 arms at chance, in stagedLongRuns' two steps (both families in one sweep per step). */

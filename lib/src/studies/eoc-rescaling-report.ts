@@ -6,8 +6,15 @@
 import { colorFor, heatmapFigure, lineFigure, scatterFigure, subplots } from '../notebook/plots';
 import type { FigureSpec, Series } from '../notebook/plots';
 import type { TrainConfig } from '../train';
-import type { AccSummary, Arm, DataSpec, EocCurveRow, EocRescalingPlan, ExtremeTag, PhasePoint, RunRow, SignalRow, StudyRuns } from './eoc-rescaling';
-import { ARMS, armCells, armSpec, collapseTable, disconnectedAtLayerLevel, isCollapsedAcc, keptFraction, orderingVerdict, perLayerRuns, resnetArch, stableResnetVerdict, summarize } from './eoc-rescaling';
+import { resnetArch } from './eoc-rescaling-jobs';
+import type { ExtremeTag, RunRow, StudyRuns } from './eoc-rescaling-jobs';
+import { ARMS, armSpec } from './eoc-rescaling-plan';
+import type { Arm, DataSpec, EocRescalingPlan } from './eoc-rescaling-plan';
+import type { SignalRow } from './eoc-rescaling-signal';
+import { disconnectedAtLayerLevel, keptFraction, summarize } from './eoc-rescaling-summaries';
+import type { AccSummary } from './eoc-rescaling-summaries';
+import type { EocCurveRow, PhasePoint } from './eoc-rescaling-theory';
+import { armCells, collapseTable, isCollapsedAcc, orderingVerdict, perLayerRuns, stableResnetVerdict } from './eoc-rescaling-verdicts';
 import { verdictFromChecks } from '../notebook/claims';
 import { backendInfo } from '../backend';
 
