@@ -117,6 +117,66 @@ export function isCollapsed(mask: Mask): boolean {
   return emptyLayers(mask).length > 0;
 }
 
+export interface CollapsePoint {
+  /** Smallest sparsity with an empty layer, 1 - K/n; null if no layer empties below sparsity 1. */
+  sparsity: number | null;
+  /** K: the largest kept count at which some layer is empty. */
+  kept: number;
+  n: number;
+  /** 0-based index (in the scores' order) of the layer that empties first. */
+  firstEmpty: number;
+  firstEmptyName: string;
+  /** Per layer: the sparsity from which that layer is empty, 1 - rank_l/n. */
+  layerCollapseSparsity: number[];
+}
+
+/**
+ * The critical sparsity of a score set under scoresToMask's global rule (keep the k largest, ties
+ * by lower flat index, NaN lowest), computed exactly without bisection: layer l is empty under
+ * top-k iff k <= rank_l, the number of weights ranked above the layer's best weight. So
+ * K = max_l rank_l and s_cr = 1 - K/n, the same answer as criticalSparsity's bisection.
+ */
+export function collapsePoint(scores: Scores): CollapsePoint {
+  const names = [...scores.keys()];
+  if (names.length === 0) throw new Error('collapsePoint: no scores given.');
+  const clean = (v: number) => (Number.isNaN(v) ? -Infinity : v);
+  let n = 0;
+  const best = names.map((name) => {
+    const s = scores.get(name)!;
+    if (s.length === 0) throw new Error(`collapsePoint: scores for '${name}' are empty.`);
+    n += s.length;
+    let m = clean(s[0]);
+    for (let i = 1; i < s.length; i++) { const v = clean(s[i]); if (v > m) m = v; }
+    return m;
+  });
+  const sorted = new Float32Array(n);
+  let off = 0;
+  for (const name of names) { const s = scores.get(name)!; for (let i = 0; i < s.length; i++) sorted[off + i] = clean(s[i]); off += s.length; }
+  sorted.sort();
+  const above = (m: number): number => { // number of values > m in the ascending array
+    let lo = 0, hi = n;
+    while (lo < hi) { const mid = (lo + hi) >>> 1; if (sorted[mid] > m) hi = mid; else lo = mid + 1; }
+    return n - lo;
+  };
+  // Ties with a layer's best: earlier flat indices win, i.e. equal values in earlier layers (within
+  // the layer its best is the first occurrence of its maximum).
+  const wanted = new Set(best);
+  const seen = new Map<number, number>();
+  const ranks = names.map((name, l) => {
+    const r = above(best[l]) + (seen.get(best[l]) ?? 0);
+    const s = scores.get(name)!;
+    for (let i = 0; i < s.length; i++) { const v = clean(s[i]); if (wanted.has(v)) seen.set(v, (seen.get(v) ?? 0) + 1); }
+    return r;
+  });
+  let first = 0;
+  for (let l = 1; l < ranks.length; l++) if (ranks[l] > ranks[first]) first = l;
+  const K = ranks[first];
+  return {
+    sparsity: K > 0 ? 1 - K / n : null, kept: K, n, firstEmpty: first, firstEmptyName: names[first],
+    layerCollapseSparsity: ranks.map((r) => 1 - r / n),
+  };
+}
+
 export interface CriticalSparsityOptions {
   scope?: Scope;
   /** Layerwise scope only: bisection tolerance on the sparsity (default 1e-9). */
