@@ -134,7 +134,8 @@ export interface CollapsePoint {
  * The critical sparsity of a score set under scoresToMask's global rule (keep the k largest, ties
  * by lower flat index, NaN lowest), computed exactly without bisection: layer l is empty under
  * top-k iff k <= rank_l, the number of weights ranked above the layer's best weight. So
- * K = max_l rank_l and s_cr = 1 - K/n, the same answer as criticalSparsity's bisection.
+ * K = max_l rank_l and s_cr = 1 - K/n. The one routine for the global rule: criticalSparsity's
+ * global scope reads it.
  */
 export function collapsePoint(scores: Scores): CollapsePoint {
   const names = [...scores.keys()];
@@ -192,16 +193,15 @@ export interface CriticalSparsity {
   layers: string[];
   /** Width of the sparsity interval the answer is known to: 1/n for global (exact, one weight), tol for layerwise. */
   resolution: number;
-  /** Calls of scoresToMask made. */
+  /** Calls of scoresToMask made (global scope: at most 2, the rank rule needs none). */
   evaluations: number;
 }
 
 /**
  * The smallest sparsity at which scoresToMask (the exact routine) empties some layer.
  *
- * Global scope: the kept sets are nested in k (top-k with a total order), so "some layer empty" is
- * monotone in k; bisection over the integer k = kept count finds the largest k (k_max) with an empty layer
- * exactly (resolution one weight): s_cr = 1 − k_max / n, which scoresToMask maps back to k_max.
+ * Global scope: exact to one weight by collapsePoint's rank rule (s_cr = 1 − K / n, which
+ * scoresToMask maps back to K kept weights); the layers empty there come from scoresToMask itself.
  * Layerwise scope: a layer empties when round((1−s)·M_l) = 0; bisection over s to `tol`.
  */
 export function criticalSparsity(net: Net, scores: Scores, o: CriticalSparsityOptions = {}): CriticalSparsity {
@@ -212,16 +212,13 @@ export function criticalSparsity(net: Net, scores: Scores, o: CriticalSparsityOp
   const emptyAt = (s: number): string[] => { evaluations++; return scoresToMask(scores, s, { scope, shapes }).mask.emptyLayers(); };
   const n = [...scores.values()].reduce((a, v) => a + v.length, 0);
   if (scope === 'global') {
-    const sOf = (k: number) => 1 - k / n;
-    // collapse(k) is true for k = 0 and monotone: find the largest k with an empty layer
-    if (emptyAt(sOf(n)).length > 0) return { sparsity: 0, kept: n, layers: emptyAt(0), resolution: 1 / n, evaluations };
-    let lo = 0, hi = n; // collapse(lo) true (k = 0 keeps nothing), collapse(hi) false
-    while (hi - lo > 1) {
-      const mid = Math.floor((lo + hi) / 2);
-      if (emptyAt(sOf(mid)).length > 0) lo = mid; else hi = mid;
-    }
-    if (lo === 0) return { sparsity: null, kept: null, layers: [], resolution: 1 / n, evaluations };
-    return { sparsity: sOf(lo), kept: lo, layers: emptyAt(sOf(lo)), resolution: 1 / n, evaluations };
+    // sparsity 0 empties only a layer with no weights (and validates the scores against the net)
+    const atZero = emptyAt(0);
+    if (atZero.length > 0) return { sparsity: 0, kept: n, layers: atZero, resolution: 1 / n, evaluations };
+    const K = collapsePoint(scores).kept;
+    if (K === 0) return { sparsity: null, kept: null, layers: [], resolution: 1 / n, evaluations };
+    const sparsity = 1 - K / n;
+    return { sparsity, kept: K, layers: emptyAt(sparsity), resolution: 1 / n, evaluations };
   }
   const tol = o.tol ?? 1e-9;
   if (!(tol > 0)) throw new Error(`criticalSparsity: tol must be positive, got ${tol}.`);
