@@ -52,14 +52,28 @@ describe('layer-collapse study: exact critical sparsity (collapsePoint)', () => 
         assert.equal(cp.kept, brute.K, `${kind} trial ${trial}: K`);
         assert.deepEqual(cp.layerCollapseSparsity.map((s) => Math.round((1 - s) * n)), brute.perLayer, `${kind}: per-layer collapse counts`);
         assert.equal(cp.layerCollapseSparsity[cp.firstEmpty], Math.min(...cp.layerCollapseSparsity));
-        // the library's bisection over the exact mask routine gives the same sparsity and layer
-        const bis = criticalSparsityOnScores(scores);
+        // the bisection over the exact mask routine gives the same sparsity and layer
+        const bis = bisectionCollapse(scores);
         assert.equal(cp.sparsity, bis.sparsity, `${kind}: sparsity vs bisection`);
         if (bis.sparsity !== null) assert.deepEqual([cp.firstEmptyName], bis.layers);
         cases++;
       }
     }
     assert.equal(cases, 18);
+  });
+
+  it('matches the bisection on layers of the study\'s sizes, with ties (few distinct values)', () => {
+    const rng = new Rng(11, 'collapse-large');
+    for (const levels of [1000, 8]) {
+      const sizes = [784 * 30, 30 * 30, 30 * 30, 30 * 30, 30 * 10];
+      const scores: Scores = new Map(sizes.map((size, l) => [`fc${l + 1}/kernel`, Float32Array.from({ length: size }, () => rng.int(levels) / levels * (l === 0 ? 0.9 : 1))]));
+      const cp = lc.collapsePoint(scores);
+      const bis = bisectionCollapse(scores);
+      assert.equal(cp.sparsity, bis.sparsity, `levels ${levels}`);
+      assert.equal(cp.firstEmptyName, bis.layers[0], `levels ${levels}`);
+      // every layer whose own collapse point is s_cr is empty there
+      assert.deepEqual([...scores.keys()].filter((_, l) => cp.layerCollapseSparsity[l] === cp.sparsity), bis.layers, `levels ${levels}`);
+    }
   });
 
   it('a single layer never collapses below sparsity 1 (null), and empty input is refused', () => {
@@ -71,10 +85,18 @@ describe('layer-collapse study: exact critical sparsity (collapsePoint)', () => 
   });
 });
 
-/** criticalSparsity needs a net only for shapes: give it a stand-in with the score shapes. */
-function criticalSparsityOnScores(scores: Scores) {
-  const fake = { prunable: [...scores].map(([name, s]) => ({ name, shape: [s.length] })) };
-  return criticalSparsity(fake as never, scores);
+/**
+ * The critical sparsity by bisection over the exact mask routine (the algorithm prune/report.ts's
+ * criticalSparsity used before it read collapsePoint): "some layer empty" is monotone in the kept
+ * count k, so bisect for the largest k with an empty layer.
+ */
+function bisectionCollapse(scores: Scores): { sparsity: number | null; layers: string[] } {
+  const shapes = new Map([...scores].map(([name, s]) => [name, [s.length]]));
+  const n = [...scores.values()].reduce((a, s) => a + s.length, 0);
+  const emptyAt = (k: number) => scoresToMask(scores, 1 - k / n, { shapes }).mask.emptyLayers();
+  let lo = 0, hi = n; // k = 0 keeps nothing (a layer is empty), k = n keeps everything
+  while (hi - lo > 1) { const mid = Math.floor((lo + hi) / 2); if (emptyAt(mid).length > 0) lo = mid; else hi = mid; }
+  return lo === 0 ? { sparsity: null, layers: [] } : { sparsity: 1 - lo / n, layers: emptyAt(lo) };
 }
 
 describe('layer-collapse study: positions, per-unit kept fractions, brackets', () => {
@@ -421,9 +443,13 @@ describe('layer-collapse study: init-analysis task on a small net', function () 
       try {
         const ds = loadDataset('fashion-mnist', { trainLimit: 200, testLimit: 50, seed: 0 });
         const res = computeMask(net, { method: run.method, sparsity: 0.6, data: ds, seed: 3 });
-        const bis = criticalSparsity(net, res.scores);
+        const bis = bisectionCollapse(res.scores);
         assert.equal(run.critical!.sparsity, bis.sparsity, `${run.method}/${run.phase}`);
         assert.deepEqual([run.critical!.firstEmptyName], bis.layers);
+        // the library's criticalSparsity (global) gives the same point and layer on the net
+        const cs = criticalSparsity(net, res.scores);
+        assert.equal(cs.sparsity, bis.sparsity);
+        assert.deepEqual(cs.layers, bis.layers);
       } finally { net.dispose(); }
       if (run.method === 'snip' || run.method === 'magnitude') {
         assert.equal(run.perNeuron!.length, 4);

@@ -117,6 +117,67 @@ export function isCollapsed(mask: Mask): boolean {
   return emptyLayers(mask).length > 0;
 }
 
+export interface CollapsePoint {
+  /** Smallest sparsity with an empty layer, 1 - K/n; null if no layer empties below sparsity 1. */
+  sparsity: number | null;
+  /** K: the largest kept count at which some layer is empty. */
+  kept: number;
+  n: number;
+  /** 0-based index (in the scores' order) of the layer that empties first. */
+  firstEmpty: number;
+  firstEmptyName: string;
+  /** Per layer: the sparsity from which that layer is empty, 1 - rank_l/n. */
+  layerCollapseSparsity: number[];
+}
+
+/**
+ * The critical sparsity of a score set under scoresToMask's global rule (keep the k largest, ties
+ * by lower flat index, NaN lowest), computed exactly without bisection: layer l is empty under
+ * top-k iff k <= rank_l, the number of weights ranked above the layer's best weight. So
+ * K = max_l rank_l and s_cr = 1 - K/n. The one routine for the global rule: criticalSparsity's
+ * global scope reads it.
+ */
+export function collapsePoint(scores: Scores): CollapsePoint {
+  const names = [...scores.keys()];
+  if (names.length === 0) throw new Error('collapsePoint: no scores given.');
+  const clean = (v: number) => (Number.isNaN(v) ? -Infinity : v);
+  let n = 0;
+  const best = names.map((name) => {
+    const s = scores.get(name)!;
+    if (s.length === 0) throw new Error(`collapsePoint: scores for '${name}' are empty.`);
+    n += s.length;
+    let m = clean(s[0]);
+    for (let i = 1; i < s.length; i++) { const v = clean(s[i]); if (v > m) m = v; }
+    return m;
+  });
+  const sorted = new Float32Array(n);
+  let off = 0;
+  for (const name of names) { const s = scores.get(name)!; for (let i = 0; i < s.length; i++) sorted[off + i] = clean(s[i]); off += s.length; }
+  sorted.sort();
+  const above = (m: number): number => { // number of values > m in the ascending array
+    let lo = 0, hi = n;
+    while (lo < hi) { const mid = (lo + hi) >>> 1; if (sorted[mid] > m) hi = mid; else lo = mid + 1; }
+    return n - lo;
+  };
+  // Ties with a layer's best: earlier flat indices win, i.e. equal values in earlier layers (within
+  // the layer its best is the first occurrence of its maximum).
+  const wanted = new Set(best);
+  const seen = new Map<number, number>();
+  const ranks = names.map((name, l) => {
+    const r = above(best[l]) + (seen.get(best[l]) ?? 0);
+    const s = scores.get(name)!;
+    for (let i = 0; i < s.length; i++) { const v = clean(s[i]); if (wanted.has(v)) seen.set(v, (seen.get(v) ?? 0) + 1); }
+    return r;
+  });
+  let first = 0;
+  for (let l = 1; l < ranks.length; l++) if (ranks[l] > ranks[first]) first = l;
+  const K = ranks[first];
+  return {
+    sparsity: K > 0 ? 1 - K / n : null, kept: K, n, firstEmpty: first, firstEmptyName: names[first],
+    layerCollapseSparsity: ranks.map((r) => 1 - r / n),
+  };
+}
+
 export interface CriticalSparsityOptions {
   scope?: Scope;
   /** Layerwise scope only: bisection tolerance on the sparsity (default 1e-9). */
@@ -132,16 +193,15 @@ export interface CriticalSparsity {
   layers: string[];
   /** Width of the sparsity interval the answer is known to: 1/n for global (exact, one weight), tol for layerwise. */
   resolution: number;
-  /** Calls of scoresToMask made. */
+  /** Calls of scoresToMask made (global scope: at most 2, the rank rule needs none). */
   evaluations: number;
 }
 
 /**
  * The smallest sparsity at which scoresToMask (the exact routine) empties some layer.
  *
- * Global scope: the kept sets are nested in k (top-k with a total order), so "some layer empty" is
- * monotone in k; bisection over the integer k = kept count finds the largest k (k_max) with an empty layer
- * exactly (resolution one weight): s_cr = 1 − k_max / n, which scoresToMask maps back to k_max.
+ * Global scope: exact to one weight by collapsePoint's rank rule (s_cr = 1 − K / n, which
+ * scoresToMask maps back to K kept weights); the layers empty there come from scoresToMask itself.
  * Layerwise scope: a layer empties when round((1−s)·M_l) = 0; bisection over s to `tol`.
  */
 export function criticalSparsity(net: Net, scores: Scores, o: CriticalSparsityOptions = {}): CriticalSparsity {
@@ -152,16 +212,13 @@ export function criticalSparsity(net: Net, scores: Scores, o: CriticalSparsityOp
   const emptyAt = (s: number): string[] => { evaluations++; return scoresToMask(scores, s, { scope, shapes }).mask.emptyLayers(); };
   const n = [...scores.values()].reduce((a, v) => a + v.length, 0);
   if (scope === 'global') {
-    const sOf = (k: number) => 1 - k / n;
-    // collapse(k) is true for k = 0 and monotone: find the largest k with an empty layer
-    if (emptyAt(sOf(n)).length > 0) return { sparsity: 0, kept: n, layers: emptyAt(0), resolution: 1 / n, evaluations };
-    let lo = 0, hi = n; // collapse(lo) true (k = 0 keeps nothing), collapse(hi) false
-    while (hi - lo > 1) {
-      const mid = Math.floor((lo + hi) / 2);
-      if (emptyAt(sOf(mid)).length > 0) lo = mid; else hi = mid;
-    }
-    if (lo === 0) return { sparsity: null, kept: null, layers: [], resolution: 1 / n, evaluations };
-    return { sparsity: sOf(lo), kept: lo, layers: emptyAt(sOf(lo)), resolution: 1 / n, evaluations };
+    // sparsity 0 empties only a layer with no weights (and validates the scores against the net)
+    const atZero = emptyAt(0);
+    if (atZero.length > 0) return { sparsity: 0, kept: n, layers: atZero, resolution: 1 / n, evaluations };
+    const K = collapsePoint(scores).kept;
+    if (K === 0) return { sparsity: null, kept: null, layers: [], resolution: 1 / n, evaluations };
+    const sparsity = 1 - K / n;
+    return { sparsity, kept: K, layers: emptyAt(sparsity), resolution: 1 / n, evaluations };
   }
   const tol = o.tol ?? 1e-9;
   if (!(tol > 0)) throw new Error(`criticalSparsity: tol must be positive, got ${tol}.`);

@@ -14,7 +14,8 @@ import type { FfnnConfig } from '../models';
 import { aboveChanceGate, chanceLongRun, GATE_DEFAULTS, longRunsAt, sitsAtChance } from '../notebook/gate';
 import type { Gate, RunAcc } from '../notebook/gate';
 import { meanSd } from '../notebook/tables';
-import type { LayerCollapsePlan, TrainRow } from './layer-collapse';
+import type { LayerCollapsePlan } from './layer-collapse-plan';
+import type { TrainRow } from './layer-collapse-training';
 import { armsBy, denseGateOf, divergenceGateOf, plateauGateOf } from './trained-gates';
 
 type Plan = Pick<LayerCollapsePlan, 'training' | 'tolerances'> & Partial<Pick<LayerCollapsePlan, 'budget'>>;
