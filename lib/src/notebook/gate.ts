@@ -218,7 +218,7 @@ export function longRunRule<R extends RunAcc>(budget: readonly R[], long: readon
 
 /**
  * The long runs to compute now, in two stages (a long run costs several budget runs, and most arms at
- * chance stay there): of each arm at chance (`arms`: its long-run jobs, first run first), its first
+ * chance stay there): of each arm at chance (`arms`: its long-run jobs, first run first, e.g. Object.values(armsBy(...))), its first
  * job; once that run's outcome is known (`outcome`, undefined while not computed) and it left chance,
  * the arm's other jobs too. `waiting`: arms whose first long run is not computed yet.
  */
@@ -242,13 +242,6 @@ export async function runStagedLongRuns<J, R extends RunAcc>(arms: ReadonlyArray
   const got = new Map(firsts.map((j, i) => [j, r1[i]]));
   const rest = stagedLongRuns(arms, (j) => got.get(j), o).jobs.filter((j) => !got.has(j));
   return { jobs: [...firsts, ...rest], results: [...r1, ...(rest.length ? await run(rest) : [])] };
-}
-
-/** Group `items` by `key`, in order of first appearance (the arms of stagedLongRuns). */
-export function groupInOrder<T>(items: readonly T[], key: (x: T) => string): T[][] {
-  const m = new Map<string, T[]>();
-  for (const x of items) { const k = key(x); const g = m.get(k); if (g) g.push(x); else m.set(k, [x]); }
-  return [...m.values()];
 }
 
 /**

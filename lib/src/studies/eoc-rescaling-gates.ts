@@ -8,7 +8,7 @@
  * sparsity: if every pair sits at chance, the net leaves no method trainable and tests nothing).
  */
 import { longSchedule } from '../experiment';
-import { aboveChanceGate, chanceLongRun, groupInOrder, longRunsAt, runStagedLongRuns, sitsAtChance } from '../notebook/gate';
+import { aboveChanceGate, chanceLongRun, longRunsAt, runStagedLongRuns, sitsAtChance } from '../notebook/gate';
 import type { Gate, RunAcc } from '../notebook/gate';
 import type { TrainConfig } from '../train';
 import { CHANCE, COLLAPSE_MARGIN } from './eoc-rescaling-constants';
@@ -63,7 +63,7 @@ export function longRunJobs(p: EocRescalingPlan, results: { extreme: ReadonlyArr
     const { top, longEpochs } = family(p, f, {});
     const rows = f === 'ffnn' ? results.extreme : results.resnetTrained;
     const atChance = new Set(Object.entries(topArms(rows, top)).filter(([, rs]) => sitsAtChance(rs, CHANCE, COLLAPSE_MARGIN)).map(([m]) => m));
-    return groupInOrder(jobs.filter((j) => j.tag.sparsity === top && atChance.has(j.tag.method)).map((j) => ({ tag: j.tag, config: longSchedule(j.config, longEpochs) })), (j) => j.tag.method);
+    return Object.values(armsBy(jobs.filter((j) => j.tag.sparsity === top && atChance.has(j.tag.method)).map((j) => ({ tag: j.tag, config: longSchedule(j.config, longEpochs) })), (j) => j.tag.method));
   };
   return { ffnn: pick('ffnn', extremeFfnnJobs(p)), resnet: pick('resnet', resnetJobs(p).trained) };
 }

@@ -13,10 +13,11 @@
  * Derived K-starts picks (read off the all-candidates runs) carry no history of their own; the direct
  * K-starts runs and the all-candidates run stand for them.
  */
-import { chanceLongRun, denseGate, divergenceGate, Gate, Gates, groupInOrder, longRunRule, longRunsAt, plateauGate, scopeByDenseGates, sitsAtChance } from '../notebook/gate';
+import { chanceLongRun, denseGate, divergenceGate, Gate, Gates, longRunRule, longRunsAt, plateauGate, scopeByDenseGates, sitsAtChance } from '../notebook/gate';
 import type { RunAcc } from '../notebook/gate';
 import type { Job } from './kstarts-jobs';
 import type { Plan } from './kstarts-plan';
+import { armsBy } from './trained-gates';
 
 export const CONVERGED_ARM = 'dense, converged';
 
@@ -87,11 +88,16 @@ const runAcc = (r: ArmRow): RunAcc => ({ acc: r.acc ?? NaN, outcome: r.error ? '
 /** Direct runs of an arm some claim compares (derived K-starts picks and the dense references are not runs of their own). */
 const claimed = (r: Pick<KsGateRow, 'arm' | 'family'>) => r.family !== 'kstarts-derived' && r.family !== 'reference' && Object.values(CLAIM_ARMS).some((a) => a.includes(r.arm));
 
+/** The claimed runs of `rs` (those passing `filter`) per arm cell, as the long-run rule reads them. */
+function runsByCell(rs: readonly ArmRow[], filter: (r: ArmRow) => boolean = () => true): Record<string, RunAcc[]> {
+  const out: Record<string, RunAcc[]> = {};
+  for (const r of rs) if (claimed(r) && filter(r)) (out[armCell(r)] ??= []).push(runAcc(r));
+  return out;
+}
+
 /** The claim arms (per cell) whose budget runs sit at chance (mean ≤ CHANCE + CHANCE_BAND). */
 function armsAtChance(budget: readonly ArmRow[]): Set<string> {
-  const groups = new Map<string, RunAcc[]>();
-  for (const r of budget) if (claimed(r)) groups.set(armCell(r), [...(groups.get(armCell(r)) ?? []), runAcc(r)]);
-  return new Set([...groups].filter(([, rs]) => sitsAtChance(rs, CHANCE, CHANCE_BAND)).map(([k]) => k));
+  return new Set(Object.entries(runsByCell(budget)).filter(([, rs]) => sitsAtChance(rs, CHANCE, CHANCE_BAND)).map(([k]) => k));
 }
 
 /** The chance band of notebook 04's long-run rule. */
@@ -104,27 +110,22 @@ export const LONG_RUN_BAND = { chance: CHANCE, band: CHANCE_BAND } as const;
 export function longRunJobs(p: Pick<Plan, 'epochs' | 'gate'> & Partial<Pick<Plan, 'budget'>>, budget: readonly ArmRow[], all: readonly Job[]): Job[][] {
   if (!longRunsAt(p.budget)) return [];
   const at = armsAtChance(budget), factor = p.gate.convergedEpochs / p.epochs;
-  return groupInOrder(all.filter((j) => j.sparsity !== null && claimed(j) && at.has(armCell({ ...j, sparsity: j.sparsity })))
-    .map((j) => ({ ...j, config: { ...j.config, epochs: Math.round(j.config.epochs * factor) } })), (j) => armCell({ ...j, sparsity: j.sparsity as number }));
+  return Object.values(armsBy(all.filter((j) => j.sparsity !== null && claimed(j) && at.has(armCell({ ...j, sparsity: j.sparsity })))
+    .map((j) => ({ ...j, config: { ...j.config, epochs: Math.round(j.config.epochs * factor) } })), (j) => armCell({ ...j, sparsity: j.sparsity as number })));
 }
 
 /** The rows every claim reads: the budget rows, with each claim arm found slow in a cell (longRunRule) read from its long runs. */
 export function readRows<R extends ArmRow>(budget: readonly R[], long: readonly R[]): R[] {
-  const byCell = (rs: readonly R[]) => { const m = new Map<string, RunAcc[]>(); for (const r of rs) if (claimed(r)) m.set(armCell(r), [...(m.get(armCell(r)) ?? []), runAcc(r)]); return m; };
-  const b = byCell(budget), l = byCell(long);
-  const slow = new Set([...b].filter(([k, rs]) => longRunRule(rs, l.get(k) ?? [], LONG_RUN_BAND).status === 'slow').map(([k]) => k));
+  const b = runsByCell(budget), l = runsByCell(long);
+  const slow = new Set(Object.entries(b).filter(([k, rs]) => longRunRule(rs, l[k] ?? [], LONG_RUN_BAND).status === 'slow').map(([k]) => k));
   const swapped = (r: R) => claimed(r) && slow.has(armCell(r));
   return [...budget.filter((r) => !swapped(r)), ...long.filter(swapped)];
 }
 
 /** The long-run rule (chanceLongRun) over the arms of one claim, every cell. */
 function claimLongRun(arms: readonly string[], budget: readonly ArmRow[], long: readonly ArmRow[], s: KsGateSettings, epochs: number, filter: (r: ArmRow) => boolean): Gate {
-  const group = (rs: readonly ArmRow[]) => {
-    const out: Record<string, RunAcc[]> = {};
-    for (const r of rs) if (claimed(r) && arms.includes(r.arm) && filter(r)) (out[armCell(r)] ??= []).push(runAcc(r));
-    return out;
-  };
-  const b = group(budget), l = group(long);
+  const mine = (r: ArmRow) => arms.includes(r.arm) && filter(r);
+  const b = runsByCell(budget, mine), l = runsByCell(long, mine);
   return chanceLongRun('arms of this claim at chance, re-trained long', Object.fromEntries(Object.entries(b).map(([k, rs]) => [k, { budget: rs, long: l[k] ?? [] }])),
     { ...LONG_RUN_BAND, budgetEpochs: epochs, longEpochs: s.convergedEpochs }).gate;
 }

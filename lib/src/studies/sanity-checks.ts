@@ -29,12 +29,13 @@ import type { TrainConfig } from '../train';
 import type { Budget } from '../notebook/params';
 import { byBudget } from '../notebook/params';
 import { Check, ClaimInput, gatedVerdict, lowerBeyondNoise, Verdict } from '../notebook/claims';
-import { aboveChanceGate, chanceLongRun, denseGate, divergenceGate, Gate, groupInOrder, longRunRule, longRunsAt, plateauGate, runStagedLongRuns, sitsAtChance, splitDiverged } from '../notebook/gate';
+import { aboveChanceGate, chanceLongRun, denseGate, divergenceGate, Gate, longRunRule, longRunsAt, plateauGate, runStagedLongRuns, sitsAtChance, splitDiverged } from '../notebook/gate';
 import { formatMeanSd, formatNumber, meanSd, MeanSd } from '../notebook/tables';
 import { FigureSpec, lineFigure, Series, subplots } from '../notebook/plots';
 import { ffnnTrain, resnetTrain } from './eoc-rescaling';
 import { recipe, STANDARD_RECIPES } from './sanity-recipes';
 import { joinNeeds, longRunNeeds, needsOf, RecordLookup, stagedLongRunNeeds, StudyNeeds } from './needs';
+import { armsBy } from './trained-gates';
 
 export { recipeSweep, STANDARD_RECIPES, STANDARD_SWEEP } from './sanity-recipes';
 
@@ -252,8 +253,8 @@ function armsAtChance(rows: readonly Row[], tol: Tolerances): Set<string> {
 export function longRunJobs(p: SanityPlan, rows: readonly Row[]): Job[][] {
   if (!longRunsAt(p.budget)) return [];
   const at = armsAtChance(rows, p.tolerances);
-  return groupInOrder(jobs(p).filter((j) => j.tag.kind === 'arm' && at.has(armKey(j.tag)))
-    .map((j) => ({ tag: { ...j.tag, kind: 'long' as const }, config: longSchedule(j.config, j.config.train.epochs * p.tolerances.convergedFactor) })), (j) => armKey(j.tag));
+  return Object.values(armsBy(jobs(p).filter((j) => j.tag.kind === 'arm' && at.has(armKey(j.tag)))
+    .map((j) => ({ tag: { ...j.tag, kind: 'long' as const }, config: longSchedule(j.config, j.config.train.epochs * p.tolerances.convergedFactor) })), (j) => armKey(j.tag)));
 }
 
 const longRunBand = (tol: Tolerances) => ({ chance: tol.chance, band: tol.chanceBand });
