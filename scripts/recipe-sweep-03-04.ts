@@ -2,7 +2,7 @@
  * The small dense-reference sweeps that fixed the recipes of notebooks 03 and 04 (issue 13: one
  * recipe per network family, chosen on the dense net, never on a verdict). Runs through the engine,
  * so results are cached in data/results/ like any other; prints one line per config.
- *   npx tsc -b && node build/scripts/recipe-sweep-03-04.js lenet|wrn [workers]
+ *   npx tsc -b && node build/scripts/recipe-sweep-03-04.js lenet|wrn|wrn-half [workers] [epochs]
  */
 import * as pai from 'prune-at-init';
 
@@ -48,5 +48,27 @@ async function wrn(): Promise<void> {
   });
 }
 
-(family === 'lenet' ? lenet() : family === 'wrn' ? wrn() : Promise.reject(new Error(`usage: recipe-sweep-03-04 lenet|wrn [workers], got '${family}'`)))
+/**
+ * WRN-16-0.5 (issue 13: the WRN-16-1 standard run's dense gate failed, 83.07 % at 10 epochs vs 85.60 %
+ * at 30, and its sweeps were most of the standard run's time): the dense gate of a WRN-16-0.5 plan at
+ * `epochs` (argv[4], default 20), i.e. the plan's converged run and its 3 base seeds, the exact configs
+ * notebook 03 runs (stage1Jobs), so they are cached for it.
+ */
+async function wrnHalf(): Promise<void> {
+  const rvp = pai.reducedVsPruned;
+  const epochs = Number(process.argv[4] ?? 20);
+  const p = rvp.plan('standard');
+  const plan = { ...p, base: { depth: 16, widthFactor: 0.5 }, train: { ...p.train, epochs }, gate: { ...p.gate, convergedEpochs: 3 * epochs } };
+  const jobs = rvp.stage1Jobs(plan, [0, 1, 2]).slice(0, 4);
+  const recs = await pai.runSweep<any>({ task: rvp.RVP_TRAIN_TASK, configs: jobs.map((j) => j.config) as any, workers, progressBar: false });
+  recs.forEach((r, i) => {
+    const c = jobs[i].config as any;
+    if (r.status === 'error') { console.log(`${jobs[i].meta.label}: ERROR ${r.error.message}`); return; }
+    const h: number[] = r.result.history ?? [];
+    console.log(`WRN-16-0.5 FMNIST 3000/2000 b64 lr ${c.train.lr} E ${c.train.epochs} seed ${c.seed}: accuracy ${(1 - r.result.testError).toFixed(4)}` +
+      (h.length > 1 ? ` last-epoch gain ${(h[h.length - 1] - h[h.length - 2]).toFixed(4)}` : '') + ` ${r.result.seconds.toFixed(0)} s, ${r.result.steps} steps (${r.status})`);
+  });
+}
+
+(family === 'lenet' ? lenet() : family === 'wrn' ? wrn() : family === 'wrn-half' ? wrnHalf() : Promise.reject(new Error(`usage: recipe-sweep-03-04 lenet|wrn [workers], got '${family}'`)))
   .then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });

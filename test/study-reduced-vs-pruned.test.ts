@@ -250,11 +250,17 @@ describe('reduced-vs-pruned: verdicts on synthetic tables', () => {
 describe('reduced-vs-pruned: plan and matched reduced networks', () => {
   before(async () => { await initBackend(); });
 
-  it('standard plan: WRN-16-1 has the brief\'s 174,778 params; budgets are fractions of it; checkpoints cover budgets and depth nets', () => {
+  it('standard plan: WRN-16-0.5 with the parameters of the built net (WRN-16-1: the brief\'s 174,778); budgets are fractions of it; checkpoints cover budgets and depth nets', () => {
     const p = rvp.plan('standard');
-    assert.equal(p.baseParams, 174778);
-    assert.equal(p.baseChannels, 224);
-    assert.deepEqual(p.budgets, p.budgetFractions.map((f) => Math.round(f * 174778)).sort((a, b) => b - a));
+    assert.equal(wrnCost({ arch: 'wrn', depth: 16, widthFactor: 1 }, { inputShape: [28, 28, 1], numClasses: 10 }).params, 174778);
+    assert.deepEqual(p.base, { depth: 16, widthFactor: 0.5 });
+    const net = rvp.buildTrainNet({ data: p.data, model: { ...p.base, interior: [] }, replay: [], train: p.train, initSeed: 0, keepState: false, evalEveryEpoch: false, seed: 0 }, { inputShape: p.inputShape, numClasses: p.numClasses });
+    try { assert.equal(p.baseParams, countParams(net)); } finally { net.dispose(); }
+    // prunable interior channels: one interior layer per block, (16 - 4) / 6 = 2 blocks per stage, stage widths 8, 16, 32
+    assert.equal(p.baseChannels, 2 * (8 + 16 + 32));
+    assert.deepEqual(p.budgets, p.budgetFractions.map((f) => Math.round(f * p.baseParams)).sort((a, b) => b - a));
+    assert.deepEqual([...new Set(p.reduced.map((m) => m.family))].sort(), ['reduced-bottleneck', 'reduced-depth', 'reduced-width'], 'every family has a member at every budget');
+    assert.deepEqual(p.notes.filter((n) => n.startsWith('no ')), []);
     for (const m of p.reduced) assert.ok(p.checkpointParams.includes(m.budget), `${m.label} budget ${m.budget} is a checkpoint target`);
     for (const b of p.budgets) assert.ok(p.checkpointParams.includes(b));
     assert.deepEqual(p.checkpointParams, [...p.checkpointParams].sort((a, b) => b - a));
