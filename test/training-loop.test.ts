@@ -8,7 +8,7 @@ import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import {
   initBackend, buildModel, loadDataset, train, MaskedRun, pruneAndTune, computeMask, Mask, Rng, Net, Dataset,
-  TrainConfig, Augment, PruneAndTuneOptions,
+  TrainConfig, Augment, PruneAndTuneOptions, TrainingRun,
 } from 'prune-at-init';
 import { legacyTrain, LegacyMaskedRun, legacyPruneAndTune } from './support/legacy-loops';
 
@@ -145,7 +145,7 @@ describe('one training loop: MaskedRun is bit-identical to the pre-refactor loop
     });
     run.runEpoch({ lr: 0.01, evaluate: false });
     run.trainTo(5);
-    const out = { history: noTime(run.history), fit, afterEpochs, diverged: run.diverged, epochsDone: run.epochsDone, acc: run.testAccNow(), state: state(net) };
+    const out = { history: noTime(run.history) as unknown[], fit, afterEpochs, diverged: run.diverged, epochsDone: run.epochsDone, acc: run.testAccNow(), state: state(net) };
     run.dispose();
     return out;
   };
@@ -169,12 +169,12 @@ describe('one training loop: MaskedRun is bit-identical to the pre-refactor loop
       const run: AnyRun = make(net, ds, cfg, 3, false, 2);
       run.setMask(computeMask(net, { method: 'random', sparsity: 0.7, seed: 2 }).selection.mask);
       run.trainTo(4);
-      const out = { history: noTime(run.history), epochsDone: run.epochsDone, state: state(net) };
+      const out = { history: noTime(run.history) as Array<{ epoch: number }>, epochsDone: run.epochsDone, state: state(net) };
       run.dispose();
       return out;
     };
     const old = go(oldRun), now = go(newRun);
-    assert.deepStrictEqual((old.history as Array<{ epoch: number }>).map((h) => h.epoch), [3, 4]);
+    assert.deepStrictEqual(old.history.map((h) => h.epoch), [3, 4]);
     assert.deepStrictEqual(now, old);
   });
 
@@ -234,5 +234,80 @@ describe('one training loop: pruneAndTune fine-tuning is bit-identical to the pr
     const old = go(legacyPruneAndTune), now = go(pruneAndTune);
     assert.match(old.err, /^pruneAndTune diverged: .* at step \d+ \(after \d+ prunes\); lower lr \(1000000\)\.$/);
     assert.deepStrictEqual(now, old);
+  });
+});
+
+describe('TrainingRun: step ranges, resume and updaters', () => {
+  const cfg: TrainConfig = { epochs: 4, batchSize: 64, lr: 0.05, momentum: 0.9, augment: undefined };
+  it('trainSteps continues the epoch\'s data stream and rolls over: any split of the steps gives the same weights', () => {
+    const ds = quadrants(); // 70 examples, batch 16 -> 5 batches per epoch (last one of 6)
+    const qcfg: TrainConfig = { epochs: 3, batchSize: 16, lr: 0.05, momentum: 0.9, augment: CROP_FLIP };
+    const go = (plan: (r: TrainingRun) => void) => {
+      const net = quadCnn();
+      const run = new TrainingRun(net, ds, qcfg, { seed: 3, evalEveryEpoch: false });
+      plan(run);
+      const out = { state: state(net), epochsDone: run.epochsDone, steps: run.steps };
+      run.dispose();
+      return out;
+    };
+    const epochs = go((r) => { r.runEpoch(); r.runEpoch(); });
+    const steps = go((r) => { r.trainSteps(2); r.runEpoch(); r.trainSteps(4); r.trainSteps(1); });
+    const rolled = go((r) => { r.trainSteps(10); });
+    assert.deepStrictEqual([epochs.epochsDone, epochs.steps], [2, 10]);
+    assert.deepStrictEqual(steps, epochs);
+    assert.deepStrictEqual(rolled, epochs);
+    assert.notDeepStrictEqual(go((r) => { r.trainSteps(9); }).state, epochs.state);
+  });
+
+  it('updaters: hooks every step, afterStep after each completed step, afterEpoch not after divergence; then the run refuses to go on', () => {
+    const ds = loadDataset('fashion-mnist', { trainLimit: 256, testLimit: 64 });
+    const net = buildModel({ arch: 'ffnn', hidden: [32], activation: 'linear' }, { seed: 0 });
+    const log: string[] = [];
+    let grads = 0;
+    const run = new TrainingRun(net, ds, { ...cfg, lr: 3, schedule: { type: 'constant' } }, {
+      evalEveryEpoch: false,
+      updaters: [{
+        stepHooks: (n) => { log.push(`hooks${n}`); return { onGradients: () => { grads++; } }; },
+        beforeEpoch: (e) => log.push(`before${e}`),
+        afterStep: ({ epoch, step }) => log.push(`step${epoch}.${step}`),
+        afterEpoch: ({ epoch }) => log.push(`after${epoch}`),
+      }],
+    });
+    run.trainTo(4);
+    const d = run.diverged!;
+    assert.ok(d, 'lr 3 on a linear net must diverge');
+    // every step asks for hooks; the diverging one is not followed by afterStep, its epoch by no afterEpoch
+    const stepsLogged = log.filter((l) => l.startsWith('step')).length;
+    assert.equal(log.filter((l) => l.startsWith('hooks')).length, run.steps);
+    assert.equal(stepsLogged, run.steps - 1);
+    assert.equal(log[log.length - 1], `hooks64`);
+    assert.deepStrictEqual(log.filter((l) => l.startsWith('after')), Array.from({ length: d.epoch }, (_, e) => `after${e}`));
+    assert.equal(run.epochsDone, d.epoch + 1);
+    assert.ok(grads >= stepsLogged);
+    assert.throws(() => run.trainSteps(1), /Training diverged at epoch \d+ \(loss .*\); no further epochs can run\./);
+    run.dispose();
+    assert.throws(() => run.runEpoch(), /TrainingRun has been disposed\./);
+  });
+
+  it('resume: startEpoch runs the later epochs with their schedule and data order; bad values and two gate suppliers fail clearly', () => {
+    const ds = fmnist();
+    const go = (start: number) => {
+      const net = ffnn(8);
+      const run = new TrainingRun(net, ds, cfg, { startEpoch: start, evalEveryEpoch: false });
+      const rec = run.runEpoch();
+      const w = state(net);
+      run.dispose();
+      return { lr: rec.lr, epoch: rec.epoch, w };
+    };
+    const a = go(2), b = go(2), c = go(0);
+    assert.deepStrictEqual([a.epoch, a.lr, c.epoch, c.lr], [3, 0.05 * 0.1, 1, 0.05]);
+    assert.deepStrictEqual(a, b);
+    assert.notDeepStrictEqual(a.w, c.w);
+    const net = ffnn();
+    assert.throws(() => new TrainingRun(net, ds, cfg, { startEpoch: -1 }), /startEpoch must be a non-negative integer, got -1/);
+    const gate = () => ({ gates: new Map<string, tf.Variable>() });
+    const run = new TrainingRun(net, ds, cfg, { updaters: [{ stepHooks: gate }, { stepHooks: gate }] });
+    assert.throws(() => run.trainSteps(1), /more than one updater supplies gates/);
+    run.dispose();
   });
 });
