@@ -7,10 +7,11 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import {
-  initBackend, buildModel, loadDataset, train, MaskedRun, pruneAndTune, computeMask, Mask, Rng, Net, Dataset,
+  initBackend, buildModel, loadDataset, train, MaskedRun, pruneAndTune, computeMask, Mask, Net, Dataset,
   TrainConfig, Augment, PruneAndTuneOptions, TrainingRun,
 } from 'prune-at-init';
 import { legacyTrain, LegacyMaskedRun, legacyPruneAndTune } from './support/legacy-loops';
+import { quadrants } from './support/quadrants';
 
 before(async () => { await initBackend(); });
 
@@ -32,23 +33,7 @@ function noTime(x: unknown): unknown {
   return x;
 }
 
-/** A tiny synthetic 6x6 image set (the class is the bright quadrant), for augmentation. */
-function quadrants(): Dataset {
-  const r = new Rng(4, 'ds'), row = 36;
-  const mk = (m: number) => {
-    const x = new Float32Array(m * row), y = new Int32Array(m);
-    for (let i = 0; i < m; i++) {
-      y[i] = r.int(4);
-      for (let p = 0; p < row; p++) {
-        const q = (Math.floor(p / 6) < 3 ? 0 : 2) + (p % 6 < 3 ? 0 : 1);
-        x[i * row + p] = (q === y[i] ? 1 : 0) + 0.1 * r.normal();
-      }
-    }
-    return { x, y, n: m };
-  };
-  return { name: 'quadrants', inputShape: [6, 6, 1], numClasses: 4, train: mk(70), test: mk(32), source: 'synthetic', normalization: { mean: [0], std: [1] } };
-}
-
+const quadrantSet = () => quadrants(70, { mean: [0], std: [1] });
 const fmnist = () => loadDataset('fashion-mnist', { trainLimit: 300, testLimit: 100 });
 const ffnn = (seed = 3) => buildModel({ arch: 'ffnn', hidden: [32, 16], activation: 'relu' }, { seed });
 const bnCnn = () => buildModel({ arch: 'cnn', channels: [4, 'M'], activation: 'relu', batchNorm: true }, { seed: 2 });
@@ -61,7 +46,7 @@ describe('one training loop: train() is bit-identical to the pre-refactor loop',
       cfg: { epochs: 4, batchSize: 64, lr: 0.08, momentum: 0.9, weightDecay: 5e-4 }, evalEveryEpoch: false },
     { name: 'Adam with weight decay on a BatchNorm CNN (running statistics compared too)', build: bnCnn, ds: fmnist,
       cfg: { epochs: 2, batchSize: 50, lr: 2e-3, optimizer: 'adam', weightDecay: 1e-4, schedule: { type: 'constant' } } },
-    { name: 'crop + flip augmentation on a tiny image set, masked from outside, plain SGD', build: quadCnn, ds: quadrants,
+    { name: 'crop + flip augmentation on a tiny image set, masked from outside, plain SGD', build: quadCnn, ds: quadrantSet,
       cfg: { epochs: 3, batchSize: 16, lr: 0.05, momentum: 0, augment: CROP_FLIP }, mask: 0.5 },
   ];
   for (const c of cases) {
@@ -151,7 +136,7 @@ describe('one training loop: MaskedRun is bit-identical to the pre-refactor loop
   };
   const cases: Array<{ name: string; build: () => Net; ds: () => Dataset; cfg: TrainConfig; evalEveryEpoch: boolean }> = [
     { name: 'SGD + momentum, step schedule, evaluating every epoch', build: () => ffnn(5), ds: fmnist, cfg: { epochs: 5, batchSize: 64, lr: 0.05, momentum: 0.9, weightDecay: 1e-4 }, evalEveryEpoch: true },
-    { name: 'Adam, augmentation, no per-epoch evaluation', build: quadCnn, ds: quadrants, cfg: { epochs: 5, batchSize: 16, lr: 3e-3, optimizer: 'adam', augment: CROP_FLIP }, evalEveryEpoch: false },
+    { name: 'Adam, augmentation, no per-epoch evaluation', build: quadCnn, ds: quadrantSet, cfg: { epochs: 5, batchSize: 16, lr: 3e-3, optimizer: 'adam', augment: CROP_FLIP }, evalEveryEpoch: false },
   ];
   for (const c of cases) {
     it(`${c.name}: a mask installed, changed mid-training, an LR override, trainTo`, () => {
@@ -240,7 +225,7 @@ describe('one training loop: pruneAndTune fine-tuning is bit-identical to the pr
 describe('TrainingRun: step ranges, resume and updaters', () => {
   const cfg: TrainConfig = { epochs: 4, batchSize: 64, lr: 0.05, momentum: 0.9, augment: undefined };
   it('trainSteps continues the epoch\'s data stream and rolls over: any split of the steps gives the same weights', () => {
-    const ds = quadrants(); // 70 examples, batch 16 -> 5 batches per epoch (last one of 6)
+    const ds = quadrantSet(); // 70 examples, batch 16 -> 5 batches per epoch (last one of 6)
     const qcfg: TrainConfig = { epochs: 3, batchSize: 16, lr: 0.05, momentum: 0.9, augment: CROP_FLIP };
     const go = (plan: (r: TrainingRun) => void) => {
       const net = quadCnn();

@@ -67,7 +67,7 @@ export interface StepHooks {
   onGateGradients?: (grads: Map<string, tf.Tensor>) => void;
 }
 
-/** Optimiser state + one training step. Usable on its own for prune-while-training loops. */
+/** Optimiser state + one training step; the loop around it is TrainingRun (training-run.ts). */
 export class Trainer {
   private readonly slots = new Map<string, tf.Variable[]>();
   private readonly varToParam = new Map<string, string>();

@@ -71,12 +71,13 @@ export interface EpochOptions {
 }
 
 export interface EpochRecord {
-  /** 1-based epoch index. */
+  /** 1-based global epoch index (resumed and selection epochs included). */
   epoch: number;
   lr: number;
   /** Means over the epoch's steps, weighted by batch size (NaN without a completed step). */
   trainLoss: number;
   trainAcc: number;
+  /** Test metrics at the end of the epoch (after any pruning done then); null if not evaluated. */
   testAcc: number | null;
   testLoss: number | null;
   /** Completed (non-diverged) steps. */

@@ -15,15 +15,8 @@ import { EpochOptions, EpochRecord, TrainingRun, TrainingRunOptions, Updater } f
 
 export type { EpochOptions };
 
-export interface MaskedEpochRecord {
-  /** 1-based global epoch index (selection epochs included). */
-  epoch: number;
-  lr: number;
-  trainLoss: number;
-  trainAcc: number;
-  /** Test accuracy at the end of the epoch (after any pruning done at that epoch); null if not evaluated. */
-  testAcc: number | null;
-  testLoss: number | null;
+/** An epoch's record (without its step count) and the run's diagnostics at its end. */
+export interface MaskedEpochRecord extends Omit<EpochRecord, 'steps' | 'seconds'> {
   /** Density of the prunable kernels at the end of the epoch (after pruning). */
   density: number;
   perLayerDensity: Record<string, number>;
