@@ -17,8 +17,9 @@
  *    at their positions would move them (their effective value is zero anyway);
  *  - resume: `startEpoch` begins at a later epoch with the schedule and data order of an uninterrupted run;
  *  - evaluation on the test split at the end of an epoch.
- * Callbacks follow OpenLTH's train(..., callbacks, start_step, end_step) and JaxPruner's updaters:
- * an Updater adds gradient hooks to every step and is called around steps and epochs.
+ * Callbacks follow OpenLTH's train(..., callbacks, start_step, end_step) (github.com/facebookresearch/open_lth,
+ * training/train.py) and JaxPruner's updaters (github.com/google-research/jaxpruner): an Updater adds
+ * gradient hooks to every step and is called around steps and epochs.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Net } from './nn/net';
