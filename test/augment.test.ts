@@ -5,6 +5,7 @@
  */
 import { strict as assert } from 'assert';
 import { augmentBatch, buildModel, Dataset, initBackend, Rng, train, validateAugment, Augment, Normalization } from 'prune-at-init';
+import { quadrants } from './support/quadrants';
 
 const NORM1: Normalization = { mean: [0.25], std: [0.5] };
 const NORM2: Normalization = { mean: [0.25, 0.5], std: [0.5, 0.25] };
@@ -107,22 +108,7 @@ describe('batch augmentation (random crop + flip)', () => {
 
   describe('in training', () => {
     before(async () => { await initBackend(); });
-    /** A tiny synthetic 6x6 dataset: the class is which quadrant is bright. */
-    function dataset(): Dataset {
-      const r = new Rng(4, 'ds'), n = 64, row = 36;
-      const mk = (m: number) => {
-        const x = new Float32Array(m * row), y = new Int32Array(m);
-        for (let i = 0; i < m; i++) {
-          y[i] = r.int(4);
-          for (let p = 0; p < row; p++) {
-            const q = (Math.floor(p / 6) < 3 ? 0 : 2) + (p % 6 < 3 ? 0 : 1);
-            x[i * row + p] = (q === y[i] ? 1 : 0) + 0.1 * r.normal();
-          }
-        }
-        return { x, y, n: m };
-      };
-      return { name: 'quadrants', inputShape: [6, 6, 1], numClasses: 4, train: mk(n), test: mk(32), source: 'synthetic', normalization: NORM1 };
-    }
+    const dataset = () => quadrants(64, NORM1);
     const run = (augment?: Augment) => {
       const net = buildModel({ arch: 'cnn', activation: 'relu', channels: [4, 'M'] }, { seed: 1, inputShape: [6, 6, 1], numClasses: 4 });
       const r = train(net, dataset(), { epochs: 2, batchSize: 16, lr: 0.05, augment }, { seed: 5 });

@@ -47,7 +47,7 @@ describe('divergence rule (issue 14 defect 4)', () => {
     const r = train(a.net, a.ds, a.cfg, { seed: 0 });
     a.net.dispose();
     const b = setup();
-    const run = new MaskedRun(b.net, b.ds, b.cfg, 0, false);
+    const run = new MaskedRun(b.net, b.ds, b.cfg, { seed: 0, evalEveryEpoch: false });
     run.trainTo(b.cfg.epochs);
     assert.ok(run.diverged, 'MaskedRun should flag the explosion');
     assert.equal(run.diverged!.reason, 'exploded');

@@ -124,9 +124,8 @@ describe('Haroon K-starts', () => {
     const win = r.winner;
     assert.deepEqual(win.run.history.map((h) => h.epoch), [2, 3]);
     const ref = build();
-    const refRun = new MaskedRun(ref, ds, cfg(3), SEEDS.dataSeed, false);
+    const refRun = new MaskedRun(ref, ds, cfg(3), { seed: SEEDS.dataSeed, evalEveryEpoch: false, startEpoch: 1 });
     refRun.setMask(r.candidateMasks[r.report.pick]);
-    refRun.epochsDone = 1;
     refRun.trainTo(3);
     const a = win.run.net.getWeights(), b = ref.getWeights();
     for (const [n, v] of a) assert.deepEqual(Array.from(v), Array.from(b.get(n)!), n);
@@ -161,7 +160,7 @@ describe('Haroon dissipating gradients', () => {
       const p = 0.9, Ed = 3, E = 5;
       const net = build();
       const w0 = net.getWeights();
-      const run = new MaskedRun(net, ds, cfg(E), SEEDS.dataSeed, false);
+      const run = new MaskedRun(net, ds, cfg(E), { seed: SEEDS.dataSeed, evalEveryEpoch: false });
       const events: DissipationPruneEvent[] = [];
       const rep = dissipate(run, w0, { sparsity: p, epochs: Ed, scope, onPrune: (e) => events.push(e) });
       run.trainTo(E);
@@ -221,7 +220,7 @@ describe('Haroon dissipating gradients', () => {
     const check = (p: number, alpha: number, E: number) => {
       const net = build();
       const w0 = net.getWeights();
-      const run = new MaskedRun(net, ds, { ...cfg(E), batchSize: 16 }, SEEDS.dataSeed, false);
+      const run = new MaskedRun(net, ds, { ...cfg(E), batchSize: 16 }, { seed: SEEDS.dataSeed, evalEveryEpoch: false });
       const events: DissipationPruneEvent[] = [];
       const rep = dissipate(run, w0, { sparsity: p, rule: 'threshold', alpha, onPrune: (e) => events.push(e) });
       let uncapped = 0, capped = 0;
@@ -264,7 +263,7 @@ describe('Haroon dissipating gradients', () => {
   it('magnitude-at-epoch (score magnitude, one-shot at E_d) keeps the largest |w_t| per layer', () => {
     const net = build();
     const w0 = net.getWeights();
-    const run = new MaskedRun(net, ds, cfg(2), SEEDS.dataSeed, false);
+    const run = new MaskedRun(net, ds, cfg(2), { seed: SEEDS.dataSeed, evalEveryEpoch: false });
     const events: DissipationPruneEvent[] = [];
     dissipate(run, w0, { sparsity: 0.8, epochs: 2, score: 'magnitude', schedule: 'oneshot', onPrune: (e) => events.push(e) });
     assert.equal(events[0].after.kept, events[0].before.kept, 'no pruning before E_d');

@@ -1,7 +1,7 @@
 /**
- * The one divergence rule of every training path (train, MaskedRun, prune-and-tune): a run has
- * diverged when a training step's loss is not finite, or exceeds DIVERGENCE_LOSS_FACTOR times the
- * run's first finite loss. Cross-entropy at initialisation is about ln(classes) (2.3 for 10 classes)
+ * The one divergence rule, applied by the one training loop (training-run.ts, under train, MaskedRun
+ * and prune-and-tune): a run has diverged when a training step's loss is not finite, or exceeds
+ * DIVERGENCE_LOSS_FACTOR times the run's first finite loss. Cross-entropy at initialisation is about ln(classes) (2.3 for 10 classes)
  * and falls from there; a loss 100 times that has left any useful basin (a finite loss of 3e31 was
  * seen reported as 'ok' before this rule). Diverged runs are kept as records with outcome
  * 'diverged', counted and shown, and excluded from means (engine aggregate, study summaries).

@@ -6,7 +6,8 @@
 import { initBackend, backendInfo } from './backend';
 import { buildModel, ModelConfig } from './models';
 import { loadDataset } from './data';
-import { train, TrainConfig, EpochMetrics } from './train';
+import type { TrainConfig } from './train';
+import { train, EpochMetrics } from './training-run';
 import { pruneWithAblation, checkAblation } from './prune';
 import { registerTask } from './engine';
 import { defaultsOf, fraction, int, nested, parseConfig, strictObject, z } from './config/schema';

@@ -6,6 +6,7 @@ export * from './nn/net';
 export * from './mask';
 export * from './models';
 export * from './train';
+export * from './training-run';
 export * from './divergence';
 export * from './prune';
 export * from './safetensors';

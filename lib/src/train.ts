@@ -1,15 +1,14 @@
 /**
- * Training: SGD with momentum (PyTorch semantics) or Adam, weight decay, step schedule, per-epoch
- * evaluation. The reported result is the FINAL epoch's test accuracy. A loss that meets the
- * divergence rule (divergence.ts: non-finite, or above 100 x the first loss) ends the run with
- * outcome 'diverged' instead of throwing. Every step runs inside tf.tidy.
+ * The pieces of a training step: config and LR schedule, cross-entropy, the optimiser (Trainer: SGD with
+ * momentum in PyTorch semantics, or Adam; weight decay added to the gradient), evaluation and the
+ * training-batch augmentation. Every step runs inside tf.tidy. The loop itself (data order,
+ * divergence, mask projection, resume, evaluation per epoch) and train() are in training-run.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Net } from './nn/net';
 import { Rng } from './rng';
-import { Augment, Dataset, Split, gather, minibatches, validateAugment } from './data';
+import { Augment, Dataset, Split, gather, validateAugment } from './data';
 import { sgdMomentumUpdate } from './kernels/optim';
-import { DivergenceReason, DivergenceWatch } from './divergence';
 
 export interface TrainConfig {
   epochs: number;
@@ -26,20 +25,6 @@ export interface TrainConfig {
 }
 
 export const TRAIN_DEFAULTS = { optimizer: 'sgd', momentum: 0.9, weightDecay: 0, milestones: [0.5, 0.75], gamma: 0.1 } as const;
-
-export interface EpochMetrics {
-  epoch: number; lr: number; trainLoss: number; trainAcc: number; testLoss: number; testAcc: number; seconds: number;
-}
-
-export interface TrainResult {
-  outcome: 'ok' | 'diverged';
-  epochs: EpochMetrics[];
-  /** Final-epoch metrics (not the best seen). */
-  final: { testAcc: number; testLoss: number; trainLoss: number; trainAcc: number };
-  diverged?: { epoch: number; step: number; loss: number; reason: DivergenceReason; initialLoss: number | null };
-  steps: number;
-  seconds: number;
-}
 
 export function validateTrainConfig(cfg: TrainConfig): void {
   const bad = (what: string) => { throw new Error(`Invalid training config: ${what}.`); };
@@ -82,7 +67,7 @@ export interface StepHooks {
   onGateGradients?: (grads: Map<string, tf.Tensor>) => void;
 }
 
-/** Optimiser state + one training step. Usable on its own for prune-while-training loops. */
+/** Optimiser state + one training step; the loop around it is TrainingRun (training-run.ts). */
 export class Trainer {
   private readonly slots = new Map<string, tf.Variable[]>();
   private readonly varToParam = new Map<string, string>();
@@ -172,19 +157,6 @@ export function evaluate(net: Net, ds: Dataset, split: Split, batchSize = 1000):
   return { loss: lossSum / split.n, acc: correct / split.n };
 }
 
-export interface TrainOptions {
-  /** Seed of the data order (minibatch shuffling). */
-  seed?: number;
-  onEpoch?: (m: EpochMetrics) => void;
-  /** Called after every step (e.g. to prune during training); `epoch` is 0-based. */
-  afterStep?: (info: { epoch: number; step: number; loss: number; trainer: Trainer }) => void;
-  /** Called at the end of every epoch, before evaluation. */
-  afterEpoch?: (info: { epoch: number; trainer: Trainer }) => void;
-  hooks?: StepHooks;
-  /** Evaluate on the test split every epoch (default true; the final epoch is always evaluated). */
-  evalEveryEpoch?: boolean;
-}
-
 /**
  * The augmentation of training batch (epoch, step), or undefined when `cfg.augment` is unset. Its
  * draws come from their own stream ('augment'), so turning augmentation on leaves the data order as it was.
@@ -195,52 +167,4 @@ export function trainAugment(cfg: TrainConfig, ds: Dataset, seed: number): ((epo
   validateAugment(spec, ds.inputShape);
   const rng = new Rng(seed, 'augment');
   return (epoch, step) => ({ spec, rng: rng.fork(`epoch${epoch}/step${step}`) });
-}
-
-/** Train `net` in place. Data order comes from `opts.seed` (stream 'data'). */
-export function train(net: Net, ds: Dataset, cfg: TrainConfig, opts: TrainOptions = {}): TrainResult {
-  const trainer = new Trainer(net, cfg);
-  const rng = new Rng(opts.seed ?? 0, 'data');
-  const augment = trainAugment(cfg, ds, opts.seed ?? 0);
-  const t0 = Date.now();
-  const epochs: EpochMetrics[] = [];
-  let steps = 0;
-  let diverged: TrainResult['diverged'];
-  const watch = new DivergenceWatch();
-  try {
-    for (let e = 0; e < cfg.epochs && !diverged; e++) {
-      const te = Date.now();
-      const lr = lrAt(cfg, e);
-      let lossSum = 0, correct = 0, seen = 0;
-      const batches = minibatches(ds.train.n, cfg.batchSize, rng.fork(`epoch${e}`));
-      for (let s = 0; s < batches.length; s++) {
-        const b = gather(ds, ds.train, batches[s], augment?.(e, s));
-        const r = trainer.step(b.x, b.y, lr, opts.hooks);
-        b.x.dispose(); b.y.dispose();
-        steps++;
-        const why = watch.check(r.loss);
-        if (why) { diverged = { epoch: e, step: s, loss: r.loss, reason: why, initialLoss: watch.initialLoss }; break; }
-        lossSum += r.loss * batches[s].length; correct += r.correct; seen += batches[s].length;
-        opts.afterStep?.({ epoch: e, step: s, loss: r.loss, trainer });
-      }
-      if (diverged) break;
-      opts.afterEpoch?.({ epoch: e, trainer });
-      const last = e === cfg.epochs - 1;
-      const ev = opts.evalEveryEpoch === false && !last ? { loss: NaN, acc: NaN } : evaluate(net, ds, ds.test);
-      const m: EpochMetrics = { epoch: e + 1, lr, trainLoss: lossSum / seen, trainAcc: correct / seen, testLoss: ev.loss, testAcc: ev.acc, seconds: (Date.now() - te) / 1000 };
-      epochs.push(m);
-      opts.onEpoch?.(m);
-    }
-  } finally {
-    trainer.dispose();
-  }
-  let final: TrainResult['final'];
-  if (diverged || epochs.length === 0) {
-    const ev = evaluate(net, ds, ds.test);
-    final = { testAcc: ev.acc, testLoss: ev.loss, trainLoss: diverged ? diverged.loss : NaN, trainAcc: NaN };
-  } else {
-    const l = epochs[epochs.length - 1];
-    final = { testAcc: l.testAcc, testLoss: l.testLoss, trainLoss: l.trainLoss, trainAcc: l.trainAcc };
-  }
-  return { outcome: diverged ? 'diverged' : 'ok', epochs, final, diverged, steps, seconds: (Date.now() - t0) / 1000 };
 }

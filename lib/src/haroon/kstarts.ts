@@ -209,7 +209,7 @@ export function kStarts<T = void>(setup: HaroonSetup, opts: KStartsOptions, fini
       const w0 = net.getWeights();
       const maskSeed = o.masks ? null : candidateMaskSeed(setup.maskSeed, i);
       const mask = o.masks ? o.masks[i] : computeMask(net, { method: 'random', sparsity: o.sparsity, scope: o.maskScope, seed: maskSeed! }).selection.mask;
-      const run = new MaskedRun(net, setup.ds, setup.train, setup.dataSeed, setup.evalEveryEpoch ?? true);
+      const run = new MaskedRun(net, setup.ds, setup.train, { seed: setup.dataSeed, evalEveryEpoch: setup.evalEveryEpoch ?? true });
       cands.push({ index: i, run, mask, initSeed, w0 });
       run.setMask(mask);
       const gradAcc = needGrad ? new Map(net.prunable.map((p) => [p.name, zeroScalarVariable()])) : null;
@@ -249,9 +249,9 @@ export function kStarts<T = void>(setup: HaroonSetup, opts: KStartsOptions, fini
     const restart = (c: CandidateState): CandidateState => {
       c.run.dispose();
       const net = buildFor(setup, c.initSeed);
-      const run = new MaskedRun(net, setup.ds, setup.train, setup.dataSeed, setup.evalEveryEpoch ?? true);
+      // resume after the selection epochs: the remaining epochs, with the same LR schedule and data order
+      const run = new MaskedRun(net, setup.ds, setup.train, { seed: setup.dataSeed, evalEveryEpoch: setup.evalEveryEpoch ?? true, startEpoch: o.selectionEpochs });
       run.setMask(c.mask);
-      run.epochsDone = o.selectionEpochs; // the remaining epochs, with the same LR schedule and data order
       return { ...c, run };
     };
     const toFinish = o.evaluateAllCandidates ? cands.map((_, i) => i) : [pick];

@@ -196,7 +196,7 @@ export async function runHaroon(config: HaroonConfig): Promise<HaroonResult> {
     }
   } else {
     const net = buildFor(setup, initSeed);
-    run = new MaskedRun(net, ds, train, setup.dataSeed, setup.evalEveryEpoch);
+    run = new MaskedRun(net, ds, train, { seed: setup.dataSeed, evalEveryEpoch: setup.evalEveryEpoch });
     try {
       if (method === 'dissipating' || method === 'magnitude-at-epoch') {
         const w0 = net.getWeights();
@@ -236,7 +236,7 @@ export async function runHaroon(config: HaroonConfig): Promise<HaroonResult> {
         extra = { mode, epochs: extraEpochs, lr, testAcc: acc, trainAcc: run.history[run.history.length - 1].trainAcc, delta: acc - fin.acc, trainEval: trainEvalOf(run.net) };
       } else {
         const net = buildFor(setup, initSeed);
-        const re = new MaskedRun(net, ds, { ...train, epochs: extraEpochs }, setup.dataSeed, false);
+        const re = new MaskedRun(net, ds, { ...train, epochs: extraEpochs }, { seed: setup.dataSeed, evalEveryEpoch: false });
         try {
           if (run.mask) re.setMask(mask);
           re.trainTo(extraEpochs);

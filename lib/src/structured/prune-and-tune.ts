@@ -6,16 +6,19 @@
  *      parameters at or below a budget, each for the first time): evaluate and record params, MACs, test error, profile;
  *   3. remove `channelsPerRound` live channels (default exactly one) by global argmin of the
  *      criterion over all blocks; reset the Fisher sums.
- * One optimiser (with its momentum) lives through the whole run. Data order: Rng(seed, 'prune-data').
+ * The fine-tuning runs through the one training loop (training-run.ts, trainSteps), so one optimiser
+ * (with its momentum) lives through the whole run. Data order: stream Rng(seed, 'prune-data'), its
+ * epochs' batches consumed in turn across rounds; augmentation keyed by the run's step. A step that
+ * meets the divergence rule (divergence.ts) stops the loop and pruneAndTune throws (a pruning schedule
+ * cannot continue from a diverged net).
  * Removing a block's last channel collapses it to its shortcut (authors) unless allowEmptyBlocks is
  * false. Ties in the argmin go to the earlier block, then the lower channel index.
  */
 import type { Net } from '../nn/net';
 import type { Augment, Dataset } from '../data';
-import { gather, minibatches } from '../data';
 import { Rng } from '../rng';
-import { evaluate as evaluateSplit, Trainer, trainAugment } from '../train';
-import { DivergenceWatch } from '../divergence';
+import { evaluate as evaluateSplit } from '../train';
+import { TrainingRun } from '../training-run';
 import type { Cost } from './families';
 import { groupPrefixes, StructuredConfig, structuredConfigOf, structuredCost } from './arch';
 import { FisherAccumulator, CostNormalisation, normaliseScores } from './fisher';
@@ -132,37 +135,26 @@ export function pruneAndTune(net: Net, ds: Dataset, opts: PruneAndTuneOptions): 
   const evalFn = opts.evaluate ?? ((n: Net) => evaluateSplit(n, ds, ds.test));
 
   const tuneCfg = { epochs: 1, batchSize: s.batchSize, lr: s.lr, momentum: s.momentum, weightDecay: s.weightDecay, schedule: { type: 'constant' as const }, augment: s.augment };
-  const trainer = new Trainer(net, tuneCfg);
-  // one augmentation stream over all fine-tuning steps (they are not organised in epochs)
-  const augment = trainAugment(tuneCfg, ds, s.seed);
   const fisher = s.criterion === 'fisher' ? new FisherAccumulator(net) : undefined;
-  const dataRng = new Rng(s.seed, 'prune-data'), scoreRng = new Rng(s.seed, 'prune-random');
-  let epoch = 0, queue: Int32Array[] = [];
-  const nextBatch = () => {
-    if (queue.length === 0) queue = minibatches(ds.train.n, s.batchSize, dataRng.fork(`epoch${epoch++}`)).reverse();
-    return queue.pop()!;
-  };
+  // Fisher scores accumulate from the fine-tuning steps' own backward pass
+  const run = new TrainingRun(net, ds, tuneCfg, {
+    seed: s.seed, dataStream: 'prune-data', augmentKey: 'run-step', updaters: fisher ? [{ stepHooks: (n) => fisher.hooks(n) }] : [],
+  });
+  const scoreRng = new Rng(s.seed, 'prune-random');
 
   const history: PruneEvent[] = [];
   const checkpoints: PruneCheckpoint[] = [];
   const done = new Set<string>();
   const allTargets = [...cpPrunes.map((p) => `prunes=${p}`), ...cpParams.map((p) => `params<=${p}`)];
   let steps = 0, round = 0;
-  const watch = new DivergenceWatch();
   let stopped: PruneAndTuneResult['stopped'] = 'exhausted';
   try {
     for (;;) {
       round++;
-      let lossSum = 0;
-      for (let i = 0; i < s.stepsPerPrune; i++) {
-        const b = gather(ds, ds.train, nextBatch(), augment?.(0, steps));
-        const r = trainer.step(b.x, b.y, s.lr, fisher ? fisher.hooks(b.x.shape[0]) : {});
-        b.x.dispose(); b.y.dispose();
-        steps++;
-        const why = watch.check(r.loss);
-        if (why) throw new Error(`pruneAndTune diverged: ${watch.describe(r.loss, why)} at step ${steps} (after ${history.length} prunes); lower lr (${s.lr}).`);
-        lossSum += r.loss;
-      }
+      const tuned = run.trainSteps(s.stepsPerPrune);
+      steps = run.steps;
+      const d = run.diverged;
+      if (d) throw new Error(`pruneAndTune diverged: ${run.watch.describe(d.loss, d.reason)} at step ${steps} (after ${history.length} prunes); lower lr (${s.lr}).`);
       const prunes = history.length;
       const cost = liveCost();
       const due = [
@@ -203,10 +195,10 @@ export function pruneAndTune(net: Net, ds: Dataset, opts: PruneAndTuneOptions): 
       for (const g of new Set(removed.map((r) => r.block))) net.setUnitMask(g, keep.get(g)!);
       history.push(...removed);
       fisher?.reset();
-      opts.onRound?.({ round, prunes: history.length, steps, trainLoss: s.stepsPerPrune ? lossSum / s.stepsPerPrune : NaN, scores, removed, live: liveCost() });
+      opts.onRound?.({ round, prunes: history.length, steps, trainLoss: tuned.meanLoss, scores, removed, live: liveCost() });
     }
   } finally {
-    trainer.dispose();
+    run.dispose(true);
     fisher?.dispose();
   }
   return {
