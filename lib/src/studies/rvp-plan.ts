@@ -201,9 +201,8 @@ export function plan(budget: Budget, opts: PlanOptions = {}): RvpPlan {
       expected: 'measured here: 20 s from a cold cache on a quiet machine, about 1 min while other notebooks ran (kernel start and figure export included)',
     },
     // a preview, cut to under a minute of sweeps on 2 cores (the whole quick run: ~5 min here, at most 20 min on a
-    // 34 GFLOP/s machine): WRN-16-0.5 (standard's net at half width: 1/4 of its MACs, half its channels to prune) on
-    // 400 images for 3 epochs (39 steps), one step of batch 16 per prune, two budgets (the copycat claim needs one besides the
-    // template's; 0.35, not 0.25, so that both have bottleneck and width members at this width), one pruning-curve
+    // 34 GFLOP/s machine): standard's WRN-16-0.5 on 400 images for 3 epochs (39 steps), one step of batch 16 per prune,
+    // standard's two budgets (the copycat claim needs one besides the template's), one pruning-curve
     // checkpoint besides them, the converged run at 2x. Its dense gate fails by design (verdicts 'inconclusive').
     quick: {
       data: { name: dataset, trainLimit: 400, testLimit: 400 },
