@@ -17,6 +17,7 @@ import type { EocCurveRow, PhasePoint } from './eoc-rescaling-theory';
 import { armCells, collapseTable, isCollapsedAcc, orderingVerdict, perLayerRuns, stableResnetVerdict } from './eoc-rescaling-verdicts';
 import { verdictFromChecks } from '../notebook/claims';
 import { backendInfo } from '../backend';
+import { CHANCE } from './eoc-rescaling-constants';
 
 type MeanSd = { mean: number; sd: number; n: number };
 type Summary = Omit<SignalRow, 'seed'> & { n: number; qSd: number };
@@ -305,7 +306,7 @@ export function failedRunRows(runs: StudyRuns): Array<{ run: string; error: stri
 /** §4 FFNN cells: the dense reference (method 'none'), the pruned cells, and chance for 10 classes. */
 export function extremeCells(runs: Pick<StudyRuns, 'extreme'>): { chance: number; dense: MethodCell | undefined; pruned: MethodCell[] } {
   const cells = summarize(runs.extreme, ['method', 'sparsity']);
-  return { chance: 0.1, dense: cells.find((c) => c.method === 'none'), pruned: cells.filter((c) => c.method !== 'none') };
+  return { chance: CHANCE, dense: cells.find((c) => c.method === 'none'), pruned: cells.filter((c) => c.method !== 'none') };
 }
 
 /** Mean empty units per layer of the rescaled nets, per sparsity ('90%: 1.5; 99%: 12.0'). */
