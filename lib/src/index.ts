@@ -7,6 +7,7 @@ export * from './mask';
 export * from './models';
 export * from './train';
 export * from './divergence';
+export * from './stats';
 export * from './prune';
 export * from './safetensors';
 export * from './fsutil';
