@@ -5,6 +5,7 @@ import {
   varianceMap, varianceThroughDepth, varianceFixedPoint, chiAt, meanFieldChi, eocSigmaW, eocCurve, classifyPhase,
   correlationMap, correlationThroughDepth, gradientScaleByLayer,
   mlpLayers, mbpKeptFractions, mbpSparsity, mbpAtSparsity, mbpCollapseThresholds, mbpPrediction, MbpLayer,
+  mbpThresholdCdf, mbpThresholdQuantile, mbpCriticalInterval,
 } from 'prune-at-init';
 import { main } from 'prune-at-init/dist/cli';
 
@@ -324,6 +325,49 @@ describe('eoc: MBP (magnitude pruning) prediction', () => {
     assert.ok(Math.abs(mbpAtSparsity([{ fanIn: 50, size: 1000 }], 0.7, 2).keptFractions[0] - 0.3) < 1e-12);
     assert.throws(() => mbpAtSparsity(layers, 1, 1), /sparsity/);
     assert.throws(() => mlpLayers([784]), /two widths/);
+  });
+});
+
+describe('eoc: MBP exact law of the collapse threshold T* = min_l max_j |W^l_j|', () => {
+  it('one layer of one weight: P(T* <= t) = P(|W| <= t) = erf(t sqrt(v) / (sigma sqrt 2))', () => {
+    for (const t of [0.01, 0.1, 0.3, 1]) {
+      const want = erf((t * Math.sqrt(9)) / (1.5 * Math.SQRT2));
+      assert.ok(Math.abs(mbpThresholdCdf([{ fanIn: 9, size: 1 }], 1.5, t) - want) < 1e-12);
+    }
+    assert.equal(mbpThresholdCdf([{ fanIn: 9, size: 1 }], 1.5, -1), 0);
+  });
+
+  it('matches a Monte Carlo of min over layers of the largest |W| (two small layers), and the quantile inverts it', () => {
+    const layers = [{ fanIn: 6, size: 12 }, { fanIn: 3, size: 6 }];
+    const sigma = 1.3, rng = new Rng(11, 'mc');
+    const draws: number[] = [];
+    for (let r = 0; r < 20000; r++) {
+      let tStar = Infinity;
+      for (const l of layers) {
+        let mx = 0;
+        for (let i = 0; i < l.size; i++) mx = Math.max(mx, Math.abs(rng.normal() * sigma / Math.sqrt(l.fanIn)));
+        tStar = Math.min(tStar, mx);
+      }
+      draws.push(tStar);
+    }
+    for (const q of [0.1, 0.5, 0.9]) {
+      const t = mbpThresholdQuantile(layers, sigma, q);
+      assert.ok(Math.abs(mbpThresholdCdf(layers, sigma, t) - q) < 1e-9, 'quantile inverts the cdf');
+      const emp = draws.filter((d) => d <= t).length / draws.length;
+      assert.ok(Math.abs(emp - q) < 0.015, `q=${q}: Monte Carlo ${emp}`);
+    }
+  });
+
+  it('critical-sparsity interval: one layer of one weight makes s(T*) uniform, so the interval is the central quantiles', () => {
+    // s(t) = erf(t √v / (σ √2)) is the CDF of |W| = T*: s(T*) ~ U(0, 1) whatever v and σ
+    for (const level of [0.5, 0.9, 0.99]) {
+      const { lo, hi } = mbpCriticalInterval([{ fanIn: 9, size: 1 }], 1.5, level);
+      assert.ok(Math.abs(lo - (1 - level) / 2) < 1e-9 && Math.abs(hi - (1 + level) / 2) < 1e-9, `level ${level}: [${lo}, ${hi}]`);
+    }
+    const net = mlpLayers([784, 100, 100, 10]);
+    const i90 = mbpCriticalInterval(net, 1, 0.9), i99 = mbpCriticalInterval(net, 1.3, 0.99);
+    assert.ok(i99.lo < i90.lo && i90.lo < mbpPrediction(net, 1).criticalSparsity && mbpPrediction(net, 1).criticalSparsity < i90.hi && i90.hi < i99.hi);
+    assert.throws(() => mbpCriticalInterval(net, 1, 1), /level/);
   });
 });
 

@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import {
-  layerCollapse as lc, Rng, scoresToMask, criticalSparsity, buildModel, computeMask, initBackend, erf,
-  mlpLayers, mbpPrediction, mbpSparsity, Scores, loadDataset, gatedVerdict, Gate,
+  layerCollapse as lc, Rng, scoresToMask, criticalSparsity, buildModel, computeMask, initBackend,
+  mlpLayers, mbpPrediction, mbpSparsity, mbpThresholdQuantile, Scores, loadDataset, gatedVerdict, Gate,
 } from 'prune-at-init';
 
 type CriticalRow = ReturnType<typeof lc.criticalRows>[number];
@@ -136,36 +136,7 @@ describe('layer-collapse study: positions, per-unit kept fractions, brackets', (
   });
 });
 
-describe('layer-collapse study: MBP theory (derived law of the collapse threshold)', () => {
-  it('one layer of one weight: P(T* <= t) = P(|W| <= t) = erf(t sqrt(v) / (sigma sqrt 2))', () => {
-    for (const t of [0.01, 0.1, 0.3, 1]) {
-      const want = erf((t * Math.sqrt(9)) / (1.5 * Math.SQRT2));
-      assert.ok(Math.abs(lc.mbpThresholdCdf([{ fanIn: 9, size: 1 }], 1.5, t) - want) < 1e-12);
-    }
-    assert.equal(lc.mbpThresholdCdf([{ fanIn: 9, size: 1 }], 1.5, -1), 0);
-  });
-
-  it('matches a Monte Carlo of min over layers of the largest |W| (two small layers), and the quantile inverts it', () => {
-    const layers = [{ fanIn: 6, size: 12 }, { fanIn: 3, size: 6 }];
-    const sigma = 1.3, rng = new Rng(11, 'mc');
-    const draws: number[] = [];
-    for (let r = 0; r < 20000; r++) {
-      let tStar = Infinity;
-      for (const l of layers) {
-        let mx = 0;
-        for (let i = 0; i < l.size; i++) mx = Math.max(mx, Math.abs(rng.normal() * sigma / Math.sqrt(l.fanIn)));
-        tStar = Math.min(tStar, mx);
-      }
-      draws.push(tStar);
-    }
-    for (const q of [0.1, 0.5, 0.9]) {
-      const t = lc.mbpThresholdQuantile(layers, sigma, q);
-      assert.ok(Math.abs(lc.mbpThresholdCdf(layers, sigma, t) - q) < 1e-9, 'quantile inverts the cdf');
-      const emp = draws.filter((d) => d <= t).length / draws.length;
-      assert.ok(Math.abs(emp - q) < 0.015, `q=${q}: Monte Carlo ${emp}`);
-    }
-  });
-
+describe('layer-collapse study: MBP predictions for the study FFNN (laws in eoc/mbp.ts)', () => {
   it('mbpTheory: the expectation rule inside its interval, input layer first, kept fractions average to the density', () => {
     for (const L of [5, 30]) {
       const th = lc.mbpTheory(L, 100, 0.7);
@@ -173,6 +144,8 @@ describe('layer-collapse study: MBP theory (derived law of the collapse threshol
       assert.equal(th.predicted, mbpPrediction(layers, 1).criticalSparsity);
       assert.equal(th.firstEmpty, 0);
       assert.ok(th.lo < th.predicted && th.predicted < th.hi, `${th.lo} < ${th.predicted} < ${th.hi}`);
+      // the interval ends are s at the 0.5 % and 99.5 % quantiles of T* (level 0.99), as computed before the law moved to eoc/mbp.ts
+      assert.deepEqual([th.lo, th.hi], [mbpSparsity(layers, mbpThresholdQuantile(layers, 1, (1 - 0.99) / 2), 1), mbpSparsity(layers, mbpThresholdQuantile(layers, 1, (1 + 0.99) / 2), 1)]);
       assert.ok(Math.abs(mbpSparsity(layers, 0, 1)) < 1e-15);
       const total = layers.reduce((a, l) => a + l.size, 0);
       const kept = layers.reduce((a, l, i) => a + l.size * th.keptAtFixed[i], 0);

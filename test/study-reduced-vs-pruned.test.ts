@@ -5,7 +5,7 @@ import * as path from 'path';
 import { spawnSync } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
 import {
-  initBackend, buildModel, reducedVsPruned as rvp, timeFn, quantile, timeInference, availableBackendVariants,
+  initBackend, buildModel, reducedVsPruned as rvp, timeFn, timeInference, availableBackendVariants,
   withBackendVariant, extraKernelInfo, wrnCost, WrnConfig, Net,
 } from 'prune-at-init';
 
@@ -238,11 +238,6 @@ describe('reduced-vs-pruned: verdicts on synthetic tables', () => {
     assert.equal(rvp.labelRange(['copycat m=1.20 @ 104.9k', 'copycat m=1.25 @ 104.9k']), 'copycat m=1.20–1.25 @ 104.9k');
     assert.equal(rvp.labelRange(['a 1', 'b 2']), null);
   });
-
-  it('pearson: +1 for a linear relation, -1 for a reversed one', () => {
-    assert.ok(Math.abs(rvp.pearson([1, 2, 3, 4], [3, 5, 7, 9]) - 1) < 1e-12);
-    assert.ok(Math.abs(rvp.pearson([1, 2, 3, 4], [4, 3, 2, 1]) + 1) < 1e-12);
-  });
 });
 
 // ------------------------------------------------------------------------------------------
@@ -435,14 +430,6 @@ describe('reduced-vs-pruned: tasks and the whole study at a tiny size', function
 
 describe('timing', () => {
   before(async () => { await initBackend(); });
-
-  it('quantile interpolates between order statistics', () => {
-    assert.equal(quantile([5, 1, 3], 0.5), 3);
-    assert.equal(quantile([4, 1, 3, 2], 0.5), 2.5);
-    assert.equal(quantile([10, 20, 30, 40, 50], 0.25), 20);
-    assert.equal(quantile([1, 2], 0.25), 1.25);
-    assert.throws(() => quantile([], 0.5), /non-empty/);
-  });
 
   it('timeFn runs warm-ups untimed and reports the median of the timed repeats (fake clock)', () => {
     // each call advances the clock by the next duration; the first 2 calls are warm-ups

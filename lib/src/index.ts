@@ -8,6 +8,7 @@ export * from './models';
 export * from './train';
 export * from './training-run';
 export * from './divergence';
+export * from './stats';
 export * from './prune';
 export * from './safetensors';
 export * from './fsutil';

@@ -21,6 +21,7 @@ import { buildModel, ModelConfig } from '../models';
 import { Trainer } from '../train';
 import { backendInfo, initBackend, tf } from '../backend';
 import { writeFileAtomic } from '../fsutil';
+import { upperMedian } from '../stats';
 import { structuredCost, structuredInterior } from '../structured/arch';
 import { rvpModelConfig } from '../studies/reduced-vs-pruned';
 import type { RvpModel } from '../studies/reduced-vs-pruned';
@@ -159,11 +160,9 @@ export interface Calibration { overhead: number; records: number; source: 'store
 /** Seconds per run outside the timed training steps, when no stored runs calibrate it (measured here at the smoke budget). */
 export const DEFAULT_OVERHEAD: Record<string, number> = { 'prune-train': 0.3, haroon: 2, 'layer-collapse-init': 5, 'rvp-train': 2.3, 'rvp-prune': 15, 'eoc-rescaling-paths': 0.3 };
 
-/** Median of the run time outside the timed steps (>= 0), over stored runs. */
+/** Median of the run time outside the timed steps (>= 0), over stored runs (one measured run's overhead, not a blend). */
 function medianOverhead(pts: Array<{ x: number; s: number }>): number | null {
-  if (pts.length < 3) return null;
-  const r = pts.map((p) => Math.max(0, p.s - p.x)).sort((a, b) => a - b);
-  return r[r.length >> 1];
+  return pts.length < 3 ? null : upperMedian(pts.map((p) => Math.max(0, p.s - p.x)));
 }
 
 /** Calibrate each task on the records in `<root>/<task>` (their measured run seconds). */

@@ -10,6 +10,7 @@
  */
 import type { DataFrame } from 'danfojs-node';
 import { isPlainObject, PlainObject } from './canonical';
+import { mean, sampleSd } from '../stats';
 
 // Loaded on first use: danfojs-node takes ~0.7 s to import, and most users of the library never build a table.
 let dfd: typeof import('danfojs-node') | undefined;
@@ -143,11 +144,7 @@ export function aggregate(df: DataFrame, by: string[], metrics: string[]): DataF
         if (typeof v !== 'number') throw new Error(`aggregate: metric '${m}' has a non-numeric value ${JSON.stringify(v)} in row ${i}.`);
         xs.push(v);
       }
-      const n = xs.length;
-      const mean = n ? xs.reduce((s, x) => s + x, 0) / n : NaN;
-      // Two-pass variance: stable when the spread is small relative to the mean.
-      const sd = n > 1 ? Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1)) : NaN;
-      row[`${m}_mean`] = mean; row[`${m}_sd`] = sd; row[`${m}_n`] = n;
+      row[`${m}_mean`] = mean(xs); row[`${m}_sd`] = sampleSd(xs); row[`${m}_n`] = xs.length;
     });
     return row;
   });

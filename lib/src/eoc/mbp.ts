@@ -1,8 +1,13 @@
 /**
- * Magnitude-based pruning (MBP) at init, in expectation (Hayou et al. §2.5, derived): with
- * W^l_ij ~ N(0, σ_w²/v_l), |W^l_ij| is half-normal and a global threshold t keeps the fraction
- * k_l(t) = erfc(t √v_l / (σ_w √2)) of layer l. σ_w only rescales t, so every prediction in
- * sparsity terms is independent of σ_w (of the phase); only the fan-ins v_l and sizes M_l matter.
+ * Magnitude-based pruning (MBP) at init (Hayou et al. §2.5, derived): with W^l_ij ~ N(0, σ_w²/v_l),
+ * |W^l_ij| is half-normal and a global threshold t keeps the fraction k_l(t) = erfc(t √v_l / (σ_w √2))
+ * of layer l. σ_w only rescales t, so every prediction in sparsity terms is independent of σ_w (of
+ * the phase); only the fan-ins v_l and sizes M_l matter.
+ *
+ * Two laws of the critical sparsity (where the first layer empties): in expectation (mbpPrediction:
+ * the threshold at which some layer keeps one weight in expectation), and exactly (mbpThresholdCdf:
+ * the first layer to empty is the one whose largest |W| is smallest; the maximum of M iid
+ * half-normals has CDF erf(.)^M), which gives a prediction interval (mbpCriticalInterval).
  */
 import { erfc, erfcinv } from './erfc';
 
@@ -96,4 +101,41 @@ export function mbpPrediction(layers: readonly MbpLayer[], sigmaW: number): MbpP
     criticalSparsity: mbpSparsity(layers, t[first], sigmaW),
     keptFractions: mbpKeptFractions(layers, t[first], sigmaW),
   };
+}
+
+/**
+ * P(T* ≤ t), T* = min_l max_j |W^l_j|: the global magnitude threshold at which the first layer
+ * empties. Layer maxima are independent; the max of M iid |N(0, s²)| has CDF erf(t/(s √2))^M.
+ */
+export function mbpThresholdCdf(layers: readonly MbpLayer[], sigmaW: number, t: number): number {
+  if (!(sigmaW > 0)) throw new Error(`mbpThresholdCdf: sigma_w must be > 0, got ${sigmaW}.`);
+  if (!(t >= 0)) return 0;
+  let logSurvive = 0; // log P(every layer max > t)
+  for (const l of layers) {
+    const logF = l.size * Math.log1p(-erfc((t * Math.sqrt(l.fanIn)) / (sigmaW * Math.SQRT2)));
+    const surv = -Math.expm1(logF);
+    if (surv <= 0) return 1;
+    logSurvive += Math.log(surv);
+  }
+  return -Math.expm1(logSurvive);
+}
+
+/** The q-quantile of T* (bisection in float64). */
+export function mbpThresholdQuantile(layers: readonly MbpLayer[], sigmaW: number, q: number): number {
+  if (!(q > 0 && q < 1)) throw new Error(`mbpThresholdQuantile: q must be in (0, 1), got ${q}.`);
+  const minFan = Math.min(...layers.map((l) => l.fanIn));
+  let lo = 0, hi = (sigmaW * 40) / Math.sqrt(minFan);
+  for (let i = 0; i < 200 && hi - lo > 1e-15 * hi; i++) {
+    const mid = 0.5 * (lo + hi);
+    if (mbpThresholdCdf(layers, sigmaW, mid) < q) lo = mid; else hi = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+/** Central `level` prediction interval of the critical sparsity s(T*) (s is increasing in t). */
+export function mbpCriticalInterval(layers: readonly MbpLayer[], sigmaW: number, level: number): { lo: number; hi: number } {
+  if (!(level > 0 && level < 1)) throw new Error(`mbpCriticalInterval: level must be in (0, 1), got ${level}.`);
+  const tLo = mbpThresholdQuantile(layers, sigmaW, (1 - level) / 2);
+  const tHi = mbpThresholdQuantile(layers, sigmaW, (1 + level) / 2);
+  return { lo: mbpSparsity(layers, tLo, sigmaW), hi: mbpSparsity(layers, tHi, sigmaW) };
 }

@@ -33,7 +33,8 @@ import { Rng } from '../rng';
 import type { TrainConfig } from '../train';
 import { validateTrainConfig } from '../train';
 import { MaskedRun, zeroScalarVariable } from './masked-run';
-import { candidateInitSeed, candidateMaskSeed, fractionalRanks, rms, spearman } from './select';
+import { candidateInitSeed, candidateMaskSeed, rms } from './select';
+import { fractionalRanks, spearman } from '../stats';
 import { stripUndefined } from './dissipating';
 
 /** What every Haroon method needs: architecture, data, training recipe and the three seeds. */

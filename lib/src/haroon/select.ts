@@ -61,29 +61,6 @@ export function candidateInitSeed(initSeed: number, i: number): number {
   return i === 0 ? initSeed : new Rng(initSeed, 'haroon/candidate-init').fork(String(i)).nextUint32();
 }
 
-/** Fractional ranks (1 = smallest; ties share their mean rank). */
-export function fractionalRanks(v: number[]): number[] {
-  const idx = v.map((_, i) => i).sort((a, b) => v[a] - v[b]);
-  const r = new Array<number>(v.length);
-  for (let i = 0; i < idx.length;) {
-    let j = i;
-    while (j + 1 < idx.length && v[idx[j + 1]] === v[idx[i]]) j++;
-    for (let t = i; t <= j; t++) r[idx[t]] = (i + j) / 2 + 1;
-    i = j + 1;
-  }
-  return r;
-}
-
-/** Spearman rank correlation (Pearson on fractional ranks); null with fewer than 2 points or no spread. */
-export function spearman(a: number[], b: number[]): number | null {
-  if (a.length !== b.length || a.length < 2) return null;
-  const ra = fractionalRanks(a), rb = fractionalRanks(b);
-  const n = a.length, ma = ra.reduce((s, x) => s + x, 0) / n, mb = rb.reduce((s, x) => s + x, 0) / n;
-  let sab = 0, saa = 0, sbb = 0;
-  for (let i = 0; i < n; i++) { sab += (ra[i] - ma) * (rb[i] - mb); saa += (ra[i] - ma) ** 2; sbb += (rb[i] - mb) ** 2; }
-  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : null;
-}
-
 /** Root mean square of an array (float64 accumulation). */
 export function rms(a: ArrayLike<number>): number {
   let s = 0;

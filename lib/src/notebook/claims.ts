@@ -11,6 +11,8 @@ import { displayBundle, escapeHtml } from './display';
 import { checkSlug, currentNotebook, requireNotebook, reproduceCommand } from './params';
 import { shownFigure } from './show-figure';
 import { formatNumber } from './tables';
+import { seOfDifference } from '../stats';
+import type { MeanSd } from '../stats';
 import { Gate, GATE_KINDS, Gates, gateFailures, gateStatus } from './gate';
 
 /** 'inconclusive': a gate failed (undertrained dense reference, arms still improving, divergence), so the data test the budget, not the paper. */
@@ -67,21 +69,12 @@ export interface ClaimsFile {
 
 export interface Check { label: string; passed: boolean }
 
-/** A mean over n seeds with its sample standard deviation (NaN for n = 1). */
-export interface SeedMean { mean: number; sd: number; n: number }
-
-/** Standard error of the difference of two independent means (0 when neither has a finite sd, e.g. one seed each). */
-export function seOfDifference(a: SeedMean, b: SeedMean): number {
-  const v = (g: SeedMean) => (Number.isFinite(g.sd) && g.n > 0 ? g.sd ** 2 / g.n : 0);
-  return Math.sqrt(v(a) + v(b));
-}
-
 /**
  * Is `a` lower than `b` by more than `z` standard errors of the difference? A difference inside
  * seed noise decides nothing, so a check built on it must not pass (with a few seeds, such a
  * difference flips sign between runs that differ only in floating-point rounding).
  */
-export function lowerBeyondNoise(a: SeedMean, b: SeedMean, z = 2): { passed: boolean; diff: number; margin: number } {
+export function lowerBeyondNoise(a: MeanSd, b: MeanSd, z = 2): { passed: boolean; diff: number; margin: number } {
   if (!(z >= 0)) throw new Error(`lowerBeyondNoise: z must be >= 0, got ${z}.`);
   const diff = b.mean - a.mean, margin = z * seOfDifference(a, b);
   return { passed: diff > margin, diff, margin };

@@ -21,7 +21,8 @@
  * When a gate fails, the claim's verdict is 'inconclusive' with the gate's numbers, never 'partly'
  * or 'not reproduced' because of the budget. Claims that train nothing declare `gates: 'no training'`.
  */
-import { formatNumber, meanSd } from './tables';
+import { formatNumber } from './tables';
+import { mean, meanSd } from '../stats';
 import type { Budget } from './params';
 
 export type GateKind = 'dense-converged' | 'plateau' | 'divergence' | 'arms-above-chance' | 'chance-long-run' | 'scope';
@@ -100,7 +101,7 @@ export function plateauGate(label: string, arms: Record<string, readonly (readon
       if (!Array.isArray(h) || h.some((v) => typeof v !== 'number' || !Number.isFinite(v))) throw new Error(`plateauGate: arm '${name}' seed ${i}: history must be finite accuracies, got ${JSON.stringify(h)}.`);
       return h.length >= 2 ? h[h.length - 1] - h[h.length - 2] : Infinity;
     });
-    const g = gains.reduce((a, b) => a + b, 0) / gains.length;
+    const g = mean(gains);
     if (g > worst) { worst = g; worstArm = name; }
     if (g > maxGain + EPS) still.push(name);
   }
@@ -191,7 +192,7 @@ function finishedAccs(runs: readonly RunAcc[]): number[] {
 /** An arm sits at chance when the mean final accuracy of its finished runs is at most chance + band. */
 export function sitsAtChance(runs: readonly RunAcc[], chance: number, band: number): boolean {
   const a = finishedAccs(runs);
-  return a.length > 0 && a.reduce((x, y) => x + y, 0) / a.length <= chance + band + EPS;
+  return a.length > 0 && mean(a) <= chance + band + EPS;
 }
 
 /**
@@ -258,7 +259,6 @@ export function chanceLongRun<R extends RunAcc>(label: string, arms: Record<stri
   }
   const names = Object.keys(arms);
   if (names.length === 0) throw new Error('chanceLongRun: give at least one arm.');
-  const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
   const read: Record<string, R[]> = {}, status: Record<string, LongRunStatus> = {}, lines: string[] = [];
   for (const name of names) {
     const { budget, long } = arms[name];

@@ -4,7 +4,8 @@
  * table (rows or a danfojs DataFrame) via seriesFrom, which can aggregate replicate seeds.
  * Colours are stable per series name within a process, so a method keeps its colour across figures.
  */
-import { DataFrameLike, Row, meanSd, rowsFrom } from './tables';
+import { DataFrameLike, Row, rowsFrom } from './tables';
+import { meanSd, standardError } from '../stats';
 
 export type PlotlyTrace = Record<string, unknown>;
 
@@ -328,7 +329,7 @@ export function seriesFrom(data: readonly Row[] | DataFrameLike, o: SeriesFromOp
     if (aggregate) {
       const stats = list.map((p) => meanSd(p.ys));
       s.y = stats.map((m) => m.mean);
-      s.error = stats.map((m) => (m.n < 2 ? NaN : o.error === 'sem' ? m.sd / Math.sqrt(m.n) : m.sd));
+      s.error = stats.map((m) => (m.n < 2 ? NaN : o.error === 'sem' ? standardError(m) : m.sd));
       s.text = stats.map((m) => `n=${m.n}`);
     } else {
       s.y = list.map((p) => p.ys[0]);

@@ -3,6 +3,7 @@
  * text/plain twin), plus number and mean ± sd formatting shared by tables, claims and reports.
  */
 import { displayBundle, escapeHtml } from './display';
+import type { MeanSd } from '../stats';
 
 export type Row = Record<string, unknown>;
 
@@ -43,19 +44,6 @@ export function columnsOf(rows: readonly Row[]): string[] {
   const seen = new Set<string>();
   for (const r of rows) for (const k of Object.keys(r)) seen.add(k);
   return [...seen];
-}
-
-export interface MeanSd { mean: number; sd: number; n: number }
-
-/** Mean and sample standard deviation (n - 1); sd is NaN for a single value. */
-export function meanSd(values: readonly number[]): MeanSd {
-  if (!Array.isArray(values) || values.length === 0) throw new Error('meanSd: give a non-empty array of numbers.');
-  values.forEach((v, i) => { if (typeof v !== 'number') throw new Error(`meanSd: values[${i}] is ${JSON.stringify(v)}, not a number.`); });
-  const n = values.length;
-  const mean = values.reduce((a, b) => a + b, 0) / n;
-  if (n === 1) return { mean, sd: NaN, n };
-  const ss = values.reduce((a, b) => a + (b - mean) * (b - mean), 0);
-  return { mean, sd: Math.sqrt(ss / (n - 1)), n };
 }
 
 export function isMeanSd(x: unknown): x is MeanSd {

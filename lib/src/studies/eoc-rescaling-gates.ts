@@ -10,6 +10,7 @@
 import { longSchedule } from '../experiment';
 import { aboveChanceGate, chanceLongRun, longRunsAt, runStagedLongRuns, sitsAtChance } from '../notebook/gate';
 import type { Gate, RunAcc } from '../notebook/gate';
+import { mean as meanOf } from '../stats';
 import type { TrainConfig } from '../train';
 import { CHANCE, COLLAPSE_MARGIN } from './eoc-rescaling-constants';
 import { extremeFfnnJobs, resnetJobs, runJobs } from './eoc-rescaling-jobs';
@@ -105,10 +106,7 @@ function extremeArmGates(p: EocRescalingPlan, f: Family, runs: Partial<BudgetRow
   const pruned = rows.filter((r) => r.method !== 'none');
   if (!pruned.some((r) => r.sparsity === top)) return [divergenceGateOf(`${name}, every run`, armsBy(rows, arm))];
   const lr = extremeLongRun(p, f, runs, long);
-  const mean = (rs: readonly RunRow<ExtremeTag>[]) => {
-    const a = rs.filter((r) => r.outcome !== 'diverged' && r.outcome !== 'error' && Number.isFinite(r.acc)).map((r) => r.acc);
-    return a.length ? a.reduce((x, y) => x + y, 0) / a.length : NaN;
-  };
+  const mean = (rs: readonly RunRow<ExtremeTag>[]) => meanOf(rs.filter((r) => r.outcome !== 'diverged' && r.outcome !== 'error' && Number.isFinite(r.acc)).map((r) => r.acc));
   const target = lr.read['sbp-sr'];
   const pairs = target ? Object.entries(lr.read).filter(([m]) => m !== 'sbp-sr').map(([m, rs]) => ({ name: `sbp-sr vs ${m}`, a: mean(target), b: mean(rs) })).filter((x) => Number.isFinite(x.a) && Number.isFinite(x.b)) : [];
   const at = `${+(top * 100).toFixed(2)}%`;

@@ -3,6 +3,7 @@
  * and the units cut off from the input or the output, through the engine task 'eoc-rescaling-paths'
  * (extreme-paths.ts, cached).
  */
+import { mean as avg } from '../stats';
 import { pathStatsFor } from './extreme-paths';
 import type { PathTaskConfig } from './extreme-paths';
 import { armSpec, ffnnConfig } from './eoc-rescaling-plan';
@@ -26,7 +27,6 @@ export async function extremePathStats(p: EocRescalingPlan): Promise<Array<Recor
   const e = p.extreme;
   const cells = e.methods.flatMap((method) => e.sparsities.map((sparsity) => ({ method, sparsity })));
   const stats = await pathStatsFor(pathConfigs(p), p.workers);
-  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
   return cells.map(({ method, sparsity }, c) => {
     const mine = stats.slice(c * p.seeds.length, (c + 1) * p.seeds.length);

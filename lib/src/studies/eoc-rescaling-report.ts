@@ -17,8 +17,10 @@ import type { EocCurveRow, PhasePoint } from './eoc-rescaling-theory';
 import { armCells, collapseTable, isCollapsedAcc, orderingVerdict, perLayerRuns, stableResnetVerdict } from './eoc-rescaling-verdicts';
 import { verdictFromChecks } from '../notebook/claims';
 import { backendInfo } from '../backend';
+import { CHANCE } from './eoc-rescaling-constants';
+import { mean } from '../stats';
+import type { MeanSd } from '../stats';
 
-type MeanSd = { mean: number; sd: number; n: number };
 type Summary = Omit<SignalRow, 'seed'> & { n: number; qSd: number };
 
 /** Text helpers for tables, captions and claim settings. */
@@ -152,7 +154,7 @@ export function signalRows(rows: readonly Summary[], ratios: ReadonlyArray<{ var
     const last = mine.find((x) => x.layer === r.layer)!;
     return {
       sparsity: r.variant === 'dense' ? 'dense' : pct(r.sparsity), variant: VARIANT_NAME[r.variant], [`q^${r.layer}/q*`]: r.ratio, 'mean-field q/q*': last.qPred / qStar,
-      [`c^${r.layer}`]: last.c, 'mean empty units per layer': mine.reduce((a, x) => a + x.emptyUnits, 0) / mine.length, 'empty units in layer 1': mine.find((x) => x.layer === 1)!.emptyUnits,
+      [`c^${r.layer}`]: last.c, 'mean empty units per layer': mean(mine.map((x) => x.emptyUnits)), 'empty units in layer 1': mine.find((x) => x.layer === 1)!.emptyUnits,
     };
   });
 }
@@ -228,7 +230,7 @@ export function resnetInitRows(plan: EocRescalingPlan, runs: ReadonlyArray<RunRo
     const row: Record<string, unknown> = { method: m, net: resnetArch(plan.resnet.depth, m) };
     for (const s of plan.resnet.sparsities) {
       const rs = runs.filter((r) => r.method === m && r.sparsity === s && r.outcome !== 'error');
-      const emptyMean = rs.reduce((a, r) => a + r.emptyLayers.length, 0) / rs.length;
+      const emptyMean = mean(rs.map((r) => r.emptyLayers.length));
       row[pct(s)] = `${emptyMean.toFixed(1)} empty, ${rs.filter((r) => disconnectedAtLayerLevel(r.perLayer)).length}/${rs.length} disconnected`;
     }
     return row;
@@ -269,9 +271,9 @@ export function perLayerReport(plan: EocRescalingPlan, runs: StudyRuns['perLayer
     for (const arch of ['standard', 'stable'] as const) {
       const mine = rs.filter((r) => r.arch === arch);
       rows.push({
-        depth: d, 'BN mode': bn, net: arch, 'last-stage kept fraction': mine.reduce((a, r) => a + keptFraction(r.perLayer), 0) / mine.length,
+        depth: d, 'BN mode': bn, net: arch, 'last-stage kept fraction': mean(mine.map((r) => keptFraction(r.perLayer))),
         'empty layers per seed': mine.map((r) => r.perLayer.filter((l) => l.kept === 0).length).join(', '),
-        'shortcut convs kept (mean)': mine.reduce((a, r) => a + r.perLayer.filter((l) => l.name.includes('shortcut')).reduce((x, l) => x + l.kept, 0), 0) / mine.length,
+        'shortcut convs kept (mean)': mean(mine.map((r) => r.perLayer.filter((l) => l.name.includes('shortcut')).reduce((x, l) => x + l.kept, 0))),
       });
     }
   }
@@ -305,7 +307,7 @@ export function failedRunRows(runs: StudyRuns): Array<{ run: string; error: stri
 /** §4 FFNN cells: the dense reference (method 'none'), the pruned cells, and chance for 10 classes. */
 export function extremeCells(runs: Pick<StudyRuns, 'extreme'>): { chance: number; dense: MethodCell | undefined; pruned: MethodCell[] } {
   const cells = summarize(runs.extreme, ['method', 'sparsity']);
-  return { chance: 0.1, dense: cells.find((c) => c.method === 'none'), pruned: cells.filter((c) => c.method !== 'none') };
+  return { chance: CHANCE, dense: cells.find((c) => c.method === 'none'), pruned: cells.filter((c) => c.method !== 'none') };
 }
 
 /** Mean empty units per layer of the rescaled nets, per sparsity ('90%: 1.5; 99%: 12.0'). */

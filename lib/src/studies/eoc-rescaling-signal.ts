@@ -10,7 +10,7 @@ import { eocSigmaW, varianceFixedPoint } from '../eoc';
 import type { Phase } from '../eoc';
 import { buildModel } from '../models';
 import type { Net } from '../nn/net';
-import { meanSd } from '../notebook/tables';
+import { mean, meanSd } from '../stats';
 import { computeMask, rescaleKept } from '../prune';
 import { ACTIVATION, SIGMA_B } from './eoc-rescaling-constants';
 import { ffnnConfig } from './eoc-rescaling-plan';
@@ -200,7 +200,6 @@ export function signalSummary(rows: readonly SignalRow[]): Array<Omit<SignalRow,
     const g = groups.get(k);
     if (g) g.push(r); else groups.set(k, [r]);
   }
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   return [...groups.values()].map((g) => {
     const qs = meanSd(g.map((r) => r.q));
     return {

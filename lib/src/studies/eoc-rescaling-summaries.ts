@@ -2,7 +2,7 @@
  * Aggregation of notebook 02's runs (eoc-rescaling.ts): seed means with the failed, diverged and
  * emptied runs counted, and the layer-level reading of a mask (disconnection, last-stage kept fraction).
  */
-import { meanSd } from '../notebook/tables';
+import { meanSd } from '../stats';
 import type { RunRow } from './eoc-rescaling-jobs';
 
 export interface AccSummary { mean: number; sd: number; n: number; emptySeeds: number; failed: number; diverged: number }

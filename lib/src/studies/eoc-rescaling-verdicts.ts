@@ -4,6 +4,7 @@
  */
 import type { Phase } from '../eoc';
 import type { Check } from '../notebook/claims';
+import { mean as avg } from '../stats';
 import { COLLAPSE_MARGIN, SIGNAL_BAND, TRAINABLE_MARGIN } from './eoc-rescaling-constants';
 import type { ExtremeTag, Fig2Tag, RunRow } from './eoc-rescaling-jobs';
 import type { Arm } from './eoc-rescaling-plan';
@@ -56,7 +57,6 @@ export function orderingVerdict(cells: readonly ArmCell[]): VerdictParts {
     if (!c) throw new Error(`orderingVerdict: missing cell arm=${arm}, depth=${d}, sparsity=${s}; every arm needs every (depth, sparsity).`);
     return c.mean;
   };
-  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const all = (f: (d: number, s: number) => number) => avg(depths.flatMap((d) => sparsities.map((s) => f(d, s))));
   const gapR = (d: number, s: number) => acc('eoc+rescale', d, s) - acc('eoc', d, s);
   const gapO = (d: number, s: number) => acc('eoc', d, s) - acc('ordered', d, s);
@@ -157,7 +157,7 @@ export function stableResnetVerdict(runs: readonly PerLayerRun[]): VerdictParts 
       if (eStb > eStd) moreEmpty++;
       numbers[`ResNet${d} seed ${s} empty layers (standard / stable)`] = `${eStd} / ${eStb}`;
     }
-    const mStd = fr.standard.reduce((a, b) => a + b, 0) / seeds.length, mStb = fr.stable.reduce((a, b) => a + b, 0) / seeds.length;
+    const mStd = avg(fr.standard), mStb = avg(fr.stable); // one value per seed
     numbers[`ResNet${d} last-stage kept fraction, standard`] = mStd;
     numbers[`ResNet${d} last-stage kept fraction, stable`] = mStb;
     checks.push({ label: `ResNet${d}: Stable keeps more of its last-stage weights (${mStb.toExponential(2)} vs ${mStd.toExponential(2)})`, passed: mStb > mStd });

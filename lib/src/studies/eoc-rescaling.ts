@@ -20,7 +20,7 @@
 // constants (leaf: no imports), -plan (arms, recipes, budgets, seeds), -theory (mean field), -signal
 // (measurements on real nets), -jobs (tagged 'prune-train' configs, runJobs), -paths (mask path
 // statistics), -sweep (sweepParts, sweepNeeds, runAll), -summaries, -verdicts, -gates (trained
-// claims), -report (figures, tables, texts).
+// claims), -report (figures, tables, texts), -claims (what each recordClaim gets besides the paper's words).
 export * from './eoc-rescaling-constants';
 export * from './eoc-rescaling-plan';
 export * from './eoc-rescaling-theory';
@@ -33,3 +33,4 @@ export * from './eoc-rescaling-verdicts';
 export { fig2Gates, extremeFfnnGates, resnetGates, longRunJobs, runLongRuns, extremeLongRun, extremeRead, NO_LONG_RUNS } from './eoc-rescaling-gates';
 export type { LongRuns, Family } from './eoc-rescaling-gates';
 export * from './eoc-rescaling-report';
+export * from './eoc-rescaling-claims';

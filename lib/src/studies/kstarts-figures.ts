@@ -2,7 +2,7 @@
  * Figures of the K-starts / dissipating-gradients study (kstarts-dissipating.ts), built from the tidy
  * table so that the notebook stays thin.
  */
-import { meanSd } from '../notebook/tables';
+import { meanSd } from '../stats';
 import { barFigure, FigureSpec, lineFigure, Series, subplots } from '../notebook/plots';
 import { ARMS, FITNESSES, ksArm, ksOracleArm, ksRandomPickArm, Variant } from './kstarts-plan';
 import type { Row } from './kstarts-rows';

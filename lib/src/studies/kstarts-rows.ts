@@ -5,7 +5,7 @@
 import type { SweepRecord } from '../engine';
 import type { HaroonResult } from '../haroon/run';
 import { argBest, CandidateReport } from '../haroon/kstarts';
-import { fractionalRanks, spearman } from '../haroon/select';
+import { fractionalRanks, mean, spearman } from '../stats';
 import type { Family, Job } from './kstarts-jobs';
 import { ARMS, Fitness, FITNESSES, ksArm, ksOracleArm, ksRandomPickArm, Plan } from './kstarts-plan';
 
@@ -90,7 +90,7 @@ export function deriveKStartsPick(cands: readonly CandidateLike[], k: number, fi
   const pairs = sub.map((c, i) => [values[i], c.finalTestAcc] as const).filter(([v, a]) => v !== null && a !== null);
   return {
     pick, acc, accAtSelection: pick >= 0 ? sub[pick].testAccAtSelection ?? null : null,
-    randomPickAcc: finals.length ? finals.reduce((s, a) => s + a, 0) / finals.length : null,
+    randomPickAcc: finals.length ? mean(finals) : null,
     bestAcc, pickIsBest: acc === null || bestAcc === null ? null : acc >= bestAcc,
     spearman: pairs.length >= 2 ? spearman(pairs.map((x) => x[0]!), pairs.map((x) => x[1]!)) : null,
   };

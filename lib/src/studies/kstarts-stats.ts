@@ -2,7 +2,9 @@
  * Statistics on the tidy table of the K-starts / dissipating-gradients study (kstarts-rows.ts): cells,
  * per-cell values and mean ± sd, paired comparisons by seed.
  */
-import { formatNumber, meanSd, MeanSd } from '../notebook/tables';
+import { formatNumber } from '../notebook/tables';
+import { mean, meanSd } from '../stats';
+import type { MeanSd } from '../stats';
 import type { Row } from './kstarts-rows';
 
 export type Metric = 'acc' | 'accAtTarget' | 'extraAcc' | 'epochsToTarget' | 'passes' | 'seconds';
@@ -57,7 +59,7 @@ export function paired(rs: readonly Row[], a: string, b: string, o: { metricA?: 
   const eps = 1e-12;
   return {
     n: diffs.length, wins: diffs.filter((d) => d > eps).length, ties: diffs.filter((d) => Math.abs(d) <= eps).length,
-    losses: diffs.filter((d) => d < -eps).length, meanDiff: diffs.length ? diffs.reduce((s, d) => s + d, 0) / diffs.length : NaN, diffs,
+    losses: diffs.filter((d) => d < -eps).length, meanDiff: mean(diffs), diffs,
   };
 }
 

@@ -2,7 +2,8 @@
  * Tables and text of the K-starts / dissipating-gradients study (kstarts-dissipating.ts): the plan's
  * choices, accuracies, epochs, the K-starts sweep, the variants and the dense references.
  */
-import { formatNumber, meanSd } from '../notebook/tables';
+import { formatNumber } from '../notebook/tables';
+import { meanSd } from '../stats';
 import { CONVERGED_ARM } from './kstarts-gates';
 import { ARMS, FITNESSES, ksArm, ksOracleArm, ksRandomPickArm, MAIN_ARMS, Plan, Variant } from './kstarts-plan';
 import type { Row } from './kstarts-rows';

@@ -3,16 +3,12 @@
  * function per claim, computing its checks from the tidy table with the numbers they rest on.
  */
 import type { Check } from '../notebook/claims';
-import { formatMeanSd, formatNumber, meanSd, MeanSd } from '../notebook/tables';
+import { formatMeanSd, formatNumber } from '../notebook/tables';
+import { mean, meanSd, quantile } from '../stats';
+import type { MeanSd } from '../stats';
 import { ARMS, Fitness, FITNESSES, ksArm, ksOracleArm, ksRandomPickArm, Plan, SINGLE_ARMS } from './kstarts-plan';
 import type { Row } from './kstarts-rows';
 import { Cell, cellId, cellLabel, cellsOf, Metric, paired, Paired, signed, stat, values } from './kstarts-stats';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /** a beats b: more seed wins than losses and a positive mean paired difference. */
 function beats(pr: Paired): boolean {
@@ -66,7 +62,7 @@ export function verdictKStarts(rs: readonly Row[], s: VerdictSettings): StudyVer
     const pb = rs.filter((r) => r.arm === ksArm(s.k, f) && r.pickIsBest !== null);
     numbers[`${f} pick is the best of ${s.k} after training`] = pb.length ? `${pb.filter((r) => r.pickIsBest).length}/${pb.length} (chance ≈ ${formatNumber(1 / s.k, 2)})` : 'n/a';
     const rho = rs.filter((r) => r.arm === ksArm(s.k, f) && r.spearman !== null).map((r) => r.spearman!);
-    numbers[`Spearman(${f} fitness, final acc), mean over runs`] = rho.length ? formatNumber(rho.reduce((a, b) => a + b, 0) / rho.length, 3) : 'n/a';
+    numbers[`Spearman(${f} fitness, final acc), mean over runs`] = rho.length ? formatNumber(mean(rho), 3) : 'n/a';
   }
   const cm = paired(rs, ARMS.kstarts, ARMS.randomCM);
   numbers[`K-starts (primary) − compute-matched random, mean Δ acc`] = signed(cm.meanDiff);
@@ -109,7 +105,8 @@ export function verdictDissipating(rs: readonly Row[], s: VerdictSettings): Stud
     const thr = rs.filter((r) => r.arm === ARMS.threshold && cellId(r) === cellId(c) && r.error === null);
     const epochs = thr.map((r) => (r.epochsToTarget === null ? s.epochs + 1 : r.epochsToTarget));
     const notReached = thr.filter((r) => r.epochsToTarget === null).length;
-    const med = epochs.length ? median(epochs) : NaN;
+    // epochs are integers, so the interpolated median is exact: (a + b) / 2 = a + (b − a) / 2
+    const med = epochs.length ? quantile(epochs, 0.5) : NaN;
     const otherEpochs = [ARMS.kstarts, ARMS.random, ARMS.magnitude, ARMS.snip].map((a) => ({ arm: a, e: stat(rs, a, c, 'epochsToTarget') }));
     const maxOther = Math.max(...otherEpochs.map((o) => (o.e ? o.e.mean : -Infinity)));
     const exact = stat(rs, ARMS.dissipating, c, 'epochsToTarget');

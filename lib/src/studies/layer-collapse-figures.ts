@@ -5,6 +5,7 @@
 import { FigureSpec, heatmapFigure, lineFigure, subplots, Series, colorFor } from '../notebook/plots';
 import { LayerCollapsePlan, PhaseName, PHASES, TOLERANCES } from './layer-collapse-plan';
 import { mbpTheory, MbpTheory } from './layer-collapse-mbp';
+import { geometricMean } from '../stats';
 import { CriticalSummary, InitAnalysisResult, perLayerKept } from './layer-collapse-init';
 import { armRows, summarizeTraining, TrainRow } from './layer-collapse-training';
 
@@ -61,7 +62,7 @@ export function snipConditioningFigure(results: readonly InitAnalysisResult[], d
     const L = runs[0].meanSqScore.length;
     const y = Array.from({ length: L }, (_, l) => {
       const v = runs.map((x) => x.meanSqScore[l] / x.meanSqScore[L - 1]).filter((v) => v > 0 && Number.isFinite(v));
-      return v.length ? Math.exp(v.reduce((a, b) => a + Math.log(b), 0) / v.length) : NaN;
+      return geometricMean(v);
     });
     series.push({ name: PHASE_LABEL[ph], x: y.map((_, l) => l + 1), y });
   }

@@ -13,7 +13,7 @@ import type { PruneTrainConfig } from '../experiment';
 import type { FfnnConfig } from '../models';
 import { aboveChanceGate, chanceLongRun, GATE_DEFAULTS, longRunsAt, sitsAtChance } from '../notebook/gate';
 import type { Gate, RunAcc } from '../notebook/gate';
-import { meanSd } from '../notebook/tables';
+import { mean as meanOf } from '../stats';
 import type { LayerCollapsePlan } from './layer-collapse-plan';
 import type { TrainRow } from './layer-collapse-training';
 import { armsBy, denseGateOf, divergenceGateOf, plateauGateOf } from './trained-gates';
@@ -87,7 +87,7 @@ export function trainingGates(p: LayerCollapsePlan, rows: readonly TrainRow[], m
     gates.push(long.gate);
     gates.push(plateauGateOf(`${d.name}: EOC SNIP arms (as read)`, long.read, maxGain));
     const read = rowsRead(p, mine);
-    const mean = (rs: TrainRow[]) => (rs.length ? meanSd(rs.map((r) => r.acc)).mean : NaN);
+    const mean = (rs: TrainRow[]) => meanOf(rs.map((r) => r.acc));
     const pairs = [...new Set(read.filter(isEocSnip).map((r) => r.sparsity))].sort((a, b) => a - b).flatMap((s) => (['ordered', 'chaotic'] as const).map((ph) => ({
       name: `EOC vs ${ph} SNIP s=${s}`, a: mean(read.filter((r) => isEocSnip(r) && r.sparsity === s)), b: mean(read.filter((r) => r.method === 'snip' && r.phase === ph && r.sparsity === s)),
     }))).filter((x) => Number.isFinite(x.a) && Number.isFinite(x.b));

@@ -13,7 +13,7 @@ import { collapsePoint, CollapsePoint, computeMask } from '../prune';
 import { registerTask, runSweep } from '../engine';
 import { defaultsOf } from '../config/schema';
 import { INIT_ANALYSIS_SCHEMA } from '../config/tasks';
-import { meanSd } from '../notebook/tables';
+import { meanSd } from '../stats';
 import { DataSpec, LayerCollapsePlan, modelConfig, PhaseName, PHASES, phasePoints } from './layer-collapse-plan';
 import { okResults, ProgressFactory, sweepProgress } from './layer-collapse-sweep';
 

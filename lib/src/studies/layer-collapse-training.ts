@@ -8,7 +8,7 @@ import { runSweep } from '../engine';
 import { PRUNE_TRAIN_TASK, PruneTrainConfig, PruneTrainResult, denseReference } from '../experiment';
 import type { Budget } from '../notebook/params';
 import { longRunsAt, runStagedLongRuns } from '../notebook/gate';
-import { meanSd } from '../notebook/tables';
+import { mean, meanSd } from '../stats';
 import { joinNeeds, lookupAll, longRunNeeds, needsOf, RecordLookup, stagedLongRunNeeds, StudyNeeds, waitFor } from './needs';
 import { LayerCollapsePlan, modelConfig, PhaseName, PHASES, phasePoints, plan } from './layer-collapse-plan';
 import { CriticalRow, criticalRows, InitAnalysisResult, initConfigs, LAYER_COLLAPSE_INIT_TASK } from './layer-collapse-init';
@@ -19,7 +19,7 @@ import { longRunArms, longRunBand } from './layer-collapse-gates';
 export function meanCritical(rows: readonly CriticalRow[], depth: number, method: string, phase: PhaseName): number {
   const xs = rows.filter((r) => r.depth === depth && r.method === method && r.phase === phase).map((r) => r.sparsity);
   if (xs.length === 0) throw new Error(`meanCritical: no ${method}/${phase} rows at depth ${depth}.`);
-  return xs.reduce((a, b) => a + b, 0) / xs.length;
+  return mean(xs);
 }
 
 /**

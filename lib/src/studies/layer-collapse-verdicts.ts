@@ -3,7 +3,8 @@
  * its checks with the numbers they rest on.
  */
 import { Check, Verdict, verdictFromChecks } from '../notebook/claims';
-import { formatMeanSd, formatNumber, meanSd } from '../notebook/tables';
+import { formatMeanSd, formatNumber } from '../notebook/tables';
+import { meanSd } from '../stats';
 import { PhaseName, PHASES, TOLERANCES, VerdictTolerances } from './layer-collapse-plan';
 import type { LayerCollapsePlan } from './layer-collapse-plan';
 import type { MbpTheory } from './layer-collapse-mbp';

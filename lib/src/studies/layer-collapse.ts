@@ -15,8 +15,8 @@
  *   SNIP zero-score counts, per-layer mean squared score, per-neuron kept fractions (Fig. 1
  *   analogue), and the number of weights whose mask differs from the EOC mask of the same method
  *   (phase-blindness); the tidy critical-sparsity rows read from it;
- * - layer-collapse-mbp.ts: the MBP theory: expected kept fractions (eoc/mbp.ts) plus the exact law
- *   of the collapse threshold (derived there), which gives a prediction interval;
+ * - layer-collapse-mbp.ts: the MBP predictions for the study's FFNN (the laws, in expectation and
+ *   exact, with the prediction interval, are in eoc/mbp.ts);
  * - layer-collapse-training.ts: training sweep through the engine task 'prune-train' at sparsities
  *   bracketing the measured critical points, every config of the notebook (sweepNeeds);
  * - layer-collapse-gates.ts: gates of the training claim and the long-run rule of its EOC SNIP arms;

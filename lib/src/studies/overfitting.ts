@@ -35,10 +35,12 @@
 import { PlainObject, runSweep, ResultStore, SweepProgress, SweepRecord } from '../engine';
 import { HAROON_DEFAULTS, HaroonConfig, HaroonResult } from '../haroon/run';
 import { ModelConfig, parseModelName } from '../models';
-import { Check, gatedVerdict, lowerBeyondNoise, SeedMean } from '../notebook/claims';
+import { Check, gatedVerdict, lowerBeyondNoise } from '../notebook/claims';
 import { divergenceGate, Gate, Gates, gateStatus, plateauGate } from '../notebook/gate';
 import type { Budget } from '../notebook/params';
-import { formatMeanSd, meanSd } from '../notebook/tables';
+import { formatMeanSd } from '../notebook/tables';
+import { meanSd, standardError } from '../stats';
+import type { MeanSd } from '../stats';
 import { barFigure, FigureSpec, subplots } from '../notebook/plots';
 import type { TrainConfig } from '../train';
 import { ARMS as KS_ARMS, DataChoice, gateSettings as ksGateSettings, HAROON_TASK, jobs as kstartsJobs, LENET, ModelChoice, Plan as KsPlan, plan as kstartsPlan, Primary } from './kstarts-dissipating';
@@ -229,7 +231,7 @@ export function values(rs: readonly OverfitRow[], arm: string, p: number, metric
   return rs.filter((r) => r.arm === arm && (dense || Math.abs(r.sparsity - p) < 1e-12)).map((r) => r[metric]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
 }
 
-function seedMean(xs: number[]): SeedMean | null { return xs.length ? meanSd(xs) : null; }
+function seedMean(xs: number[]): MeanSd | null { return xs.length ? meanSd(xs) : null; }
 
 function diverged(rs: readonly OverfitRow[], arm: string, p?: number): { diverged: number; runs: number } {
   const sel = rs.filter((r) => r.arm === arm && (p === undefined || DENSE_ARMS.includes(arm) || Math.abs(r.sparsity - p) < 1e-12) && r.outcome !== 'error');
@@ -253,7 +255,7 @@ export type OverfitVerdict = typeof CLAIM & ReturnType<typeof gatedVerdict> & {
   gates: Gates;
 };
 
-const pct = (m: SeedMean | null) => (m ? `${formatMeanSd({ mean: 100 * m.mean, sd: 100 * m.sd, n: m.n }, undefined, 2)} %` : 'n/a');
+const pct = (m: MeanSd | null) => (m ? `${formatMeanSd({ mean: 100 * m.mean, sd: 100 * m.sd, n: m.n }, undefined, 2)} %` : 'n/a');
 const pp = (x: number) => `${(100 * x).toFixed(2)} pp`;
 const pctOf = (x: number) => `${(100 * x).toFixed(2)} %`;
 
@@ -295,7 +297,7 @@ export function verdictOverfitting(rs: readonly OverfitRow[], o: { z?: number; g
     if (d.runs) div[arm] = d;
     if (d.diverged) numbers[`${arm}: diverged runs (left out)`] = `${d.diverged}/${d.runs}`;
   }
-  const denseOverfits = !!denseGap && denseGap.mean > z * (Number.isFinite(denseGap.sd) ? denseGap.sd / Math.sqrt(denseGap.n) : 0);
+  const denseOverfits = !!denseGap && denseGap.mean > z * (Number.isFinite(denseGap.sd) ? standardError(denseGap) : 0);
   const gateInputs = { denseTestAcc: values(rs, OVERFIT_ARMS.dense, 0, 'testAcc'), diverged: div, denseOverfits };
   const why = `Per sparsity, each at-init arm (${AT_INIT_ARMS.join(', ')}) against each reading of "post-training dropout" (${REFERENCE_ARMS.join('; ')}): ` +
     `its train − test gap must not exceed, and its test accuracy must not fall below, the reference's by more than ${z} standard errors of the difference of the means over seeds (eval-mode accuracies, diverged runs left out). ` +

@@ -42,7 +42,7 @@ export type { RvpRow, RvpFailure, RvpRun, ProgressHandle, ProgressFactory, RunSt
 export { normaliseRows, labelRange, summarize, pruneCurve } from './rvp-summary';
 export type { RvpGroup } from './rvp-summary';
 
-export { CLAIMS, gateSettings, verdictReducedBeatsPruned, verdictScratchBeatsTuned, verdictCopycatTracks, verdictReducedFaster, pearson, verdicts } from './rvp-claims';
+export { CLAIMS, gateSettings, verdictReducedBeatsPruned, verdictScratchBeatsTuned, verdictCopycatTracks, verdictReducedFaster, verdicts } from './rvp-claims';
 export type { RvpVerdict, VerdictOptions } from './rvp-claims';
 
 export { timingJobs, timingVariants, runTiming, timeStudyJobs } from './rvp-timing';

@@ -2,13 +2,15 @@
  * The four claims of the reduced-vs-pruned study as verdicts computed from the numbers: the results
  * table (summarised per group) for claims 1-3, the timing rows for claim 4; gates from rvp-gates.ts.
  */
-import { gatedVerdict, lowerBeyondNoise, seOfDifference, verdictFromChecks, Check, SeedMean, Verdict } from '../notebook/claims';
+import { gatedVerdict, lowerBeyondNoise, verdictFromChecks, Check, Verdict } from '../notebook/claims';
+import { geometricMean, mean, pearson, seOfDifference } from '../stats';
+import type { MeanSd } from '../stats';
 import type { Row } from '../notebook/tables';
 import { Gates, gateStatus } from '../notebook/gate';
 import { rvpGates, RvpGateSettings } from './rvp-gates';
 import type { Criterion, RvpPlan } from './rvp-plan';
 import { CRIT_NAME, kShort } from './rvp-jobs';
-import { mean, normaliseRows, summarize } from './rvp-summary';
+import { normaliseRows, summarize } from './rvp-summary';
 import type { RvpGroup } from './rvp-summary';
 import type { RvpTimingRow } from './rvp-timing';
 
@@ -55,7 +57,7 @@ export function gateSettings(p: RvpPlan): RvpGateSettings {
 const pct = (e: number) => `${(100 * e).toFixed(2)} %`;
 const pmsd = (g: RvpGroup) => `${(100 * g.errorMean).toFixed(2)}${Number.isFinite(g.errorSd) ? ` ± ${(100 * g.errorSd).toFixed(2)}` : ''} % (n=${g.n})`;
 
-const seedMean = (g: RvpGroup): SeedMean => ({ mean: g.errorMean, sd: g.errorSd, n: g.n });
+const seedMean = (g: RvpGroup): MeanSd => ({ mean: g.errorMean, sd: g.errorSd, n: g.n });
 
 const NOISE_RULE = 'A pair counts only when the first error is lower by more than 2 standard errors of the difference of the means; a smaller gap is within seed noise and does not count.';
 
@@ -175,7 +177,6 @@ export function verdictCopycatTracks(groups: RvpGroup[], o: VerdictOptions = {})
     'no copycat member has a scratch-pruned partner at its budget', gatesOf(o, CLAIMS.copycatTracks.id));
 }
 
-function geoMean(xs: number[]): number { return Math.exp(mean(xs.map(Math.log))); }
 
 /**
  * Verdict 4: per backend variant and batch size, the reduced net is faster (lower median latency)
@@ -203,7 +204,7 @@ export function verdictReducedFaster(timing: readonly RvpTimingRow[], o: Verdict
       if (ratios.length === 0) continue;
       const who = crit ? `${CRIT_NAME[crit]}-pruned` : 'pruned';
       checks.push({ label: `${variant}, batch ${batch}: reduced faster than ${who} in ${faster}/${ratios.length} matched pairs`, passed: faster === ratios.length });
-      numbers[`${variant}, batch ${batch}: latency ${who} / reduced (geometric mean, range)`] = `${geoMean(ratios).toFixed(2)}× (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
+      numbers[`${variant}, batch ${batch}: latency ${who} / reduced (geometric mean, range)`] = `${geometricMean(ratios).toFixed(2)}× (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
     }
     const ok = rows.filter((r) => r.macs > 0 && r.medianMs > 0);
     if (ok.length >= 3) numbers[`${variant}, batch ${batch}: corr(log latency, log MACs)`] = pearson(ok.map((r) => Math.log(r.macs)), ok.map((r) => Math.log(r.medianMs)));
@@ -240,7 +241,7 @@ function macRatio(rows: readonly RvpTimingRow[], crit: Criterion | null, tol: nu
   for (const pr of prunedArchs(rows, crit)) for (const rd of reduced.values()) {
     if (rd.budget === pr.budget && Math.abs(rd.params - pr.params) <= tol * pr.params && rd.macs > 0) ratios.push(pr.macs / rd.macs);
   }
-  return ratios.length ? geoMean(ratios) : null;
+  return ratios.length ? geometricMean(ratios) : null;
 }
 
 /** Kept interior fraction per stage (vs the timed base), averaged over one criterion's pruned architectures. */
@@ -255,13 +256,6 @@ function stageKept(rows: readonly RvpTimingRow[], crit: Criterion | null): numbe
     return k / f;
   };
   return [0, 1, 2].map((s) => mean(archs.map((iv) => frac(iv, s))));
-}
-
-export function pearson(x: number[], y: number[]): number {
-  const mx = mean(x), my = mean(y);
-  let sxy = 0, sxx = 0, syy = 0;
-  for (let i = 0; i < x.length; i++) { sxy += (x[i] - mx) * (y[i] - my); sxx += (x[i] - mx) ** 2; syy += (y[i] - my) ** 2; }
-  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : NaN;
 }
 
 /**

@@ -3,6 +3,7 @@
  * budget), from rows or a DataFrame (the claims in rvp-claims.ts and the figures read these).
  */
 import { rowsFrom, Row } from '../notebook/tables';
+import { mean, sampleSd } from '../stats';
 import type { Criterion } from './rvp-plan';
 import type { RvpFamily } from './rvp-jobs';
 import { seriesName } from './rvp-run';
@@ -25,13 +26,6 @@ export interface RvpGroup {
   interior: number[];
 }
 
-/** Arithmetic mean (NaN for []); shared with rvp-claims.ts, not part of the study's exports. */
-export function mean(xs: number[]): number { return xs.reduce((a, b) => a + b, 0) / xs.length; }
-function sd(xs: number[]): number {
-  if (xs.length < 2) return NaN;
-  const m = mean(xs);
-  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
-}
 
 function num(v: unknown, what: string): number {
   if (typeof v !== 'number') throw new Error(`reduced-vs-pruned table: ${what} must be a number, got ${JSON.stringify(v)}.`);
@@ -91,7 +85,7 @@ export function summarize(table: readonly Row[] | { columns: string[]; values: u
     out.push({
       series: f.series, family: f.family, criterion: f.criterion, budget: f.budget!, label,
       n: g.length, params: mean(g.map((r) => r.params)), macs: mean(g.map((r) => r.macs)),
-      errorMean: mean(g.map((r) => r.testError)), errorSd: sd(g.map((r) => r.testError)), steps: mean(g.map((r) => r.steps)),
+      errorMean: mean(g.map((r) => r.testError)), errorSd: sampleSd(g.map((r) => r.testError)), steps: mean(g.map((r) => r.steps)),
       interior: g.every((r) => r.interior.length === len) && len > 0 ? Array.from({ length: len }, (_, i) => mean(g.map((r) => r.interior[i]))) : [],
     });
   }

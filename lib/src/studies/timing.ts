@@ -14,6 +14,7 @@ import { Mask } from '../mask';
 import { buildModel, ModelConfig } from '../models';
 import type { Net } from '../nn/net';
 import { Rng } from '../rng';
+import { mean, quantile } from '../stats';
 
 export interface TimingStats {
   /** Median of the timed repeats, in ms. */
@@ -36,15 +37,6 @@ export interface TimeFnOptions {
   now?: () => number;
 }
 
-/** Quantile q in [0, 1] of `xs` by linear interpolation between order statistics (q = 0.5: the median). */
-export function quantile(xs: readonly number[], q: number): number {
-  if (!Array.isArray(xs) || xs.length === 0) throw new Error('quantile: give a non-empty array of numbers.');
-  if (!(q >= 0 && q <= 1)) throw new Error(`quantile: q must be in [0, 1], got ${q}.`);
-  const s = [...xs].sort((a, b) => a - b);
-  const pos = q * (s.length - 1), lo = Math.floor(pos), hi = Math.ceil(pos);
-  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
-}
-
 function checkCount(v: number, what: string, min: number): void {
   if (!Number.isInteger(v) || v < min) throw new Error(`timing: ${what} must be an integer >= ${min}, got ${v}.`);
 }
@@ -64,7 +56,7 @@ export function timeFn(fn: () => void, opts: TimeFnOptions = {}): TimingStats {
   }
   return {
     medianMs: quantile(samples, 0.5), p25Ms: quantile(samples, 0.25), p75Ms: quantile(samples, 0.75),
-    minMs: Math.min(...samples), meanMs: samples.reduce((a, b) => a + b, 0) / samples.length,
+    minMs: Math.min(...samples), meanMs: mean(samples),
     warmup, repeats, samples,
   };
 }
