@@ -16,7 +16,9 @@
  *    step, so weights pruned in the middle of training stay exactly zero although the optimiser state
  *    at their positions would move them (their effective value is zero anyway);
  *  - resume: `startEpoch` begins at a later epoch with the schedule and data order of an uninterrupted run;
- *  - evaluation on the test split at the end of an epoch.
+ *  - evaluation on the test split at the end of an epoch;
+ *  - threads: outside engine tasks, the native kernels take the cores other processes leave idle when
+ *    the run is created (useIdleCores, kernels/native.ts); engine tasks stay on one thread.
  * Callbacks follow OpenLTH's train(..., callbacks, start_step, end_step) (github.com/facebookresearch/open_lth,
  * training/train.py) and JaxPruner's updaters (github.com/google-research/jaxpruner): an Updater adds
  * gradient hooks to every step and is called around steps and epochs.
@@ -28,6 +30,7 @@ import { Rng } from './rng';
 import { Dataset, gather, minibatches } from './data';
 import { StepHooks, Trainer, TrainConfig, evaluate, lrAt, trainAugment } from './train';
 import { DivergenceReason, DivergenceWatch } from './divergence';
+import { useIdleCores } from './kernels/native';
 
 /** Where and why a run diverged (epoch and step are 0-based; step within the epoch). */
 export interface DivergedAt { epoch: number; step: number; loss: number; reason: DivergenceReason; initialLoss: number | null }
@@ -115,6 +118,7 @@ export class TrainingRun {
     this.augment = trainAugment(cfg, ds, this.seed);
     this.augmentByRunStep = opts.augmentKey === 'run-step';
     this.updaters = opts.updaters ?? [];
+    useIdleCores();
   }
 
   /** Epochs completed (the next epoch's 0-based index); a diverged epoch counts as completed. */

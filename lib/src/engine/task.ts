@@ -195,7 +195,6 @@ function backendIfLoaded(): unknown {
   } catch { return null; }
 }
 
-/** Run one config of `task` in this process and return its record (nothing is stored). */
 const taskEnvironments: Array<() => () => void> = [];
 
 /**
@@ -207,6 +206,17 @@ export function addTaskEnvironment(enter: () => () => void): void {
   if (!taskEnvironments.includes(enter)) taskEnvironments.push(enter);
 }
 
+let tasksRunning = 0;
+
+/**
+ * True while a task runs in this process (runTask, in-process or in a sweep worker): lets in-process
+ * policies that must not touch cached results (the native kernels' idle-core thread count) stand aside.
+ */
+export function insideTask(): boolean {
+  return tasksRunning > 0;
+}
+
+/** Run one config of `task` in this process and return its record (nothing is stored). */
 export async function runTask<R = unknown>(task: TaskSpec | string, config: PlainObject): Promise<RunRecord<R>> {
   let t = resolveTask(task);
   const fn = loadTaskFn(t);
@@ -219,9 +229,11 @@ export async function runTask<R = unknown>(task: TaskSpec | string, config: Plai
   const t0 = performance.now();
   const restores = taskEnvironments.map((enter) => enter());
   let result: unknown;
+  tasksRunning++;
   try {
     result = await fn(structuredClone(full), { key, task: t.name, canonical, data });
   } finally {
+    tasksRunning--;
     for (const restore of restores.reverse()) restore();
   }
   const seconds = (performance.now() - t0) / 1000;

@@ -21,7 +21,9 @@ import { replaceKernel, replacedKernels, restoreKernel } from './registry';
 import { castAlias, identityAlias } from './wasm_alias';
 import { installFastGradients } from './gradients';
 
-export { addonMismatch, FLUSH_DENORMALS_ENV, NATIVE_ABI, nativeStatus, setNativeThreads, NATIVE_ENV, THREADS_ENV } from './native';
+export { addonMismatch, FLUSH_DENORMALS_ENV, NATIVE_ABI, nativeStatus, setNativeThreads, NATIVE_ENV, THREADS_ENV, useIdleCores } from './native';
+export { idleCoreThreads, IDLE_WINDOW_MS, measureIdleCores, parseProcStat } from './thread-policy';
+export type { CpuSample, IdleCoresChoice } from './thread-policy';
 export { sgemmGflops } from './sgemm-probe';
 export { DEFAULT_SPARSE_MAX_DENSITY, setSparseMaxDensity, sparseCounts, sparseMaxDensity, SPARSE_ENV } from './sparse';
 export type { SparseCounts } from './sparse';

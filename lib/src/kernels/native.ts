@@ -2,13 +2,15 @@
  * Loading the optional OpenBLAS addon (native/, built by scripts/build-native.js at npm install).
  * Missing or broken addon -> null, and everything runs on the backends' own kernels.
  * PRUNE_AT_INIT_NATIVE=0 disables it; PRUNE_AT_INIT_THREADS=n gives OpenBLAS and the sparse kernels
- * n threads (default: every core, so one run from a notebook or the CLI uses the whole machine;
- * sweep workers are started with 1 each, engine/sweep.ts, so parallel runs do not oversubscribe).
+ * n threads (default: every core at load; each in-process training run then takes the cores other
+ * processes leave idle, useIdleCores() and thread-policy.ts; sweep workers are started with 1 each,
+ * engine/sweep.ts, so parallel runs do not oversubscribe).
  * PRUNE_AT_INIT_NATIVE_ADDON=/path/to/addon.node loads another build (or a missing one, to test fallback).
  */
 import * as os from 'os';
 import * as path from 'path';
-import { addTaskEnvironment } from '../engine/task';
+import { addTaskEnvironment, insideTask } from '../engine/task';
+import { describeIdleChoice, IdleCoresChoice, measureIdleCores } from './thread-policy';
 
 export const NATIVE_ENV = 'PRUNE_AT_INIT_NATIVE';
 export const THREADS_ENV = 'PRUNE_AT_INIT_THREADS';
@@ -97,6 +99,8 @@ export interface NativeStatus {
   /** Why it is inactive, or the OpenBLAS build it uses. */
   detail: string;
   threads: number;
+  /** How `threads` was chosen: PRUNE_AT_INIT_THREADS, every core at load, the idle-core policy's last choice, setNativeThreads, or an engine task's one thread. */
+  threadPolicy: string;
   /** Denormals flushed to zero inside the kernels (PRUNE_AT_INIT_FLUSH_DENORMALS=1). */
   flushDenormals?: boolean;
   /** When active: OpenBLAS's build string, the core type it picked for this CPU, and the widest ISA the addon's own loops use. */
@@ -125,6 +129,13 @@ function threadsFromEnv(): number {
   return n;
 }
 
+const NO_THREADS = 'none (native kernels inactive)';
+
+function threadsPolicyAtLoad(): string {
+  const raw = process.env[THREADS_ENV];
+  return raw === undefined || raw === '' ? `every core at load (${allCores()}); each in-process run takes the idle ones (useIdleCores)` : `${THREADS_ENV}=${raw}`;
+}
+
 function flushFromEnv(): boolean {
   const raw = process.env[FLUSH_DENORMALS_ENV];
   if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
@@ -138,28 +149,65 @@ function allCores(): number {
 
 /** Set the native kernels' thread count for this process (1..256); returns the new status. */
 export function setNativeThreads(n: number): NativeStatus {
-  if (!Number.isInteger(n) || n < 1 || n > 256) throw new Error(`setNativeThreads: give an integer 1..256, got ${n}.`);
+  return applyThreads(n, `setNativeThreads(${n})`, 'setNativeThreads');
+}
+
+function applyThreads(n: number, policy: string, who: string): NativeStatus {
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new Error(`${who}: give an integer 1..256, got ${n}.`);
   const { blas } = load();
-  if (!blas) throw new Error(`setNativeThreads: the native kernels are not active (${load().status.detail}).`);
+  if (!blas) throw new Error(`${who}: the native kernels are not active (${load().status.detail}).`);
   blas.setThreads(n);
   loaded!.status.threads = blas.info().threads;
+  loaded!.status.threadPolicy = policy;
   return nativeStatus();
 }
+
+/** Open singleThreaded() scopes, and the count and policy the outermost one replaced. */
+let singleDepth = 0;
+let beforeSingle: { threads: number; policy: string } | null = null;
 
 /**
  * Run with the native kernels on one thread; returns the function that restores the previous count.
  * Cached results must not depend on where they were computed: OpenBLAS rounds some products
  * differently on 1 and 2 threads, and a sweep worker runs on one, so every engine task does too.
+ * Scopes nest (and may end out of order, as overlapping async tasks do): the last one to end restores.
  */
 export function singleThreaded(): () => void {
   const { blas, status } = load();
-  if (!blas || status.threads <= 1) return () => {};
-  const prev = status.threads;
-  setNativeThreads(1);
-  return () => { setNativeThreads(prev); };
+  if (singleDepth++ === 0 && blas && status.threads > 1) {
+    beforeSingle = { threads: status.threads, policy: status.threadPolicy };
+    applyThreads(1, 'one thread (engine task or singleThreaded() scope)', 'singleThreaded');
+  }
+  let ended = false;
+  return () => {
+    if (ended) return;
+    ended = true;
+    if (--singleDepth === 0 && beforeSingle) {
+      const b = beforeSingle;
+      beforeSingle = null;
+      applyThreads(b.threads, b.policy, 'singleThreaded');
+    }
+  };
 }
 
 addTaskEnvironment(singleThreaded);
+
+/**
+ * Give the native kernels the cores other processes leave idle now (thread-policy.ts: a 100 ms
+ * sample of /proc/stat; every core where it cannot be read). Called where one in-process run starts
+ * (TrainingRun); call it before other heavy in-process compute. It stands aside, returning the
+ * status unchanged, when PRUNE_AT_INIT_THREADS is set, inside an engine task or a singleThreaded()
+ * scope (cached results stay one-thread), or without the native kernels. The count stays until the
+ * next call: in-process numbers can differ in the last bits between a 1- and a 2-thread run.
+ * `measure` replaces the /proc/stat sample (tests; callers with their own load signal).
+ */
+export function useIdleCores(measure: (cores: number) => IdleCoresChoice = measureIdleCores): NativeStatus {
+  const { blas, status } = load();
+  const env = process.env[THREADS_ENV];
+  if (!blas || (env !== undefined && env !== '') || insideTask() || singleDepth > 0) return { ...status };
+  const choice = measure(allCores());
+  return applyThreads(choice.threads, describeIdleChoice(choice), 'useIdleCores');
+}
 
 /** The addon, or null (not built, failed to load, or disabled). Loads once. */
 export function nativeBlas(): NativeBlas | null {
@@ -176,7 +224,7 @@ function load(): { blas: NativeBlas | null; status: NativeStatus } {
   const file = addonPath();
   const flag = process.env[NATIVE_ENV];
   if (flag === '0' || flag === 'false') {
-    loaded = { blas: null, status: { active: false, path: file, detail: `disabled by ${NATIVE_ENV}=${flag}`, threads: 0 } };
+    loaded = { blas: null, status: { active: false, path: file, detail: `disabled by ${NATIVE_ENV}=${flag}`, threads: 0, threadPolicy: NO_THREADS } };
     return loaded;
   }
   try {
@@ -190,7 +238,7 @@ function load(): { blas: NativeBlas | null; status: NativeStatus } {
     if (stale) {
       const detail = `${stale}; rebuild it with \`node scripts/build-native.js\` (the backends' own kernels are used meanwhile)`;
       process.stderr.write(`prune-at-init: native addon ${file} not used: ${detail}.\n`);
-      loaded = { blas: null, status: { active: false, path: file, detail, threads: 0 } };
+      loaded = { blas: null, status: { active: false, path: file, detail, threads: 0, threadPolicy: NO_THREADS } };
       return loaded;
     }
     blas.setThreads(threads);
@@ -198,14 +246,15 @@ function load(): { blas: NativeBlas | null; status: NativeStatus } {
     const info = blas.info();
     loaded = {
       blas,
-      status: { active: true, path: file, detail: `${info.config} (core ${info.core})`, threads: info.threads, config: info.config, core: info.core, isa: info.isa,
-        flushDenormals: flush },
+      status: { active: true, path: file, detail: `${info.config} (core ${info.core})`, threads: info.threads, threadPolicy: threadsPolicyAtLoad(),
+        config: info.config, core: info.core, isa: info.isa, flushDenormals: flush },
     };
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0];
     loaded = {
       blas: null,
-      status: { active: false, path: file, detail: `addon not available (${msg}); run \`node scripts/build-native.js\` with libopenblas-dev installed`, threads: 0 },
+      status: { active: false, path: file, detail: `addon not available (${msg}); run \`node scripts/build-native.js\` with libopenblas-dev installed`, threads: 0,
+        threadPolicy: NO_THREADS },
     };
   }
   return loaded;

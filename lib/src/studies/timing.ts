@@ -214,13 +214,17 @@ export async function timeArchitectures(jobs: TimingJob[], o: TimeArchitecturesO
   return rows;
 }
 
-/** What the timings ran on, for the notebook's setting line. */
-export function timingEnvironment(): { cpus: number; cpuModel: string; blasThreads: number; native: string; sparseMaxDensity: number } {
+/**
+ * What the timings ran on, for the notebook's setting line. Timings run on the thread count in force
+ * (they never call the idle-core policy, which would make the count depend on the machine's load);
+ * blasThreadPolicy says how that count was chosen.
+ */
+export function timingEnvironment(): { cpus: number; cpuModel: string; blasThreads: number; blasThreadPolicy: string; native: string; sparseMaxDensity: number } {
   const cpus = os.cpus();
   const n = nativeStatus();
   return {
-    cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', blasThreads: n.threads, native: n.active ? n.detail : `inactive (${n.detail})`,
-    sparseMaxDensity: sparseMaxDensity(),
+    cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', blasThreads: n.threads, blasThreadPolicy: n.threadPolicy,
+    native: n.active ? n.detail : `inactive (${n.detail})`, sparseMaxDensity: sparseMaxDensity(),
   };
 }
 
