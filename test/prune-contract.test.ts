@@ -110,6 +110,23 @@ describe('one pruning contract: new entry points = old code, bit for bit', funct
     }
   }
 
+  it('sbp-sr perPosition on the CNN: computeMask weights = pruneAtInit installed weights = the old per-(position, unit) rescaling', () => {
+    const spec = NETS.cnn;
+    for (const sparsity of [0.5, 0.9]) {
+      const net = spec.build();
+      const o = { method: 'sbp-sr', sparsity, data: spec.data, seed: 6, sigmaW: SIGMA_W, rescaleVariant: 'perPosition' as const };
+      const old = legacyComputeMask(net, o);
+      const want = legacyRescaledWeights(net, old.selection.mask, SIGMA_W, 'perPosition');
+      const r = computeMask(net, o);
+      sameWeights(r.weights!, want, [...want.keys()], `computeMask perPosition ${sparsity}`);
+      assert.equal(r.rescale!.variant, 'perPosition');
+      const fresh = spec.build();
+      pruneAtInit(fresh, o);
+      sameWeights(fresh.getWeights(), want, [...want.keys()], `pruneAtInit perPosition ${sparsity}`);
+      net.dispose(); fresh.dispose();
+    }
+  });
+
   it('with a previous mask installed: snip, sbp-sr, magnitude, synflow = old code (which started from / scored the masked net)', () => {
     // a 0.1-sparse previous mask: SynFlow's first round (density 0.1^(1/12) = 0.83) asks for no more than is live, where the old code was right
     for (const [netName, spec] of Object.entries(NETS)) {

@@ -145,29 +145,42 @@ export function legacyComputeMask(net: Net, o: LegacyPruneOptions): { selection:
   return { selection: legacyScoresToMask(scores, o.sparsity, { scope, shapes: shapesOf(net) }), scores };
 }
 
-// ---- old rescale.ts rescaleKept (fanIn / perPosition) ----------------------------------------
+// ---- the old SBP-SR rescaling, written per unit from the formula ------------------------------
 
+/**
+ * W̃ = δ W σ_w / √(Σ kept W²) per output unit (fanIn) or per (position, unit) with target σ_w²/(kh·kw)
+ * (perPosition): visits each group's members in increasing flat index, so the float64 sums match
+ * the old code's single pass bit for bit.
+ */
 export function legacyRescaledWeights(net: Net, mask: Mask, sigma: number, variant: 'fanIn' | 'perPosition' = 'fanIn'): Map<string, Float32Array> {
   const raw = net.getWeights();
-  const updated = new Map<string, Float32Array>();
+  const out = new Map<string, Float32Array>();
   for (const p of net.prunable) {
-    const w = raw.get(p.name)!, m = mask.get(p.name);
-    const out = p.shape[p.shape.length - 1];
-    const perPos = variant === 'perPosition' && p.shape.length === 4;
-    const inCh = p.shape.length === 4 ? p.shape[2] : p.shape[0];
-    const positions = perPos ? p.shape[0] * p.shape[1] : 1;
-    const groups = positions * out;
-    const target = perPos ? (sigma * sigma) / positions : sigma * sigma;
-    const group = (i: number) => (perPos ? Math.floor(i / (inCh * out)) * out + (i % out) : i % out);
-    const sq = new Float64Array(groups);
-    for (let i = 0; i < w.length; i++) if (m[i]) sq[group(i)] += w[i] * w[i];
-    const factor = new Float64Array(groups);
-    for (let g = 0; g < groups; g++) if (sq[g] > 0) factor[g] = Math.sqrt(target / sq[g]);
-    const v = new Float32Array(w.length);
-    for (let i = 0; i < w.length; i++) v[i] = m[i] ? w[i] * factor[group(i)] : 0;
-    updated.set(p.name, v);
+    const w = raw.get(p.name)!, m = mask.get(p.name), v = new Float32Array(w.length);
+    const units = p.shape[p.shape.length - 1];
+    const members: number[][] = [];
+    if (variant === 'perPosition' && p.shape.length === 4) {
+      const inCh = p.shape[2], positions = p.shape[0] * p.shape[1];
+      for (let pos = 0; pos < positions; pos++) {
+        for (let u = 0; u < units; u++) members.push(Array.from({ length: inCh }, (_, c) => pos * inCh * units + c * units + u));
+      }
+      scaleGroups(w, m, v, members, (sigma * sigma) / positions);
+    } else {
+      for (let u = 0; u < units; u++) members.push(Array.from({ length: w.length / units }, (_, r) => r * units + u));
+      scaleGroups(w, m, v, members, sigma * sigma);
+    }
+    out.set(p.name, v);
   }
-  return updated;
+  return out;
+}
+
+function scaleGroups(w: Float32Array, m: Uint8Array, v: Float32Array, groups: number[][], target: number): void {
+  for (const idx of groups) {
+    let sq = 0;
+    for (const i of idx) if (m[i]) sq += w[i] * w[i];
+    const f = sq > 0 ? Math.sqrt(target / sq) : 0;
+    for (const i of idx) v[i] = m[i] ? w[i] * f : 0;
+  }
 }
 
 // ---- old haroon/select.ts keepTop ------------------------------------------------------------
