@@ -129,7 +129,8 @@ describe('SNIP', () => {
   it('scores the same batch for snip and sbp-sr, and for explicit batchIndices', () => {
     const net = tinyNet('tanh');
     const a = computeMask(net, { method: 'snip', sparsity: 0.5, data: ds, seed: 11, options: { perClass: 3 } });
-    const b = computeMask(net, { method: 'sbp-sr', sparsity: 0.5, data: ds, seed: 11, options: { perClass: 3 } });
+    assert.throws(() => computeMask(net, { method: 'sbp-sr', sparsity: 0.5, data: ds, seed: 11, options: { perClass: 3 } }), /sbp-sr needs sigmaW/);
+    const b = computeMask(net, { method: 'sbp-sr', sparsity: 0.5, data: ds, seed: 11, options: { perClass: 3 }, sigmaW: 1 });
     const c = computeMask(net, { method: 'snip', sparsity: 0.5, data: ds, seed: 0, options: { batchIndices: scoringBatchIndices(ds, 3, 11) } });
     const d = computeMask(net, { method: 'snip', sparsity: 0.5, data: ds, seed: 12, options: { perClass: 3 } });
     assert.deepEqual(flatScores(net, a.scores), flatScores(net, b.scores));
@@ -143,7 +144,9 @@ describe('SNIP', () => {
     const rng = new Rng(5);
     const mask = new Mask(net.prunable.map((p) => [p.name, { shape: p.shape, data: Array.from({ length: p.size }, () => (rng.uniform() < 0.6 ? 1 : 0)) }]));
     net.setMask(mask);
-    const res = computeMask(net, { method: 'snip', sparsity: 0.2, data: ds, seed: 7, options: { perClass: 2 } });
+    const res = computeMask(net, { method: 'snip', sparsity: 0.5, data: ds, seed: 7, options: { perClass: 2 } });
+    for (const n of mask.names) res.selection.mask.get(n).forEach((v, i) => assert.ok(!v || mask.get(n)[i], `${n}[${i}]: a pruned weight is never kept again`));
+    assert.throws(() => computeMask(net, { method: 'snip', sparsity: 0.2, data: ds, seed: 7, options: { perClass: 2 } }), /only \d+ are live in the previous mask/);
     const b = batchOf(ds, scoringBatchIndices(ds, 2, 7));
     const ref = refFromNet(net, DIMS, 'tanh'); // raw weights are zero at pruned positions after setMask
     const g = refGrad(ref, b.X, b.Y);

@@ -26,10 +26,11 @@
  * moving initial weights first, i.e. it runs against magnitude).
  */
 import type { Mask } from '../mask';
-import type { Scope } from '../prune/scores-to-mask';
-import { checkSparsity } from '../prune/scores-to-mask';
+import type { KeepCounts, Scope } from '../prune/scores-to-mask';
+import { checkSparsity, keepCounts, scoresToMask } from '../prune/scores-to-mask';
+import { shapesOf } from '../prune/score';
 import type { MaskedRun } from './masked-run';
-import { KeepCounts, keepTop, rms, targetCounts } from './select';
+import { layerEps, relativeChanges } from './select';
 
 export type DissipationSchedule = 'geometric' | 'cubic' | 'linear' | 'oneshot';
 export type DissipationRule = 'exact' | 'threshold';
@@ -176,12 +177,13 @@ export function dissipate(run: MaskedRun, w0: Map<string, Float32Array>, opts: D
   }
   const scope = o.scope;
   const start = run.maskOrOnes();
-  const target = targetCounts(net, o.sparsity, scope);
+  const shapes = shapesOf(net);
+  const target = keepCounts(shapes, o.sparsity, scope);
   const startLive = liveCounts(start);
   if (target.scope === 'global' ? start.kept < target.total : net.prunable.some((p) => startLive.get(p.name)! < target.perLayer.get(p.name)!)) {
     throw new Error(`dissipating: the starting mask (density ${start.density.toFixed(4)}) is already sparser than the target ${o.sparsity}.`);
   }
-  const eps = new Map(net.prunable.map((p) => [p.name, o.epsScale * rms(w0.get(p.name)!)]));
+  const eps = new Map(net.prunable.map((p) => [p.name, layerEps(w0.get(p.name)!, o.epsScale)]));
   const epsGuarded: Record<string, number> = {};
   for (const p of net.prunable) {
     const w = w0.get(p.name)!, e = eps.get(p.name)!;
@@ -232,14 +234,13 @@ export function dissipate(run: MaskedRun, w0: Map<string, Float32Array>, opts: D
         const cand = new Map<string, Uint8Array>();
         let nCand = 0;
         for (const p of net.prunable) {
-          const w = weights.get(p.name)!, z = w0.get(p.name)!, live = before.get(p.name), e = eps.get(p.name)!;
-          const r = new Float64Array(p.size), s = new Float32Array(p.size), c = new Uint8Array(p.size);
+          const w = weights.get(p.name)!, z = w0.get(p.name)!, live = before.get(p.name);
+          const r = relativeChanges(w, z, eps.get(p.name)!), s = new Float32Array(p.size), c = new Uint8Array(p.size);
           for (let i = 0; i < p.size; i++) {
+            if (!live[i]) continue; // dead: out of the race (the previous mask of the selection)
             const dw = Math.abs(w[i] - z[i]);
-            r[i] = dw / (Math.abs(z[i]) + e);
-            if (!live[i]) { s[i] = -Infinity; continue; }
             const v = o.score === 'magnitude' ? Math.abs(w[i]) : o.score === 'absolute-change' ? dw : r[i];
-            // a non-finite live score ranks just above the dead ones, so it can never revive one
+            // a non-finite live score ranks below every finite one
             s[i] = Number.isFinite(v) ? v : -3.4e38;
             if (o.rule === 'threshold' && dw <= o.alpha * Math.abs(z[i])) { c[i] = 1; nCand++; }
           }
@@ -265,7 +266,7 @@ export function dissipate(run: MaskedRun, w0: Map<string, Float32Array>, opts: D
             counts = { scope: 'layerwise', perLayer: per };
           }
         }
-        const after = keepTop(net, scores, counts);
+        const after = scoresToMask(scores, counts, { shapes, previous: new Map(before.names.map((n) => [n, before.get(n)])) }).mask;
         isTargetStep = reachedTarget(after);
         if (isTargetStep) accBefore = run.evaluate().acc;
         opts.onPrune?.({ epoch: run.epochsDone, weights: new Map(net.prunable.map((p) => [p.name, weights.get(p.name)!])), w0, eps, before, after });

@@ -33,7 +33,7 @@ import { Rng } from '../rng';
 import type { TrainConfig } from '../train';
 import { validateTrainConfig } from '../train';
 import { MaskedRun, zeroScalarVariable } from './masked-run';
-import { candidateInitSeed, candidateMaskSeed, rms } from './select';
+import { candidateInitSeed, candidateMaskSeed, layerEps, relativeChanges } from './select';
 import { fractionalRanks, spearman } from '../stats';
 import { stripUndefined } from './dissipating';
 
@@ -302,12 +302,12 @@ function scoreCandidate(c: CandidateState, gradAcc: Map<string, tf.Variable> | n
   const mag: Record<string, number> = {}, dis: Record<string, number> = {};
   for (const p of net.prunable) {
     const m = c.mask.get(p.name), wt = w.get(p.name)!, z = c.w0.get(p.name)!;
-    const eps = o.epsScale * rms(z);
+    const r = o.fitness === 'dissipation' ? relativeChanges(wt, z, layerEps(z, o.epsScale)) : null;
     let sm = 0, sd = 0;
     for (let i = 0; i < p.size; i++) {
       if (!m[i]) continue;
       sm += Math.abs(wt[i]);
-      sd += Math.abs(wt[i] - z[i]) / (Math.abs(z[i]) + eps);
+      if (r) sd += r[i];
     }
     mag[p.name] = sm; dis[p.name] = sd;
   }

@@ -20,10 +20,10 @@
 import type { Net } from '../nn/net';
 import { Mask } from '../mask';
 import { Rng } from '../rng';
-import { Scores, scoresToMask, checkSparsity, MaskSelection } from './scores-to-mask';
-import { computeMask, getScoreMethod, shapesOf } from './score';
-import { checkPruneAtInit, installMethodMask, PruneAtInitOptions, PruneAtInitResult } from './methods';
-import { DensitySchedule, synflowPrune } from './synflow';
+import { scoresToMask, checkSparsity, MaskSelection } from './scores-to-mask';
+import {
+  checkPrune, finishMask, getScoreMethod, installPruneResult, PruneOptions, PruneResult, scoreContext, selectMask, SelectedMask, shapesOf,
+} from './score';
 import { SCORING_ABLATIONS, ScoringAblation, ablateScoringBatch } from '../data/scoring-ablations';
 import { contextBatchIndices } from './snip';
 
@@ -91,11 +91,6 @@ export function randomMaskWithCounts(shapes: Map<string, number[]>, counts: Map<
   }));
 }
 
-/** Scores whose top-k are the original's bottom-k (ties still broken by lower index; NaN still lowest). */
-export function invertScores(scores: Scores): Scores {
-  return new Map([...scores].map(([n, s]) => [n, s.map((v) => -v)]));
-}
-
 /** Per-layer kept counts with the same fraction round((1 - s) n_l) in every layer. */
 export function evenCounts(sizes: Map<string, number>, sparsity: number): Map<string, number> {
   checkSparsity(sparsity);
@@ -148,7 +143,7 @@ export function smartRatioCounts(layers: ReadonlyArray<{ name: string; size: num
   return new Map([...layers.map((l, i) => [l.name, i < L - 1 ? counts[i] : last] as [string, number])]);
 }
 
-export interface AblatedPruneOptions extends PruneAtInitOptions {
+export interface AblatedPruneOptions extends PruneOptions {
   ablation?: Ablation | string;
   /** 'reinit': a fresh net of the same architecture and init drawn from another seed stream (its weights are copied in). */
   rebuild?: () => Net;
@@ -156,7 +151,7 @@ export interface AblatedPruneOptions extends PruneAtInitOptions {
   smartRatio?: SmartRatioOptions;
 }
 
-export interface AblatedPruneResult extends PruneAtInitResult {
+export interface AblatedPruneResult extends PruneResult {
   ablation: Ablation;
   /** The method's own mask before the ablation (null for the random tickets with a density rule). */
   sourceMask: Mask | null;
@@ -173,14 +168,13 @@ function selectionOf(mask: Mask): MaskSelection {
  */
 export function pruneWithAblation(net: Net, o: AblatedPruneOptions): AblatedPruneResult {
   const ablation = checkAblation(o.ablation ?? 'none', o.method);
-  checkSparsity(o.sparsity);
-  checkPruneAtInit(net, o);
+  const m = checkPrune(net, o);
   const seed = o.seed ?? 0;
   const rng = new Rng(seed, `ablation/${ablation}`);
   const scope = o.scope ?? 'global';
   const shapes = shapesOf(net);
   if (ablation === 'reinit' && !o.rebuild) throw new Error('Ablation \'reinit\' needs rebuild: () => Net (a fresh net of the same architecture and init from another seed stream).');
-  let res: { selection: MaskSelection; scores: Scores; method: string };
+  let res: SelectedMask;
   let sourceMask: Mask | null = null;
   let note = '';
   if (ablation === 'even' || ablation === 'smart-ratio') {
@@ -191,24 +185,20 @@ export function pruneWithAblation(net: Net, o: AblatedPruneOptions): AblatedPrun
   } else if (ablation === 'random-labels' || ablation === 'shuffled-pixels') {
     if (!o.data) throw new Error(`Ablation '${ablation}' needs the dataset the method scores.`);
     // the very batch the method would score for this seed (same context as computeMask builds)
-    const idx = contextBatchIndices({ net, data: o.data, rng: new Rng(seed, `prune/${o.method}`), sparsity: o.sparsity, scope, options: o.options ?? {} });
+    const idx = contextBatchIndices(scoreContext(net, o));
     const corrupted = ablateScoringBatch(o.data, idx, ablation as ScoringAblation, rng);
-    res = computeMask(net, { ...o, data: corrupted.dataset, options: { ...(o.options ?? {}), batchIndices: corrupted.batchIndices } });
+    res = selectMask(net, { ...o, data: corrupted.dataset, options: { ...(o.options ?? {}), batchIndices: corrupted.batchIndices } });
     note = `scored on the seed's batch with ${ablation}`;
   } else if (ablation === 'invert') {
-    if (o.method === 'synflow') {
-      const opt = o.options ?? {};
-      const r = synflowPrune(net, o.sparsity, { rounds: opt.rounds as number | undefined, schedule: opt.schedule as DensitySchedule | undefined, signal: opt.signal as number | undefined, scope, invert: true });
-      res = { selection: r.selection, scores: r.scores, method: o.method };
-    } else {
-      const base = computeMask(net, o);
-      if (base.scores.size === 0) throw new Error(`Ablation 'invert' is not defined for '${o.method}' (it returns no scores).`);
-      res = { selection: scoresToMask(invertScores(base.scores), o.sparsity, { scope, shapes }), scores: base.scores, method: o.method };
-      sourceMask = base.selection.mask;
+    // every round inverted (iterative SynFlow); a one-round method also reports its own mask, from the same scores
+    res = selectMask(net, o, { invert: true });
+    if (!m.rounds) {
+      const previous = net.hasMask() ? net.maskArrays() : undefined;
+      sourceMask = scoresToMask(res.scores, o.sparsity, { scope, shapes, previous }).mask;
     }
     note = 'inverted: lowest scores kept';
   } else {
-    res = computeMask(net, o);
+    res = selectMask(net, o);
     sourceMask = res.selection.mask;
     if (ablation === 'layerwise-shuffle') res = { ...res, selection: selectionOf(layerwiseShuffle(res.selection.mask, rng)) };
     if (ablation === 'global-shuffle') res = { ...res, selection: selectionOf(globalShuffle(res.selection.mask, rng)) };
@@ -218,6 +208,8 @@ export function pruneWithAblation(net: Net, o: AblatedPruneOptions): AblatedPrun
     }
     if (ablation !== 'none') note = ablation;
   }
-  const installed = installMethodMask(net, res, o);
-  return { ...installed, note: note ? `${installed.note}; ${note}` : installed.note, ablation, sourceMask };
+  // the method finishes the ABLATED mask (SBP-SR rescales the kept weights of the mask actually installed)
+  const finished = finishMask(net, res, o);
+  installPruneResult(net, finished);
+  return { ...finished, note: note ? `${finished.note}; ${note}` : finished.note, ablation, sourceMask };
 }

@@ -48,10 +48,10 @@ function sigmaFor(o: RescaleOptions, name: string): number {
 }
 
 /**
- * Rescale the kept weights of every prunable kernel (see the module comment). Mutates the net's raw
- * weights (pruned entries become 0); does not install or change the mask.
+ * The rescaled raw values of every prunable kernel (see the module comment): kept weights scaled
+ * per group, pruned entries 0. Reads the net's raw weights; modifies nothing.
  */
-export function rescaleKept(net: Net, mask: Mask, o: RescaleOptions): RescaleResult {
+export function rescaledWeights(net: Net, mask: Mask, o: RescaleOptions): { weights: Map<string, Float32Array>; result: RescaleResult } {
   const variant = o.variant ?? 'fanIn';
   if (!RESCALE_VARIANTS.includes(variant)) throw new Error(`Unknown rescale variant '${variant as string}': use ${RESCALE_VARIANTS.join(' or ')}.`);
   mask.validateFor(net);
@@ -81,8 +81,17 @@ export function rescaleKept(net: Net, mask: Mask, o: RescaleOptions): RescaleRes
     updated.set(p.name, v);
     layers.push({ name: p.name, groups, emptyGroups: empty, target, meanFactor: groups > empty ? fsum / (groups - empty) : 0 });
   }
-  net.setWeights(updated);
-  return { variant, layers };
+  return { weights: updated, result: { variant, layers } };
+}
+
+/**
+ * Rescale the kept weights of every prunable kernel in place: sets the net's raw weights to
+ * rescaledWeights (pruned entries become 0); does not install or change the mask.
+ */
+export function rescaleKept(net: Net, mask: Mask, o: RescaleOptions): RescaleResult {
+  const r = rescaledWeights(net, mask, o);
+  net.setWeights(r.weights);
+  return r.result;
 }
 
 /** True if the net has BatchNorm layers (the rescaling trick is for nets without BN). */
@@ -111,11 +120,23 @@ export function applySbpSr(net: Net, mask: Mask, o: RescaleOptions): RescaleResu
   return rescaleKept(net, mask, o);
 }
 
+const SBP_SR_NEEDS_SIGMA = 'sbp-sr needs sigmaW (the init sigma_w, e.g. eocSigmaW(\'tanh\', 0.2).sigmaW or resolveInit(...).sigmaW) to rescale the kept weights.';
+
 registerScoreMethod({
   name: 'sbp-sr',
   description: 'SBP-SR (Hayou et al. 2021): SNIP scores (same batch as \'snip\' for a seed), then for FFNN/CNN the kept weights of each ' +
-    'output unit are rescaled to squared norm sigma_w^2 (pruneAtInit / applySbpSr; options sigmaW, variant fanIn | perPosition). ' +
+    'output unit are rescaled to squared norm sigma_w^2 (computeMask returns them, pruneAtInit installs them; options sigmaW, variant fanIn | perPosition). ' +
     'For ResNets SBP-SR = Stable ResNet (stable: true) + SNIP, no rescaling; rescaling a net with BatchNorm is an error. Options as snip.',
   needsData: true,
   score: snipScoreFromContext,
+  check: (net, o) => {
+    if (hasBatchNorm(net) && !isStableResNet(net)) assertRescalable(net);
+    if (!hasBatchNorm(net) && o.sigmaW === undefined) throw new Error(SBP_SR_NEEDS_SIGMA);
+  },
+  finish: (net, mask, o) => {
+    if (hasBatchNorm(net)) return { weights: null, rescale: null, note: 'Stable ResNet: SBP-SR = SNIP on the stable parametrisation; mask installed, no rescaling' };
+    if (o.sigmaW === undefined) throw new Error(SBP_SR_NEEDS_SIGMA);
+    const r = rescaledWeights(net, mask, { sigmaW: o.sigmaW, variant: o.rescaleVariant });
+    return { weights: r.weights, rescale: r.result, note: `SNIP mask installed and kept weights rescaled to squared norm sigma_w^2 per unit (${r.result.variant})` };
+  },
 });

@@ -23,18 +23,9 @@ export const SNIP_DEFAULTS = { perClass: 10, bnMode: 'eval' as const };
 
 const BATCH_STREAM = 'prune/scoring-batch';
 
-/** The seeded class-balanced scoring batch used by the data-dependent methods for `seed`. */
+/** The seeded class-balanced scoring batch used by the data-dependent methods for `seed` (the prune seed, passed explicitly in the score context). */
 export function scoringBatchIndices(ds: Dataset, perClass: number, seed: number | string): Int32Array {
   return balancedBatch(ds.train, perClass, ds.numClasses, new Rng(seed, BATCH_STREAM));
-}
-
-/**
- * computeMask seeds ctx.rng as Rng(seed, 'prune/<method>'); recover the seed-level key so the batch
- * does not depend on the method's name (fallback for hand-made contexts: a fork of ctx.rng).
- */
-function batchRng(rng: Rng): Rng {
-  const m = rng.key.match(/^(.*)\/prune\/[^/]+$/);
-  return m ? new Rng(m[1], BATCH_STREAM) : rng.fork('scoring-batch');
 }
 
 function positiveInt(v: unknown, name: string, fallback: number): number {
@@ -52,7 +43,7 @@ export function contextBatchIndices(ctx: ScoreContext): Int32Array {
     if (given.length === 0) throw new Error('Option batchIndices is empty; give at least one train-split index.');
     return Int32Array.from(given as ArrayLike<number>);
   }
-  return balancedBatch(ds.train, positiveInt(ctx.options.perClass, 'perClass', SNIP_DEFAULTS.perClass), ds.numClasses, batchRng(ctx.rng));
+  return scoringBatchIndices(ds, positiveInt(ctx.options.perClass, 'perClass', SNIP_DEFAULTS.perClass), ctx.seed);
 }
 
 export function bnModeOption(v: unknown): 'eval' | 'train' {

@@ -26,14 +26,14 @@
  * exceeds float32's range an Error says so. FFNNs and VGG-style CNNs are chains (all layers are
  * articulation layers), so they are safe at any depth.
  *
- * Returned scores of weights pruned in earlier rounds are 0 (they rank below everything in later
- * rounds, so they are never brought back by a tie-break).
+ * Returned scores of weights pruned in earlier rounds are 0; each round's selection (scoresToMask
+ * with the previous round's mask) never brings them back.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Net } from '../nn/net';
 import type { ScoreContext } from './score';
-import { registerScoreMethod, shapesOf } from './score';
-import { MaskSelection, Scope, Scores, scoresToMask } from './scores-to-mask';
+import { registerScoreMethod, selectMask } from './score';
+import type { MaskSelection, Scope, Scores } from './scores-to-mask';
 
 export type DensitySchedule = 'exponential' | 'linear';
 export const SYNFLOW_DEFAULTS = { rounds: 100, schedule: 'exponential' as DensitySchedule, signal: 1e-6 };
@@ -266,41 +266,34 @@ export interface SynflowPruneResult {
   articulation: string[];
 }
 
-/** Iterative SynFlow: n rounds of scoring on the current mask, density following the schedule. */
-export function synflowPrune(net: Net, sparsity: number, o: SynflowPruneOptions = {}): SynflowPruneResult {
-  const rounds = o.rounds ?? SYNFLOW_DEFAULTS.rounds;
-  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`SynFlow option rounds must be a positive integer, got ${rounds}.`);
-  const schedule = o.schedule ?? SYNFLOW_DEFAULTS.schedule;
-  if (schedule !== 'exponential' && schedule !== 'linear') throw new Error(`SynFlow option schedule must be 'exponential' or 'linear', got '${schedule as string}'.`);
-  const shapes = shapesOf(net);
-  let keep: Keep = net.maskArrays();
-  let articulation: Set<string> | undefined;
-  let last: { selection: MaskSelection; scores: Scores; logScale: number } | undefined;
-  const keptPerRound: number[] = [];
-  for (let k = 1; k <= rounds; k++) {
-    const sk = 1 - densityAt(k, rounds, 1 - sparsity, schedule);
-    const res = synflowScores(net, keep, { signal: o.signal, articulation });
-    articulation = res.articulation;
-    // weights pruned in earlier rounds rank below everything: never resurrected by tie-breaks
-    const ranked: Scores = new Map();
-    for (const [n, s] of res.scores) {
-      const m = keep.get(n)!, r = Float32Array.from(s);
-      for (let i = 0; i < r.length; i++) r[i] = !m[i] ? -Infinity : o.invert ? -r[i] : r[i];
-      ranked.set(n, r);
-    }
-    const selection = scoresToMask(ranked, Math.max(0, sk), { scope: o.scope ?? 'global', shapes });
-    keep = new Map(selection.mask.names.map((n) => [n, selection.mask.get(n)]));
-    keptPerRound.push(selection.mask.kept);
-    last = { selection, scores: res.scores, logScale: res.logScale };
-  }
-  return { ...last!, keptPerRound, articulation: [...articulation!] };
-}
-
 function numberOption(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined;
   const x = Number(v);
   if (typeof v === 'boolean' || !Number.isFinite(x)) throw new Error(`SynFlow option ${name} must be a number, got ${String(v)}.`);
   return x;
+}
+
+/** The sparsity of each round: 1 − density_k for k = 1..n (see densityAt). */
+export function synflowRoundSparsities(sparsity: number, rounds: number, schedule: DensitySchedule): number[] {
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`SynFlow option rounds must be a positive integer, got ${rounds}.`);
+  if (schedule !== 'exponential' && schedule !== 'linear') throw new Error(`SynFlow option schedule must be 'exponential' or 'linear', got '${schedule as string}'.`);
+  return Array.from({ length: rounds }, (_, i) => Math.max(0, 1 - densityAt(i + 1, rounds, 1 - sparsity, schedule)));
+}
+
+/** Keys of the SynFlow state carried between rounds (ScoreContext.memo). */
+const ARTICULATION = 'synflow/articulation', LOG_SCALE = 'synflow/logScale';
+
+/** Iterative SynFlow (computeMask's rounds, each selected by scoresToMask) with its per-round record. */
+export function synflowPrune(net: Net, sparsity: number, o: SynflowPruneOptions = {}): SynflowPruneResult {
+  const keptPerRound: number[] = [];
+  let memo = new Map<string, unknown>();
+  const r = selectMask(net, { method: 'synflow', sparsity, scope: o.scope, options: { rounds: o.rounds, schedule: o.schedule, signal: o.signal } }, {
+    invert: o.invert, onRound: (selection, ctx) => { keptPerRound.push(selection.mask.kept); memo = ctx.memo; },
+  });
+  return {
+    selection: r.selection, scores: r.scores, logScale: memo.get(LOG_SCALE) as number, keptPerRound,
+    articulation: [...(memo.get(ARTICULATION) as Set<string>)],
+  };
 }
 
 registerScoreMethod({
@@ -309,12 +302,15 @@ registerScoreMethod({
     'iterative: rounds (100) with the exponential density schedule (schedule: exponential | linear), masks applied between rounds; ' +
     'float32-safe by exact per-layer rescaling. Options: rounds, schedule, signal (input amplitude, 1e-6).',
   needsData: false,
+  rounds: (ctx: ScoreContext) => synflowRoundSparsities(ctx.sparsity, numberOption(ctx.options.rounds, 'rounds') ?? SYNFLOW_DEFAULTS.rounds,
+    (ctx.options.schedule as DensitySchedule | undefined) ?? SYNFLOW_DEFAULTS.schedule),
+  // one round: score the net restricted to the previous round's mask (the articulation layers are found once)
   score: (ctx: ScoreContext) => {
-    const o = ctx.options;
-    const r = synflowPrune(ctx.net, ctx.sparsity, {
-      rounds: numberOption(o.rounds, 'rounds'), schedule: o.schedule as DensitySchedule | undefined,
-      signal: numberOption(o.signal, 'signal'), scope: ctx.scope,
+    const res = synflowScores(ctx.net, ctx.previous ?? undefined, {
+      signal: numberOption(ctx.options.signal, 'signal'), articulation: ctx.memo.get(ARTICULATION) as Set<string> | undefined,
     });
-    return { scores: r.scores, selection: r.selection };
+    ctx.memo.set(ARTICULATION, res.articulation);
+    ctx.memo.set(LOG_SCALE, res.logScale);
+    return res.scores;
   },
 });

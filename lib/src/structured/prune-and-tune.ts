@@ -12,7 +12,8 @@
  * meets the divergence rule (divergence.ts) stops the loop and pruneAndTune throws (a pruning schedule
  * cannot continue from a diverged net).
  * Removing a block's last channel collapses it to its shortcut (authors) unless allowEmptyBlocks is
- * false. Ties in the argmin go to the earlier block, then the lower channel index.
+ * false. The argmin is the channel-level variant of the one selection routine (lowestLiveUnits,
+ * prune/scores-to-mask.ts): ties go to the earlier block, then the lower channel index.
  */
 import type { Net } from '../nn/net';
 import type { Augment, Dataset } from '../data';
@@ -24,6 +25,7 @@ import { groupPrefixes, StructuredConfig, structuredConfigOf, structuredCost } f
 import { FisherAccumulator, CostNormalisation, normaliseScores } from './fisher';
 import { l1ChannelScores, randomChannelScores, L1Variant } from './l1';
 import { NetSnapshot, PruneEvent, takeSnapshot } from './compress';
+import { lowestLiveUnits } from '../prune/scores-to-mask';
 
 export type ChannelCriterion = 'fisher' | 'l1' | 'random';
 
@@ -176,20 +178,12 @@ export function pruneAndTune(net: Net, ds: Dataset, opts: PruneAndTuneOptions): 
       const raw = s.criterion === 'fisher' ? fisher!.scores()
         : s.criterion === 'l1' ? l1ChannelScores(net, s.l1Variant) : randomChannelScores(net, scoreRng);
       const scores = s.criterion === 'fisher' ? normaliseScores(net, raw, s.costNormalisation) : raw;
-      const cands: Array<{ block: string; channel: number; score: number; order: number }> = [];
-      net.unitGroups.forEach((g, gi) => {
-        const m = keep.get(g.name)!, sc = scores.get(g.name)!;
-        for (let c = 0; c < g.size; c++) if (m[c] === 1) cands.push({ block: g.name, channel: c, score: sc[c], order: gi * 1e7 + c });
-      });
-      cands.sort((a, b) => a.score - b.score || a.order - b.order);
       const want = Math.min(s.channelsPerRound, s.maxPrunes === undefined ? Infinity : s.maxPrunes - prunes);
-      const removed: PruneEvent[] = [];
-      for (const c of cands) {
-        if (removed.length >= want) break;
-        if (!s.allowEmptyBlocks && live.get(c.block)! <= 1) continue;
+      const removed: PruneEvent[] = lowestLiveUnits(net.unitGroups.map((g) => g.name), scores, keep, want, { allowEmpty: s.allowEmptyBlocks })
+        .map((c) => ({ ...c, step: steps }));
+      for (const c of removed) {
         keep.get(c.block)![c.channel] = 0;
         live.set(c.block, live.get(c.block)! - 1);
-        removed.push({ block: c.block, channel: c.channel, score: c.score, step: steps });
       }
       if (removed.length === 0) { stopped = 'exhausted'; break; }
       for (const g of new Set(removed.map((r) => r.block))) net.setUnitMask(g, keep.get(g)!);
