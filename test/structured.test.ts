@@ -226,7 +226,7 @@ describe('structured pruning: prune-and-tune, compression, replay', () => {
       assert.ok(c.testError >= 0 && c.testError <= 1);
       assert.equal(c.interior.reduce((a, b) => a + b, 0), 112 - c.prunes);
     }
-    // every pruned channel costs 9·in + 9·out + 2 parameters (brief §2.5)
+    // every pruned channel costs 9·in + 9·out + 2 parameters (its row of the first 3×3 conv, its column of the second, its BN scale and shift)
     const last = res.checkpoints[res.checkpoints.length - 1];
     const perChannel: Record<string, number> = { 's1b1/mid': 9 * 16 + 9 * 16 + 2, 's2b1/mid': 9 * 16 + 9 * 32 + 2, 's3b1/mid': 9 * 32 + 9 * 64 + 2 };
     assert.equal(last.params, full - res.history.reduce((a, e) => a + perChannel[e.block], 0));
@@ -311,7 +311,7 @@ describe('structured pruning: prune-and-tune, compression, replay', () => {
     const xb = gather(d, d.test, Int32Array.from({ length: 16 }, (_, i) => i));
     const a = tf.tidy(() => net.forward(xb.x).dataSync()), b = tf.tidy(() => small.forward(xb.x).dataSync());
     a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) <= 1e-4 * (1 + Math.abs(v)), `logit ${i}: ${v} vs ${b[i]}`));
-    // params: full minus removed channels × (9·in + 9·out + 2), brief §2.5
+    // params: full minus removed channels × (9·in + 9·out + 2): two 3×3 conv slices and a BN scale and shift per channel
     const io: Record<string, [number, number]> = { s1b1: [16, 16], s1b2: [16, 16], s2b1: [16, 32], s2b2: [32, 32], s3b1: [32, 64], s3b2: [64, 64] };
     const expected = net.numParams - Object.entries(removedPer).reduce((s, [g, r]) => { const [i, o] = io[g.split('/')[0]]; return s + r * (9 * i + 9 * o + 2); }, 0);
     assert.equal(small.numParams, expected);
