@@ -2,7 +2,8 @@ import { strict as assert } from 'assert';
 import { eocRescaling as E, gatedVerdict } from 'prune-at-init';
 
 // Differential test: the claim parts built by eoc-rescaling-claims.ts against the expressions notebook 02
-// used inline before they moved to the library (copied below as the old path), on synthetic runs of
+// used inline before they moved to the library (copied below as the old path, plus the checks the verdict
+// was formed from, which the parts carry as a ClaimVerdict and recordClaim does not store), on synthetic runs of
 // every job of the smoke plan. Accuracies come from a small deterministic function of the tag, so
 // cells differ, some sit at chance and one run diverged.
 describe('study 02 claims: the parts each recordClaim gets, old inline path vs the library', () => {
@@ -43,6 +44,7 @@ describe('study 02 claims: the parts each recordClaim gets, old inline path vs t
     const old = {
       setting: `tanh FFNN depth ${plan.signal.depth}, width ${plan.width}, EOC σ_w = ${phases[1].sigmaW.toFixed(4)}, σ_b = ${plan.sigmaB}; SNIP (10/class) at ${plan.signal.sparsities.map(pct).join(', ')}; ${plan.signal.batch} Fashion-MNIST test images; seeds ${seeds.join(', ')}; at init`,
       numbers: safe({ ...v.numbers, 'q*': sigRows[0].qStar, 'mean empty units per layer after pruning (of 100)': E.emptyUnitsText(sigRows, plan.signal.sparsities, sigRatios[0].layer) }),
+      checks: v.checks,
       verdict: vv.verdict,
       gates: 'no training',
       rationale: `${vv.summary}. Rule: near = q^L/q* in [1/1.5, 1.5], decayed = below 1/1.5, deepest hidden layer, seed means. Units left without inputs cannot be rescaled and pull q^l down at high sparsity.`,
@@ -62,6 +64,7 @@ describe('study 02 claims: the parts each recordClaim gets, old inline path vs t
     const old = {
       setting: `tanh FFNN width ${plan.width}, depths ${g.depths.join('/')}, sparsities ${g.sparsities.map(pct).join('/')}; ${ds(g.data)}; ${tr(plan.fig2.train)}; seeds ${seeds.join(', ')}; final-epoch accuracy`,
       numbers: safe(numbers),
+      checks: v.checks,
       verdict: vv.verdict,
       gates,
       rationale: `${vv.summary}. Gaps compared between the deepest and shallowest depth (averaged over sparsities) and the highest and lowest sparsity (averaged over depths).`,
@@ -80,6 +83,7 @@ describe('study 02 claims: the parts each recordClaim gets, old inline path vs t
       assert.deepEqual(E.extremeFfnnClaim(plan, seeds, runs, longRuns, paths), {
         setting: `FFNN: tanh depth ${plan.extreme.depth} width ${plan.extreme.width}, EOC init, ${plan.extreme.methods.join('/')} at ${plan.extreme.sparsities.map(pct).join('/')}, ${ds(plan.extreme.data)}, ${tr(plan.extreme.train)}, seeds ${seeds.join(', ')}`,
         numbers: safe({ ...f.numbers, 'FFNN dense reference acc': dense ? dense.mean : 'n/a', ...E.effectiveSparsityNumbers(plan, paths) }),
+        checks: f.checks,
         verdict: fv.verdict,
         gates: fg,
         rationale: `${fv.summary}. Collapse = mean final accuracy ≤ chance + 0.05; trainable = ≥ chance + 0.10 (chance 0.10).`,
@@ -92,6 +96,7 @@ describe('study 02 claims: the parts each recordClaim gets, old inline path vs t
       assert.deepEqual(E.extremeResnetClaim(plan, runs, longRuns), {
         setting: `ResNet${plan.resnet.depth} (16/32/64) vs Stable: ${plan.resnet.trained.methods.filter((m) => m !== 'none').join('/')} at ${plan.resnet.trained.sparsities.map(pct).join('/')}, ${ds(plan.resnet.trained.data)}, ${tr(plan.resnet.trained.train)}, seed(s) ${plan.resnet.trained.seeds.join(', ')}`,
         numbers: safe({ ...r.numbers, 'ResNet dense reference acc': resDense ? resDense.mean : 'n/a' }),
+        checks: r.checks,
         verdict: rv.verdict,
         gates: rg,
         rationale: `${rv.summary}. Collapse = mean final accuracy ≤ chance + 0.05; trainable = ≥ chance + 0.10 (chance 0.10).`,
@@ -108,6 +113,7 @@ describe('study 02 claims: the parts each recordClaim gets, old inline path vs t
     assert.deepEqual(E.stableResnetClaim(plan, seeds, runs), {
       setting: `ResNet${plan.resnet.perLayer.depths.join('/ResNet')} (16/32/64, BN) vs Stable ResNet, SNIP (10/class, BN ${plan.resnet.bnMode} mode) at ${pct(plan.resnet.perLayer.sparsity)}, Fashion-MNIST, seeds ${seeds.join(', ')}, at init`,
       numbers: safe({ ...main.numbers, ...E.bnSensitivityNumbers(plan, runs.perLayer) }),
+      checks: main.checks,
       verdict: vv.verdict,
       gates: 'no training',
       rationale: `${vv.summary}. Deep blocks = last stage (s3*). Standard and Stable nets share initial weights and scoring batch per seed.`,

@@ -136,6 +136,9 @@ describe('sanity-checks study: gate and verdicts (closed-form cases)', () => {
     assert.equal(good.verdict, 'reproduced', good.rationale);
     const graspHurt = sc.verdictInversion(p, world({ ...accs, 'grasp:invert': [0.6, 0.6, 0.61] }, [0.85, 0.85, 0.85], 0.86));
     assert.equal(graspHurt.verdict, 'partly');
+    // the checks the verdict was formed from travel with it: one per method, only GraSP's failing when its inversion hurts
+    assert.deepEqual(good.checks.map((c) => c.passed), [true, true, true, true]);
+    assert.deepEqual(graspHurt.checks.filter((c) => !c.passed).map((c) => c.label.split(' vs ')[0]), ['lenet300 s=0.9 grasp invert']);
     const under = sc.verdictInversion(p, world(accs, [0.6, 0.6, 0.6], 0.86));
     assert.equal(under.verdict, 'inconclusive');
     assert.ok(under.gates.some((g) => g.kind === 'dense-converged' && !g.passed));

@@ -1,4 +1,8 @@
-/** A one-line text progress bar for sweeps run from a terminal (stderr is a TTY). */
+/**
+ * Sweep progress: what a sweep reports (SweepProgress), a one-line text bar for sweeps run from a
+ * terminal (stderr is a TTY), and the display a study's caller supplies (ProgressFactory: the
+ * notebook toolkit's progress() is one) with the callback that feeds it from a sweep.
+ */
 
 export interface SweepProgress {
   /** Configs finished (cached + computed + failed), out of `total` distinct configs. */
@@ -53,4 +57,32 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): {
       if (drawn) stream.write('\n');
     },
   };
+}
+
+/** A progress display: runs done out of the total it was made with. */
+export interface ProgressHandle { set(done: number, note?: string): void; finish(note?: string): void }
+/** Makes a progress display for `total` runs, e.g. the notebook toolkit's progress(total, label). */
+export type ProgressFactory = (total: number, label: string) => ProgressHandle;
+
+/**
+ * A sweep's onProgress callback drawing one display from `factory` (none: draws nothing), made at
+ * the first report, when the number of distinct configs is known, and finished when every config is
+ * done; end() finishes it if the sweep stopped early. `note` is the text shown after the counts.
+ */
+export function sweepProgressTo(factory: ProgressFactory | undefined, label: string,
+  note: (p: SweepProgress) => string | undefined = (p) => `${p.cached} cached${p.failed ? `, ${p.failed} failed` : ''}`): ((p: SweepProgress) => void) & { end(): void } {
+  let bar: ProgressHandle | null = null;
+  let open = false;
+  const close = () => {
+    if (open) bar?.finish();
+    open = false;
+  };
+  const onProgress = ((p: SweepProgress) => {
+    if (!factory) return;
+    if (!bar) { bar = factory(p.total, label); open = true; }
+    bar.set(p.done, note(p));
+    if (p.done === p.total) close();
+  }) as ((p: SweepProgress) => void) & { end(): void };
+  onProgress.end = close;
+  return onProgress;
 }

@@ -69,6 +69,33 @@ export interface ClaimsFile {
 
 export interface Check { label: string; passed: boolean }
 
+/** A claim's checks and the measured numbers they rest on (what a study computes before gating). */
+export interface ClaimChecks {
+  checks: Check[];
+  /** For recordClaim's numbers (no NaN). */
+  numbers: Record<string, string | number>;
+}
+
+/**
+ * What every study's claim function returns: the verdict formed from the checks, with the numbers
+ * and rationale recordClaim records. A study's own verdict type extends it with study-specific
+ * fields only (rvp-claims.ts RvpVerdict, overfitting.ts OverfitVerdict, ...).
+ */
+export interface ClaimVerdict extends ClaimChecks {
+  verdict: Verdict;
+  rationale: string;
+  /** The gates the verdict rests on; absent where the notebook gates the checks itself (gatedVerdict). */
+  gates?: Gates;
+}
+
+/** A verdict with how many checks passed and a one-line summary of them (verdictFromChecks, gatedVerdict). */
+export interface VerdictTally {
+  verdict: Verdict;
+  passed: number;
+  total: number;
+  summary: string;
+}
+
 /**
  * Is `a` lower than `b` by more than `z` standard errors of the difference? A difference inside
  * seed noise decides nothing, so a check built on it must not pass (with a few seeds, such a
@@ -95,7 +122,7 @@ export function verdictFrom(passedChecks: number, totalChecks: number): Verdict 
  * The verdict of a trained comparison: 'inconclusive' when any gate failed (the summary then names
  * the failing gates and still lists the checks, for information); otherwise verdictFromChecks.
  */
-export function gatedVerdict(checks: readonly Check[], gates: Gates): { verdict: Verdict; passed: number; total: number; summary: string } {
+export function gatedVerdict(checks: readonly Check[], gates: Gates): VerdictTally {
   const v = verdictFromChecks(checks);
   if (gates !== 'no training' && !Array.isArray(gates)) throw new Error(`gatedVerdict: gates must be an array of gates or 'no training', got ${JSON.stringify(gates)}.`);
   if (gateStatus(gates) !== 'failed') return v;
@@ -103,7 +130,7 @@ export function gatedVerdict(checks: readonly Check[], gates: Gates): { verdict:
 }
 
 /** Verdict plus a one-line summary of which checks passed, for the rationale. */
-export function verdictFromChecks(checks: readonly Check[]): { verdict: Verdict; passed: number; total: number; summary: string } {
+export function verdictFromChecks(checks: readonly Check[]): VerdictTally {
   if (!Array.isArray(checks) || checks.length === 0) throw new Error('verdictFromChecks: give at least one { label, passed } check.');
   checks.forEach((c, i) => {
     if (!c || typeof c.label !== 'string' || typeof c.passed !== 'boolean') throw new Error(`verdictFromChecks: checks[${i}] must be { label: string, passed: boolean }, got ${JSON.stringify(c)}.`);

@@ -3,7 +3,8 @@
  * (one display id, update_display_data messages) and a one-line bar on stderr in a terminal.
  */
 import { displayBundle, escapeHtml, inNotebook, newDisplayId } from './display';
-import type { SweepProgress } from '../engine/progress';
+import { sweepProgressTo } from '../engine/progress';
+import type { ProgressHandle, SweepProgress } from '../engine/progress';
 
 export interface ProgressOptions {
   /** Minimum ms between display refreshes (default 500); the final state is always shown. */
@@ -26,8 +27,8 @@ export interface ProgressState {
   note?: string;
 }
 
-/** Call with the number of runs just finished (default 1); `.finish()` when done. */
-export interface ProgressUpdater {
+/** Call with the number of runs just finished (default 1); `.finish()` when done. A ProgressHandle (engine/progress.ts). */
+export interface ProgressUpdater extends ProgressHandle {
   (increment?: number, note?: string): void;
   /** Set the absolute number of runs done. */
   set(done: number, note?: string): void;
@@ -122,10 +123,5 @@ export function progress(total: number, label: string, opts: ProgressOptions = {
  * created at the first report (when the total is known) and finished when every config is done.
  */
 export function sweepProgress(label: string, opts: ProgressOptions = {}): (p: SweepProgress) => void {
-  let bar: ProgressUpdater | null = null;
-  return (p) => {
-    bar = bar ?? progress(p.total, label, opts);
-    bar.set(p.done, `${p.cached} cached, ${p.failed} failed, ${p.running} running`);
-    if (p.done === p.total) bar.finish();
-  };
+  return sweepProgressTo((total, l) => progress(total, l, opts), label, (p) => `${p.cached} cached, ${p.failed} failed, ${p.running} running`);
 }

@@ -1,11 +1,13 @@
 /**
  * What notebook 02 records for each claim besides the paper's statement and source (those stay in
  * the notebook, where a reader reads them): the setting, the measured numbers, the gated verdict
- * and the rationale, built from the study's rows. Pure functions; the notebook spreads the result
- * into recordClaim: `pai.recordClaim({ id, paperStatement, source, ...E.signalClaim(...), figure })`.
+ * and the rationale, built from the study's rows (with the checks behind the verdict, which
+ * recordClaim does not store). Pure functions; the notebook spreads the result into recordClaim:
+ * `pai.recordClaim({ id, paperStatement, source, ...E.signalClaim(...), figure })`.
  */
 import { gatedVerdict } from '../notebook/claims';
-import type { ClaimInput } from '../notebook/claims';
+import type { ClaimVerdict } from '../notebook/claims';
+import type { Gates } from '../notebook/gate';
 import { extremeFfnnGates, extremeRead, fig2Gates, resnetGates } from './eoc-rescaling-gates';
 import type { LongRuns } from './eoc-rescaling-gates';
 import type { StudyRuns } from './eoc-rescaling-jobs';
@@ -17,8 +19,11 @@ import type { PhasePoint } from './eoc-rescaling-theory';
 import { armCells, extremeVerdict, orderingVerdict, perLayerRuns, signalRatios, signalVerdict, stableResnetVerdict } from './eoc-rescaling-verdicts';
 import { COLLAPSE_MARGIN } from './eoc-rescaling-constants';
 
-/** The computed part of a claim record. */
-export type ClaimParts = Pick<ClaimInput, 'setting' | 'numbers' | 'verdict' | 'gates' | 'rationale'>;
+/** The computed part of a claim record: the gated verdict with its checks, and the setting it was measured in. */
+export interface ClaimParts extends ClaimVerdict {
+  setting: string;
+  gates: Gates;
+}
 
 const { pct, ds, tr, safe } = text;
 const COLLAPSE_RULE = 'Collapse = mean final accuracy ≤ chance + 0.05; trainable = ≥ chance + 0.10 (chance 0.10).';
@@ -31,6 +36,7 @@ export function signalClaim(plan: EocRescalingPlan, seeds: readonly number[], si
   return {
     setting: `tanh FFNN depth ${plan.signal.depth}, width ${plan.width}, EOC σ_w = ${phases[1].sigmaW.toFixed(4)}, σ_b = ${plan.sigmaB}; SNIP (10/class) at ${plan.signal.sparsities.map(pct).join(', ')}; ${plan.signal.batch} Fashion-MNIST test images; seeds ${seeds.join(', ')}; at init`,
     numbers: safe({ ...v.numbers, 'q*': sigRows[0].qStar, 'mean empty units per layer after pruning (of 100)': emptyUnitsText(sigRows, plan.signal.sparsities, ratios[0].layer) }),
+    checks: v.checks,
     verdict: vv.verdict,
     gates: 'no training',
     rationale: `${vv.summary}. Rule: near = q^L/q* in [1/1.5, 1.5], decayed = below 1/1.5, deepest hidden layer, seed means. Units left without inputs cannot be rescaled and pull q^l down at high sparsity.`,
@@ -46,6 +52,7 @@ export function orderingClaim(plan: EocRescalingPlan, seeds: readonly number[], 
   return {
     setting: `tanh FFNN width ${plan.width}, depths ${g.depths.join('/')}, sparsities ${g.sparsities.map(pct).join('/')}; ${ds(g.data)}; ${tr(plan.fig2.train)}; seeds ${seeds.join(', ')}; final-epoch accuracy`,
     numbers: safe({ ...v.numbers, ...secondaryGridNumbers(plan, runs) }),
+    checks: v.checks,
     verdict: vv.verdict,
     gates,
     rationale: `${vv.summary}. Gaps compared between the deepest and shallowest depth (averaged over sparsities) and the highest and lowest sparsity (averaged over depths).`,
@@ -61,6 +68,7 @@ export function extremeFfnnClaim(plan: EocRescalingPlan, seeds: readonly number[
   return {
     setting: `FFNN: tanh depth ${plan.extreme.depth} width ${plan.extreme.width}, EOC init, ${plan.extreme.methods.join('/')} at ${plan.extreme.sparsities.map(pct).join('/')}, ${ds(plan.extreme.data)}, ${tr(plan.extreme.train)}, seeds ${seeds.join(', ')}`,
     numbers: safe({ ...f.numbers, 'FFNN dense reference acc': dense ? dense.mean : 'n/a', ...effectiveSparsityNumbers(plan, paths) }),
+    checks: f.checks,
     verdict: vv.verdict,
     gates,
     rationale: `${vv.summary}. ${COLLAPSE_RULE}`,
@@ -77,6 +85,7 @@ export function extremeResnetClaim(plan: EocRescalingPlan, runs: StudyRuns, long
   return {
     setting: `ResNet${plan.resnet.depth} (16/32/64) vs Stable: ${t.methods.filter((m) => m !== 'none').join('/')} at ${t.sparsities.map(pct).join('/')}, ${ds(t.data)}, ${tr(t.train)}, seed(s) ${t.seeds.join(', ')}`,
     numbers: safe({ ...r.numbers, 'ResNet dense reference acc': resDense ? resDense.mean : 'n/a' }),
+    checks: r.checks,
     verdict: vv.verdict,
     gates,
     rationale: `${vv.summary}. ${COLLAPSE_RULE}`,
@@ -91,6 +100,7 @@ export function stableResnetClaim(plan: EocRescalingPlan, seeds: readonly number
   return {
     setting: `ResNet${pl.depths.join('/ResNet')} (16/32/64, BN) vs Stable ResNet, SNIP (10/class, BN ${plan.resnet.bnMode} mode) at ${pct(pl.sparsity)}, Fashion-MNIST, seeds ${seeds.join(', ')}, at init`,
     numbers: safe({ ...v.numbers, ...bnSensitivityNumbers(plan, runs.perLayer) }),
+    checks: v.checks,
     verdict: vv.verdict,
     gates: 'no training',
     rationale: `${vv.summary}. Deep blocks = last stage (s3*). Standard and Stable nets share initial weights and scoring batch per seed.`,

@@ -3,7 +3,7 @@
  * out; and the glue from measured rows to verdict inputs.
  */
 import type { Phase } from '../eoc';
-import type { Check } from '../notebook/claims';
+import type { Check, ClaimChecks } from '../notebook/claims';
 import { mean as avg } from '../stats';
 import { COLLAPSE_MARGIN, SIGNAL_BAND, TRAINABLE_MARGIN } from './eoc-rescaling-constants';
 import type { ExtremeTag, Fig2Tag, RunRow } from './eoc-rescaling-jobs';
@@ -12,8 +12,6 @@ import type { SignalVariant } from './eoc-rescaling-signal';
 import { keptFraction, summarize } from './eoc-rescaling-summaries';
 import type { AccSummary } from './eoc-rescaling-summaries';
 
-export interface VerdictParts { checks: Check[]; numbers: Record<string, string | number> }
-
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : String(x));
 const pct = (s: number) => `${+(s * 100).toFixed(2)}%`;
 
@@ -21,7 +19,7 @@ const pct = (s: number) => `${+(s * 100).toFixed(2)}%`;
  * Verdict 1: rescaling keeps the pruned EOC net's signal variance near q*, the unrescaled one decays.
  * Input: q at the deepest recorded layer over q*, seed mean, per (variant, sparsity); dense has sparsity 0.
  */
-export function signalVerdict(ratios: ReadonlyArray<{ variant: SignalVariant; sparsity: number; ratio: number }>, band = SIGNAL_BAND): VerdictParts {
+export function signalVerdict(ratios: ReadonlyArray<{ variant: SignalVariant; sparsity: number; ratio: number }>, band = SIGNAL_BAND): ClaimChecks {
   if (!(band > 1)) throw new Error(`signalVerdict: band must be > 1, got ${band}.`);
   const get = (variant: SignalVariant, s: number) => ratios.find((r) => r.variant === variant && r.sparsity === s);
   const near = (x: number) => x >= 1 / band && x <= band;
@@ -49,7 +47,7 @@ export interface ArmCell { depth: number; sparsity: number; arm: Arm; mean: numb
  * EOC, EOC over ordered) larger at the deepest than at the shallowest depth (averaged over
  * sparsities) and at the highest than at the lowest sparsity (averaged over depths).
  */
-export function orderingVerdict(cells: readonly ArmCell[]): VerdictParts {
+export function orderingVerdict(cells: readonly ArmCell[]): ClaimChecks {
   const depths = [...new Set(cells.map((c) => c.depth))].sort((a, b) => a - b);
   const sparsities = [...new Set(cells.map((c) => c.sparsity))].sort((a, b) => a - b);
   const acc = (arm: Arm, d: number, s: number): number => {
@@ -107,7 +105,7 @@ export function collapseTable(cells: readonly MethodCell[], chance: number): Arr
  * baseline collapse. Methods absent at the highest sparsity are skipped (not counted); 'none' (the
  * dense reference) is not a baseline.
  */
-export function extremeVerdict(cells: readonly MethodCell[], o: { chance: number; family: string; target?: string }): VerdictParts {
+export function extremeVerdict(cells: readonly MethodCell[], o: { chance: number; family: string; target?: string }): ClaimChecks {
   const target = o.target ?? 'sbp-sr';
   cells = cells.filter((c) => c.method !== 'none');
   if (cells.length === 0) throw new Error(`extremeVerdict: no pruned results (${o.family}).`);
@@ -137,7 +135,7 @@ export interface PerLayerRun { arch: 'standard' | 'stable'; depth: number; seed:
  * standard ResNet (seed mean, every depth), never empties a layer in a (depth, seed) where the
  * standard net empties one, and never empties more layers than it. Runs pair by (depth, seed).
  */
-export function stableResnetVerdict(runs: readonly PerLayerRun[]): VerdictParts {
+export function stableResnetVerdict(runs: readonly PerLayerRun[]): ClaimChecks {
   const depths = [...new Set(runs.map((r) => r.depth))].sort((a, b) => a - b);
   const checks: Check[] = [];
   const numbers: Record<string, string | number> = {};

@@ -41,7 +41,7 @@ export type { Row, CandidateLike, DerivedPick } from './kstarts-rows';
 export { cellsOf, cellLabel, values, stat, paired, signed } from './kstarts-stats';
 export type { Cell, Paired } from './kstarts-stats';
 export { verdictSettings, verdictKStarts, verdictDissipating, verdictCombination, verdictNoRetraining, consistency } from './kstarts-verdicts';
-export type { VerdictSettings, StudyVerdict } from './kstarts-verdicts';
+export type { VerdictSettings, KsClaimChecks } from './kstarts-verdicts';
 export { planTable, accuracyTable, epochsTable, kstartsTable, sensitivityTable, denseReferenceRows, settingText } from './kstarts-tables';
 export { accuracyFigure, accuracyVsKFigure, epochsFigure, retrainingFigure, sensitivityFigure } from './kstarts-figures';
 export { ksGates, ksScoped, ksDenseGates, CLAIM_ARMS, CONVERGED_ARM, longRunJobs, readRows } from './kstarts-gates';

@@ -2,7 +2,7 @@
  * The claims of the K-starts / dissipating-gradients study (kstarts-dissipating.ts): one verdict
  * function per claim, computing its checks from the tidy table with the numbers they rest on.
  */
-import type { Check } from '../notebook/claims';
+import type { Check, ClaimChecks } from '../notebook/claims';
 import { formatMeanSd, formatNumber } from '../notebook/tables';
 import { mean, meanSd, quantile } from '../stats';
 import type { MeanSd } from '../stats';
@@ -34,10 +34,8 @@ export function verdictSettings(p: Plan): VerdictSettings {
   return { k: p.primary.k, fitnesses: FITNESSES, highSparsity: p.highSparsity, epochs: p.epochs, noiseFloor: p.noiseFloor };
 }
 
-export interface StudyVerdict {
-  checks: Check[];
-  /** Numbers for recordClaim (no NaN). */
-  numbers: Record<string, string | number>;
+/** A claim's checks and numbers, before the notebook gates them (gatedVerdict), with the per-cell numbers behind them. */
+export interface KsClaimChecks extends ClaimChecks {
   /** Per-cell numbers behind the checks, for a table. */
   details: Array<Record<string, unknown>>;
 }
@@ -48,7 +46,7 @@ export interface StudyVerdict {
  *  (b) picking by f beats a random pick among the same k candidates.
  * "Beats" = more seed wins than losses and a positive mean paired difference.
  */
-export function verdictKStarts(rs: readonly Row[], s: VerdictSettings): StudyVerdict {
+export function verdictKStarts(rs: readonly Row[], s: VerdictSettings): KsClaimChecks {
   const checks: Check[] = [];
   const numbers: Record<string, string | number> = {};
   for (const f of s.fitnesses) {
@@ -85,7 +83,7 @@ export function verdictKStarts(rs: readonly Row[], s: VerdictSettings): StudyVer
  *      never reaches p within E counts as E + 1) than K-starts and the mask-at-init methods.
  * The exact rule reaches p at E_d by construction, so (b) uses the threshold rule; its count is reported.
  */
-export function verdictDissipating(rs: readonly Row[], s: VerdictSettings): StudyVerdict {
+export function verdictDissipating(rs: readonly Row[], s: VerdictSettings): KsClaimChecks {
   const checks: Check[] = [];
   const numbers: Record<string, string | number> = {};
   const high = (c: Cell) => c.sparsity >= s.highSparsity - 1e-12;
@@ -130,7 +128,7 @@ export function verdictDissipating(rs: readonly Row[], s: VerdictSettings): Stud
  * Claim 3 (combination). In every (model, dataset, p) cell the combination beats K-starts (primary),
  * dissipating (primary) and the random mask in a majority of seeds ("consistently": all cells).
  */
-export function verdictCombination(rs: readonly Row[], s: VerdictSettings): StudyVerdict {
+export function verdictCombination(rs: readonly Row[], s: VerdictSettings): KsClaimChecks {
   void s;
   const checks: Check[] = [];
   const numbers: Record<string, string | number> = {};
@@ -161,7 +159,7 @@ export function verdictCombination(rs: readonly Row[], s: VerdictSettings): Stud
  *      than noise.
  * Noise = max(sd over seeds of the final accuracy, noiseFloor); compared with |mean paired Δ|.
  */
-export function verdictNoRetraining(rs: readonly Row[], s: VerdictSettings): StudyVerdict {
+export function verdictNoRetraining(rs: readonly Row[], s: VerdictSettings): KsClaimChecks {
   const checks: Check[] = [];
   const numbers: Record<string, string | number> = {};
   const details: Array<Record<string, unknown>> = [];

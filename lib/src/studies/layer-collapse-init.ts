@@ -10,12 +10,13 @@ import { initBackend, backendInfo } from '../backend';
 import { loadDataset } from '../data';
 import { buildModel } from '../models';
 import { collapsePoint, CollapsePoint, computeMask } from '../prune';
-import { registerTask, runSweep } from '../engine';
+import { registerTask, runSweep, sweepProgressTo } from '../engine';
+import type { ProgressFactory } from '../engine';
 import { defaultsOf } from '../config/schema';
 import { INIT_ANALYSIS_SCHEMA } from '../config/tasks';
 import { meanSd } from '../stats';
 import { DataSpec, LayerCollapsePlan, modelConfig, PhaseName, PHASES, phasePoints } from './layer-collapse-plan';
-import { okResults, ProgressFactory, sweepProgress } from './layer-collapse-sweep';
+import { okResults } from './layer-collapse-sweep';
 
 /** Relative depth position of layer `index` (0-based) among `numLayers`: 0 = input layer, 1 = output layer. */
 export function relativePosition(index: number, numLayers: number): number {
@@ -174,7 +175,7 @@ export function initConfigs(p: LayerCollapsePlan, seeds: number[]): InitAnalysis
 /** Run (or read from the cache) every init analysis. */
 export async function runInitAnalyses(p: LayerCollapsePlan, seeds: number[], o: { progress?: ProgressFactory } = {}): Promise<InitAnalysisResult[]> {
   const configs = initConfigs(p, seeds);
-  const prog = sweepProgress(o.progress, configs.length, 'init-only analyses (depth x seed)');
+  const prog = sweepProgressTo(o.progress, 'init-only analyses (depth x seed)');
   try {
     const recs = await runSweep<InitAnalysisResult>({ task: LAYER_COLLAPSE_INIT_TASK, configs, workers: p.workers, onProgress: prog, progressBar: false });
     return okResults(recs, 'init-analysis').map((r) => r.result);

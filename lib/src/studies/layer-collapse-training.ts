@@ -4,7 +4,8 @@
  * notebook needs at a budget (sweepNeeds), the runs themselves and their summaries.
  */
 import type { FfnnConfig } from '../models';
-import { runSweep } from '../engine';
+import { runSweep, sweepProgressTo } from '../engine';
+import type { ProgressFactory } from '../engine';
 import { PRUNE_TRAIN_TASK, PruneTrainConfig, PruneTrainResult, denseReference } from '../experiment';
 import type { Budget } from '../notebook/params';
 import { longRunsAt, runStagedLongRuns } from '../notebook/gate';
@@ -12,7 +13,7 @@ import { mean, meanSd } from '../stats';
 import { joinNeeds, lookupAll, longRunNeeds, needsOf, RecordLookup, stagedLongRunNeeds, StudyNeeds, waitFor } from './needs';
 import { LayerCollapsePlan, modelConfig, PhaseName, PHASES, phasePoints, plan } from './layer-collapse-plan';
 import { CriticalRow, criticalRows, InitAnalysisResult, initConfigs, LAYER_COLLAPSE_INIT_TASK } from './layer-collapse-init';
-import { okResults, ProgressFactory, sweepProgress } from './layer-collapse-sweep';
+import { okResults } from './layer-collapse-sweep';
 import { longRunArms, longRunBand } from './layer-collapse-gates';
 
 /** Mean SNIP / MBP critical sparsity per phase at one depth (from the init analyses). */
@@ -142,7 +143,7 @@ function phaseOfScheme(s: unknown): PhaseName {
 }
 
 export async function runTraining(p: LayerCollapsePlan, configs: PruneTrainConfig[], o: { progress?: ProgressFactory } = {}): Promise<TrainRow[]> {
-  const prog = sweepProgress(o.progress, configs.length, 'training runs (prune-train)');
+  const prog = sweepProgressTo(o.progress, 'training runs (prune-train)');
   try {
     const recs = await runSweep<PruneTrainResult>({ task: PRUNE_TRAIN_TASK, configs, workers: p.workers, onProgress: prog, progressBar: false });
     return okResults(recs, 'training').map(({ config, result }) => {

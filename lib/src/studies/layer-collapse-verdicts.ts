@@ -1,8 +1,10 @@
 /**
  * Notebook 01's verdicts (entry module layer-collapse.ts): one function per claim, each returning
- * its checks with the numbers they rest on.
+ * its checks with the numbers they rest on and the verdict of the checks alone (a ClaimVerdict
+ * without gates: the notebook gates the training claim's checks itself, with gatedVerdict).
  */
-import { Check, Verdict, verdictFromChecks } from '../notebook/claims';
+import { Check, verdictFromChecks } from '../notebook/claims';
+import type { ClaimVerdict } from '../notebook/claims';
 import { formatMeanSd, formatNumber } from '../notebook/tables';
 import { meanSd } from '../stats';
 import { PhaseName, PHASES, TOLERANCES, VerdictTolerances } from './layer-collapse-plan';
@@ -12,14 +14,7 @@ import type { CriticalRow, InitAnalysisResult } from './layer-collapse-init';
 import type { TrainRow } from './layer-collapse-training';
 import { rowsRead } from './layer-collapse-gates';
 
-export interface StudyVerdict {
-  verdict: Verdict;
-  checks: Check[];
-  numbers: Record<string, string | number>;
-  rationale: string;
-}
-
-function finish(checks: Check[], numbers: Record<string, string | number>, note = ''): StudyVerdict {
+function finish(checks: Check[], numbers: Record<string, string | number>, note = ''): ClaimVerdict {
   const v = verdictFromChecks(checks);
   return { verdict: v.verdict, checks, numbers, rationale: v.summary + (note ? ` ${note}` : '') };
 }
@@ -57,7 +52,7 @@ export function mbpVerdictRows(results: readonly InitAnalysisResult[], theory: r
  * Verdict 1: MBP masks identical across sigma_w; per depth, the first layer to empty is the
  * predicted one and the measured s_cr lies in the theory's prediction interval, in every seed.
  */
-export function verdictMbp(rows: readonly MbpVerdictRow[]): StudyVerdict {
+export function verdictMbp(rows: readonly MbpVerdictRow[]): ClaimVerdict {
   if (rows.length === 0) throw new Error('verdictMbp: no rows.');
   const checks: Check[] = [];
   const numbers: Record<string, string | number> = {};
@@ -86,7 +81,7 @@ export function verdictMbp(rows: readonly MbpVerdictRow[]): StudyVerdict {
  * least farMargin; their mean s_cr strictly decreases with depth; the ordered phase's first empty
  * layer is on the input side and the chaotic phase's on the output side, in every depth and seed.
  */
-export function verdictSnip(rows: readonly CriticalRow[], tol: Pick<VerdictTolerances, 'farMargin'> = TOLERANCES): StudyVerdict {
+export function verdictSnip(rows: readonly CriticalRow[], tol: Pick<VerdictTolerances, 'farMargin'> = TOLERANCES): ClaimVerdict {
   const snip = rows.filter((r) => r.method === 'snip');
   if (snip.length === 0) throw new Error('verdictSnip: no SNIP rows.');
   const depths = [...new Set(snip.map((r) => r.depth))].sort((a, b) => a - b);
@@ -130,7 +125,7 @@ export function verdictSnip(rows: readonly CriticalRow[], tol: Pick<VerdictToler
  * have no empty layer and mean accuracy >= chance + wellAbove. An EOC SNIP arm at chance after the
  * budget is read from its long runs (rowsRead: layer-collapse-gates.ts).
  */
-export function verdictTraining(p: Pick<LayerCollapsePlan, 'training' | 'tolerances'>, allRows: readonly TrainRow[]): StudyVerdict {
+export function verdictTraining(p: Pick<LayerCollapsePlan, 'training' | 'tolerances'>, allRows: readonly TrainRow[]): ClaimVerdict {
   const tol = p.tolerances;
   const rows = rowsRead(p, allRows);
   if (rows.length === 0) throw new Error('verdictTraining: no finished training rows (arms).');

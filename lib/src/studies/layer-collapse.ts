@@ -36,7 +36,7 @@ export * from './layer-collapse-init';
 export * from './layer-collapse-training';
 export * from './layer-collapse-verdicts';
 export * from './layer-collapse-figures';
-export type { ProgressHandle, ProgressFactory } from './layer-collapse-sweep';
+export type { ProgressHandle, ProgressFactory } from '../engine';
 // The exact critical sparsity of a score set is the library's (prune/report.ts).
 export { collapsePoint } from '../prune';
 export type { CollapsePoint } from '../prune';

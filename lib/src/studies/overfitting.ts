@@ -36,6 +36,7 @@ import { PlainObject, runSweep, ResultStore, SweepProgress, SweepRecord } from '
 import { HAROON_DEFAULTS, HaroonConfig, HaroonResult } from '../haroon/run';
 import { ModelConfig, parseModelName } from '../models';
 import { Check, gatedVerdict, lowerBeyondNoise } from '../notebook/claims';
+import type { ClaimVerdict, VerdictTally } from '../notebook/claims';
 import { divergenceGate, Gate, Gates, gateStatus, plateauGate } from '../notebook/gate';
 import type { Budget } from '../notebook/params';
 import { formatMeanSd } from '../notebook/tables';
@@ -241,11 +242,9 @@ function diverged(rs: readonly OverfitRow[], arm: string, p?: number): { diverge
 /** The claim's id; its statement and source are in notebook 04, where a reader reads them. */
 export const CLAIM = { id: 'pai-handles-overfitting' } as const;
 
-/** The claim's id, its checks and verdict (verdict, passed, total, summary), and what recordClaim shows. */
-export type OverfitVerdict = typeof CLAIM & ReturnType<typeof gatedVerdict> & {
-  checks: Check[];
-  numbers: Record<string, string | number>;
-  rationale: string;
+/** The claim's verdict with its id and how many checks passed, and what its gates need. */
+export interface OverfitVerdict extends ClaimVerdict, VerdictTally {
+  id: typeof CLAIM.id;
   /**
    * What training gates need (claims.ts gates): the dense reference's per-seed test accuracies,
    * every arm's diverged counts, and whether the dense net overfits at all (gap beyond 2 SE of 0).
@@ -253,7 +252,7 @@ export type OverfitVerdict = typeof CLAIM & ReturnType<typeof gatedVerdict> & {
   gateInputs: { denseTestAcc: number[]; diverged: Record<string, { diverged: number; runs: number }>; denseOverfits: boolean };
   /** The gates the verdict rests on (overfitGates). */
   gates: Gates;
-};
+}
 
 const pct = (m: MeanSd | null) => (m ? `${formatMeanSd({ mean: 100 * m.mean, sd: 100 * m.sd, n: m.n }, undefined, 2)} %` : 'n/a');
 const pp = (x: number) => `${(100 * x).toFixed(2)} pp`;

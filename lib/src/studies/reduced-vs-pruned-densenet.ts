@@ -28,10 +28,11 @@ import type { Budget } from '../notebook/params';
 import type { Row } from '../notebook/tables';
 import {
   CRIT_NAME, Criterion, checkpointAt, kShort, pruneRows, RVP_PRUNE_TASK, RVP_TRAIN_TASK, RvpJob, RvpMember, RvpPruneConfig,
-  RvpPlan, RvpPruneResult, RvpPruneSettings, RvpRecipe, RvpRow, RvpRun, RvpTimingRow, RvpTrainResult, RvpVerdict, ProgressFactory, RvpFamily,
+  RvpPlan, RvpPruneResult, RvpPruneSettings, RvpRecipe, RvpRow, RvpRun, RvpTimingRow, RvpTrainResult, RvpVerdict, RvpFamily,
   normaliseRows, notebookDataset, stagedNeeds, summarize, sweep, timeStudyJobs, trainRow, verdictReducedBeatsPruned, verdictReducedFaster, VerdictOptions,
 } from './reduced-vs-pruned';
 import type { RecordLookup, StudyNeeds } from './needs';
+import type { ProgressFactory } from '../engine';
 import type { BackendVariant, TimingJob, TimingRow } from './timing';
 import { GATE_DEFAULTS, Gates } from '../notebook/gate';
 import { rvpGates, RvpGateSettings } from './rvp-gates';

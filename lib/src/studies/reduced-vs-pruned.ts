@@ -37,7 +37,8 @@ export { stage1Jobs, pruneConfigs, checkpointAt, CRIT_NAME, kShort, stage3Jobs, 
 export type { RvpFamily, RvpJobMeta, RvpJob } from './rvp-jobs';
 
 export { SERIES_NAMES, seriesName, trainRow, pruneRows, sweep, runStudy, resultsFrame } from './rvp-run';
-export type { RvpRow, RvpFailure, RvpRun, ProgressHandle, ProgressFactory, RunStudyOptions } from './rvp-run';
+export type { RvpRow, RvpFailure, RvpRun, RunStudyOptions } from './rvp-run';
+export type { ProgressHandle, ProgressFactory } from '../engine';
 
 export { normaliseRows, labelRange, summarize, pruneCurve } from './rvp-summary';
 export type { RvpGroup } from './rvp-summary';

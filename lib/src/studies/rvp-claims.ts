@@ -2,7 +2,8 @@
  * The four claims of the reduced-vs-pruned study as verdicts computed from the numbers: the results
  * table (summarised per group) for claims 1-3, the timing rows for claim 4; gates from rvp-gates.ts.
  */
-import { gatedVerdict, lowerBeyondNoise, verdictFromChecks, Check, Verdict } from '../notebook/claims';
+import { gatedVerdict, lowerBeyondNoise, verdictFromChecks, Check } from '../notebook/claims';
+import type { ClaimVerdict, VerdictTally } from '../notebook/claims';
 import { geometricMean, mean, pearson, seOfDifference } from '../stats';
 import type { MeanSd } from '../stats';
 import type { Row } from '../notebook/tables';
@@ -14,15 +15,9 @@ import { normaliseRows, summarize } from './rvp-summary';
 import type { RvpGroup } from './rvp-summary';
 import type { RvpTimingRow } from './rvp-timing';
 
-export interface RvpVerdict {
+/** A claim's verdict with its id (CLAIMS) and how many checks passed. */
+export interface RvpVerdict extends ClaimVerdict, VerdictTally {
   id: string;
-  checks: Check[];
-  verdict: Verdict;
-  passed: number;
-  total: number;
-  summary: string;
-  numbers: Record<string, string | number>;
-  rationale: string;
   /** The claim's gates (rvp-gates.ts), or 'no training' (timing). */
   gates: Gates;
 }

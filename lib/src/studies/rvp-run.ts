@@ -2,7 +2,8 @@
  * Running the reduced-vs-pruned study: the three cached sweeps (runStudy) and the tidy results table
  * they give, one row per trained net.
  */
-import { runSweep, describeConfig, RunRecord, SweepRecord, SweepProgress, rowsToFrame, TaskSpec } from '../engine';
+import { runSweep, RunRecord, SweepRecord, rowsToFrame, TaskSpec, sweepProgressTo } from '../engine';
+import type { ProgressFactory } from '../engine';
 import type { Criterion, RvpPlan } from './rvp-plan';
 import { RVP_PRUNE_TASK, RVP_TRAIN_TASK } from './rvp-tasks';
 import type { RvpPruneConfig, RvpPruneResult, RvpTrainResult } from './rvp-tasks';
@@ -66,9 +67,6 @@ export interface RvpRun {
   computed: Record<string, { computed: number; cached: number; failed: number }>;
 }
 
-export interface ProgressHandle { set(done: number, note?: string): void; finish(note?: string): void }
-export type ProgressFactory = (total: number, label: string) => ProgressHandle;
-
 export interface RunStudyOptions {
   /** Worker processes (default plan.workers; 0 = in this process). */
   workers?: number;
@@ -105,9 +103,9 @@ export function pruneRows(p: Pick<RvpPlan, 'budgets' | 'reduced'>, config: RvpPr
 /** One cached sweep of a study stage; its wall-clock and computed/cached counts go into `run`. */
 export async function sweep<R>(stage: string, task: TaskSpec, configs: Record<string, unknown>[], workers: number, progress: ProgressFactory | undefined, run: Pick<RvpRun, 'seconds' | 'computed'>): Promise<SweepRecord<R>[]> {
   const t0 = Date.now();
-  const bar = progress && configs.length ? progress(new Set(configs.map((c) => describeConfig(task, c).key)).size, stage) : undefined;
-  const recs = configs.length === 0 ? [] : await runSweep<R>({ task, configs, workers, onProgress: (pr: SweepProgress) => bar?.set(pr.done, pr.lastKey ?? undefined) });
-  bar?.finish();
+  const bar = sweepProgressTo(progress, stage, (pr) => pr.lastKey ?? undefined);
+  const recs = configs.length === 0 ? [] : await runSweep<R>({ task, configs, workers, onProgress: bar });
+  bar.end();
   run.seconds[stage] = (Date.now() - t0) / 1000;
   const keys = new Map<string, string>();
   for (const r of recs) keys.set(r.key, r.status);

@@ -8,7 +8,8 @@ import { availableBackendVariants, BackendVariant, timeArchitectures, TimingJob,
 import type { Criterion, RvpPlan } from './rvp-plan';
 import { checkpointAt, CRIT_NAME, kShort } from './rvp-jobs';
 import type { RvpFamily } from './rvp-jobs';
-import type { ProgressFactory, RvpRun } from './rvp-run';
+import type { ProgressFactory } from '../engine';
+import type { RvpRun } from './rvp-run';
 
 /** A timed architecture with what it is (for verdict 4 and the latency figure). */
 export interface RvpTimingRow extends TimingRow {

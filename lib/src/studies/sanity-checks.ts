@@ -28,7 +28,8 @@ import type { ModelConfig } from '../models';
 import type { TrainConfig } from '../train';
 import type { Budget } from '../notebook/params';
 import { byBudget } from '../notebook/params';
-import { Check, ClaimInput, gatedVerdict, lowerBeyondNoise, Verdict } from '../notebook/claims';
+import { Check, ClaimInput, gatedVerdict, lowerBeyondNoise } from '../notebook/claims';
+import type { ClaimVerdict } from '../notebook/claims';
 import { aboveChanceGate, chanceLongRun, denseGate, divergenceGate, Gate, longRunRule, longRunsAt, plateauGate, runStagedLongRuns, sitsAtChance, splitDiverged } from '../notebook/gate';
 import { formatMeanSd, formatNumber } from '../notebook/tables';
 import { meanSd } from '../stats';
@@ -358,7 +359,8 @@ export function compare(cs: readonly Cell[], net: NetId, sparsity: number, metho
   return { net, sparsity, method, ablation, baseArm: { ...base }, base: b.acc, ablated: a.acc, diff: a.acc.mean - b.acc.mean, margin: lb.margin, hurts: lb.passed && lb.diff > tol.hurtMargin, atChance };
 }
 
-export interface ClaimResult { verdict: Verdict; rationale: string; numbers: Record<string, string | number>; gates: Gate[]; comparisons: Comparison[] }
+/** A claim's gated verdict with the gates it rests on and the comparisons its checks read. */
+export interface SanityVerdict extends ClaimVerdict { gates: Gate[]; comparisons: Comparison[] }
 
 const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
 const armName = (c: { net: string; sparsity: number; method: string; ablation: string }) => `${c.net} s=${c.sparsity} ${c.method}${c.ablation === 'none' ? '' : ` ${c.ablation}`}`;
@@ -375,7 +377,7 @@ interface Pair { method: string; ablation: string; base?: { method: string; abla
  * diverged (divergenceGate; diverged runs are counted, never averaged in); the arms checked no longer
  * improving at the last epoch (plateauGate); some pair above chance (aboveChanceGate).
  */
-function claimOver(p: SanityPlan, budgetRows: readonly Row[], nets: readonly NetSpec[], pairsAt: (n: NetSpec, s: number) => Pair[], extra: Record<string, string | number> = {}): ClaimResult {
+function claimOver(p: SanityPlan, budgetRows: readonly Row[], nets: readonly NetSpec[], pairsAt: (n: NetSpec, s: number) => Pair[], extra: Record<string, string | number> = {}): SanityVerdict {
   const tol = p.tolerances, rows = readRows(budgetRows, tol), cs = cells(rows);
   const checks: Check[] = [], comps: Comparison[] = [], arms = new Map<string, Cell>();
   for (const n of nets) for (const s of n.sparsities) for (const pair of pairsAt(n, s)) {
@@ -407,7 +409,7 @@ function claimOver(p: SanityPlan, budgetRows: readonly Row[], nets: readonly Net
   const numbers: Record<string, string | number> = {};
   for (const g of gates) numbers[`gate ${g.kind}: ${g.label}`] = `${g.passed ? 'passed' : 'FAILED'}: ${g.detail}`;
   for (const c of comps) numbers[`${c.net} s=${c.sparsity} ${c.method} ${c.ablation}`] = `${formatMeanSd(c.ablated)} vs ${formatMeanSd(c.base)} (${pts(c.diff)} pts)`;
-  return { verdict: v.verdict, rationale: v.summary, numbers: { ...numbers, ...extra }, gates, comparisons: comps };
+  return { verdict: v.verdict, checks, rationale: v.summary, numbers: { ...numbers, ...extra }, gates, comparisons: comps };
 }
 
 /** Per-seed test-accuracy histories of an arm's finished runs. */
@@ -429,14 +431,14 @@ export function onNets(p: SanityPlan, ids: readonly NetId[]): SanityPlan {
 }
 
 /** "Ablations `ablations` do not hurt methods `methods`": one check per (net, sparsity, method, ablation) where both arms exist. */
-export function verdictNoHarm(p: SanityPlan, rows: readonly Row[], ablations: string | readonly string[], methods: readonly string[]): ClaimResult {
+export function verdictNoHarm(p: SanityPlan, rows: readonly Row[], ablations: string | readonly string[], methods: readonly string[]): SanityVerdict {
   const abl = typeof ablations === 'string' ? [ablations] : [...ablations];
   const nets = netsWith(p, (n) => abl.some((a) => n.ablations.includes(a) || n.dataAblations.includes(a)) && n.methods.some((m) => methods.includes(m)));
   return claimOver(p, rows, nets, () => abl.flatMap((a) => methods.map((m) => ({ method: m, ablation: a, check: (c: Comparison) => ({ label: label(c), passed: !c.hurts }) }))));
 }
 
 /** Frankle et al. on inversion: inverting SNIP, SynFlow and magnitude hurts; inverting GraSP does not. */
-export function verdictInversion(p: SanityPlan, rows: readonly Row[]): ClaimResult {
+export function verdictInversion(p: SanityPlan, rows: readonly Row[]): SanityVerdict {
   return claimOver(p, rows, netsWith(p, (n) => n.ablations.includes('invert')), () => ['magnitude', 'snip', 'synflow', 'grasp'].map((m) => ({
     method: m, ablation: 'invert',
     check: (c: Comparison) => (m === 'grasp' ? { label: `${label(c)}: not hurt`, passed: !c.hurts } : { label: `${label(c)}: hurt`, passed: c.hurts }),
@@ -444,7 +446,7 @@ export function verdictInversion(p: SanityPlan, rows: readonly Row[]): ClaimResu
 }
 
 /** Su et al.: smart-ratio random tickets are not worse than SNIP and GraSP (same sparsity). */
-export function verdictSmartRatio(p: SanityPlan, rows: readonly Row[]): ClaimResult {
+export function verdictSmartRatio(p: SanityPlan, rows: readonly Row[]): SanityVerdict {
   return claimOver(p, rows, netsWith(p, (n) => n.tickets.includes('smart-ratio')), () => ['snip', 'grasp'].map((m) => ({
     method: 'random', ablation: 'smart-ratio', base: { method: m, ablation: 'none' }, check: (c: Comparison) => ({ label: label(c, m), passed: !c.hurts }),
   })));
@@ -471,7 +473,7 @@ export function sbpSrDecomposition(rows: readonly Row[], net: NetId): Decomposit
 }
 
 /** SBP-SR's accuracy survives the layerwise shuffle (derived extension of Frankle et al. to SBP-SR) on the EOC FFNN. */
-export function verdictSbpSrShuffle(p: SanityPlan, rows: readonly Row[]): ClaimResult {
+export function verdictSbpSrShuffle(p: SanityPlan, rows: readonly Row[]): SanityVerdict {
   const r = verdictNoHarm(onNets(p, ['eoc-ffnn']), rows, 'layerwise-shuffle', ['sbp-sr']);
   const extra: Record<string, string | number> = {};
   for (const d of sbpSrDecomposition(rows, 'eoc-ffnn')) {
@@ -481,7 +483,7 @@ export function verdictSbpSrShuffle(p: SanityPlan, rows: readonly Row[]): ClaimR
 }
 
 /** The recordClaim input of a claim: verdict, numbers and rationale from the data, plus the gates it rests on. */
-export function claimInput(id: string, r: ClaimResult, meta: { paperStatement: string; source: string; setting: string; figure?: string }): ClaimInput {
+export function claimInput(id: string, r: SanityVerdict, meta: { paperStatement: string; source: string; setting: string; figure?: string }): ClaimInput {
   return { id, ...meta, numbers: r.numbers, verdict: r.verdict, rationale: r.rationale, gates: r.gates };
 }
 
