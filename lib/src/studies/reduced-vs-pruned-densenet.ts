@@ -36,6 +36,7 @@ import type { ProgressFactory } from '../engine';
 import type { BackendVariant, TimingJob, TimingRow } from './timing';
 import { GATE_DEFAULTS, Gates } from '../notebook/gate';
 import { rvpGates, RvpGateSettings } from './rvp-gates';
+import { PRUNE_STEPS_NOTE } from './rvp-plan';
 
 /**
  * How the DenseNet recipe and the standard schedule were fixed (issue 13: one recipe per network
@@ -101,7 +102,7 @@ export function plan(budget: Budget, opts: { dataset?: string; workers?: number 
       // the smallest DenseNet-BC with two dense layers per block (so depth can be reduced), 48 epochs on 500 images
       // gated against 96 (the sweep in recipeNote: 75.3 % over 3 seeds vs 76.6 %; 24 epochs on 1,000 images failed
       // by 0.5 points); a larger net (k=8: ~1.5x the CPU per image) or more images do not fit the time
-      data: { name: dataset, trainLimit: 500, testLimit: 1000 }, base: { depth: 16, growth: 4 }, train: recipe(48, 32), prune: pruneS(2, 32),
+      data: { name: dataset, trainLimit: 500, testLimit: 1000 }, base: { depth: 16, growth: 4 }, train: recipe(48, 32), prune: pruneS(20, 32), // 20 steps per prune: PRUNE_STEPS_NOTE (rvp-plan.ts)
       depths: [10], growths: [3], curveFractions: [0.85, 0.7], convergedFactor: 2,
       timing: { batchSizes: [1, 64], warmup: 3, repeats: 15, variants: ['wasm+OpenBLAS', 'wasm'] },
       expected: 'estimated from CPU time measured here (base run ~76 s of CPU, converged ~150 s, 2 workers): about 7-8 min on 2 quiet cores (not yet run end to end)',
@@ -126,6 +127,7 @@ export function plan(budget: Budget, opts: { dataset?: string; workers?: number 
   const budgets = [...new Set(reduced.map((m) => m.params))].sort((a, b) => b - a);
   const curve = lv.curveFractions.map((f) => Math.round(f * baseCost.params));
   const notes: string[] = [];
+  if (budget === 'standard') notes.push(PRUNE_STEPS_NOTE);
   if (budget === 'paper' && !cifar) notes.push('paper budget on Fashion-MNIST: the authors used CIFAR-10 (set PRUNE_AT_INIT_CIFAR_DIR).');
   notes.push('Base recipe: the WRN study\'s (SGD lr 0.1, ×0.2 at 30/60/80 % of the epochs, wd 5e-4); that the authors trained their DenseNet base with the same schedule is our assumption (not stated in available sources).');
   return {

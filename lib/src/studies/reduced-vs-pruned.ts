@@ -27,7 +27,7 @@
  * rvp-report.ts (figures and tables), rvp-gates.ts (gates), rvp-sparse-timing.ts (unstructured arm).
  * This module re-exports what notebooks, scripts and other modules use.
  */
-export { RVP_RECIPE_NOTE, rvpModelConfig, chooseReduced, plan } from './rvp-plan';
+export { RVP_RECIPE_NOTE, PRUNE_STEPS_NOTE, rvpModelConfig, chooseReduced, plan } from './rvp-plan';
 export type { Criterion, RvpRecipe, RvpPruneSettings, RvpModel, RvpMember, RvpPlan, PlanOptions } from './rvp-plan';
 
 export { RVP_TRAIN_DEFAULTS, RVP_PRUNE_DEFAULTS, buildTrainNet, runRvpTrain, RVP_TRAIN_TASK, baseTrainConfig, ensureRecord, runRvpPrune, RVP_PRUNE_TASK } from './rvp-tasks';
