@@ -194,7 +194,7 @@ addTaskEnvironment(singleThreaded);
 
 /**
  * Give the native kernels the cores other processes leave idle now (thread-policy.ts: a 100 ms
- * sample of /proc/stat; every core where it cannot be read). Called where one in-process run starts
+ * sample of /proc/stat, reused for 10 s; every core where it cannot be read). Called where one in-process run starts
  * (TrainingRun); call it before other heavy in-process compute. It stands aside, returning the
  * status unchanged, when PRUNE_AT_INIT_THREADS is set, inside an engine task or a singleThreaded()
  * scope (cached results stay one-thread), or without the native kernels. The count stays until the
@@ -205,8 +205,19 @@ export function useIdleCores(measure: (cores: number) => IdleCoresChoice = measu
   const { blas, status } = load();
   const env = process.env[THREADS_ENV];
   if (!blas || (env !== undefined && env !== '') || insideTask() || singleDepth > 0) return { ...status };
-  const choice = measure(allCores());
+  const choice = measure === measureIdleCores ? recentIdleChoice() : measure(allCores());
   return applyThreads(choice.threads, describeIdleChoice(choice), 'useIdleCores');
+}
+
+/** Runs started within this long of a /proc/stat sample reuse it (K-starts builds its candidates' runs back to back). */
+const IDLE_REUSE_MS = 10_000;
+let lastIdle: { at: number; choice: IdleCoresChoice } | null = null;
+
+/** The default measurement, sampled at most once per IDLE_REUSE_MS (each sample blocks for its 100 ms window). */
+function recentIdleChoice(): IdleCoresChoice {
+  const now = Date.now();
+  if (!lastIdle || now - lastIdle.at > IDLE_REUSE_MS) lastIdle = { at: now, choice: measureIdleCores(allCores()) };
+  return lastIdle.choice;
 }
 
 /** The addon, or null (not built, failed to load, or disabled). Loads once. */
