@@ -50,15 +50,16 @@ async function wrn(): Promise<void> {
 
 /**
  * WRN-16-0.5 (issue 13: the WRN-16-1 standard run's dense gate failed, 83.07 % at 10 epochs vs 85.60 %
- * at 30, and its sweeps were most of the standard run's time): the dense gate of a WRN-16-0.5 plan at
- * `epochs` (argv[4], default 20), i.e. the plan's converged run and its 3 base seeds, the exact configs
- * notebook 03 runs (stage1Jobs), so they are cached for it.
+ * at 30, and its sweeps were most of the standard run's time): the dense gate of the standard plan
+ * (WRN-16-0.5) at `epochs` (argv[4], default the plan's 20), i.e. its converged run and its 3 base seeds,
+ * the exact configs notebook 03 runs (stage1Jobs), so they are cached for it.
  */
 async function wrnHalf(): Promise<void> {
   const rvp = pai.reducedVsPruned;
-  const epochs = Number(process.argv[4] ?? 20);
+  // the standard plan is this design; argv[4] tries another epoch count (converged run 3x, as the plan's)
   const p = rvp.plan('standard');
-  const plan = { ...p, base: { depth: 16, widthFactor: 0.5 }, train: { ...p.train, epochs }, gate: { ...p.gate, convergedEpochs: 3 * epochs } };
+  const epochs = Number(process.argv[4] ?? p.train.epochs);
+  const plan = { ...p, train: { ...p.train, epochs }, gate: { ...p.gate, convergedEpochs: 3 * epochs } };
   const jobs = rvp.stage1Jobs(plan, [0, 1, 2]).slice(0, 4);
   const recs = await pai.runSweep<any>({ task: rvp.RVP_TRAIN_TASK, configs: jobs.map((j) => j.config) as any, workers, progressBar: false });
   recs.forEach((r, i) => {
