@@ -8,7 +8,7 @@ import {
   initBackend, describeConfig, runSweep, runTask, openStore, PRUNE_TRAIN_TASK, datasetIdentity, loadDataset, clearDatasetCache, PruneTrainResult,
 } from 'prune-at-init';
 
-const HAROON_TASK = pai.kstartsDissipating.HAROON_TASK;
+const EARLY_PRUNING_TASK = pai.kstartsDissipating.EARLY_PRUNING_TASK;
 const LAYER_COLLAPSE_INIT_TASK = pai.layerCollapse.LAYER_COLLAPSE_INIT_TASK;
 const RVP_TRAIN_TASK = pai.reducedVsPruned.RVP_TRAIN_TASK;
 
@@ -61,7 +61,7 @@ describe('strict configs (issue 14 defect 2)', () => {
     bad({ data: { name: 'cifar100' } }, /config\.data\.name: Unknown dataset 'cifar100': use one of fashion-mnist, mnist, cifar10/);
     bad({ model: { arch: 'ffnn', activation: 'relu' } }, /config\.model\.hidden: .*expected array.* \(got missing\)/);
     bad({ model: 'lenet3000' }, /config\.model: .*lenet3000/);
-    assert.throws(() => describeConfig(HAROON_TASK, { k: 0 }), /config\.k: .*>=1 \(got 0\)/);
+    assert.throws(() => describeConfig(EARLY_PRUNING_TASK, { k: 0 }), /config\.k: .*>=1 \(got 0\)/);
     assert.throws(() => describeConfig(LAYER_COLLAPSE_INIT_TASK, { phases: [{ name: 'eoc', sigmaW: 1, sigma_b: 0 }] }), /config\.phases\[0\]: unknown key 'sigma_b'/);
     assert.throws(() => describeConfig(RVP_TRAIN_TASK, { train: { epoch: 1 } }), /config\.train: unknown key 'epoch'/);
   });
@@ -92,7 +92,7 @@ describe('strict configs (issue 14 defect 2)', () => {
 
   it('the task defaults are the schema\'s, and the schema accepts them', () => {
     assert.deepEqual(pai.PRUNE_TRAIN_DEFAULTS, pai.defaultsOf(pai.PRUNE_TRAIN_SCHEMA));
-    assert.deepEqual(pai.HAROON_DEFAULTS, pai.defaultsOf(pai.HAROON_SCHEMA));
+    assert.deepEqual(pai.EARLY_PRUNING_DEFAULTS, pai.defaultsOf(pai.EARLY_PRUNING_SCHEMA));
     assert.equal(pai.PRUNE_TRAIN_DEFAULTS.train.lr, 0.1);
   });
 });

@@ -23,7 +23,7 @@ const expectedY = (x: number, seed: number, scale = 1) => scale * x * x + seed /
 let tmp: string;
 const sub = (name: string) => path.join(tmp, name);
 /** Execution markers written by the toy task: one per completed execution. */
-function execs(dir: string): { key: string; pid: number }[] {
+function execs(dir: string): { key: string; pid: number; x: number }[] {
   if (!fs.existsSync(dir)) return [];
   return fs.readdirSync(dir).filter((f) => f.endsWith('.exec')).map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')));
 }
@@ -199,14 +199,19 @@ describe('engine: sweeps', () => {
     process.stderr.write = ((s: string) => { stderr += s; return true; }) as typeof process.stderr.write;
     let recs: SweepRecord<{ y: number }>[];
     try {
-      recs = await runSweep<{ y: number }>({ task: TOY, configs, workers: 2, store: dir, progressBar: false });
+      // one worker, so the configs after the one that kills it can only run in a replacement process
+      // (with two, the surviving worker may take them all, and the replacement would go unobserved)
+      recs = await runSweep<{ y: number }>({ task: TOY, configs, workers: 1, store: dir, progressBar: false });
     } finally { process.stderr.write = origWrite; }
     assert.deepEqual(recs.map((r) => r.status), ['computed', 'error', 'error', 'computed', 'computed']);
     assert.match((recs[1] as { error: { message: string } }).error.message, /toy failure for x=2/);
     assert.match((recs[2] as { error: { message: string } }).error.message, /died while running this config \(exit code null, signal SIGKILL\)/);
     assert.match(stderr, /2 of 5 configs failed/);
     assert.equal(fs.readdirSync(dir).filter((f) => f.endsWith('.json')).length, 3); // errors are not stored
-    assert.ok(new Set(execs(log).map((e) => e.pid)).size >= 2);
+    const pidOf = (x: number) => execs(log).filter((e) => e.x === x).map((e) => e.pid);
+    assert.equal(pidOf(1).length, 1);
+    assert.notDeepEqual(pidOf(4), pidOf(1), 'the config after the dead worker ran in the dead worker\'s process');
+    assert.deepEqual(pidOf(5), pidOf(4));
     process.stderr.write = (() => true) as typeof process.stderr.write;
     try {
       const retry = await runSweep({ task: TOY, configs: [{ x: 1 }, { x: 2, mode: 'throw' }], workers: 0, store: dir, progressBar: false });

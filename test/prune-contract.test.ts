@@ -10,7 +10,7 @@ import {
   initBackend, buildModel, computeMask, pruneAtInit, pruneWithAblation, scoreMethods, scoresToMask, synflowPrune,
   lowestLiveUnits, Mask, Net, Rng, Dataset, Scores, MaskSelection,
 } from 'prune-at-init';
-import { layerEps, relativeChanges } from 'prune-at-init/dist/haroon/select';
+import { layerEps, relativeChanges } from 'prune-at-init/dist/early-pruning/select';
 import {
   legacyComputeMask, legacyRescaledWeights, legacySynflowPrune, legacyKeepTop, legacyScoresToMask, legacyDissipationScores,
   legacyDissipationSum, legacyChannelsToRemove, LegacySelection, KeepCounts,

@@ -73,7 +73,7 @@ describe('stats: the earlier copies, verbatim, give bit-identical numbers', () =
     const sd = n > 1 ? Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1)) : NaN;
     return [mean, sd];
   };
-  // haroon/select.ts spearman (Pearson on ranks, inline)
+  // early-pruning/select.ts spearman (Pearson on ranks, inline)
   const oldSpearman = (a: number[], b: number[]) => {
     if (a.length !== b.length || a.length < 2) return null;
     const ra = fractionalRanks(a), rb = fractionalRanks(b);

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  initBackend, loadDataset, kStarts, Dataset, ModelConfig, HaroonSetup, describeConfig, HAROON_DEFAULTS, runSweep, kstartsDissipating as ksd, gatedVerdict,
+  initBackend, loadDataset, kStarts, Dataset, ModelConfig, EarlyPruningSetup, describeConfig, EARLY_PRUNING_DEFAULTS, runSweep, kstartsDissipating as ksd, gatedVerdict,
 } from 'prune-at-init';
 
 type Row = ksd.Row;
@@ -303,7 +303,7 @@ describe('study 04: K-starts picks read off an all-candidates run', () => {
     const MODEL: ModelConfig = { arch: 'ffnn', hidden: [8], activation: 'relu' };
     let ds: Dataset;
     before(async () => { await initBackend(); ds = loadDataset('fashion-mnist', { trainLimit: 256, testLimit: 100 }); });
-    const setup = (): HaroonSetup => ({ model: MODEL, ds, train: { epochs: 3, batchSize: 64, lr: 0.05, momentum: 0.9, schedule: { type: 'constant' } }, initSeed: 3, maskSeed: 4, dataSeed: 5, evalEveryEpoch: false });
+    const setup = (): EarlyPruningSetup => ({ model: MODEL, ds, train: { epochs: 3, batchSize: 64, lr: 0.05, momentum: 0.9, schedule: { type: 'constant' } }, initSeed: 3, maskSeed: 4, dataSeed: 5, evalEveryEpoch: false });
 
     it('the first k candidates of a k=4 all-candidates run give the same pick and final accuracy as direct runs with k = 2 and k = 4', () => {
       const all = kStarts(setup(), { sparsity: 0.8, k: 4, fitness: 'both', evaluateAllCandidates: true });
@@ -328,7 +328,7 @@ describe('study 04: plan and jobs', () => {
     const js = ksd.jobs(p);
     const keys = new Set<string>();
     for (const j of js) {
-      const d = describeConfig(ksd.HAROON_TASK, j.config as unknown as Record<string, unknown>); // throws on unknown keys
+      const d = describeConfig(ksd.EARLY_PRUNING_TASK, j.config as unknown as Record<string, unknown>); // throws on unknown keys
       keys.add(d.key);
     }
     assert.equal(keys.size, js.length, 'no two jobs share a config');
@@ -350,7 +350,7 @@ describe('study 04: plan and jobs', () => {
     for (const j of js.filter((x) => x.family === 'variant')) {
       assert.ok(p.variantDatasets.includes(j.dataset) && p.variantSparsities.includes(j.sparsity!));
     }
-    assert.equal(js.find((j) => j.arm === ksd.ARMS.dense)!.config.sparsity, HAROON_DEFAULTS.sparsity);
+    assert.equal(js.find((j) => j.arm === ksd.ARMS.dense)!.config.sparsity, EARLY_PRUNING_DEFAULTS.sparsity);
     const q = ksd.plan('quick', [0, 1]);
     assert.deepEqual(q.sparsities, [0.9, 0.98]);
     assert.ok(q.sparsities.some((x) => x >= q.highSparsity), 'quick has a sparsity claim 2 counts as high');
@@ -410,13 +410,13 @@ describe('study 04: the haroon task in a worker process', function () {
       const tiny = { model: { arch: 'ffnn', hidden: [8], activation: 'relu' }, trainLimit: 128, testLimit: 64, epochs: 2 };
       const pick = (arm: string) => ({ ...ksd.jobs(p).find((j) => j.arm === arm && j.family !== 'reference')!.config, ...tiny }) as unknown as Record<string, unknown>;
       const configs = [pick(ksd.ARMS.snip), pick('combination B')];
-      const first = await runSweep({ task: ksd.HAROON_TASK, configs, workers: 1, store: dir });
+      const first = await runSweep({ task: ksd.EARLY_PRUNING_TASK, configs, workers: 1, store: dir });
       for (const r of first) assert.notEqual(r.status, 'error', r.status === 'error' ? r.error.message : '');
       const res = first.map((r) => (r.status === 'error' ? null : r.result as { density: number; kstarts?: { fitness: string } }));
       const sp = configs[0].sparsity as number;
       assert.ok(Math.abs(res[0]!.density - (1 - sp)) < 0.005, `SNIP mask at p = ${sp}: density ${res[0]!.density}`);
       assert.equal(res[1]!.kstarts!.fitness, 'dissipation');
-      const again = await runSweep({ task: ksd.HAROON_TASK, configs, workers: 0, store: dir });
+      const again = await runSweep({ task: ksd.EARLY_PRUNING_TASK, configs, workers: 0, store: dir });
       assert.deepEqual(again.map((r) => r.status), ['cached', 'cached']);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -29,7 +29,7 @@ function lookupAt(acc: number | null, long?: (seed: number) => number | null, bu
         const critical = { sparsity: 0.5, firstEmpty: 1, firstEmptyName: 'fc1' };
         const runs = (['ordered', 'eoc', 'chaotic'] as const).flatMap((phase) => ['snip', 'magnitude'].map((method) => ({ phase, method, critical, zeroScores: 0 })));
         result = { depth: config.depth, seed: config.seed, layerNames: ['fc1', 'fc2', 'fc3'], runs };
-      } else if (task.name === kstartsDissipating.HAROON_TASK.name) {
+      } else if (task.name === kstartsDissipating.EARLY_PRUNING_TASK.name) {
         result = { method: 'random', outcome: 'ok', finalTestAcc: acc, accAtTarget: acc, epochsToTarget: 1, density: 0.1, extraTrainAcc: null, compute: { trainingEpochs: 1 }, seconds: 1, diagnostics: { history: [] } };
       } else {
         assert.equal(task.name, PRUNE_TRAIN_TASK.name);

@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
-import { progress, sweepProgress, sweepProgressTo } from 'prune-at-init';
-import type { ProgressFactory, ProgressOptions, ProgressUpdater, SweepProgress } from 'prune-at-init';
+import { progress, sweepProgressTo, withSweepProgress } from 'prune-at-init';
+import type { ProgressFactory, SweepProgress } from 'prune-at-init';
 
 // sweepProgressTo (engine/progress.ts) replaced three sweep-to-display helpers. Differential test: the
 // calls each old helper (copied below as the old path) made on its display against the new one's, on a
@@ -42,16 +42,6 @@ function oldRvp(factory: ProgressFactory | undefined, total: number, label: stri
   return { onProgress: (pr: SweepProgress) => bar?.set(pr.done, pr.lastKey ?? undefined), end: () => bar?.finish() };
 }
 
-// old path: notebook/progress.ts sweepProgress (display made at the first report, finished when every config is done)
-function oldNotebook(label: string, opts: ProgressOptions = {}): (p: SweepProgress) => void {
-  let bar: ProgressUpdater | null = null;
-  return (p) => {
-    bar = bar ?? progress(p.total, label, opts);
-    bar.set(p.done, `${p.cached} cached, ${p.failed} failed, ${p.running} running`);
-    if (p.done === p.total) bar.finish();
-  };
-}
-
 describe('sweepProgressTo: one sweep progress helper, old helpers vs new', () => {
   for (const [total, cached] of [[5, 0], [5, 2], [3, 3]] as const) {
     it(`layer-collapse runs (${total} configs, ${cached} cached): same display calls`, () => {
@@ -73,20 +63,24 @@ describe('sweepProgressTo: one sweep progress helper, old helpers vs new', () =>
       assert.deepEqual(newCalls, oldCalls);
     });
 
-    it(`notebook sweepProgress (${total} configs, ${cached} cached): the same terminal output, byte for byte`, () => {
-      const draw = (make: (opts: ProgressOptions) => (p: SweepProgress) => void): string[] => {
-        const out: string[] = [];
-        let t = 0;
-        const f = make({ notebook: false, minIntervalMs: 0, now: () => (t += 1000), stream: { isTTY: true, write: (s: string) => out.push(s) } });
-        for (const p of reports(total, cached)) f(p);
-        return out;
-      };
-      const old = draw((opts) => oldNotebook('Haroon runs', opts)), now = draw((opts) => sweepProgress('Haroon runs', opts));
-      assert.deepEqual(now, old);
+    it(`the notebook display (pai.progress) as the factory of withSweepProgress (${total} configs, ${cached} cached): one terminal bar ending at ${total}/${total}`, async () => {
+      const out: string[] = [];
+      let t = 0;
+      const factory: ProgressFactory = (n, label) => progress(n, label, { notebook: false, minIntervalMs: 0, now: () => (t += 1000), stream: { isTTY: true, write: (x: string) => out.push(x) } });
+      const got = await withSweepProgress(factory, 'K-starts runs', async (onProgress) => { for (const p of reports(total, cached)) onProgress(p); return 'ok'; });
+      assert.equal(got, 'ok');
+      assert.ok(out.every((l) => l.includes('K-starts runs')));
       // the final line: every config done, the counts of the last report, the terminal line ended
-      assert.match(old[old.length - 1], new RegExp(`: ${total}/${total} \\(100%\\), .* — ${cached} cached, ${cached === total ? 0 : 1} failed, 0 running\x1b\\[K\n$`));
+      assert.match(out[out.length - 1], new RegExp(`: ${total}/${total} \\(100%\\), .* — ${cached} cached${cached === total ? '' : ', 1 failed'}\x1b\\[K\n$`));
+      assert.equal(out.filter((l) => l.endsWith('\n')).length, 1, 'finished once');
     });
   }
+
+  it('withSweepProgress finishes the display when the sweep throws, and rethrows', async () => {
+    const calls: Call[] = [];
+    await assert.rejects(withSweepProgress(recorder(calls), 'x', async (onProgress) => { onProgress(reports(3, 0)[0]); throw new Error('boom'); }), /boom/);
+    assert.deepEqual(calls, ['make 3 x', 'set 0 0 cached', 'finish undefined']);
+  });
 
   it('a sweep stopped early: end() finishes the display once; no factory draws nothing', () => {
     const calls: Call[] = [];

@@ -20,7 +20,7 @@ export * from './eoc';
 export * from './kernels';
 export * from './notebook';
 export * from './structured';
-export * from './haroon';
+export * from './early-pruning';
 export * from './experiment';
 export * from './studies';
 export * as cluster from './cluster';

@@ -1,6 +1,6 @@
 /**
  * Test-only verbatim copies of the three training loops as they were before issue #15 ("One training
- * loop"): train() (lib/src/train.ts), MaskedRun (lib/src/haroon/masked-run.ts) and pruneAndTune
+ * loop"): train() (lib/src/train.ts), MaskedRun (lib/src/early-pruning/masked-run.ts) and pruneAndTune
  * (lib/src/structured/prune-and-tune.ts), at commit 7fdff38. The differential tests
  * (test/training-loop.test.ts) assert that the one loop (lib/src/training-run.ts) reproduces them
  * bit for bit. Only names were changed (Legacy*); the logic is untouched. Not library code.

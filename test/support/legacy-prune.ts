@@ -183,7 +183,7 @@ function scaleGroups(w: Float32Array, m: Uint8Array, v: Float32Array, groups: nu
   }
 }
 
-// ---- old haroon/select.ts keepTop ------------------------------------------------------------
+// ---- old early-pruning/select.ts keepTop ------------------------------------------------------------
 
 export type KeepCounts = { scope: 'global'; total: number } | { scope: 'layerwise'; perLayer: Map<string, number> };
 

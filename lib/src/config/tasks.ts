@@ -65,10 +65,10 @@ export const RVP_PRUNE_SCHEMA = strictObject({
 const scope = () => z.enum(['global', 'layerwise']);
 const nullable = <T extends z.ZodType>(s: T) => s.nullable().default(null);
 
-export const HAROON_METHOD_NAMES = ['dense', 'random', 'magnitude', 'snip', 'kstarts', 'dissipating', 'magnitude-at-epoch', 'combined'] as const;
+export const EARLY_PRUNING_METHOD_NAMES = ['dense', 'random', 'magnitude', 'snip', 'kstarts', 'dissipating', 'magnitude-at-epoch', 'combined'] as const;
 
-export const HAROON_SCHEMA = strictObject({
-  method: z.enum(HAROON_METHOD_NAMES).default('random'),
+export const EARLY_PRUNING_SCHEMA = strictObject({
+  method: z.enum(EARLY_PRUNING_METHOD_NAMES).default('random'),
   model: modelSpecSchema.default('lenet300'),
   dataset: datasetNameSchema.default('fashion-mnist'),
   trainLimit: nullable(posInt()),

@@ -86,3 +86,13 @@ export function sweepProgressTo(factory: ProgressFactory | undefined, label: str
   onProgress.end = close;
   return onProgress;
 }
+
+/**
+ * Runs `sweep` with an onProgress callback drawing one `factory` display labelled `label`
+ * (sweepProgressTo), finished when the sweep returns or throws. The studies' run functions all take
+ * `{ progress?: ProgressFactory }` and report through this, so a notebook passes `pai.progress` to any of them.
+ */
+export async function withSweepProgress<T>(factory: ProgressFactory | undefined, label: string, sweep: (onProgress: (p: SweepProgress) => void) => Promise<T>): Promise<T> {
+  const onProgress = sweepProgressTo(factory, label);
+  try { return await sweep(onProgress); } finally { onProgress.end(); }
+}

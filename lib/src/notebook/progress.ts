@@ -3,8 +3,7 @@
  * (one display id, update_display_data messages) and a one-line bar on stderr in a terminal.
  */
 import { displayBundle, escapeHtml, inNotebook, newDisplayId } from './display';
-import { sweepProgressTo } from '../engine/progress';
-import type { ProgressHandle, SweepProgress } from '../engine/progress';
+import type { ProgressHandle } from '../engine/progress';
 
 export interface ProgressOptions {
   /** Minimum ms between display refreshes (default 500); the final state is always shown. */
@@ -118,10 +117,3 @@ export function progress(total: number, label: string, opts: ProgressOptions = {
   return updater;
 }
 
-/**
- * A sweep's onProgress callback (runSweep / the studies' run functions) drawing one progress display,
- * created at the first report (when the total is known) and finished when every config is done.
- */
-export function sweepProgress(label: string, opts: ProgressOptions = {}): (p: SweepProgress) => void {
-  return sweepProgressTo((total, l) => progress(total, l, opts), label, (p) => `${p.cached} cached, ${p.failed} failed, ${p.running} running`);
-}

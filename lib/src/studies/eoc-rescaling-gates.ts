@@ -10,6 +10,7 @@
 import { longSchedule } from '../experiment';
 import { aboveChanceGate, chanceLongRun, longRunsAt, runStagedLongRuns, sitsAtChance } from '../notebook/gate';
 import type { Gate, RunAcc } from '../notebook/gate';
+import type { ProgressFactory } from '../engine';
 import { mean as meanOf } from '../stats';
 import type { TrainConfig } from '../train';
 import { CHANCE, COLLAPSE_MARGIN } from './eoc-rescaling-constants';
@@ -73,10 +74,10 @@ export function longRunJobs(p: EocRescalingPlan, results: { extreme: ReadonlyArr
 export const longRunBand = () => ({ chance: CHANCE, band: COLLAPSE_MARGIN });
 
 /** Run (or read from the cache) the long runs of the §4 arms at chance, in stagedLongRuns' two steps (both families in one sweep per step). */
-export async function runLongRuns(p: EocRescalingPlan, runs: BudgetRows, o: { store?: string } = {}): Promise<LongRuns> {
+export async function runLongRuns(p: EocRescalingPlan, runs: BudgetRows, o: { progress?: ProgressFactory; store?: string } = {}): Promise<LongRuns> {
   const j = longRunJobs(p, runs);
   const arms = (['ffnn', 'resnet'] as const).flatMap((f) => j[f].map((a) => a.map((job) => ({ f, job }))));
-  const r = await runStagedLongRuns(arms, async (xs) => runJobs(xs.map((x) => x.job), { workers: p.workers, store: o.store }), longRunBand());
+  const r = await runStagedLongRuns(arms, async (xs) => runJobs(xs.map((x) => x.job), { workers: p.workers, progress: o.progress, label: 'long runs (prune-train)', store: o.store }), longRunBand());
   return { ffnn: r.results.filter((_, i) => r.jobs[i].f === 'ffnn'), resnet: r.results.filter((_, i) => r.jobs[i].f === 'resnet') };
 }
 

@@ -3,8 +3,8 @@
  * read by: Fig. 2 arms, the §4 FFNN and ResNet methods, the per-layer masks and the dense runs of the
  * gates; and runJobs, which runs jobs through the engine and joins each result to its tag.
  */
-import { runSweep } from '../engine';
-import type { SweepProgress, SweepRecord } from '../engine';
+import { runSweep, withSweepProgress } from '../engine';
+import type { ProgressFactory, SweepRecord } from '../engine';
 import { PRUNE_TRAIN_TASK, denseReference } from '../experiment';
 import type { PruneTrainConfig, PruneTrainResult } from '../experiment';
 import type { TrainConfig } from '../train';
@@ -174,9 +174,10 @@ export type RunRow<T> = T & {
 };
 
 /** Run the jobs through the 'prune-train' engine task (cached, parallel) and join results to tags. */
-export async function runJobs<T>(jobs: readonly Job<T>[], o: { workers: number; onProgress?: (p: SweepProgress) => void; store?: string }): Promise<RunRow<T>[]> {
+export async function runJobs<T>(jobs: readonly Job<T>[], o: { workers: number; progress?: ProgressFactory; label?: string; store?: string }): Promise<RunRow<T>[]> {
   if (jobs.length === 0) return [];
-  const recs = await runSweep<PruneTrainResult>({ task: PRUNE_TRAIN_TASK, configs: jobs.map((j) => j.config), workers: o.workers, onProgress: o.onProgress, store: o.store, progressBar: false });
+  const recs = await withSweepProgress(o.progress, o.label ?? 'prune-train runs', (onProgress) =>
+    runSweep<PruneTrainResult>({ task: PRUNE_TRAIN_TASK, configs: jobs.map((j) => j.config), workers: o.workers, onProgress, store: o.store, progressBar: false }));
   return recs.map((rec: SweepRecord<PruneTrainResult>, i) => {
     const tag = jobs[i].tag;
     if (rec.status === 'error') {

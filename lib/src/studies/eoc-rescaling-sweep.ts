@@ -3,7 +3,7 @@
  * configs the notebook needs at a budget (sweepNeeds, read by `sweep plan`), and runAll, which runs
  * them all in one engine call.
  */
-import type { SweepProgress } from '../engine';
+import type { ProgressFactory } from '../engine';
 import { PRUNE_TRAIN_TASK } from '../experiment';
 import type { PruneTrainResult } from '../experiment';
 import type { Budget } from '../notebook/params';
@@ -66,12 +66,12 @@ export function sweepNeeds(budget: Budget, seeds: number[], lookup: RecordLookup
  * results come back split by section. Identical configs (e.g. a per-layer run that is also in the
  * ResNet table) are computed once.
  */
-export async function runAll(p: EocRescalingPlan, o: { onProgress?: (pr: SweepProgress) => void; store?: string } = {}): Promise<StudyRuns> {
+export async function runAll(p: EocRescalingPlan, o: { progress?: ProgressFactory; store?: string } = {}): Promise<StudyRuns> {
   const t0 = Date.now();
   const parts = sweepParts(p);
   const all: Array<Job<Fig2Tag | ExtremeTag | GateTag>> = [...parts.fig2, ...parts.extreme, ...parts.resnetInit, ...parts.resnetTrained, ...parts.perLayer, ...parts.gates];
   const order = all.map((_, i) => i).sort((a, b) => costRank(all[b]) - costRank(all[a]) || a - b);
-  const ran = await runJobs(order.map((i) => all[i]), { workers: p.workers, onProgress: o.onProgress, store: o.store });
+  const ran = await runJobs(order.map((i) => all[i]), { workers: p.workers, progress: o.progress, label: 'prune-train runs', store: o.store });
   const rows: Array<RunRow<Fig2Tag | ExtremeTag | GateTag>> = new Array(all.length);
   order.forEach((i, k) => { rows[i] = ran[k]; });
   let at = 0;

@@ -6,7 +6,7 @@
  * before any result was seen and exposed in the plan: k, E_s (selection epochs), the fitness, E_d
  * (dissipation epochs), the dissipation rule and threshold, the combination order, the training
  * recipe, the data subsets. plan(budget) fixes them; jobs() turns the plan into engine configs of the
- * 'haroon' task (runHaroon, cached by config hash, run in worker processes); rows() makes one tidy
+ * 'haroon' task (runEarlyPruning, cached by config hash, run in worker processes); rows() makes one tidy
  * table (one row per run and seed, plus K-starts picks derived from runs that train every
  * candidate); the verdict functions compute each claim's checks from that table, with the numbers
  * they rest on; the figure and table builders keep the notebook thin.
@@ -31,7 +31,7 @@
  * kstarts-stats.ts (statistics on it), kstarts-verdicts.ts (the claims), kstarts-tables.ts and
  * kstarts-figures.ts (what the notebook shows), kstarts-gates.ts (the gates).
  */
-export { runHaroonTask, HAROON_TASK } from './kstarts-task';
+export { runEarlyPruningTask, EARLY_PRUNING_TASK } from './kstarts-task';
 export { FITNESSES, LENET, SMALL_CNN, ARMS, ksArm, ksRandomPickArm, ksOracleArm, MAIN_ARMS, SINGLE_ARMS, KSD_RECIPE_NOTE, plan, gateSettings } from './kstarts-plan';
 export type { Fitness, DataChoice, ModelChoice, Primary, Variant, Plan } from './kstarts-plan';
 export { jobs, sweepNeeds, runStudy, runLongRuns } from './kstarts-jobs';

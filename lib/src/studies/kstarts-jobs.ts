@@ -3,14 +3,15 @@
  * plan into engine configs of the 'haroon' task (kstarts-task.ts), sweepNeeds() lists them for
  * `sweep plan`, runStudy() and runLongRuns() run them (cached by config hash, in worker processes).
  */
-import { runSweep, ResultStore, SweepProgress, SweepRecord, PlainObject } from '../engine';
-import { HAROON_DEFAULTS, HaroonConfig, HaroonResult } from '../haroon/run';
+import { runSweep, withSweepProgress, ResultStore, SweepRecord, PlainObject } from '../engine';
+import type { ProgressFactory } from '../engine';
+import { EARLY_PRUNING_DEFAULTS, EarlyPruningConfig, EarlyPruningResult } from '../early-pruning/run';
 import type { Budget } from '../notebook/params';
 import { runStagedLongRuns } from '../notebook/gate';
 import { CONVERGED_ARM, LONG_RUN_BAND, longRunJobs } from './kstarts-gates';
 import { ARMS, Plan, plan } from './kstarts-plan';
 import { Row, rows } from './kstarts-rows';
-import { HAROON_TASK } from './kstarts-task';
+import { EARLY_PRUNING_TASK } from './kstarts-task';
 import { joinNeeds, longRunNeeds, needsOf, RecordLookup, stagedLongRunNeeds, StudyNeeds } from './needs';
 
 export type Family = 'reference' | 'baseline' | 'proposed' | 'kstarts-all' | 'kstarts-derived' | 'variant';
@@ -23,7 +24,7 @@ export interface Job {
   /** null for the dense reference. */
   sparsity: number | null;
   seed: number;
-  config: HaroonConfig;
+  config: EarlyPruningConfig;
 }
 
 const MAIN_FAMILY: Record<string, Family> = {
@@ -43,7 +44,7 @@ export function jobs(p: Plan): Job[] {
   const kMax = Math.max(...p.ks);
   const extra = { extraEpochs: pr.extraEpochs, extraLr: pr.extraLr };
   const diss = { dissipationEpochs: pr.dissipationEpochs, schedule: pr.schedule, rule: 'exact' as const, dissipationScore: pr.score, dissipationScope: pr.scope };
-  const arms: Array<[string, Partial<HaroonConfig>]> = [
+  const arms: Array<[string, Partial<EarlyPruningConfig>]> = [
     [ARMS.random, { method: 'random', ...extra }],
     [ARMS.randomCM, { method: 'random', epochs: E + (pr.k - 1) * pr.selectionEpochs }],
     [ARMS.magnitude, { method: 'magnitude' }],
@@ -58,23 +59,23 @@ export function jobs(p: Plan): Job[] {
   const out: Job[] = [];
   for (const m of p.models) {
     for (const d of p.datasets) {
-      const base = (seed: number, sparsity: number): HaroonConfig => ({
+      const base = (seed: number, sparsity: number): EarlyPruningConfig => ({
         method: 'random', model: m.model, dataset: d.name, trainLimit: d.trainLimit, testLimit: d.testLimit,
         sparsity, epochs: E, train: { ...p.train }, seed,
       });
       for (const seed of p.seeds) {
-        out.push({ arm: ARMS.dense, family: 'reference', model: m.label, dataset: d.label, sparsity: null, seed, config: { ...base(seed, HAROON_DEFAULTS.sparsity), method: 'dense' } });
+        out.push({ arm: ARMS.dense, family: 'reference', model: m.label, dataset: d.label, sparsity: null, seed, config: { ...base(seed, EARLY_PRUNING_DEFAULTS.sparsity), method: 'dense' } });
       }
       // the dense gate's converged run: the same config, a long schedule (milestones stretch), first seed
       const s0 = Math.min(...p.seeds);
-      out.push({ arm: CONVERGED_ARM, family: 'reference', model: m.label, dataset: d.label, sparsity: null, seed: s0, config: { ...base(s0, HAROON_DEFAULTS.sparsity), method: 'dense', epochs: p.gate.convergedEpochs } });
+      out.push({ arm: CONVERGED_ARM, family: 'reference', model: m.label, dataset: d.label, sparsity: null, seed: s0, config: { ...base(s0, EARLY_PRUNING_DEFAULTS.sparsity), method: 'dense', epochs: p.gate.convergedEpochs } });
       for (const sp of p.sparsities) {
         for (const [arm, c] of arms) {
-          for (const seed of p.seeds) out.push({ arm, family: MAIN_FAMILY[arm], model: m.label, dataset: d.label, sparsity: sp, seed, config: { ...base(seed, sp), ...c } as HaroonConfig });
+          for (const seed of p.seeds) out.push({ arm, family: MAIN_FAMILY[arm], model: m.label, dataset: d.label, sparsity: sp, seed, config: { ...base(seed, sp), ...c } as EarlyPruningConfig });
         }
         if (p.variantModels.includes(m.label) && p.variantDatasets.includes(d.label) && p.variantSparsities.includes(sp)) {
           for (const v of p.variants) {
-            for (const seed of p.seeds) out.push({ arm: v.arm, family: 'variant', model: m.label, dataset: d.label, sparsity: sp, seed, config: { ...base(seed, sp), ...v.config } as HaroonConfig });
+            for (const seed of p.seeds) out.push({ arm: v.arm, family: 'variant', model: m.label, dataset: d.label, sparsity: sp, seed, config: { ...base(seed, sp), ...v.config } as EarlyPruningConfig });
           }
         }
       }
@@ -87,7 +88,7 @@ export function jobs(p: Plan): Job[] {
 export interface StudyRun {
   plan: Plan;
   jobs: Job[];
-  records: SweepRecord<HaroonResult>[];
+  records: SweepRecord<EarlyPruningResult>[];
   rows: Row[];
   failures: Array<{ arm: string; dataset: string; sparsity: number | null; seed: number; message: string }>;
   computed: number;
@@ -99,7 +100,7 @@ export interface RunStudyOptions {
   /** Worker processes (default: runSweep's, one per CPU); 0 runs in this process. */
   workers?: number;
   store?: ResultStore | string;
-  onProgress?: (p: SweepProgress) => void;
+  progress?: ProgressFactory;
 }
 
 /**
@@ -108,19 +109,20 @@ export interface RunStudyOptions {
  */
 export function sweepNeeds(budget: Budget, seeds: number[], lookup: RecordLookup): StudyNeeds {
   const p = plan(budget, seeds), js = jobs(p);
-  const long = longRunNeeds<HaroonResult>(budget, lookup, HAROON_TASK, js.map((j) => j.config), 'long runs',
+  const long = longRunNeeds<EarlyPruningResult>(budget, lookup, EARLY_PRUNING_TASK, js.map((j) => j.config), 'long runs',
     're-trains the claim arms the sweep leaves at chance with the converged schedule (not in the estimate)', 'sweep', (recs) => {
       const budgetRows = rows(p, js, recs.map((r) => ({ ...r, status: 'cached' as const })));
-      return stagedLongRunNeeds(lookup, HAROON_TASK, longRunJobs(p, budgetRows, js).map((a) => a.map((j) => j.config)), 'long runs', 'long runs of arms at chance (all four claims)', LONG_RUN_BAND);
+      return stagedLongRunNeeds(lookup, EARLY_PRUNING_TASK, longRunJobs(p, budgetRows, js).map((a) => a.map((j) => j.config)), 'long runs', 'long runs of arms at chance (all four claims)', LONG_RUN_BAND);
     });
-  return joinNeeds({ configs: js.flatMap((j) => needsOf('sweep', `${j.family} (all four claims)`, HAROON_TASK, [j.config])), deferred: [] }, long);
+  return joinNeeds({ configs: js.flatMap((j) => needsOf('sweep', `${j.family} (all four claims)`, EARLY_PRUNING_TASK, [j.config])), deferred: [] }, long);
 }
 
 /** Run (or read from the cache) every config of the plan, in one sweep. */
 export async function runStudy(p: Plan, o: RunStudyOptions = {}): Promise<StudyRun> {
   const t0 = Date.now();
   const js = jobs(p);
-  const records = await runSweep<HaroonResult>({ task: HAROON_TASK, configs: js.map((j) => j.config as unknown as PlainObject), workers: o.workers, store: o.store, onProgress: o.onProgress, progressBar: false });
+  const records = await withSweepProgress(o.progress, 'K-starts / dissipating runs', (onProgress) =>
+    runSweep<EarlyPruningResult>({ task: EARLY_PRUNING_TASK, configs: js.map((j) => j.config as unknown as PlainObject), workers: o.workers, store: o.store, onProgress, progressBar: false }));
   const failures = js.flatMap((j, i) => {
     const r = records[i];
     return r.status === 'error' ? [{ arm: j.arm, dataset: j.dataset, sparsity: j.sparsity, seed: j.seed, message: r.error.message }] : [];
@@ -140,7 +142,8 @@ export async function runStudy(p: Plan, o: RunStudyOptions = {}): Promise<StudyR
  * (longRunJobs: the converged schedule; stagedLongRuns' two steps); their rows, for readRows and ksGates.
  */
 export async function runLongRuns(p: Plan, budget: readonly Row[], o: RunStudyOptions = {}): Promise<{ jobs: Job[]; rows: Row[]; epochs: number }> {
-  const sweep = async (js: Job[]) => (await runSweep<HaroonResult>({ task: HAROON_TASK, configs: js.map((j) => j.config as unknown as PlainObject), workers: o.workers, store: o.store, onProgress: o.onProgress, progressBar: false }))
+  const sweep = async (js: Job[]) => (await withSweepProgress(o.progress, 'long runs (K-starts / dissipating)', (onProgress) =>
+    runSweep<EarlyPruningResult>({ task: EARLY_PRUNING_TASK, configs: js.map((j) => j.config as unknown as PlainObject), workers: o.workers, store: o.store, onProgress, progressBar: false })))
     .map((rec) => ({ rec, acc: rec.status === 'error' ? NaN : rec.result.finalTestAcc, outcome: rec.status === 'error' ? 'error' : rec.result.outcome }));
   const r = await runStagedLongRuns(longRunJobs(p, budget, jobs(p)), sweep, LONG_RUN_BAND);
   return { jobs: r.jobs, rows: rows(p, r.jobs, r.results.map((x) => x.rec)).filter((row) => row.family !== 'kstarts-derived'), epochs: p.epochs };

@@ -3,7 +3,7 @@
  * primary reading of each method and its variants, the recipe and the settings of every budget.
  * Every constant is the project's choice, fixed before any result was seen.
  */
-import type { HaroonConfig } from '../haroon/run';
+import type { EarlyPruningConfig } from '../early-pruning/run';
 import type { ModelConfig } from '../models';
 import type { TrainConfig } from '../train';
 import type { Budget } from '../notebook/params';
@@ -43,7 +43,7 @@ export interface Variant {
   what: string;
   /** The primary arm it is a variant of. */
   of: string;
-  config: Partial<HaroonConfig>;
+  config: Partial<EarlyPruningConfig>;
 }
 
 export interface Plan {
@@ -104,7 +104,7 @@ export const MAIN_ARMS: readonly string[] = [ARMS.random, ARMS.randomCM, ARMS.ma
 export const SINGLE_ARMS: readonly string[] = [ARMS.random, ARMS.magnitude, ARMS.snip, ARMS.kstarts, ARMS.magAtEpoch, ARMS.dissipating];
 
 function variantsFor(pr: Primary, epochs: number): Variant[] {
-  const diss: Partial<HaroonConfig> = { method: 'dissipating', dissipationEpochs: pr.dissipationEpochs, schedule: pr.schedule, rule: 'exact', dissipationScore: pr.score, dissipationScope: pr.scope };
+  const diss: Partial<EarlyPruningConfig> = { method: 'dissipating', dissipationEpochs: pr.dissipationEpochs, schedule: pr.schedule, rule: 'exact', dissipationScore: pr.score, dissipationScope: pr.scope };
   const v: Variant[] = [
     { arm: 'dissipating, absolute change', of: ARMS.dissipating, what: 'rank by |w_t - w0| instead of the relative change', config: { ...diss, dissipationScore: 'absolute-change' } },
     { arm: 'dissipating, global ranking', of: ARMS.dissipating, what: 'one global ranking of r instead of per layer', config: { ...diss, dissipationScope: 'global' } },

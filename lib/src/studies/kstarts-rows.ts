@@ -3,8 +3,8 @@
  * run and seed, plus the K-starts picks derived from the runs that train every candidate.
  */
 import type { SweepRecord } from '../engine';
-import type { HaroonResult } from '../haroon/run';
-import { argBest, CandidateReport } from '../haroon/kstarts';
+import type { EarlyPruningResult } from '../early-pruning/run';
+import { argBest, CandidateReport } from '../early-pruning/kstarts';
 import { fractionalRanks, mean, spearman } from '../stats';
 import type { Family, Job } from './kstarts-jobs';
 import { ARMS, Fitness, FITNESSES, ksArm, ksOracleArm, ksRandomPickArm, Plan } from './kstarts-plan';
@@ -105,7 +105,7 @@ function emptyRow(j: Pick<Job, 'model' | 'dataset' | 'sparsity' | 'seed' | 'arm'
 }
 
 /** One row per job (errors kept, with acc null), plus the K-starts picks derived from the all-candidates runs. */
-export function rows(p: Plan, js: readonly Job[], records: ReadonlyArray<SweepRecord<HaroonResult>>): Row[] {
+export function rows(p: Plan, js: readonly Job[], records: ReadonlyArray<SweepRecord<EarlyPruningResult>>): Row[] {
   if (js.length !== records.length) throw new Error(`kstartsDissipating.rows: ${js.length} jobs but ${records.length} records; pass runSweep's output for jobs(plan).`);
   const out: Row[] = [];
   js.forEach((j, i) => {

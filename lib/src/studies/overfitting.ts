@@ -32,8 +32,9 @@
  * makes the verdict 'inconclusive'. The post-training arm's fine-tune is not evaluated per epoch, so
  * it has no plateau of its own (its dense phase is the dense net's, which the dense gate covers).
  */
-import { PlainObject, runSweep, ResultStore, SweepProgress, SweepRecord } from '../engine';
-import { HAROON_DEFAULTS, HaroonConfig, HaroonResult } from '../haroon/run';
+import { PlainObject, runSweep, withSweepProgress, ResultStore, SweepRecord } from '../engine';
+import type { ProgressFactory } from '../engine';
+import { EARLY_PRUNING_DEFAULTS, EarlyPruningConfig, EarlyPruningResult } from '../early-pruning/run';
 import { ModelConfig, parseModelName } from '../models';
 import { Check, gatedVerdict, lowerBeyondNoise } from '../notebook/claims';
 import type { ClaimVerdict, VerdictTally } from '../notebook/claims';
@@ -44,7 +45,7 @@ import { meanSd, standardError } from '../stats';
 import type { MeanSd } from '../stats';
 import { barFigure, FigureSpec, subplots } from '../notebook/plots';
 import type { TrainConfig } from '../train';
-import { ARMS as KS_ARMS, DataChoice, gateSettings as ksGateSettings, HAROON_TASK, jobs as kstartsJobs, LENET, ModelChoice, Plan as KsPlan, plan as kstartsPlan, Primary } from './kstarts-dissipating';
+import { ARMS as KS_ARMS, DataChoice, gateSettings as ksGateSettings, EARLY_PRUNING_TASK, jobs as kstartsJobs, LENET, ModelChoice, Plan as KsPlan, plan as kstartsPlan, Primary } from './kstarts-dissipating';
 import { CONVERGED_ARM, ksDenseGates, KsGateSettings } from './kstarts-gates';
 import { needsOf, StudyNeeds } from './needs';
 
@@ -124,7 +125,7 @@ export function withDropout(model: string | ModelConfig, rate: number): ModelCon
   return { ...cfg, dropout: rate };
 }
 
-export interface OverfitJob { arm: string; sparsity: number | null; seed: number; config: HaroonConfig }
+export interface OverfitJob { arm: string; sparsity: number | null; seed: number; config: EarlyPruningConfig }
 
 /** Notebook 04's plan at this budget, narrowed to this plan's model, data, sparsities, epochs and recipe (its jobs are the shared configs). */
 function ksPlanOf(p: OverfitPlan): KsPlan {
@@ -179,7 +180,7 @@ export interface OverfitRow {
 }
 
 /** One row per run (the post-training arm gives two: after and before its fine-tune). */
-export function rows(js: readonly OverfitJob[], records: ReadonlyArray<SweepRecord<HaroonResult>>): OverfitRow[] {
+export function rows(js: readonly OverfitJob[], records: ReadonlyArray<SweepRecord<EarlyPruningResult>>): OverfitRow[] {
   if (js.length !== records.length) throw new Error(`overfitting.rows: ${js.length} jobs but ${records.length} records; pass runSweep's output for jobs(plan).`);
   const row = (j: OverfitJob, arm: string, r: { test: number; train: number | undefined } | null, density: number | null, outcome: OverfitRow['outcome'], error: string | null): OverfitRow => {
     const ok = outcome === 'ok' && r !== null && r.train !== undefined;
@@ -206,14 +207,15 @@ export interface OverfitRun { plan: OverfitPlan; jobs: OverfitJob[]; rows: Overf
 
 /** Every engine config of notebook 04's overfitting study at a budget (needs.ts): runStudy's jobs, many shared with the K-starts study. */
 export function sweepNeeds(budget: Budget, seeds: number[]): StudyNeeds {
-  return { configs: needsOf('sweep', 'overfitting (pai-handles-overfitting)', HAROON_TASK, jobs(plan(budget, seeds)).map((j) => j.config)), deferred: [] };
+  return { configs: needsOf('sweep', 'overfitting (pai-handles-overfitting)', EARLY_PRUNING_TASK, jobs(plan(budget, seeds)).map((j) => j.config)), deferred: [] };
 }
 
 /** Run (or read from data/results/haroon/) every config of the plan, in one sweep. */
-export async function runStudy(p: OverfitPlan, o: { workers?: number; store?: ResultStore | string; onProgress?: (p: SweepProgress) => void } = {}): Promise<OverfitRun> {
+export async function runStudy(p: OverfitPlan, o: { workers?: number; store?: ResultStore | string; progress?: ProgressFactory } = {}): Promise<OverfitRun> {
   const t0 = Date.now();
   const js = jobs(p);
-  const records = await runSweep<HaroonResult>({ task: HAROON_TASK, configs: js.map((j) => j.config as unknown as PlainObject), workers: o.workers, store: o.store, onProgress: o.onProgress, progressBar: false });
+  const records = await withSweepProgress(o.progress, 'overfitting runs', (onProgress) =>
+    runSweep<EarlyPruningResult>({ task: EARLY_PRUNING_TASK, configs: js.map((j) => j.config as unknown as PlainObject), workers: o.workers, store: o.store, onProgress, progressBar: false }));
   const keys = new Map(records.map((r) => [r.key, r.status]));
   return {
     plan: p, jobs: js, rows: rows(js, records), seconds: (Date.now() - t0) / 1000,

@@ -22,7 +22,8 @@
  */
 import * as os from 'os';
 import '../prune'; // registers every score method in the sweep's worker processes too
-import { runSweep, SweepProgress, SweepRecord } from '../engine';
+import { runSweep, withSweepProgress, SweepRecord } from '../engine';
+import type { ProgressFactory } from '../engine';
 import { denseReference, longSchedule, PRUNE_TRAIN_TASK, PruneTrainConfig, PruneTrainResult } from '../experiment';
 import type { ModelConfig } from '../models';
 import type { TrainConfig } from '../train';
@@ -234,8 +235,8 @@ export interface Row extends Tag {
 }
 
 /** Run (or read from the cache) every job through 'prune-train'. */
-export async function runAll(p: SanityPlan, o: { onProgress?: (pr: SweepProgress) => void; store?: string } = {}): Promise<Row[]> {
-  return runJobs(p, jobs(p), o);
+export async function runAll(p: SanityPlan, o: { progress?: ProgressFactory; store?: string } = {}): Promise<Row[]> {
+  return runJobs(p, jobs(p), 'sanity-check runs', o);
 }
 
 const armKey = (r: Pick<Tag, 'net' | 'method' | 'ablation' | 'sparsity'>) => `${r.net} s=${r.sparsity} ${r.method}${r.ablation === 'none' ? '' : ` ${r.ablation}`}`;
@@ -263,8 +264,8 @@ export function longRunJobs(p: SanityPlan, rows: readonly Row[]): Job[][] {
 const longRunBand = (tol: Tolerances) => ({ chance: tol.chance, band: tol.chanceBand });
 
 /** Run (or read from the cache) the long runs of the arms at chance in `rows` (runAll's), in stagedLongRuns' two steps. */
-export async function runLongRuns(p: SanityPlan, rows: readonly Row[], o: { onProgress?: (pr: SweepProgress) => void; store?: string } = {}): Promise<Row[]> {
-  return (await runStagedLongRuns(longRunJobs(p, rows), (js) => runJobs(p, js, o), longRunBand(p.tolerances))).results;
+export async function runLongRuns(p: SanityPlan, rows: readonly Row[], o: { progress?: ProgressFactory; store?: string } = {}): Promise<Row[]> {
+  return (await runStagedLongRuns(longRunJobs(p, rows), (js) => runJobs(p, js, 'long runs (sanity checks)', o), longRunBand(p.tolerances))).results;
 }
 
 /** The rows a claim reads: an arm found slow after the budget (longRunRule) is read from its long runs (as kind 'arm'). */
@@ -274,9 +275,10 @@ export function readRows(rows: readonly Row[], tol: Tolerances = TOLERANCES): Ro
   return [...rows.filter((r) => r.kind !== 'long' && !(r.kind === 'arm' && slow.has(armKey(r)))), ...rows.filter((r) => r.kind === 'long' && slow.has(armKey(r))).map((r) => ({ ...r, kind: 'arm' as const }))];
 }
 
-async function runJobs(p: SanityPlan, js: readonly Job[], o: { onProgress?: (pr: SweepProgress) => void; store?: string }): Promise<Row[]> {
+async function runJobs(p: SanityPlan, js: readonly Job[], label: string, o: { progress?: ProgressFactory; store?: string }): Promise<Row[]> {
   if (js.length === 0) return [];
-  const recs = await runSweep<PruneTrainResult>({ task: PRUNE_TRAIN_TASK, configs: js.map((j) => j.config), workers: p.workers, onProgress: o.onProgress, store: o.store, progressBar: false });
+  const recs = await withSweepProgress(o.progress, label, (onProgress) =>
+    runSweep<PruneTrainResult>({ task: PRUNE_TRAIN_TASK, configs: js.map((j) => j.config), workers: p.workers, onProgress, store: o.store, progressBar: false }));
   return recs.map((rec: SweepRecord<PruneTrainResult>, i) => {
     const tag = js[i].tag;
     if (rec.status === 'error') return { ...tag, acc: NaN, outcome: 'error', epochAcc: [], perLayer: [], seconds: 0, cached: false, error: rec.error.message };

@@ -10,9 +10,9 @@ export type {
   DissipatingOptions, DissipationEpoch, DissipationPruneEvent, DissipationReport, DissipationRule, DissipationSchedule, DissipationScore,
 } from './dissipating';
 export { kStarts, KSTARTS_DEFAULTS } from './kstarts';
-export type { CandidateReport, CandidateState, HaroonSetup, KStartsFitness, KStartsOptions, KStartsReport, KStartsResult } from './kstarts';
-export { combineKStartsDissipating, haroonIntermediateSparsity } from './combined';
-export type { HaroonCombinedOptions, HaroonCombinedResult } from './combined';
-export { haroonMagnitudeMask, haroonRandomMask, haroonSnipMask } from './baselines';
-export { HAROON_DEFAULTS, HAROON_METHODS, runHaroon } from './run';
-export type { HaroonConfig, HaroonMethod, HaroonResult } from './run';
+export type { CandidateReport, CandidateState, EarlyPruningSetup, KStartsFitness, KStartsOptions, KStartsReport, KStartsResult } from './kstarts';
+export { combineKStartsDissipating, earlyPruningIntermediateSparsity } from './combined';
+export type { EarlyPruningCombinedOptions, EarlyPruningCombinedResult } from './combined';
+export { earlyPruningMagnitudeMask, earlyPruningRandomMask, earlyPruningSnipMask } from './baselines';
+export { EARLY_PRUNING_DEFAULTS, EARLY_PRUNING_METHODS, runEarlyPruning } from './run';
+export type { EarlyPruningConfig, EarlyPruningMethod, EarlyPruningResult } from './run';

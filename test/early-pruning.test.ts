@@ -2,8 +2,8 @@ import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import {
   initBackend, buildModel, loadDataset, train, computeMask, Dataset, ModelConfig, TrainConfig,
-  kStarts, dissipate, MaskedRun, combineKStartsDissipating, haroonRandomMask, runHaroon, dissipationDensitySchedule,
-  HaroonSetup, DissipationPruneEvent, HaroonConfig,
+  kStarts, dissipate, MaskedRun, combineKStartsDissipating, earlyPruningRandomMask, runEarlyPruning, dissipationDensitySchedule,
+  EarlyPruningSetup, DissipationPruneEvent, EarlyPruningConfig,
 } from 'prune-at-init';
 
 // A tiny MLP (784-8-10: 6,352 prunable weights) on a 256-image subset keeps every test in seconds.
@@ -17,7 +17,7 @@ before(async () => {
 });
 
 const cfg = (epochs: number): TrainConfig => ({ epochs, batchSize: 64, lr: 0.05, momentum: 0.9, schedule: { type: 'constant' } });
-const setup = (epochs: number): HaroonSetup => ({ model: MODEL, ds, train: cfg(epochs), ...SEEDS, evalEveryEpoch: false });
+const setup = (epochs: number): EarlyPruningSetup => ({ model: MODEL, ds, train: cfg(epochs), ...SEEDS, evalEveryEpoch: false });
 const build = (seed = SEEDS.initSeed) => buildModel(MODEL, { seed, inputShape: ds.inputShape, numClasses: ds.numClasses });
 const rms = (a: Float32Array) => Math.sqrt(a.reduce((s, x) => s + x * x, 0) / a.length);
 const close = (a: number, b: number, rel: number, what: string) =>
@@ -103,16 +103,16 @@ describe('Haroon K-starts', () => {
       for (const l of m.perLayer()) assert.equal(l.kept, Math.round(0.1 * l.size), l.name);
     }
     for (let i = 1; i < 4; i++) assert.ok(r.candidateMasks[i].jaccard(r.candidateMasks[0]) < 0.5, 'candidates differ');
-    assert.ok(r.candidateMasks[0].equals(haroonRandomMask(net, 0.9, SEEDS.maskSeed)));
+    assert.ok(r.candidateMasks[0].equals(earlyPruningRandomMask(net, 0.9, SEEDS.maskSeed)));
     const g = kStarts(setup(1), { sparsity: 0.9, k: 2, maskScope: 'global' }, () => undefined);
     g.winner.run.dispose();
     const total = net.prunable.reduce((a, p) => a + p.size, 0);
     for (const m of g.candidateMasks) assert.equal(m.kept, Math.round(0.1 * total));
     net.dispose();
 
-    const base: Omit<HaroonConfig, 'method'> = { model: MODEL, dataset: 'fashion-mnist', trainLimit: 256, testLimit: 100, sparsity: 0.9, epochs: 3, train: { batchSize: 64, lr: 0.05, schedule: { type: 'constant' } }, seed: 7 };
-    const ks = await runHaroon({ ...base, method: 'kstarts', k: 1 });
-    const rnd = await runHaroon({ ...base, method: 'random' });
+    const base: Omit<EarlyPruningConfig, 'method'> = { model: MODEL, dataset: 'fashion-mnist', trainLimit: 256, testLimit: 100, sparsity: 0.9, epochs: 3, train: { batchSize: 64, lr: 0.05, schedule: { type: 'constant' } }, seed: 7 };
+    const ks = await runEarlyPruning({ ...base, method: 'kstarts', k: 1 });
+    const rnd = await runEarlyPruning({ ...base, method: 'random' });
     assert.equal(ks.finalTestAcc, rnd.finalTestAcc);
     assert.deepEqual(ks.diagnostics.history.map((h) => h.trainLoss), rnd.diagnostics.history.map((h) => h.trainLoss));
     assert.deepEqual(ks.perLayer, rnd.perLayer);
@@ -291,7 +291,7 @@ describe('Haroon dissipating gradients', () => {
   });
 });
 
-describe('Haroon combination and runHaroon', () => {
+describe('Haroon combination and runEarlyPruning', () => {
   it('combination A: K-starts at density sqrt(1 - p), dissipation inside the winner, ends at exactly p', () => {
     const p = 0.9;
     const res = combineKStartsDissipating(setup(4), { sparsity: p, kstarts: { k: 3 }, dissipating: { epochs: 2 } });
@@ -312,9 +312,9 @@ describe('Haroon combination and runHaroon', () => {
     g.kstarts.winner.run.dispose();
   });
 
-  it('runHaroon: same seed -> same masks and numbers (JSON-safe); another seed differs; evaluating all candidates leaves the pick unchanged', async () => {
+  it('runEarlyPruning: same seed -> same masks and numbers (JSON-safe); another seed differs; evaluating all candidates leaves the pick unchanged', async () => {
     const dir = require('fs').mkdtempSync(require('path').join(require('os').tmpdir(), 'haroon-'));
-    const base: HaroonConfig = {
+    const base: EarlyPruningConfig = {
       method: 'combined', model: MODEL, dataset: 'fashion-mnist', trainLimit: 256, testLimit: 100, sparsity: 0.9, epochs: 4,
       train: { batchSize: 64, lr: 0.05 }, seed: 1, k: 3, fitness: 'gradient', dissipationEpochs: 2, extraEpochs: 1,
     };
@@ -324,8 +324,8 @@ describe('Haroon combination and runHaroon', () => {
     const perBuild = tf.memory().numTensors - t0;
     const tensorsBefore = tf.memory().numTensors;
     const strip = (r: unknown) => JSON.parse(JSON.stringify(r, (k, v) => (k === 'seconds' || k === 'selectionSeconds' ? undefined : v)));
-    const a = await runHaroon({ ...base, maskPath: `${dir}/a.safetensors` });
-    const b = await runHaroon({ ...base, maskPath: `${dir}/b.safetensors` });
+    const a = await runEarlyPruning({ ...base, maskPath: `${dir}/a.safetensors` });
+    const b = await runEarlyPruning({ ...base, maskPath: `${dir}/b.safetensors` });
     assert.deepEqual(JSON.parse(JSON.stringify(a)), a);
     assert.deepEqual(strip(a), strip(b));
     const bytes = (f: string) => require('fs').readFileSync(`${dir}/${f}.safetensors`) as Buffer;
@@ -334,10 +334,10 @@ describe('Haroon combination and runHaroon', () => {
     assert.equal(a.epochsToTarget, 3);
     assert.ok(a.extraTrainAcc !== null && a.extra!.epochs === 1);
     assert.equal(a.compute.trainingEpochs, 3 * 1 + 3 + 1);
-    const c = await runHaroon({ ...base, seed: 2, maskPath: `${dir}/c.safetensors` });
+    const c = await runEarlyPruning({ ...base, seed: 2, maskPath: `${dir}/c.safetensors` });
     assert.ok(!bytes('c').equals(bytes('a')), 'another seed, another mask');
     assert.ok(c.finalTestAcc >= 0);
-    const all = await runHaroon({ ...base, evaluateAllCandidates: true, extraEpochs: 0 });
+    const all = await runEarlyPruning({ ...base, evaluateAllCandidates: true, extraEpochs: 0 });
     assert.equal(all.kstarts!.pick, a.kstarts!.pick);
     assert.equal(all.finalTestAcc, a.finalTestAcc);
     const finals = all.candidates!.map((x) => x.finalTestAcc!);
@@ -348,13 +348,13 @@ describe('Haroon combination and runHaroon', () => {
   });
 
   it('bad input gets a clear error', async () => {
-    const base: HaroonConfig = { method: 'random', model: MODEL, dataset: 'fashion-mnist', trainLimit: 256, testLimit: 100, sparsity: 0.9, epochs: 2, train: { batchSize: 64, lr: 0.05 }, seed: 0 };
-    await assert.rejects(runHaroon({ ...base, method: 'nope' as never }), /config\.method: Invalid option: expected one of "dense"\|"random".* \(got "nope"\)/);
-    await assert.rejects(runHaroon({ ...base, sparsity: 1.5 }), /config\.sparsity: .*<1 \(got 1.5\)/);
-    await assert.rejects(runHaroon({ ...base, train: { batchSize: 64, lr: 0.05, momentun: 0.9 } as never }), /config\.train: unknown key 'momentun'; accepted keys: .*momentum/);
-    await assert.rejects(runHaroon({ ...base, method: 'dissipating', dissipationEpochs: 3 }), /E_d = 3 pruning epochs but only 2/);
-    await assert.rejects(runHaroon({ ...base, method: 'kstarts', selectionEpochs: 3 }), /selectionEpochs \(3\) exceeds the training epochs \(2\)/);
-    await assert.rejects(runHaroon({ ...base, method: 'combined', p1: 0.95 }), /p1 \(0.95\) must be below the final sparsity/);
-    await assert.rejects(runHaroon({ ...base, train: { batchSize: 64, lr: 0.05, epochs: 3 } }), /train.epochs \(3\) differs from epochs \(2\)/);
+    const base: EarlyPruningConfig = { method: 'random', model: MODEL, dataset: 'fashion-mnist', trainLimit: 256, testLimit: 100, sparsity: 0.9, epochs: 2, train: { batchSize: 64, lr: 0.05 }, seed: 0 };
+    await assert.rejects(runEarlyPruning({ ...base, method: 'nope' as never }), /config\.method: Invalid option: expected one of "dense"\|"random".* \(got "nope"\)/);
+    await assert.rejects(runEarlyPruning({ ...base, sparsity: 1.5 }), /config\.sparsity: .*<1 \(got 1.5\)/);
+    await assert.rejects(runEarlyPruning({ ...base, train: { batchSize: 64, lr: 0.05, momentun: 0.9 } as never }), /config\.train: unknown key 'momentun'; accepted keys: .*momentum/);
+    await assert.rejects(runEarlyPruning({ ...base, method: 'dissipating', dissipationEpochs: 3 }), /E_d = 3 pruning epochs but only 2/);
+    await assert.rejects(runEarlyPruning({ ...base, method: 'kstarts', selectionEpochs: 3 }), /selectionEpochs \(3\) exceeds the training epochs \(2\)/);
+    await assert.rejects(runEarlyPruning({ ...base, method: 'combined', p1: 0.95 }), /p1 \(0.95\) must be below the final sparsity/);
+    await assert.rejects(runEarlyPruning({ ...base, train: { batchSize: 64, lr: 0.05, epochs: 3 } }), /train.epochs \(3\) differs from epochs \(2\)/);
   });
 });

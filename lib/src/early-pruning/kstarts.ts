@@ -38,7 +38,7 @@ import { fractionalRanks, spearman } from '../stats';
 import { stripUndefined } from './dissipating';
 
 /** What every Haroon method needs: architecture, data, training recipe and the three seeds. */
-export interface HaroonSetup {
+export interface EarlyPruningSetup {
   model: string | ModelConfig;
   ds: Dataset;
   /** Training recipe; `epochs` is the total number of epochs of the final network (selection included). */
@@ -142,7 +142,7 @@ export interface KStartsResult<T> {
   finish: T;
 }
 
-export function buildFor(setup: HaroonSetup, initSeed: number): Net {
+export function buildFor(setup: EarlyPruningSetup, initSeed: number): Net {
   return buildModel(setup.model, { seed: initSeed, inputShape: setup.ds.inputShape, numClasses: setup.ds.numClasses });
 }
 
@@ -193,7 +193,7 @@ function combine(perLayer: Record<string, number>, kept: Map<string, number>, no
  * `finish` (default: train to the end with the mask fixed). With evaluateAllCandidates every
  * candidate is finished the same way and its final accuracy reported.
  */
-export function kStarts<T = void>(setup: HaroonSetup, opts: KStartsOptions, finish?: Finish<T>): KStartsResult<T> {
+export function kStarts<T = void>(setup: EarlyPruningSetup, opts: KStartsOptions, finish?: Finish<T>): KStartsResult<T> {
   const o = resolve(opts);
   validateTrainConfig(setup.train);
   const E = setup.train.epochs;

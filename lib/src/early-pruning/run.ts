@@ -1,5 +1,5 @@
 /**
- * runHaroon(config): one entry point for notebooks and the sweep engine. The config is plain JSON;
+ * runEarlyPruning(config): one entry point for notebooks and the sweep engine. The config is plain JSON;
  * the result is plain JSON (no NaN: missing values are null). Methods:
  *   'dense', 'random', 'magnitude', 'snip' (mask at init, then E epochs),
  *   'kstarts', 'dissipating', 'magnitude-at-epoch' (one-shot |w_t| mask after E_d epochs),
@@ -9,27 +9,27 @@
  */
 import { initBackend, backendInfo } from '../backend';
 import { defaultsOf, parseConfig } from '../config/schema';
-import { HAROON_METHOD_NAMES, HAROON_SCHEMA } from '../config/tasks';
+import { EARLY_PRUNING_METHOD_NAMES, EARLY_PRUNING_SCHEMA } from '../config/tasks';
 import { loadDataset } from '../data';
 import type { ModelConfig } from '../models';
 import type { Scope } from '../prune/scores-to-mask';
 import { checkSparsity } from '../prune/scores-to-mask';
 import { evaluate, lrAt, TrainConfig, validateTrainConfig } from '../train';
-import { haroonMagnitudeMask, haroonRandomMask, haroonSnipMask } from './baselines';
+import { earlyPruningMagnitudeMask, earlyPruningRandomMask, earlyPruningSnipMask } from './baselines';
 import { combineKStartsDissipating } from './combined';
 import { DissipationSchedule, DissipationReport, DissipationRule, dissipate } from './dissipating';
-import { buildFor, CandidateReport, HaroonSetup, KStartsOptions, KStartsReport, kStarts } from './kstarts';
+import { buildFor, CandidateReport, EarlyPruningSetup, KStartsOptions, KStartsReport, kStarts } from './kstarts';
 import { MaskedEpochRecord, MaskedRun } from './masked-run';
 import { perLayerCounts } from './select';
 
-export const HAROON_METHODS = HAROON_METHOD_NAMES;
-export type HaroonMethod = (typeof HAROON_METHODS)[number];
+export const EARLY_PRUNING_METHODS = EARLY_PRUNING_METHOD_NAMES;
+export type EarlyPruningMethod = (typeof EARLY_PRUNING_METHODS)[number];
 
 /** K-starts options of a run (also the K-starts half of 'combined'), as in KStartsOptions. */
 type KStartsRunOptions = Pick<KStartsOptions, 'k' | 'selectionEpochs' | 'fitness' | 'direction' | 'normalize' | 'pick' | 'init' | 'afterSelection' | 'evaluateAllCandidates'>;
 
-export interface HaroonConfig extends KStartsRunOptions {
-  method: HaroonMethod;
+export interface EarlyPruningConfig extends KStartsRunOptions {
+  method: EarlyPruningMethod;
   /** Model name (e.g. 'lenet300', 'cnn_small') or a ModelConfig object. */
   model: string | ModelConfig;
   dataset: string;
@@ -82,11 +82,11 @@ export interface HaroonConfig extends KStartsRunOptions {
   maskPath?: string | null;
 }
 
-/** Every option with its default (the values a config may omit), from HAROON_SCHEMA (config/tasks.ts). */
-export const HAROON_DEFAULTS = defaultsOf(HAROON_SCHEMA);
+/** Every option with its default (the values a config may omit), from EARLY_PRUNING_SCHEMA (config/tasks.ts). */
+export const EARLY_PRUNING_DEFAULTS = defaultsOf(EARLY_PRUNING_SCHEMA);
 
-export interface HaroonResult {
-  method: HaroonMethod;
+export interface EarlyPruningResult {
+  method: EarlyPruningMethod;
   outcome: 'ok' | 'diverged';
   /** Final-epoch test accuracy (never the best seen). */
   finalTestAcc: number;
@@ -124,11 +124,11 @@ export interface HaroonResult {
   seconds: number;
 }
 
-function fail(msg: string): never { throw new Error(`runHaroon: ${msg}`); }
+function fail(msg: string): never { throw new Error(`runEarlyPruning: ${msg}`); }
 
-function resolveConfig(c: HaroonConfig): { setup: Omit<HaroonSetup, 'ds'>; train: TrainConfig } {
+function resolveConfig(c: EarlyPruningConfig): { setup: Omit<EarlyPruningSetup, 'ds'>; train: TrainConfig } {
   if (!c || typeof c !== 'object') fail('config must be an object.');
-  if (!HAROON_METHODS.includes(c.method)) fail(`unknown method '${String(c.method)}': use one of ${HAROON_METHODS.join(', ')}.`);
+  if (!EARLY_PRUNING_METHODS.includes(c.method)) fail(`unknown method '${String(c.method)}': use one of ${EARLY_PRUNING_METHODS.join(', ')}.`);
   if (!Number.isInteger(c.epochs) || c.epochs < 1) fail(`epochs must be a positive integer, got ${c.epochs}.`);
   if (!c.train || typeof c.train !== 'object') fail('train must be a TrainConfig object (batchSize, lr, ...).');
   if (c.train.epochs !== undefined && c.train.epochs !== c.epochs) fail(`train.epochs (${c.train.epochs}) differs from epochs (${c.epochs}); give one of them.`);
@@ -148,13 +148,13 @@ function resolveConfig(c: HaroonConfig): { setup: Omit<HaroonSetup, 'ds'>; train
 }
 
 /** Run one Haroon experiment (see the module comment); initialises the TF.js backend if needed. */
-export async function runHaroon(config: HaroonConfig): Promise<HaroonResult> {
+export async function runEarlyPruning(config: EarlyPruningConfig): Promise<EarlyPruningResult> {
   const t0 = Date.now();
-  parseConfig(HAROON_SCHEMA, config, 'runHaroon config', 'config');
+  parseConfig(EARLY_PRUNING_SCHEMA, config, 'runEarlyPruning config', 'config');
   const { setup: s, train } = resolveConfig(config);
   await initBackend();
   const ds = loadDataset(config.dataset, { trainLimit: config.trainLimit ?? undefined, testLimit: config.testLimit ?? undefined, seed: config.subsetSeed ?? 0 });
-  const setup: HaroonSetup = { ...s, ds };
+  const setup: EarlyPruningSetup = { ...s, ds };
   const E = train.epochs;
   const p = config.sparsity;
   const maskScope = config.maskScope ?? 'layerwise', scoreScope = config.scoreScope ?? 'global';
@@ -171,7 +171,7 @@ export async function runHaroon(config: HaroonConfig): Promise<HaroonResult> {
   let run: MaskedRun;
   let initSeed = setup.initSeed;
   let accAtTarget: number | null = null, epochsToTarget: number | null = null;
-  const extraOut: Partial<HaroonResult> = {};
+  const extraOut: Partial<EarlyPruningResult> = {};
   let trainingEpochs = E, selectionEpochs = 0, evaluationEpochs = 0;
   const method = config.method;
 
@@ -207,9 +207,9 @@ export async function runHaroon(config: HaroonConfig): Promise<HaroonResult> {
         extraOut.dissipation = rep;
         accAtTarget = rep.accAtTarget; epochsToTarget = rep.targetEpoch;
       } else if (method !== 'dense') {
-        const mask = method === 'random' ? haroonRandomMask(net, p, setup.maskSeed, maskScope)
-          : method === 'magnitude' ? haroonMagnitudeMask(net, p, scoreScope)
-            : haroonSnipMask(net, ds, p, { scope: scoreScope, seed: setup.maskSeed, options: config.snipOptions });
+        const mask = method === 'random' ? earlyPruningRandomMask(net, p, setup.maskSeed, maskScope)
+          : method === 'magnitude' ? earlyPruningMagnitudeMask(net, p, scoreScope)
+            : earlyPruningSnipMask(net, ds, p, { scope: scoreScope, seed: setup.maskSeed, options: config.snipOptions });
         run.setMask(mask);
         accAtTarget = run.evaluate().acc; epochsToTarget = 0;
       }
@@ -225,7 +225,7 @@ export async function runHaroon(config: HaroonConfig): Promise<HaroonResult> {
     const last = run.history[run.history.length - 1];
     const mask = run.maskOrOnes();
     if (config.maskPath) mask.save(config.maskPath);
-    let extra: HaroonResult['extra'] = null;
+    let extra: EarlyPruningResult['extra'] = null;
     const extraEpochs = config.extraEpochs ?? 0;
     if (extraEpochs > 0 && !diverged) {
       const mode = config.extraMode ?? 'finetune';
@@ -246,7 +246,7 @@ export async function runHaroon(config: HaroonConfig): Promise<HaroonResult> {
       }
       trainingEpochs += extraEpochs;
     }
-    const result: HaroonResult = {
+    const result: EarlyPruningResult = {
       method, outcome: diverged ? 'diverged' : 'ok',
       finalTestAcc: fin.acc, finalTestLoss: fin.loss, finalTrainAcc: last && Number.isFinite(last.trainAcc) ? last.trainAcc : null,
       accAtTarget, epochsToTarget, extraTrainAcc: extra ? extra.testAcc : null, extra, trainEval,

@@ -11,9 +11,9 @@
  */
 import { checkSparsity } from '../prune/scores-to-mask';
 import { DissipatingOptions, DissipationReport, dissipate } from './dissipating';
-import { HaroonSetup, KStartsOptions, KStartsResult, kStarts } from './kstarts';
+import { EarlyPruningSetup, KStartsOptions, KStartsResult, kStarts } from './kstarts';
 
-export interface HaroonCombinedOptions {
+export interface EarlyPruningCombinedOptions {
   /** Final sparsity p. */
   sparsity: number;
   /** 'A' (default): K-starts at p1 then dissipation to p; 'B': K-starts with the dissipation fitness. */
@@ -24,7 +24,7 @@ export interface HaroonCombinedOptions {
   dissipating?: Omit<DissipatingOptions, 'sparsity'>;
 }
 
-export interface HaroonCombinedResult {
+export interface EarlyPruningCombinedResult {
   combination: 'A' | 'B';
   /** Sparsity of the K-starts masks (p1 for A, p for B). */
   p1: number;
@@ -34,13 +34,13 @@ export interface HaroonCombinedResult {
 }
 
 /** Default intermediate sparsity of option A: density sqrt(1 - p). */
-export function haroonIntermediateSparsity(p: number): number {
+export function earlyPruningIntermediateSparsity(p: number): number {
   checkSparsity(p);
   return 1 - Math.sqrt(1 - p);
 }
 
 /** Run the combination; the winner is trained to the end and returned (the caller disposes winner.run). */
-export function combineKStartsDissipating(setup: HaroonSetup, o: HaroonCombinedOptions): HaroonCombinedResult {
+export function combineKStartsDissipating(setup: EarlyPruningSetup, o: EarlyPruningCombinedOptions): EarlyPruningCombinedResult {
   checkSparsity(o.sparsity);
   const combination = o.combination ?? 'A';
   const E = setup.train.epochs;
@@ -52,7 +52,7 @@ export function combineKStartsDissipating(setup: HaroonSetup, o: HaroonCombinedO
     return { combination, p1: o.sparsity, kstarts: ks, dissipation: null };
   }
   if (combination !== 'A') throw new Error(`combined: combination must be 'A' or 'B', got '${String(combination)}'.`);
-  const p1 = o.p1 ?? haroonIntermediateSparsity(o.sparsity);
+  const p1 = o.p1 ?? earlyPruningIntermediateSparsity(o.sparsity);
   checkSparsity(p1);
   if (!(p1 < o.sparsity)) throw new Error(`combined: p1 (${p1}) must be below the final sparsity (${o.sparsity}), so dissipation has something to prune.`);
   const ks = kStarts<DissipationReport | null>(setup, { ...o.kstarts, sparsity: p1 }, (run, cand) => {
