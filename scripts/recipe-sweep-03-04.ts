@@ -18,7 +18,7 @@ async function lenet(): Promise<void> {
     configs.push({ method: 'dense', model: 'lenet300', dataset: 'fashion-mnist', trainLimit: null, testLimit: null, sparsity: 0.9, epochs,
       train: { batchSize: 128, lr, optimizer: 'sgd', momentum: 0.9, weightDecay: 0 }, seed: 0 });
   }
-  const recs = await pai.runSweep<any>({ task: ksd.HAROON_TASK, configs: configs as any, workers, progressBar: false });
+  const recs = await pai.runSweep<any>({ task: ksd.EARLY_PRUNING_TASK, configs: configs as any, workers, progressBar: false });
   recs.forEach((r, i) => {
     const c = configs[i] as any;
     if (r.status === 'error') { console.log(`lr ${c.train.lr} E ${c.epochs}: ERROR ${r.error.message}`); return; }
