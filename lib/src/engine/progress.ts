@@ -89,10 +89,12 @@ export function sweepProgressTo(factory: ProgressFactory | undefined, label: str
 
 /**
  * Runs `sweep` with an onProgress callback drawing one `factory` display labelled `label`
- * (sweepProgressTo), finished when the sweep returns or throws. The studies' run functions all take
- * `{ progress?: ProgressFactory }` and report through this, so a notebook passes `pai.progress` to any of them.
+ * (sweepProgressTo, with its `note`), finished when the sweep returns or throws. The studies' run
+ * functions all take `{ progress?: ProgressFactory }` and report through this, so a notebook passes
+ * `pai.progress` to any of them.
  */
-export async function withSweepProgress<T>(factory: ProgressFactory | undefined, label: string, sweep: (onProgress: (p: SweepProgress) => void) => Promise<T>): Promise<T> {
-  const onProgress = sweepProgressTo(factory, label);
+export async function withSweepProgress<T>(factory: ProgressFactory | undefined, label: string, sweep: (onProgress: (p: SweepProgress) => void) => Promise<T>,
+  note?: (p: SweepProgress) => string | undefined): Promise<T> {
+  const onProgress = sweepProgressTo(factory, label, note);
   try { return await sweep(onProgress); } finally { onProgress.end(); }
 }

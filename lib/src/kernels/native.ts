@@ -201,11 +201,11 @@ addTaskEnvironment(singleThreaded);
  * next call: in-process numbers can differ in the last bits between a 1- and a 2-thread run.
  * `measure` replaces the /proc/stat sample (tests; callers with their own load signal).
  */
-export function useIdleCores(measure: (cores: number) => IdleCoresChoice = measureIdleCores): NativeStatus {
+export function useIdleCores(measure: (cores: number) => IdleCoresChoice = recentIdleChoice): NativeStatus {
   const { blas, status } = load();
   const env = process.env[THREADS_ENV];
   if (!blas || (env !== undefined && env !== '') || insideTask() || singleDepth > 0) return { ...status };
-  const choice = measure === measureIdleCores ? recentIdleChoice() : measure(allCores());
+  const choice = measure(allCores());
   return applyThreads(choice.threads, describeIdleChoice(choice), 'useIdleCores');
 }
 
@@ -213,10 +213,10 @@ export function useIdleCores(measure: (cores: number) => IdleCoresChoice = measu
 const IDLE_REUSE_MS = 10_000;
 let lastIdle: { at: number; choice: IdleCoresChoice } | null = null;
 
-/** The default measurement, sampled at most once per IDLE_REUSE_MS (each sample blocks for its 100 ms window). */
-function recentIdleChoice(): IdleCoresChoice {
+/** The default measurement (measureIdleCores), sampled at most once per IDLE_REUSE_MS (each sample blocks for its 100 ms window). */
+function recentIdleChoice(cores: number): IdleCoresChoice {
   const now = Date.now();
-  if (!lastIdle || now - lastIdle.at > IDLE_REUSE_MS) lastIdle = { at: now, choice: measureIdleCores(allCores()) };
+  if (!lastIdle || now - lastIdle.at > IDLE_REUSE_MS || lastIdle.choice.cores !== cores) lastIdle = { at: now, choice: measureIdleCores(cores) };
   return lastIdle.choice;
 }
 

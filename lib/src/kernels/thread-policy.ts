@@ -75,7 +75,7 @@ export function idleCoreThreads(a: CpuSample, b: CpuSample, cores: number): Idle
   const allBusy = (sb.cpus * dBusy) / dTotal;
   const ownBusy = (b.cpu.user + b.cpu.system - a.cpu.user - a.cpu.system) / 1000 / windowMs;
   const otherBusy = Math.max(0, allBusy - ownBusy);
-  const threads = Math.max(1, Math.min(cores, cores - Math.round(otherBusy)));
+  const threads = Math.max(1, cores - Math.round(otherBusy));
   return { threads, cores, otherBusy, allBusy, ownBusy, windowMs, fallback: null };
 }
 

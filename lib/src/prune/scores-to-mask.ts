@@ -52,7 +52,7 @@ export function keepCounts(shapes: Map<string, number[]>, sparsity: number, scop
 
 /** `counts` capped at the live counts of `previous` (a keep count never asks to revive). */
 export function capAtLive(counts: KeepCounts, previous: Map<string, ArrayLike<number>>): KeepCounts {
-  const live = (n: string) => { const m = previous.get(n)!; let c = 0; for (let i = 0; i < m.length; i++) c += m[i] ? 1 : 0; return c; };
+  const live = (n: string) => countLive(previous.get(n)!);
   if (counts.scope === 'global') return { scope: 'global', total: Math.min(counts.total, [...previous.keys()].reduce((a, n) => a + live(n), 0)) };
   return { scope: 'layerwise', perLayer: new Map([...counts.perLayer].map(([n, k]) => [n, Math.min(k, live(n))])) };
 }
@@ -81,11 +81,16 @@ function topK(v: Float32Array, k: number, eligible: Uint8Array | null): { keep: 
   return { keep, threshold: t, ties: totalTies > ties ? ties : 0 };
 }
 
-function liveCount(e: Uint8Array | null, n: number): number {
-  if (!e) return n;
+/** Entries of a mask that are kept (non-zero). */
+function countLive(m: ArrayLike<number>): number {
   let c = 0;
-  for (let i = 0; i < e.length; i++) c += e[i];
+  for (let i = 0; i < m.length; i++) c += m[i] ? 1 : 0;
   return c;
+}
+
+/** Live entries of an eligibility array; all `n` when there is no previous mask. */
+function liveCount(e: Uint8Array | null, n: number): number {
+  return e ? countLive(e) : n;
 }
 
 /** Select the mask keeping `target` (a sparsity in [0, 1), or exact keep counts) of the highest scores. */

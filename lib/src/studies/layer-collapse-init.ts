@@ -10,7 +10,7 @@ import { initBackend, backendInfo } from '../backend';
 import { loadDataset } from '../data';
 import { buildModel } from '../models';
 import { collapsePoint, CollapsePoint, computeMask } from '../prune';
-import { registerTask, runSweep, sweepProgressTo } from '../engine';
+import { registerTask, runSweep, withSweepProgress } from '../engine';
 import type { ProgressFactory } from '../engine';
 import { defaultsOf } from '../config/schema';
 import { INIT_ANALYSIS_SCHEMA } from '../config/tasks';
@@ -175,11 +175,9 @@ export function initConfigs(p: LayerCollapsePlan, seeds: number[]): InitAnalysis
 /** Run (or read from the cache) every init analysis. */
 export async function runInitAnalyses(p: LayerCollapsePlan, seeds: number[], o: { progress?: ProgressFactory } = {}): Promise<InitAnalysisResult[]> {
   const configs = initConfigs(p, seeds);
-  const prog = sweepProgressTo(o.progress, 'init-only analyses (depth x seed)');
-  try {
-    const recs = await runSweep<InitAnalysisResult>({ task: LAYER_COLLAPSE_INIT_TASK, configs, workers: p.workers, onProgress: prog, progressBar: false });
-    return okResults(recs, 'init-analysis').map((r) => r.result);
-  } finally { prog.end(); }
+  const recs = await withSweepProgress(o.progress, 'init-only analyses (depth x seed)', (onProgress) =>
+    runSweep<InitAnalysisResult>({ task: LAYER_COLLAPSE_INIT_TASK, configs, workers: p.workers, onProgress, progressBar: false }));
+  return okResults(recs, 'init-analysis').map((r) => r.result);
 }
 
 // ---------------------------------------------------------------------------------------------

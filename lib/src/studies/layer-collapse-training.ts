@@ -4,7 +4,7 @@
  * notebook needs at a budget (sweepNeeds), the runs themselves and their summaries.
  */
 import type { FfnnConfig } from '../models';
-import { runSweep, sweepProgressTo } from '../engine';
+import { runSweep, withSweepProgress } from '../engine';
 import type { ProgressFactory } from '../engine';
 import { PRUNE_TRAIN_TASK, PruneTrainConfig, PruneTrainResult, denseReference } from '../experiment';
 import type { Budget } from '../notebook/params';
@@ -143,20 +143,18 @@ function phaseOfScheme(s: unknown): PhaseName {
 }
 
 export async function runTraining(p: LayerCollapsePlan, configs: PruneTrainConfig[], o: { progress?: ProgressFactory } = {}): Promise<TrainRow[]> {
-  const prog = sweepProgressTo(o.progress, 'training runs (prune-train)');
-  try {
-    const recs = await runSweep<PruneTrainResult>({ task: PRUNE_TRAIN_TASK, configs, workers: p.workers, onProgress: prog, progressBar: false });
-    return okResults(recs, 'training').map(({ config, result }) => {
-      const c = config as unknown as PruneTrainConfig;
-      const phase = phaseOfScheme((c.model as FfnnConfig).init?.scheme);
-      return {
-        dataset: c.data.name, phase, method: c.prune.method, arm: armLabel(c.prune.method, phase), sparsity: c.prune.sparsity, seed: c.seed,
-        acc: result.finalTestAcc, collapsed: result.emptyLayers.length > 0, emptyLayers: result.emptyLayers, outcome: result.outcome,
-        density: result.density, seconds: result.seconds,
-        history: result.epochs.map((e) => e.testAcc), converged: c.train.epochs !== p.training.train.epochs,
-      };
-    });
-  } finally { prog.end(); }
+  const recs = await withSweepProgress(o.progress, 'training runs (prune-train)', (onProgress) =>
+    runSweep<PruneTrainResult>({ task: PRUNE_TRAIN_TASK, configs, workers: p.workers, onProgress, progressBar: false }));
+  return okResults(recs, 'training').map(({ config, result }) => {
+    const c = config as unknown as PruneTrainConfig;
+    const phase = phaseOfScheme((c.model as FfnnConfig).init?.scheme);
+    return {
+      dataset: c.data.name, phase, method: c.prune.method, arm: armLabel(c.prune.method, phase), sparsity: c.prune.sparsity, seed: c.seed,
+      acc: result.finalTestAcc, collapsed: result.emptyLayers.length > 0, emptyLayers: result.emptyLayers, outcome: result.outcome,
+      density: result.density, seconds: result.seconds,
+      history: result.epochs.map((e) => e.testAcc), converged: c.train.epochs !== p.training.train.epochs,
+    };
+  });
 }
 
 /**

@@ -2,7 +2,7 @@
  * Running the reduced-vs-pruned study: the three cached sweeps (runStudy) and the tidy results table
  * they give, one row per trained net.
  */
-import { runSweep, RunRecord, SweepRecord, rowsToFrame, TaskSpec, sweepProgressTo } from '../engine';
+import { runSweep, RunRecord, SweepRecord, rowsToFrame, TaskSpec, withSweepProgress } from '../engine';
 import type { ProgressFactory } from '../engine';
 import type { Criterion, RvpPlan } from './rvp-plan';
 import { RVP_PRUNE_TASK, RVP_TRAIN_TASK } from './rvp-tasks';
@@ -103,9 +103,8 @@ export function pruneRows(p: Pick<RvpPlan, 'budgets' | 'reduced'>, config: RvpPr
 /** One cached sweep of a study stage; its wall-clock and computed/cached counts go into `run`. */
 export async function sweep<R>(stage: string, task: TaskSpec, configs: Record<string, unknown>[], workers: number, progress: ProgressFactory | undefined, run: Pick<RvpRun, 'seconds' | 'computed'>): Promise<SweepRecord<R>[]> {
   const t0 = Date.now();
-  const bar = sweepProgressTo(progress, stage, (pr) => pr.lastKey ?? undefined);
-  const recs = configs.length === 0 ? [] : await runSweep<R>({ task, configs, workers, onProgress: bar });
-  bar.end();
+  const recs = configs.length === 0 ? [] : await withSweepProgress(progress, stage, (onProgress) => runSweep<R>({ task, configs, workers, onProgress }),
+    (pr) => pr.lastKey ?? undefined);
   run.seconds[stage] = (Date.now() - t0) / 1000;
   const keys = new Map<string, string>();
   for (const r of recs) keys.set(r.key, r.status);
