@@ -341,7 +341,7 @@ function printTable(res: Results, configs: string[]): void {
  * V8 optimises TF.js's engine code (tape, tidy, kernel dispatch: ~120 calls per LeNet step) only after many
  * calls, so the first workload timed used to pay for it: LeNet-300-100 trained at 3.8 ms per step after 5
  * warm-up steps and 2.4 ms after 200 (AMD EPYC Zen 5, 2026-12-06), while PyTorch has no such phase. Throwaway
- * nets of each 1-thread TF.js row are trained `steps` steps first (not more warm-up of the timed nets: their
+ * nets of the 1-thread MLP rows (or of the first row) are trained `steps` steps first (not more warm-up of the timed nets: their
  * weights would drift away from PyTorch's, which start from the same state).
  */
 async function warmJit(rows: readonly Row[], steps: number, budgetMs: number, maxStepMs: number): Promise<void> {
@@ -362,6 +362,8 @@ async function main(): Promise<void> {
   if (!(steps >= 5) || !(warmup >= 1) || !(budgetMs > 0) || !(maxStepMs > 0)) {
     throw new Error('bench: need --steps >= 5, --warmup >= 1, --budget-ms > 0, --max-step-ms > 0.');
   }
+  const jitSteps = Number(arg('jit-warmup') ?? 200);
+  if (!(Number.isInteger(jitSteps) && jitSteps >= 0)) throw new Error(`bench: --jit-warmup wants a step count >= 0, got ${arg('jit-warmup')}.`);
   const wanted = arg('workloads')?.split(',');
   const workloads = wanted ? WORKLOADS.filter((w) => wanted.includes(w.name)) : WORKLOADS;
   if (wanted && workloads.length !== wanted.length) {
@@ -418,7 +420,7 @@ async function main(): Promise<void> {
   const res: Results = {
     meta: {
       date: new Date().toISOString(), cpu: machine.cpu, cores, machine, blas_warnings: warnings, node: process.version, tfjs: tf.version.tfjs,
-      native, loadavg_start: os.loadavg(), steps, warmup, budget_ms: budgetMs, density: DENSITY, round: ROUND, threads: threadList,
+      native, loadavg_start: os.loadavg(), steps, warmup, jit_warmup_steps: jitSteps, budget_ms: budgetMs, density: DENSITY, round: ROUND, threads: threadList,
       sparsity: sparsities, sparse_max_density: DEFAULT_SPARSE_MAX_DENSITY,
       method: `median over steps; configurations and PyTorch interleaved in rounds of ${ROUND} steps; wall and process-CPU ms`,
     },
@@ -440,9 +442,6 @@ async function main(): Promise<void> {
     res.sparse_break_even = breakEven();
   }
   try {
-    const jitSteps = Number(arg('jit-warmup') ?? 200);
-    if (!(Number.isInteger(jitSteps) && jitSteps >= 0)) throw new Error(`bench: --jit-warmup wants a step count >= 0, got ${arg('jit-warmup')}.`);
-    res.meta.jit_warmup_steps = jitSteps;
     await warmJit(rows, jitSteps, budgetMs, maxStepMs);
     for (const row of rows) {
       const runners: Runner[] = row.configs.map((c) => new TfRunner(c, row));

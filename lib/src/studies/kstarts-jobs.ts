@@ -103,6 +103,13 @@ export interface RunStudyOptions {
   progress?: ProgressFactory;
 }
 
+/** One cached sweep of 'haroon'-task configs (notebook 04's studies all run through it), with a labelled progress display. */
+export function sweepEarlyPruning(configs: readonly EarlyPruningConfig[], label: string, o: RunStudyOptions): Promise<SweepRecord<EarlyPruningResult>[]> {
+  return withSweepProgress(o.progress, label, (onProgress) => runSweep<EarlyPruningResult>({
+    task: EARLY_PRUNING_TASK, configs: configs.map((c) => c as unknown as PlainObject), workers: o.workers, store: o.store, onProgress, progressBar: false,
+  }));
+}
+
 /**
  * Every engine config of notebook 04's K-starts / dissipating study at a budget (needs.ts): runStudy's
  * jobs, then, once they are stored, runLongRuns' long runs of the claim arms they leave at chance.
@@ -121,8 +128,7 @@ export function sweepNeeds(budget: Budget, seeds: number[], lookup: RecordLookup
 export async function runStudy(p: Plan, o: RunStudyOptions = {}): Promise<StudyRun> {
   const t0 = Date.now();
   const js = jobs(p);
-  const records = await withSweepProgress(o.progress, 'K-starts / dissipating runs', (onProgress) =>
-    runSweep<EarlyPruningResult>({ task: EARLY_PRUNING_TASK, configs: js.map((j) => j.config as unknown as PlainObject), workers: o.workers, store: o.store, onProgress, progressBar: false }));
+  const records = await sweepEarlyPruning(js.map((j) => j.config), 'K-starts / dissipating runs', o);
   const failures = js.flatMap((j, i) => {
     const r = records[i];
     return r.status === 'error' ? [{ arm: j.arm, dataset: j.dataset, sparsity: j.sparsity, seed: j.seed, message: r.error.message }] : [];
@@ -142,8 +148,7 @@ export async function runStudy(p: Plan, o: RunStudyOptions = {}): Promise<StudyR
  * (longRunJobs: the converged schedule; stagedLongRuns' two steps); their rows, for readRows and ksGates.
  */
 export async function runLongRuns(p: Plan, budget: readonly Row[], o: RunStudyOptions = {}): Promise<{ jobs: Job[]; rows: Row[]; epochs: number }> {
-  const sweep = async (js: Job[]) => (await withSweepProgress(o.progress, 'long runs (K-starts / dissipating)', (onProgress) =>
-    runSweep<EarlyPruningResult>({ task: EARLY_PRUNING_TASK, configs: js.map((j) => j.config as unknown as PlainObject), workers: o.workers, store: o.store, onProgress, progressBar: false })))
+  const sweep = async (js: Job[]) => (await sweepEarlyPruning(js.map((j) => j.config), 'long runs (K-starts / dissipating)', o))
     .map((rec) => ({ rec, acc: rec.status === 'error' ? NaN : rec.result.finalTestAcc, outcome: rec.status === 'error' ? 'error' : rec.result.outcome }));
   const r = await runStagedLongRuns(longRunJobs(p, budget, jobs(p)), sweep, LONG_RUN_BAND);
   return { jobs: r.jobs, rows: rows(p, r.jobs, r.results.map((x) => x.rec)).filter((row) => row.family !== 'kstarts-derived'), epochs: p.epochs };

@@ -32,8 +32,7 @@
  * makes the verdict 'inconclusive'. The post-training arm's fine-tune is not evaluated per epoch, so
  * it has no plateau of its own (its dense phase is the dense net's, which the dense gate covers).
  */
-import { PlainObject, runSweep, withSweepProgress, ResultStore, SweepRecord } from '../engine';
-import type { ProgressFactory } from '../engine';
+import type { SweepRecord } from '../engine';
 import { EARLY_PRUNING_DEFAULTS, EarlyPruningConfig, EarlyPruningResult } from '../early-pruning/run';
 import { ModelConfig, parseModelName } from '../models';
 import { Check, gatedVerdict, lowerBeyondNoise } from '../notebook/claims';
@@ -47,6 +46,8 @@ import { barFigure, FigureSpec, subplots } from '../notebook/plots';
 import type { TrainConfig } from '../train';
 import { ARMS as KS_ARMS, DataChoice, gateSettings as ksGateSettings, EARLY_PRUNING_TASK, jobs as kstartsJobs, LENET, ModelChoice, Plan as KsPlan, plan as kstartsPlan, Primary } from './kstarts-dissipating';
 import { CONVERGED_ARM, ksDenseGates, KsGateSettings } from './kstarts-gates';
+import { sweepEarlyPruning } from './kstarts-jobs';
+import type { RunStudyOptions } from './kstarts-jobs';
 import { needsOf, StudyNeeds } from './needs';
 
 export const OVERFIT_ARMS = {
@@ -211,11 +212,10 @@ export function sweepNeeds(budget: Budget, seeds: number[]): StudyNeeds {
 }
 
 /** Run (or read from data/results/haroon/) every config of the plan, in one sweep. */
-export async function runStudy(p: OverfitPlan, o: { workers?: number; store?: ResultStore | string; progress?: ProgressFactory } = {}): Promise<OverfitRun> {
+export async function runStudy(p: OverfitPlan, o: RunStudyOptions = {}): Promise<OverfitRun> {
   const t0 = Date.now();
   const js = jobs(p);
-  const records = await withSweepProgress(o.progress, 'overfitting runs', (onProgress) =>
-    runSweep<EarlyPruningResult>({ task: EARLY_PRUNING_TASK, configs: js.map((j) => j.config as unknown as PlainObject), workers: o.workers, store: o.store, onProgress, progressBar: false }));
+  const records = await sweepEarlyPruning(js.map((j) => j.config), 'overfitting runs', o);
   const keys = new Map(records.map((r) => [r.key, r.status]));
   return {
     plan: p, jobs: js, rows: rows(js, records), seconds: (Date.now() - t0) / 1000,
