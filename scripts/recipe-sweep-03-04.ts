@@ -15,15 +15,15 @@ async function lenet(): Promise<void> {
   // lr 0.02 at 4 and 8 epochs ran first; the grid was then cut to what the CPU allowed (a shared 2-core machine)
   const grid: Array<[number, number]> = [[0.02, 4], [0.02, 8], [0.05, 4], [0.05, 8], [0.1, 4], [0.1, 8], [0.05, 24], [0.05, 6]];
   for (const [lr, epochs] of grid) {
-    configs.push({ method: 'dense', model: 'lenet300', dataset: 'fashion-mnist', trainLimit: null, testLimit: null, sparsity: 0.9, epochs,
-      train: { batchSize: 128, lr, optimizer: 'sgd', momentum: 0.9, weightDecay: 0 }, seed: 0 });
+    configs.push({ model: 'lenet300', data: { name: 'fashion-mnist' }, prune: { method: 'dense' },
+      train: { epochs, batchSize: 128, lr, optimizer: 'sgd', momentum: 0.9, weightDecay: 0 }, seed: 0 });
   }
   const recs = await pai.runSweep<any>({ task: ksd.EARLY_PRUNING_TASK, configs: configs as any, workers, progressBar: false });
   recs.forEach((r, i) => {
     const c = configs[i] as any;
-    if (r.status === 'error') { console.log(`lr ${c.train.lr} E ${c.epochs}: ERROR ${r.error.message}`); return; }
+    if (r.status === 'error') { console.log(`lr ${c.train.lr} E ${c.train.epochs}: ERROR ${r.error.message}`); return; }
     const h = r.result.diagnostics.history.map((e: any) => e.testAcc);
-    console.log(`LeNet-300-100 FMNIST 60k/10k sgd b128 lr ${c.train.lr} E ${c.epochs}: final ${r.result.finalTestAcc.toFixed(4)} last-epoch gain ${(h[h.length - 1] - h[h.length - 2]).toFixed(4)} ${r.result.seconds.toFixed(0)} s (${r.status})`);
+    console.log(`LeNet-300-100 FMNIST 60k/10k sgd b128 lr ${c.train.lr} E ${c.train.epochs}: final ${r.result.finalTestAcc.toFixed(4)} last-epoch gain ${(h[h.length - 1] - h[h.length - 2]).toFixed(4)} ${r.result.seconds.toFixed(0)} s (${r.status})`);
   });
 }
 

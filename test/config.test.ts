@@ -61,7 +61,7 @@ describe('strict configs (issue 14 defect 2)', () => {
     bad({ data: { name: 'cifar100' } }, /config\.data\.name: Unknown dataset 'cifar100': use one of fashion-mnist, mnist, cifar10/);
     bad({ model: { arch: 'ffnn', activation: 'relu' } }, /config\.model\.hidden: .*expected array.* \(got missing\)/);
     bad({ model: 'lenet3000' }, /config\.model: .*lenet3000/);
-    assert.throws(() => describeConfig(EARLY_PRUNING_TASK, { k: 0 }), /config\.k: .*>=1 \(got 0\)/);
+    assert.throws(() => describeConfig(EARLY_PRUNING_TASK, { prune: { kstarts: { k: 0 } } }), /config\.prune\.kstarts\.k: .*>=1 \(got 0\)/);
     assert.throws(() => describeConfig(LAYER_COLLAPSE_INIT_TASK, { phases: [{ name: 'eoc', sigmaW: 1, sigma_b: 0 }] }), /config\.phases\[0\]: unknown key 'sigma_b'/);
     assert.throws(() => describeConfig(RVP_TRAIN_TASK, { train: { epoch: 1 } }), /config\.train: unknown key 'epoch'/);
   });

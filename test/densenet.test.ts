@@ -1,10 +1,11 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import {
-  initBackend, buildModel, parseModelName, loadDataset, gather, Trainer, Rng, DenseNetConfig,
+  initBackend, buildModel, parseModelName, loadDataset, gather, Rng, DenseNetConfig,
   pruneAndTune, compress, replayHistory, applyHistory, denseNetCost, macs, liveCost, reducedDenseNetFamily,
   timeArchitectures, availableBackendVariants, fisherChannelScores,
 } from 'prune-at-init';
+import { trainFewSteps } from './support/few-steps';
 
 before(async () => { await initBackend(); });
 
@@ -84,13 +85,7 @@ describe('DenseNet-BC: channel pruning and compression', () => {
       removed.set(g.name, g.size - m.reduce((a, v) => a + v, 0));
       net.setUnitMask(g.name, m);
     }
-    const trainer = new Trainer(net, { epochs: 1, batchSize: 32, lr: 0.05, momentum: 0.9 });
-    for (let t = 0; t < 3; t++) {
-      const b = gather(d, d.train, Int32Array.from({ length: 32 }, (_, i) => t * 32 + i));
-      trainer.step(b.x, b.y, 0.05);
-      b.x.dispose(); b.y.dispose();
-    }
-    trainer.dispose();
+    trainFewSteps(net, d, 3);
     assert.ok(net.getBuffers().get('d2l1/bn2/mean')!.some((v) => Math.abs(v) > 1e-3), 'BN running stats still at their init');
     const small = compress(net);
     const xb = gather(d, d.test, Int32Array.from({ length: 16 }, (_, i) => i));

@@ -3,12 +3,13 @@ import * as tf from '@tensorflow/tfjs';
 import {
   initBackend, buildModel, loadDataset, train, computeMask, Dataset, ModelConfig, TrainConfig,
   kStarts, dissipate, MaskedRun, combineKStartsDissipating, earlyPruningRandomMask, runEarlyPruning, dissipationDensitySchedule,
-  EarlyPruningSetup, DissipationPruneEvent, EarlyPruningConfig,
+  EarlyPruningSetup, DissipationPruneEvent, EarlyPruningConfig, mergeConfigs,
 } from 'prune-at-init';
 
 // A tiny MLP (784-8-10: 6,352 prunable weights) on a 256-image subset keeps every test in seconds.
 const MODEL: ModelConfig = { arch: 'ffnn', hidden: [8], activation: 'relu' };
 const SEEDS = { initSeed: 3, maskSeed: 4, dataSeed: 5 };
+const DATA = { name: 'fashion-mnist', trainLimit: 256, testLimit: 100 };
 let ds: Dataset;
 
 before(async () => {
@@ -110,9 +111,9 @@ describe('Haroon K-starts', () => {
     for (const m of g.candidateMasks) assert.equal(m.kept, Math.round(0.1 * total));
     net.dispose();
 
-    const base: Omit<EarlyPruningConfig, 'method'> = { model: MODEL, dataset: 'fashion-mnist', trainLimit: 256, testLimit: 100, sparsity: 0.9, epochs: 3, train: { batchSize: 64, lr: 0.05, schedule: { type: 'constant' } }, seed: 7 };
-    const ks = await runEarlyPruning({ ...base, method: 'kstarts', k: 1 });
-    const rnd = await runEarlyPruning({ ...base, method: 'random' });
+    const base = { model: MODEL, data: DATA, train: { epochs: 3, batchSize: 64, lr: 0.05, schedule: { type: 'constant' as const } }, seed: 7 };
+    const ks = await runEarlyPruning({ ...base, prune: { method: 'kstarts', sparsity: 0.9, kstarts: { k: 1 } } });
+    const rnd = await runEarlyPruning({ ...base, prune: { method: 'random', sparsity: 0.9 } });
     assert.equal(ks.finalTestAcc, rnd.finalTestAcc);
     assert.deepEqual(ks.diagnostics.history.map((h) => h.trainLoss), rnd.diagnostics.history.map((h) => h.trainLoss));
     assert.deepEqual(ks.perLayer, rnd.perLayer);
@@ -315,8 +316,8 @@ describe('Haroon combination and runEarlyPruning', () => {
   it('runEarlyPruning: same seed -> same masks and numbers (JSON-safe); another seed differs; evaluating all candidates leaves the pick unchanged', async () => {
     const dir = require('fs').mkdtempSync(require('path').join(require('os').tmpdir(), 'haroon-'));
     const base: EarlyPruningConfig = {
-      method: 'combined', model: MODEL, dataset: 'fashion-mnist', trainLimit: 256, testLimit: 100, sparsity: 0.9, epochs: 4,
-      train: { batchSize: 64, lr: 0.05 }, seed: 1, k: 3, fitness: 'gradient', dissipationEpochs: 2, extraEpochs: 1,
+      model: MODEL, data: DATA, prune: { method: 'combined', sparsity: 0.9, kstarts: { k: 3, fitness: 'gradient' }, dissipation: { epochs: 2 } },
+      train: { epochs: 4, batchSize: 64, lr: 0.05 }, seed: 1, extra: { epochs: 1 },
     };
     // Net's constructor may leave its initial tensors behind (not this module's); measure that per build
     const t0 = tf.memory().numTensors;
@@ -337,7 +338,7 @@ describe('Haroon combination and runEarlyPruning', () => {
     const c = await runEarlyPruning({ ...base, seed: 2, maskPath: `${dir}/c.safetensors` });
     assert.ok(!bytes('c').equals(bytes('a')), 'another seed, another mask');
     assert.ok(c.finalTestAcc >= 0);
-    const all = await runEarlyPruning({ ...base, evaluateAllCandidates: true, extraEpochs: 0 });
+    const all = await runEarlyPruning(mergeConfigs(base, { prune: { kstarts: { evaluateAllCandidates: true } }, extra: { epochs: 0 } }));
     assert.equal(all.kstarts!.pick, a.kstarts!.pick);
     assert.equal(all.finalTestAcc, a.finalTestAcc);
     const finals = all.candidates!.map((x) => x.finalTestAcc!);
@@ -348,13 +349,15 @@ describe('Haroon combination and runEarlyPruning', () => {
   });
 
   it('bad input gets a clear error', async () => {
-    const base: EarlyPruningConfig = { method: 'random', model: MODEL, dataset: 'fashion-mnist', trainLimit: 256, testLimit: 100, sparsity: 0.9, epochs: 2, train: { batchSize: 64, lr: 0.05 }, seed: 0 };
-    await assert.rejects(runEarlyPruning({ ...base, method: 'nope' as never }), /config\.method: Invalid option: expected one of "dense"\|"random".* \(got "nope"\)/);
-    await assert.rejects(runEarlyPruning({ ...base, sparsity: 1.5 }), /config\.sparsity: .*<1 \(got 1.5\)/);
+    const base: EarlyPruningConfig = { model: MODEL, data: DATA, prune: { method: 'random', sparsity: 0.9 }, train: { epochs: 2, batchSize: 64, lr: 0.05 }, seed: 0 };
+    const withPrune = (prune: Record<string, unknown>) => mergeConfigs(base, { prune });
+    await assert.rejects(runEarlyPruning(withPrune({ method: 'nope' })), /config\.prune\.method: Invalid option: expected one of "dense"\|"random".* \(got "nope"\)/);
+    await assert.rejects(runEarlyPruning(withPrune({ sparsity: 1.5 })), /config\.prune\.sparsity: .*<1 \(got 1.5\)/);
     await assert.rejects(runEarlyPruning({ ...base, train: { batchSize: 64, lr: 0.05, momentun: 0.9 } as never }), /config\.train: unknown key 'momentun'; accepted keys: .*momentum/);
-    await assert.rejects(runEarlyPruning({ ...base, method: 'dissipating', dissipationEpochs: 3 }), /E_d = 3 pruning epochs but only 2/);
-    await assert.rejects(runEarlyPruning({ ...base, method: 'kstarts', selectionEpochs: 3 }), /selectionEpochs \(3\) exceeds the training epochs \(2\)/);
-    await assert.rejects(runEarlyPruning({ ...base, method: 'combined', p1: 0.95 }), /p1 \(0.95\) must be below the final sparsity/);
-    await assert.rejects(runEarlyPruning({ ...base, train: { batchSize: 64, lr: 0.05, epochs: 3 } }), /train.epochs \(3\) differs from epochs \(2\)/);
+    await assert.rejects(runEarlyPruning(withPrune({ kstarts: { k: 2, fitnes: 'both' } })), /config\.prune\.kstarts: unknown key 'fitnes'; accepted keys: .*fitness/);
+    await assert.rejects(runEarlyPruning({ method: 'dense', dataset: 'mnist' } as never), /config: unknown keys 'method', 'dataset'; accepted keys: .*data[^]*flat v1 shape[^]*\{"prune":\{"method":"dense"\},"data":\{"name":"mnist"\}\}/);
+    await assert.rejects(runEarlyPruning(withPrune({ method: 'dissipating', dissipation: { epochs: 3 } })), /E_d = 3 pruning epochs but only 2/);
+    await assert.rejects(runEarlyPruning(withPrune({ method: 'kstarts', kstarts: { selectionEpochs: 3 } })), /selectionEpochs \(3\) exceeds the training epochs \(2\)/);
+    await assert.rejects(runEarlyPruning(withPrune({ method: 'combined', combined: { p1: 0.95 } })), /p1 \(0.95\) must be below the final sparsity/);
   });
 });

@@ -99,7 +99,7 @@ describe('sweeps on a real Slurm (scripts/slurm-up.sh)', function () {
     const blocker = path.join(tmp, 'not-a-folder');
     fs.writeFileSync(blocker, 'a file where the mask folder should be');
     const bad = { ...cheapest.config, maskPath: path.join(blocker, 'mask.safetensors') };
-    badKey = describeConfig(getTask('haroon'), bad).key;
+    badKey = describeConfig(getTask('early-pruning'), bad).key;
     badIndex = m.tasks.length;
     m.tasks.push({ index: badIndex, estSeconds: 1, configs: [{ ...cheapest, key: badKey, config: bad, estSeconds: 1 }] });
     cluster.writeManifest(manifest, m);
@@ -131,7 +131,7 @@ describe('sweeps on a real Slurm (scripts/slurm-up.sh)', function () {
 
     const st = cluster.sweepStatus(manifest, states);
     const cancelledKeys = m.tasks[cancelled].configs.map((c) => c.key);
-    const storedA = storeFiles(path.join(storeA, 'haroon'));
+    const storedA = storeFiles(path.join(storeA, 'early-pruning'));
     assert.ok(cancelledKeys.some((k) => !storedA.has(k)), 'the cancelled task stored all its configs: it was not cancelled mid-run');
     assert.deepEqual(st.failed.map((f) => f.key), [badKey]);
     assert.match(st.failed[0].error, /not-a-folder/);
@@ -152,7 +152,7 @@ describe('sweeps on a real Slurm (scripts/slurm-up.sh)', function () {
     const final = cluster.sweepStatus(manifest, after);
     assert.equal(final.counts.done, keys.length - 1);
     assert.equal(final.counts.failed, 1);
-    const recs = storeFiles(path.join(storeA, 'haroon'));
+    const recs = storeFiles(path.join(storeA, 'early-pruning'));
     assert.deepEqual([...recs.keys()].sort(), keys.filter((k) => k !== badKey).sort(), 'exactly one record per planned config');
   });
 
@@ -165,7 +165,7 @@ describe('sweeps on a real Slurm (scripts/slurm-up.sh)', function () {
     const r = cli(['sweep', 'run', '--manifest', local, '--all', '--workers', '2', '--store', storeB]).out;
     const n = m.tasks.reduce((a, t) => a + t.configs.length, 0);
     assert.equal(r.computed, n);
-    const a = storeFiles(path.join(storeA, 'haroon')), b = storeFiles(path.join(storeB, 'haroon'));
+    const a = storeFiles(path.join(storeA, 'early-pruning')), b = storeFiles(path.join(storeB, 'early-pruning'));
     assert.equal(b.size, n);
     for (const [key, rb] of b) {
       const ra = a.get(key);
@@ -179,9 +179,9 @@ describe('sweeps on a real Slurm (scripts/slurm-up.sh)', function () {
   it('exports a bundle that an empty store imports, so the configs come from the store with zero computed', () => {
     const bundle = path.join(tmp, 'results.json.gz');
     const exp = cli(['results', 'export', bundle, '--manifest', manifest], { store: storeA }).out;
-    const n = storeFiles(path.join(storeA, 'haroon')).size;
+    const n = storeFiles(path.join(storeA, 'early-pruning')).size;
     assert.equal(exp.records, n);
-    assert.deepEqual(exp.provenance.tasks, { haroon: n });
+    assert.deepEqual(exp.provenance.tasks, { 'early-pruning': n });
     assert.deepEqual(exp.provenance.seeds, [0]);
     assert.ok(exp.provenance.backends.length >= 1 && exp.provenance.backends.every((b: any) => b.tfjsVersion === '4.22.0'));
     assert.ok(exp.provenance.dataSources.some((d: string) => d.startsWith('fashion-mnist')));

@@ -6,6 +6,7 @@ import {
   applyHistory, wrnCost, macs, reducedFamily, matchParams, copycatFamily, copycatInterior, interiorProfile,
   PruneEvent, RoundInfo,
 } from 'prune-at-init';
+import { trainFewSteps } from './support/few-steps';
 
 before(async () => { await initBackend(); });
 
@@ -298,13 +299,7 @@ describe('structured pruning: prune-and-tune, compression, replay', () => {
       removedPer[g.name] = g.size - m.reduce((a, v) => a + v, 0);
       net.setUnitMask(g.name, m);
     }
-    const trainer = new Trainer(net, { epochs: 1, batchSize: 32, lr: 0.05, momentum: 0.9 });
-    for (let t = 0; t < 4; t++) {
-      const b = gather(d, d.train, Int32Array.from({ length: 32 }, (_, i) => t * 32 + i));
-      trainer.step(b.x, b.y, 0.05);
-      b.x.dispose(); b.y.dispose();
-    }
-    trainer.dispose();
+    trainFewSteps(net, d, 4);
     const bufs = net.getBuffers().get('s2b1/bn2/mean')!;
     assert.ok(bufs.some((v) => Math.abs(v) > 1e-3), 'BN running stats still at their init');
     const small = compress(net);

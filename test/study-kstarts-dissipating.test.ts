@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  initBackend, loadDataset, kStarts, Dataset, ModelConfig, EarlyPruningSetup, describeConfig, EARLY_PRUNING_DEFAULTS, runSweep, kstartsDissipating as ksd, gatedVerdict,
+  initBackend, loadDataset, kStarts, Dataset, ModelConfig, EarlyPruningSetup, describeConfig, EARLY_PRUNING_DEFAULTS, runSweep, mergeConfigs, kstartsDissipating as ksd, gatedVerdict,
 } from 'prune-at-init';
 
 type Row = ksd.Row;
@@ -265,7 +265,7 @@ describe('study 04: arms at chance re-trained long (closed-form cases)', () => {
     assert.ok(want.length > 0);
     // one arm per cell, its seeds in order (the first is re-trained first: stagedLongRuns)
     const cell = (j: { model: string; dataset: string; sparsity: number | null }) => `${j.model}|${j.dataset}|${j.sparsity}`;
-    assert.deepEqual(long.flat(), want.map((j) => ({ ...j, config: { ...j.config, epochs: p.gate.convergedEpochs } })));
+    assert.deepEqual(long.flat(), want.map((j) => ({ ...j, config: { ...j.config, train: { ...j.config.train, epochs: p.gate.convergedEpochs } } })));
     assert.equal(long.length, new Set(want.map(cell)).size);
     for (const a of long) assert.equal(new Set(a.map(cell)).size, 1);
     // the quick preview skips long runs (longRunsAt): the same arms at chance give none
@@ -323,7 +323,7 @@ describe('study 04: K-starts picks read off an all-candidates run', () => {
 });
 
 describe('study 04: plan and jobs', () => {
-  it('every job is a valid config of the haroon task; arms, grid and compute-matching as planned', () => {
+  it('every job is a valid config of the early-pruning task; arms, grid and compute-matching as planned', () => {
     const p = ksd.plan('smoke', [0]);
     const js = ksd.jobs(p);
     const keys = new Set<string>();
@@ -340,17 +340,15 @@ describe('study 04: plan and jobs', () => {
     const conv = js.filter((j) => j.arm === ksd.CONVERGED_ARM);
     assert.equal(conv.length, p.models.length * p.datasets.length);
     const dense0 = js.find((j) => j.arm === ksd.ARMS.dense && j.dataset === conv[0].dataset && j.seed === 0)!;
-    assert.deepEqual(conv[0].config, { ...dense0.config, epochs: p.gate.convergedEpochs }, 'converged = the dense config, longer');
+    assert.deepEqual(conv[0].config, { ...dense0.config, train: { ...dense0.config.train, epochs: p.gate.convergedEpochs } }, 'converged = the dense config, longer');
     const cm = js.find((j) => j.arm === ksd.ARMS.randomCM)!;
-    assert.equal(cm.config.epochs, p.epochs + (p.primary.k - 1) * p.primary.selectionEpochs);
+    assert.equal(cm.config.train!.epochs, p.epochs + (p.primary.k - 1) * p.primary.selectionEpochs);
     const all = js.find((j) => j.arm === ksd.ARMS.kstartsAll)!;
-    assert.equal(all.config.k, Math.max(...p.ks));
-    assert.equal(all.config.evaluateAllCandidates, true);
-    assert.equal(all.config.fitness, 'both');
+    assert.deepEqual(all.config.prune!.kstarts, { k: Math.max(...p.ks), selectionEpochs: p.primary.selectionEpochs, fitness: 'both', evaluateAllCandidates: true });
     for (const j of js.filter((x) => x.family === 'variant')) {
       assert.ok(p.variantDatasets.includes(j.dataset) && p.variantSparsities.includes(j.sparsity!));
     }
-    assert.equal(js.find((j) => j.arm === ksd.ARMS.dense)!.config.sparsity, EARLY_PRUNING_DEFAULTS.sparsity);
+    assert.equal(js.find((j) => j.arm === ksd.ARMS.dense)!.config.prune!.sparsity, EARLY_PRUNING_DEFAULTS.prune.sparsity);
     const q = ksd.plan('quick', [0, 1]);
     assert.deepEqual(q.sparsities, [0.9, 0.98]);
     assert.ok(q.sparsities.some((x) => x >= q.highSparsity), 'quick has a sparsity claim 2 counts as high');
@@ -358,7 +356,7 @@ describe('study 04: plan and jobs', () => {
     assert.equal(ksd.plan('paper', [0]).models.length, 2);
     // standard: full Fashion-MNIST, a sparsity counted as high by claim 2, 3 seeds when the notebook gives them
     const st = ksd.plan('standard', [0, 1, 2]);
-    assert.deepEqual(st.datasets.map((d) => [d.name, d.trainLimit, d.testLimit]), [['fashion-mnist', null, null], ['mnist', null, null]]);
+    assert.deepEqual(st.datasets.map((d) => [d.name, d.trainLimit, d.testLimit]), [['fashion-mnist', 0, 0], ['mnist', 0, 0]]);
     assert.ok(st.sparsities.some((x) => x >= st.highSparsity));
     assert.ok(st.gate.convergedEpochs >= 3 * st.epochs && st.seeds.length >= 3);
     assert.throws(() => ksd.plan('fast' as never, [0]), /not a budget/);
@@ -379,8 +377,8 @@ describe('study 04: plan and jobs', () => {
       candidates: [cand(1, 2, 0.7), cand(2, 1, 0.8)], diagnostics: { history: [{ testAcc: 0.6 }, { testAcc: null }, { testAcc: 0.8 }] },
     };
     const recs = [
-      { status: 'error', key: 'k1', task: 'haroon', canonical: '{}', config: {}, error: { message: 'boom' } },
-      { status: 'computed', key: 'k2', task: 'haroon', canonical: '{}', config: {}, result, meta: {}, format: 1 },
+      { status: 'error', key: 'k1', task: 'early-pruning', canonical: '{}', config: {}, error: { message: 'boom' } },
+      { status: 'computed', key: 'k2', task: 'early-pruning', canonical: '{}', config: {}, result, meta: {}, format: 1 },
     ] as never;
     const rs = ksd.rows(p, js, recs);
     assert.equal(rs[0].error, 'boom');
@@ -401,19 +399,19 @@ describe('study 04: plan and jobs', () => {
   });
 });
 
-describe('study 04: the haroon task in a worker process', function () {
+describe('study 04: the early-pruning task in a worker process', function () {
   this.timeout(120000);
   it('SNIP and combination B (with the task defaults filled in) run in a sweep worker and are cached', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksd-sweep-'));
     try {
       const p = ksd.plan('smoke', [0]);
-      const tiny = { model: { arch: 'ffnn', hidden: [8], activation: 'relu' }, trainLimit: 128, testLimit: 64, epochs: 2 };
-      const pick = (arm: string) => ({ ...ksd.jobs(p).find((j) => j.arm === arm && j.family !== 'reference')!.config, ...tiny }) as unknown as Record<string, unknown>;
+      const tiny = { model: { arch: 'ffnn', hidden: [8], activation: 'relu' }, data: { trainLimit: 128, testLimit: 64 }, train: { epochs: 2 } };
+      const pick = (arm: string) => mergeConfigs(ksd.jobs(p).find((j) => j.arm === arm && j.family !== 'reference')!.config as Record<string, unknown>, tiny);
       const configs = [pick(ksd.ARMS.snip), pick('combination B')];
       const first = await runSweep({ task: ksd.EARLY_PRUNING_TASK, configs, workers: 1, store: dir });
       for (const r of first) assert.notEqual(r.status, 'error', r.status === 'error' ? r.error.message : '');
       const res = first.map((r) => (r.status === 'error' ? null : r.result as { density: number; kstarts?: { fitness: string } }));
-      const sp = configs[0].sparsity as number;
+      const sp = (configs[0].prune as { sparsity: number }).sparsity;
       assert.ok(Math.abs(res[0]!.density - (1 - sp)) < 0.005, `SNIP mask at p = ${sp}: density ${res[0]!.density}`);
       assert.equal(res[1]!.kstarts!.fitness, 'dissipation');
       const again = await runSweep({ task: ksd.EARLY_PRUNING_TASK, configs, workers: 0, store: dir });

@@ -28,7 +28,7 @@ describe('overfitting study: plan and jobs', () => {
       const js = of.jobs(p);
       // dense, dense + dropout (2 seeds each), the converged run (first seed), 5 sparse arms x p x 2 seeds
       assert.equal(js.length, 2 * 2 + 1 + p.sparsities.length * 5 * 2, b);
-      assert.ok(js.every((j) => j.config.evalTrainSplit === true));
+      assert.ok(js.every((j) => j.config.eval?.trainSplit === true));
       // the dense, converged and at-init configs are notebook 04's own (one cache entry, computed once)
       const ks = ksd.jobs(ksd.plan(b, [0, 1])).map((j) => JSON.stringify(j.config));
       const own = [A.dropout, A.post] as string[];
@@ -36,12 +36,11 @@ describe('overfitting study: plan and jobs', () => {
       assert.equal(js.filter((j) => j.arm === A.converged).length, 1);
       const drop = js.find((j) => j.arm === A.dropout)!;
       assert.deepEqual(drop.config.model, { arch: 'ffnn', activation: 'relu', hidden: [300, 100], dropout: 0.5 });
-      assert.equal(drop.config.method, 'dense');
+      assert.equal(drop.config.prune!.method, 'dense');
       const post = js.find((j) => j.arm === A.post)!;
-      assert.equal(post.config.method, 'magnitude-at-epoch');
-      assert.equal(post.config.dissipationEpochs, p.epochs);
-      assert.equal(post.config.dissipationScope, 'global');
-      assert.equal(post.config.extraEpochs, p.fineTuneEpochs);
+      assert.equal(post.config.prune!.method, 'magnitude-at-epoch');
+      assert.deepEqual(post.config.prune!.dissipation, { epochs: p.epochs, scope: 'global' });
+      assert.deepEqual(post.config.extra, { epochs: p.fineTuneEpochs, lr: p.fineTuneLr });
     }
     assert.throws(() => of.withDropout({ arch: 'wrn', depth: 10, widthFactor: 1 }, 0.5), /FFNN and CNN models only/);
   });

@@ -1,9 +1,7 @@
 import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import * as pai from 'prune-at-init';
 import { initBackend, buildModel, denseNetCost, reducedVsPruned as rvp, reducedVsPrunedDenseNet as dn } from 'prune-at-init';
+import { useTempResults } from './support/temp-results';
 
 function countParams(net: ReturnType<typeof buildModel>): number {
   let n = 0;
@@ -41,18 +39,8 @@ describe('reduced-vs-pruned, DenseNet family: plans', () => {
 
 describe('reduced-vs-pruned, DenseNet family: the study at a tiny size', function () {
   this.timeout(300000);
-  let dir: string;
-  let saved: string | undefined;
-  before(async () => {
-    await initBackend();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rvpd-test-'));
-    saved = process.env.PRUNE_AT_INIT_RESULTS;
-    process.env.PRUNE_AT_INIT_RESULTS = dir;
-  });
-  after(() => {
-    if (saved === undefined) delete process.env.PRUNE_AT_INIT_RESULTS; else process.env.PRUNE_AT_INIT_RESULTS = saved;
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  useTempResults('rvpd-test-');
+  before(async () => { await initBackend(); });
 
   it('trains bases and reduced nets, prunes with Fisher and L1 to every budget, times compressed nets, and computes both claims', async () => {
     const p = dn.plan('smoke', { workers: 0 });

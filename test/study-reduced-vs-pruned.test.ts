@@ -1,6 +1,4 @@
 import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
@@ -8,6 +6,7 @@ import {
   initBackend, buildModel, reducedVsPruned as rvp, timeFn, timeInference, availableBackendVariants,
   withBackendVariant, extraKernelInfo, wrnCost, WrnConfig, Net,
 } from 'prune-at-init';
+import { useTempResults } from './support/temp-results';
 
 type Row = Record<string, unknown>;
 
@@ -312,18 +311,8 @@ describe('reduced-vs-pruned: plan and matched reduced networks', () => {
 
 describe('reduced-vs-pruned: tasks and the whole study at a tiny size', function () {
   this.timeout(180000);
-  let dir: string;
-  let saved: string | undefined;
-  before(async () => {
-    await initBackend();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rvp-test-'));
-    saved = process.env.PRUNE_AT_INIT_RESULTS;
-    process.env.PRUNE_AT_INIT_RESULTS = dir;
-  });
-  after(() => {
-    if (saved === undefined) delete process.env.PRUNE_AT_INIT_RESULTS; else process.env.PRUNE_AT_INIT_RESULTS = saved;
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  useTempResults('rvp-test-');
+  before(async () => { await initBackend(); });
 
   /** Smoke plan shrunk further: 128 training examples, 64 test, two budgets, no depth family. */
   function tinyPlan(): rvp.RvpPlan {

@@ -6,7 +6,7 @@ import { resultsRoot } from '../engine';
 
 export const summary = 'export / import a bundle of result records with provenance (never overwrites)';
 export const usage = [
-  'prune-at-init results export FILE[.gz] [--tasks prune-train,haroon] [--manifest run.manifest] [--store DIR]',
+  'prune-at-init results export FILE[.gz] [--tasks prune-train,early-pruning] [--manifest run.manifest] [--store DIR]',
   '  prune-at-init results import FILE[.gz] [--store DIR]',
 ].join('\n');
 

@@ -13,7 +13,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { gunzipSync, gzipSync } from 'zlib';
-import { decodeRecord, encodeRecord, isPlainObject, openStore, PlainObject, recordKey, recordProblem, RunRecord } from '../engine';
+import { decodeRecord, encodeRecord, isPlainObject, migrateRecord, openStore, PlainObject, recordKey, recordProblem, RunRecord, taskForLegacyName } from '../engine';
 import { writeFileAtomic } from '../fsutil';
 
 export const BUNDLE_FORMAT = 'prune-at-init-results-bundle';
@@ -123,6 +123,8 @@ export interface ImportReport {
   conflicts: Conflict[];
   /** Records refused (incomplete, or key not the hash of their config). */
   invalid: Array<{ index: number; key: unknown; reason: string }>;
+  /** Records of a task's earlier name migrated to today's task and key (counted in imported/same/conflicts too). */
+  migrated?: number;
   provenance: Provenance;
 }
 
@@ -136,12 +138,19 @@ export function importBundle(file: string, root: string): ImportReport {
   const b = readBundle(file);
   const report: ImportReport = { imported: 0, same: 0, conflicts: [], invalid: [], provenance: b.provenance };
   const stores = new Map<string, ReturnType<typeof openStore>>();
-  b.records.forEach((rec, index) => {
+  b.records.forEach((rec0, index) => {
+    let rec = rec0;
     const key = (rec as { key?: unknown })?.key;
     const why = typeof key === 'string' ? recordProblem(rec, key) : 'missing key';
     if (why) { report.invalid.push({ index, key, reason: why }); return; }
     const derived = recordKey(rec.canonical, rec.data);
     if (derived !== rec.key) { report.invalid.push({ index, key, reason: `key is not the hash of its canonical config and data (${derived})` }); return; }
+    // a record of a task's earlier name and config shape joins today's store, re-keyed (engine/migrate.ts)
+    const current = taskForLegacyName(rec.task);
+    if (current) {
+      try { rec = migrateRecord(current, rec); } catch (e) { report.invalid.push({ index, key, reason: (e as Error).message }); return; }
+      report.migrated = (report.migrated ?? 0) + 1;
+    }
     let store = stores.get(rec.task);
     if (!store) { store = openStore({ dir: path.join(root, rec.task) }); stores.set(rec.task, store); }
     // put keeps (and returns) a record already stored, even one written since get()

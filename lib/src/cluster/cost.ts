@@ -16,7 +16,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { openStore, PlainObject } from '../engine';
+import { openStore, PlainObject, registeredTasks, withDefaults } from '../engine';
 import { buildModel, ModelConfig } from '../models';
 import { Trainer } from '../train';
 import { backendInfo, initBackend, tf } from '../backend';
@@ -63,11 +63,13 @@ const WORK: Record<string, (c: PlainObject) => Pass[]> = {
       { model, shape: s.shape, batch: 1, steps: prune.method === 'synflow' ? synflowRounds(prune.options) : 0 },
     ];
   },
-  haroon: (c) => {
-    const s = sizes(c.dataset, c.trainLimit, c.testLimit);
-    const batch = num((c.train as PlainObject).batchSize, 128);
-    const k = num(c.k, 1), sel = num(c.selectionEpochs, 0), E = num(c.epochs);
-    const epochs = E + num(c.extraEpochs) + (c.evaluateAllCandidates ? (k - 1) * E : (k - 1) * sel);
+  'early-pruning': (c) => {
+    const data = c.data as PlainObject, train = c.train as PlainObject, prune = c.prune as PlainObject, ks = prune.kstarts as PlainObject;
+    const s = sizes(data.name, data.trainLimit, data.testLimit);
+    const batch = num(train.batchSize, 128);
+    // K-starts trains k - 1 extra candidates for E_s epochs (or all E when every candidate is evaluated)
+    const k = prune.method === 'kstarts' || prune.method === 'combined' ? num(ks.k, 1) : 1, sel = num(ks.selectionEpochs, 0), E = num(train.epochs);
+    const epochs = E + num((c.extra as PlainObject).epochs) + (ks.evaluateAllCandidates ? (k - 1) * E : (k - 1) * sel);
     return [{ model: c.model as string | ModelConfig, shape: s.shape, batch, steps: epochSteps(s, batch, epochs) }];
   },
   'layer-collapse-init': (c) => {
@@ -104,7 +106,8 @@ const WORK: Record<string, (c: PlainObject) => Pass[]> = {
 export function passes(task: string, config: PlainObject): Pass[] {
   const f = WORK[task];
   if (!f) throw new Error(`cost model: no work model for task '${task}' (known: ${Object.keys(WORK).join(', ')}).`);
-  return f(config).filter((p) => p.steps > 0);
+  const spec = registeredTasks().find((t) => t.name === task);
+  return f(spec ? withDefaults(config, spec.defaults) : config).filter((p) => p.steps > 0); // work models read full configs
 }
 
 /** Measured seconds per training step, by backend, model, shape and batch; persisted next to the store. */
@@ -158,7 +161,7 @@ export function modelSeconds(times: StepTimes, task: string, config: PlainObject
 export interface Calibration { overhead: number; records: number; source: 'store' | 'default' }
 
 /** Seconds per run outside the timed training steps, when no stored runs calibrate it (measured here at the smoke budget). */
-export const DEFAULT_OVERHEAD: Record<string, number> = { 'prune-train': 0.3, haroon: 2, 'layer-collapse-init': 5, 'rvp-train': 2.3, 'rvp-prune': 15, 'eoc-rescaling-paths': 0.3 };
+export const DEFAULT_OVERHEAD: Record<string, number> = { 'prune-train': 0.3, 'early-pruning': 2, 'layer-collapse-init': 5, 'rvp-train': 2.3, 'rvp-prune': 15, 'eoc-rescaling-paths': 0.3 };
 
 /** Median of the run time outside the timed steps (>= 0), over stored runs (one measured run's overhead, not a blend). */
 function medianOverhead(pts: Array<{ x: number; s: number }>): number | null {

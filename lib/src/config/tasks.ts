@@ -1,10 +1,10 @@
 /**
- * Schemas of the study tasks' configs ('layer-collapse-init', 'rvp-train', 'rvp-prune', 'haroon'):
+ * Schemas of the study tasks' configs ('layer-collapse-init', 'rvp-train', 'rvp-prune', 'early-pruning'):
  * each is the source of its task's defaults (defaultsOf), so a key missing here is an unknown key
  * in a config. ('prune-train' lives with its task in experiment.ts.)
  */
 import { fraction, int, nested, nonNegInt, posInt, strictObject, z } from './schema';
-import { augmentSchema, dataSpecSchema, datasetNameSchema, modelSpecSchema, trainConfigShape } from './common';
+import { augmentSchema, dataSpecSchema, modelSpecSchema, trainConfigShape } from './common';
 
 const FASHION = { name: 'fashion-mnist', trainLimit: 0, testLimit: 0 };
 
@@ -67,46 +67,57 @@ const nullable = <T extends z.ZodType>(s: T) => s.nullable().default(null);
 
 export const EARLY_PRUNING_METHOD_NAMES = ['dense', 'random', 'magnitude', 'snip', 'kstarts', 'dissipating', 'magnitude-at-epoch', 'combined'] as const;
 
+/**
+ * The early-pruning config ('early-pruning' task): the prune-train shape (model, data, prune, train,
+ * seed) with each method's options in its own group. Configs stored in the older flat shape (task
+ * 'haroon') are migrated by early-pruning/config-v1.ts.
+ */
 export const EARLY_PRUNING_SCHEMA = strictObject({
-  method: z.enum(EARLY_PRUNING_METHOD_NAMES).default('random'),
-  model: modelSpecSchema.default('lenet300'),
-  dataset: datasetNameSchema.default('fashion-mnist'),
-  trainLimit: nullable(posInt()),
-  testLimit: nullable(posInt()),
-  subsetSeed: int().default(0),
-  sparsity: fraction().default(0.9),
-  epochs: posInt().default(10),
-  train: nested({ ...trainConfigShape({ batchSize: 128, lr: 0.05, optimizer: 'sgd', momentum: 0.9, weightDecay: 0 }), epochs: nonNegInt().optional() }),
-  seed: int().default(0),
-  initSeed: nullable(int()),
-  maskSeed: nullable(int()),
-  dataSeed: nullable(int()),
-  maskScope: scope().default('layerwise'),
-  scoreScope: scope().default('global'),
-  dissipationScope: scope().default('layerwise'),
-  k: posInt().default(5),
-  selectionEpochs: posInt().default(1),
-  fitness: z.enum(['magnitude', 'gradient', 'both', 'dissipation']).default('magnitude'),
-  direction: z.enum(['max', 'min']).default('max'),
-  normalize: z.enum(['none', 'perLayer']).default('none'),
-  pick: z.enum(['fitness', 'random']).default('fitness'),
-  init: z.enum(['shared', 'fresh']).default('shared'),
-  afterSelection: z.enum(['continue', 'restart']).default('continue'),
-  evaluateAllCandidates: z.boolean().default(false),
-  dissipationEpochs: nonNegInt().default(2),
-  schedule: z.enum(['geometric', 'cubic', 'linear', 'oneshot']).default('geometric'),
-  rule: z.enum(['exact', 'threshold']).default('exact'),
-  dissipationScore: z.enum(['relative-change', 'absolute-change']).default('relative-change'),
-  alpha: z.number().positive().default(0.1),
-  maxEpochs: nullable(posInt()),
-  epsScale: z.number().positive().default(0.01),
-  combination: z.enum(['A', 'B']).default('A'),
-  p1: nullable(fraction()),
-  snipOptions: z.record(z.string(), z.unknown()).default({}),
-  extraEpochs: nonNegInt().default(0),
-  extraMode: z.enum(['finetune', 'rewind']).default('finetune'),
-  extraLr: nullable(z.number().positive()),
-  evalEveryEpoch: z.boolean().default(true),
-  evalTrainSplit: z.boolean().default(false).describe('also measure eval-mode accuracy on the training split (overfitting claim)'),
-  maskPath: nullable(z.string().min(1)),
+  model: modelSpecSchema.default('lenet300').describe('model name (parseModelName) or ModelConfig'),
+  data: dataSpecSchema(FASHION),
+  prune: nested({
+    method: z.enum(EARLY_PRUNING_METHOD_NAMES).default('random'),
+    sparsity: fraction().default(0.9).describe("fraction of prunable weights removed, in [0, 1); ignored by 'dense'"),
+    scope: scope().default('global').describe('scope of score masks at init (magnitude, SNIP), as in their papers'),
+    randomScope: scope().default('layerwise').describe('scope of random masks (random baseline, K-starts candidates)'),
+    options: z.record(z.string(), z.unknown()).default({}).describe("options of the 'snip' score method"),
+    kstarts: nested({
+      k: posInt().default(5),
+      selectionEpochs: posInt().default(1),
+      fitness: z.enum(['magnitude', 'gradient', 'both', 'dissipation']).default('magnitude'),
+      direction: z.enum(['max', 'min']).default('max'),
+      normalize: z.enum(['none', 'perLayer']).default('none'),
+      pick: z.enum(['fitness', 'random']).default('fitness'),
+      init: z.enum(['shared', 'fresh']).default('shared'),
+      afterSelection: z.enum(['continue', 'restart']).default('continue'),
+      evaluateAllCandidates: z.boolean().default(false),
+    }),
+    dissipation: nested({
+      epochs: nonNegInt().default(2).describe("E_d: epochs over which the net is pruned to p (also 'magnitude-at-epoch')"),
+      schedule: z.enum(['geometric', 'cubic', 'linear', 'oneshot']).default('geometric'),
+      rule: z.enum(['exact', 'threshold']).default('exact'),
+      score: z.enum(['relative-change', 'absolute-change']).default('relative-change'),
+      scope: scope().default('layerwise').describe("scope of dissipation and of 'magnitude-at-epoch'"),
+      alpha: z.number().positive().default(0.1),
+      maxEpochs: nullable(posInt()),
+      epsScale: z.number().positive().default(0.01).describe('eps of the relative change (also K-starts fitness "dissipation")'),
+    }),
+    combined: nested({
+      variant: z.enum(['A', 'B']).default('A'),
+      p1: nullable(fraction()),
+    }),
+  }),
+  train: nested(trainConfigShape({ epochs: 10, batchSize: 128, lr: 0.05, optimizer: 'sgd', momentum: 0.9, weightDecay: 0 })),
+  seed: int().default(0).describe('run seed; seeds.init, seeds.mask and seeds.data default to it'),
+  seeds: nested({ init: nullable(int()), mask: nullable(int()), data: nullable(int()) }),
+  extra: nested({
+    epochs: nonNegInt().default(0).describe('extra phase after the run ("no retraining needed"); 0 = none'),
+    mode: z.enum(['finetune', 'rewind']).default('finetune'),
+    lr: nullable(z.number().positive()).describe("fine-tune learning rate (null: the last epoch's)"),
+  }),
+  eval: nested({
+    everyEpoch: z.boolean().default(true).describe('test after every epoch (target epochs and the end always are)'),
+    trainSplit: z.boolean().default(false).describe('also measure eval-mode accuracy on the training split (overfitting claim)'),
+  }),
+  maskPath: nullable(z.string().min(1)).describe('save the final mask (safetensors) here'),
 });

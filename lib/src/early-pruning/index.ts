@@ -15,4 +15,5 @@ export { combineKStartsDissipating, earlyPruningIntermediateSparsity } from './c
 export type { EarlyPruningCombinedOptions, EarlyPruningCombinedResult } from './combined';
 export { earlyPruningMagnitudeMask, earlyPruningRandomMask, earlyPruningSnipMask } from './baselines';
 export { EARLY_PRUNING_DEFAULTS, EARLY_PRUNING_METHODS, runEarlyPruning } from './run';
-export type { EarlyPruningConfig, EarlyPruningMethod, EarlyPruningResult } from './run';
+export { isV1Config, migrateV1Config, V1_TASK_NAME } from './config-v1';
+export type { EarlyPruningConfig, EarlyPruningMethod, EarlyPruningResult, FullEarlyPruningConfig } from './run';

@@ -8,79 +8,32 @@
  * project's reading of the Haroon abstract (arXiv 2209.02201), not the paper's exact procedure.
  */
 import { initBackend, backendInfo } from '../backend';
-import { defaultsOf, parseConfig } from '../config/schema';
+import { defaultsOf, parseConfig, z } from '../config/schema';
 import { EARLY_PRUNING_METHOD_NAMES, EARLY_PRUNING_SCHEMA } from '../config/tasks';
 import { loadDataset } from '../data';
 import type { ModelConfig } from '../models';
-import type { Scope } from '../prune/scores-to-mask';
 import { checkSparsity } from '../prune/scores-to-mask';
 import { evaluate, lrAt, TrainConfig, validateTrainConfig } from '../train';
 import { earlyPruningMagnitudeMask, earlyPruningRandomMask, earlyPruningSnipMask } from './baselines';
 import { combineKStartsDissipating } from './combined';
-import { DissipationSchedule, DissipationReport, DissipationRule, dissipate } from './dissipating';
+import { DissipationReport, dissipate } from './dissipating';
 import { buildFor, CandidateReport, EarlyPruningSetup, KStartsOptions, KStartsReport, kStarts } from './kstarts';
 import { MaskedEpochRecord, MaskedRun } from './masked-run';
 import { perLayerCounts } from './select';
+import { isV1Config, migrateV1Config } from './config-v1';
 
 export const EARLY_PRUNING_METHODS = EARLY_PRUNING_METHOD_NAMES;
 export type EarlyPruningMethod = (typeof EARLY_PRUNING_METHODS)[number];
 
-/** K-starts options of a run (also the K-starts half of 'combined'), as in KStartsOptions. */
-type KStartsRunOptions = Pick<KStartsOptions, 'k' | 'selectionEpochs' | 'fitness' | 'direction' | 'normalize' | 'pick' | 'init' | 'afterSelection' | 'evaluateAllCandidates'>;
-
-export interface EarlyPruningConfig extends KStartsRunOptions {
-  method: EarlyPruningMethod;
-  /** Model name (e.g. 'lenet300', 'cnn_small') or a ModelConfig object. */
-  model: string | ModelConfig;
-  dataset: string;
-  trainLimit?: number | null;
-  testLimit?: number | null;
-  /** Seed of the trainLimit/testLimit subsets (default 0: the same data for every run seed). */
-  subsetSeed?: number;
-  /** Target sparsity p (fraction removed). Ignored by 'dense'. */
-  sparsity: number;
-  /** Total training epochs of the final network (selection and pruning epochs included). */
-  epochs: number;
-  /** Training recipe; its `epochs`, if given, must equal `epochs`. */
-  train: Omit<TrainConfig, 'epochs'> & { epochs?: number };
-  /** Run seed; initSeed, maskSeed and dataSeed default to it (they use separate RNG streams anyway). */
-  seed: number;
-  initSeed?: number | null;
-  maskSeed?: number | null;
-  dataSeed?: number | null;
-  /** Scope of random masks (random baseline, K-starts candidates); default 'layerwise'. */
-  maskScope?: Scope;
-  /** Scope of score masks at init (magnitude, SNIP); default 'global', as in their papers. */
-  scoreScope?: Scope;
-  /** Scope of dissipation and of magnitude-at-epoch (same scope, for a fair contrast); default 'layerwise'. */
-  dissipationScope?: Scope;
-  // dissipating gradients (also 'magnitude-at-epoch' and the second half of 'combined' A)
-  dissipationEpochs?: number;
-  schedule?: DissipationSchedule;
-  rule?: DissipationRule;
-  /** Dissipation ranking: 'relative-change' (default), 'absolute-change' (sensitivity check). */
-  dissipationScore?: 'relative-change' | 'absolute-change';
-  alpha?: number;
-  maxEpochs?: number | null;
-  epsScale?: number;
-  // combination
-  combination?: 'A' | 'B';
-  p1?: number | null;
-  /** Options passed to the 'snip' score method. */
-  snipOptions?: Record<string, unknown>;
-  /** Extra phase after the run, for "no retraining needed": epochs (default 0 = none). */
-  extraEpochs?: number;
-  /** 'finetune' (default): continue the same sparse net; 'rewind': W0 with the final mask, retrained from scratch. */
-  extraMode?: 'finetune' | 'rewind';
-  /** Fine-tune learning rate (default: the last epoch's learning rate). */
-  extraLr?: number | null;
-  /** Evaluate the test split every epoch (default true; target epochs and the end always are). */
-  evalEveryEpoch?: boolean;
-  /** Also evaluate the final net (and the extra phase's) on the training split in eval mode: the train/test gap. */
-  evalTrainSplit?: boolean;
-  /** If set, save the final mask (safetensors) here, e.g. for Jaccard overlaps in a notebook. */
-  maskPath?: string | null;
-}
+/**
+ * An early-pruning config (config/tasks.ts EARLY_PRUNING_SCHEMA): the prune-train shape, every field
+ * optional (omitted = its default). `train.epochs` is the total training epochs of the final network,
+ * selection and pruning epochs included.
+ */
+export type EarlyPruningConfig = { model?: FullEarlyPruningConfig['model'] } & DeepPartial<Omit<FullEarlyPruningConfig, 'model'>>;
+/** A config with every default filled in (what runEarlyPruning reads). */
+export type FullEarlyPruningConfig = z.output<typeof EARLY_PRUNING_SCHEMA>;
+type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
 
 /** Every option with its default (the values a config may omit), from EARLY_PRUNING_SCHEMA (config/tasks.ts). */
 export const EARLY_PRUNING_DEFAULTS = defaultsOf(EARLY_PRUNING_SCHEMA);
@@ -126,46 +79,43 @@ export interface EarlyPruningResult {
 
 function fail(msg: string): never { throw new Error(`runEarlyPruning: ${msg}`); }
 
-function resolveConfig(c: EarlyPruningConfig): { setup: Omit<EarlyPruningSetup, 'ds'>; train: TrainConfig } {
-  if (!c || typeof c !== 'object') fail('config must be an object.');
-  if (!EARLY_PRUNING_METHODS.includes(c.method)) fail(`unknown method '${String(c.method)}': use one of ${EARLY_PRUNING_METHODS.join(', ')}.`);
-  if (!Number.isInteger(c.epochs) || c.epochs < 1) fail(`epochs must be a positive integer, got ${c.epochs}.`);
-  if (!c.train || typeof c.train !== 'object') fail('train must be a TrainConfig object (batchSize, lr, ...).');
-  if (c.train.epochs !== undefined && c.train.epochs !== c.epochs) fail(`train.epochs (${c.train.epochs}) differs from epochs (${c.epochs}); give one of them.`);
-  if (c.method !== 'dense') checkSparsity(c.sparsity);
-  if (!Number.isFinite(c.seed)) fail(`seed must be a finite number, got ${c.seed}.`);
-  const train: TrainConfig = { ...c.train, epochs: c.epochs };
+/** The run's setup and recipe; checks what the schema cannot (a sparsity the mask routine accepts). */
+function resolveConfig(c: FullEarlyPruningConfig): { setup: Omit<EarlyPruningSetup, 'ds'>; train: TrainConfig } {
+  if (c.prune.method !== 'dense') checkSparsity(c.prune.sparsity);
+  if (c.train.epochs < 1) fail(`train.epochs must be a positive integer, got ${c.train.epochs}.`);
+  const train = c.train as TrainConfig;
   validateTrainConfig(train);
-  if (c.extraEpochs !== undefined && (!Number.isInteger(c.extraEpochs) || c.extraEpochs < 0)) fail(`extraEpochs must be a non-negative integer, got ${c.extraEpochs}.`);
-  if (c.extraMode !== undefined && !['finetune', 'rewind'].includes(c.extraMode)) fail(`extraMode must be 'finetune' or 'rewind', got '${c.extraMode}'.`);
+  const s = c.seeds;
   return {
     train,
-    setup: {
-      model: c.model, train, initSeed: c.initSeed ?? c.seed, maskSeed: c.maskSeed ?? c.seed, dataSeed: c.dataSeed ?? c.seed,
-      evalEveryEpoch: c.evalEveryEpoch ?? true,
-    },
+    setup: { model: c.model as string | ModelConfig, train, initSeed: s.init ?? c.seed, maskSeed: s.mask ?? c.seed, dataSeed: s.data ?? c.seed, evalEveryEpoch: c.eval.everyEpoch },
   };
 }
 
-/** Run one Haroon experiment (see the module comment); initialises the TF.js backend if needed. */
-export async function runEarlyPruning(config: EarlyPruningConfig): Promise<EarlyPruningResult> {
+/** Run one early-pruning experiment (see the module comment); initialises the TF.js backend if needed. */
+export async function runEarlyPruning(partial: EarlyPruningConfig): Promise<EarlyPruningResult> {
   const t0 = Date.now();
-  parseConfig(EARLY_PRUNING_SCHEMA, config, 'runEarlyPruning config', 'config');
+  let config: FullEarlyPruningConfig;
+  try {
+    config = parseConfig(EARLY_PRUNING_SCHEMA, partial, 'runEarlyPruning config', 'config') as FullEarlyPruningConfig;
+  } catch (e) {
+    let today: string | undefined;
+    try { if (isV1Config(partial as Record<string, unknown>)) today = JSON.stringify(migrateV1Config(partial as Record<string, unknown>)); } catch { /* not migratable either */ }
+    if (today) (e as Error).message += `\nThis is the flat v1 shape (migrateV1Config converts it). Today the same run reads ${today}.`;
+    throw e;
+  }
   const { setup: s, train } = resolveConfig(config);
   await initBackend();
-  const ds = loadDataset(config.dataset, { trainLimit: config.trainLimit ?? undefined, testLimit: config.testLimit ?? undefined, seed: config.subsetSeed ?? 0 });
+  const ds = loadDataset(config.data.name, { trainLimit: config.data.trainLimit || undefined, testLimit: config.data.testLimit || undefined, seed: 0 });
   const setup: EarlyPruningSetup = { ...s, ds };
   const E = train.epochs;
-  const p = config.sparsity;
-  const maskScope = config.maskScope ?? 'layerwise', scoreScope = config.scoreScope ?? 'global';
-  const kopts: Omit<KStartsOptions, 'sparsity'> = {
-    k: config.k, selectionEpochs: config.selectionEpochs, fitness: config.fitness, direction: config.direction,
-    normalize: config.normalize, pick: config.pick, init: config.init, maskScope, afterSelection: config.afterSelection,
-    evaluateAllCandidates: config.evaluateAllCandidates, epsScale: config.epsScale,
-  };
+  const pr = config.prune, ks = pr.kstarts, di = pr.dissipation;
+  const p = pr.sparsity;
+  const maskScope = pr.randomScope, scoreScope = pr.scope;
+  const kopts: Omit<KStartsOptions, 'sparsity'> = { ...ks, maskScope, epsScale: di.epsScale };
   const dopts = {
-    epochs: config.dissipationEpochs, schedule: config.schedule, rule: config.rule, alpha: config.alpha, score: config.dissipationScore,
-    maxEpochs: config.maxEpochs ?? undefined, epsScale: config.epsScale, scope: config.dissipationScope ?? 'layerwise',
+    epochs: di.epochs, schedule: di.schedule, rule: di.rule, alpha: di.alpha, score: di.score,
+    maxEpochs: di.maxEpochs ?? undefined, epsScale: di.epsScale, scope: di.scope,
   };
 
   let run: MaskedRun;
@@ -173,7 +123,7 @@ export async function runEarlyPruning(config: EarlyPruningConfig): Promise<Early
   let accAtTarget: number | null = null, epochsToTarget: number | null = null;
   const extraOut: Partial<EarlyPruningResult> = {};
   let trainingEpochs = E, selectionEpochs = 0, evaluationEpochs = 0;
-  const method = config.method;
+  const method = pr.method;
 
   if (method === 'kstarts' || method === 'combined') {
     let ksReport: KStartsReport;
@@ -181,7 +131,7 @@ export async function runEarlyPruning(config: EarlyPruningConfig): Promise<Early
       const ks = kStarts(setup, { ...kopts, sparsity: p });
       run = ks.winner.run; initSeed = ks.winner.initSeed; ksReport = ks.report;
     } else {
-      const cb = combineKStartsDissipating(setup, { sparsity: p, combination: config.combination, p1: config.p1 ?? undefined, kstarts: kopts, dissipating: dopts });
+      const cb = combineKStartsDissipating(setup, { sparsity: p, combination: pr.combined.variant, p1: pr.combined.p1 ?? undefined, kstarts: kopts, dissipating: dopts });
       run = cb.kstarts.winner.run; initSeed = cb.kstarts.winner.initSeed; ksReport = cb.kstarts.report;
       extraOut.p1 = cb.p1;
       if (cb.dissipation) extraOut.dissipation = cb.dissipation;
@@ -209,7 +159,7 @@ export async function runEarlyPruning(config: EarlyPruningConfig): Promise<Early
       } else if (method !== 'dense') {
         const mask = method === 'random' ? earlyPruningRandomMask(net, p, setup.maskSeed, maskScope)
           : method === 'magnitude' ? earlyPruningMagnitudeMask(net, p, scoreScope)
-            : earlyPruningSnipMask(net, ds, p, { scope: scoreScope, seed: setup.maskSeed, options: config.snipOptions });
+            : earlyPruningSnipMask(net, ds, p, { scope: scoreScope, seed: setup.maskSeed, options: pr.options });
         run.setMask(mask);
         accAtTarget = run.evaluate().acc; epochsToTarget = 0;
       }
@@ -220,17 +170,17 @@ export async function runEarlyPruning(config: EarlyPruningConfig): Promise<Early
   try {
     const diverged = run.diverged !== null;
     const fin = run.evaluate();
-    const trainEvalOf = (net: typeof run.net) => (config.evalTrainSplit ? evaluate(net, ds, ds.train) : undefined);
+    const trainEvalOf = (net: typeof run.net) => (config.eval.trainSplit ? evaluate(net, ds, ds.train) : undefined);
     const trainEval = trainEvalOf(run.net) ?? null;
     const last = run.history[run.history.length - 1];
     const mask = run.maskOrOnes();
     if (config.maskPath) mask.save(config.maskPath);
     let extra: EarlyPruningResult['extra'] = null;
-    const extraEpochs = config.extraEpochs ?? 0;
+    const extraEpochs = config.extra.epochs;
     if (extraEpochs > 0 && !diverged) {
-      const mode = config.extraMode ?? 'finetune';
+      const mode = config.extra.mode;
       if (mode === 'finetune') {
-        const lr = config.extraLr ?? lrAt(train, E - 1);
+        const lr = config.extra.lr ?? lrAt(train, E - 1);
         run.trainTo(E + extraEpochs, { lr, evaluate: false });
         const acc = run.evaluate().acc;
         extra = { mode, epochs: extraEpochs, lr, testAcc: acc, trainAcc: run.history[run.history.length - 1].trainAcc, delta: acc - fin.acc, trainEval: trainEvalOf(run.net) };

@@ -4,6 +4,7 @@ export * from './task';
 export * from './grid';
 export * from './progress';
 export * from './sweep';
+export * from './migrate';
 export * from './table';
 export * from './tally';
 export type { RunJob, WorkerMessage } from './worker';

@@ -267,7 +267,10 @@ export class ResultStore {
   }
 }
 
+/** The store in `opts.dir`; a task's store first adopts the records of the task's legacy name (engine/migrate.ts). */
 export function openStore(opts: StoreOptions | string = {}): ResultStore {
-  return new ResultStore(typeof opts === 'string' ? { dir: opts } : opts);
+  const store = new ResultStore(typeof opts === 'string' ? { dir: opts } : opts);
+  (require('./migrate') as typeof import('./migrate')).adoptLegacyStore(store);
+  return store;
 }
 

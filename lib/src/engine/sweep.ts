@@ -201,8 +201,8 @@ function runPool<R>(task: TaskSpec, pending: Unique[], n: number, store: ResultS
         const u = queue.shift();
         if (!u || settled) { current = null; if (child.connected) child.disconnect(); return; }
         current = { id: nextId++, u };
-        // the schema (functions) cannot cross IPC: the parent validated every config already
-        const job: RunJob = { type: 'run', id: current.id, task: { ...task, schema: undefined }, config: u.config, storeDir: store.dir };
+        // the schema and the legacy migration (functions) cannot cross IPC: the parent validated and migrated already
+        const job: RunJob = { type: 'run', id: current.id, task: { ...task, schema: undefined, legacy: undefined }, config: u.config, storeDir: store.dir };
         child.send(job);
         ev.started();
       };

@@ -42,6 +42,11 @@ export interface TaskSpec<C extends PlainObject = PlainObject> {
    * data (data/identity.ts) is stored in the record and joins the cache key.
    */
   dataFields?: string[];
+  /**
+   * The task's earlier name and a map from that name's stored configs to today's: opening this task's
+   * store adopts the legacy store beside it, re-keyed (engine/migrate.ts).
+   */
+  legacy?: { name: string; migrate: (config: PlainObject) => PlainObject };
 }
 
 export interface TaskContext { key: string; task: string; canonical: string; data: DataIdentity[] }
@@ -68,6 +73,10 @@ function normaliseTask<C extends PlainObject>(spec: TaskSpec<C>): TaskSpec<C> {
   if (spec.dataFields !== undefined && (!Array.isArray(spec.dataFields) || spec.dataFields.some((f) => typeof f !== 'string' || !f))) {
     throw new Error(`Task '${spec.name}': dataFields must be an array of dotted config paths (e.g. ['data.name']).`);
   }
+  if (spec.legacy !== undefined && (!spec.legacy || typeof spec.legacy.name !== 'string' || !NAME_RE.test(spec.legacy.name) ||
+    spec.legacy.name === spec.name || typeof spec.legacy.migrate !== 'function')) {
+    throw new Error(`Task '${spec.name}': legacy must be { name, migrate } with another valid task name and a function.`);
+  }
   const module = /^\.\.?[\\/]/.test(spec.module) ? path.resolve(spec.module) : spec.module;
   return Object.freeze({ ...spec, module, defaults: structuredClone(spec.defaults) });
 }
@@ -89,6 +98,9 @@ export function getTask(name: string): TaskSpec {
   return t;
 }
 
+/** Every registered task. */
+export function registeredTasks(): TaskSpec[] { return [...registry.values()]; }
+
 export function resolveTask(task: TaskSpec | string): TaskSpec {
   return typeof task === 'string' ? getTask(task) : normaliseTask(task);
 }
@@ -101,6 +113,23 @@ function dataIdentities(task: TaskSpec, full: PlainObject): DataIdentity[] {
   });
 }
 
+/** The schema's output; a config in the task's legacy shape fails with today's spelling of it. */
+function parseWithLegacyHint(task: TaskSpec, config: PlainObject): PlainObject {
+  try {
+    return parseConfig(task.schema!, config, `config of task '${task.name}'`, 'config') as PlainObject;
+  } catch (e) {
+    if (!task.legacy) throw e;
+    let today: string;
+    try {
+      const m = task.legacy.migrate(config);
+      parseConfig(task.schema!, m, 'migrated', 'config');
+      today = canonicalize(m);
+    } catch { throw e; }
+    (e as Error).message += `\nThis is the flat shape of task '${task.legacy.name}'. Today the same run reads ${today}.`;
+    throw e;
+  }
+}
+
 /**
  * Key, canonical form, full config and data identity of `config` for `task`. Throws, before any
  * compute, on a config that fails the task's schema (or, without one, has unknown top-level keys),
@@ -110,7 +139,7 @@ export function describeConfig(task: TaskSpec, config: PlainObject): { key: stri
   if (!isPlainObject(config)) throw new Error(`A config for task '${task.name}' must be a plain object, got ${Array.isArray(config) ? 'an array' : String(config)}.`);
   // with a schema, the full config is its output: defaults filled field by field, and a union
   // member (e.g. schedule {type: 'constant'}) replaces the default whole instead of merging into it
-  const parsed = task.schema ? parseConfig(task.schema, config, `config of task '${task.name}'`, 'config') as PlainObject : undefined;
+  const parsed = task.schema ? parseWithLegacyHint(task, config) : undefined;
   if (!parsed && task.strict !== false) {
     const extra = unknownKeys(config, task.defaults);
     if (extra.length) {

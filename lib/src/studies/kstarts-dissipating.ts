@@ -6,7 +6,7 @@
  * before any result was seen and exposed in the plan: k, E_s (selection epochs), the fitness, E_d
  * (dissipation epochs), the dissipation rule and threshold, the combination order, the training
  * recipe, the data subsets. plan(budget) fixes them; jobs() turns the plan into engine configs of the
- * 'haroon' task (runEarlyPruning, cached by config hash, run in worker processes); rows() makes one tidy
+ * 'early-pruning' task (runEarlyPruning, cached by config hash, run in worker processes); rows() makes one tidy
  * table (one row per run and seed, plus K-starts picks derived from runs that train every
  * candidate); the verdict functions compute each claim's checks from that table, with the numbers
  * they rest on; the figure and table builders keep the notebook thin.

@@ -13,6 +13,7 @@
  * Derived K-starts picks (read off the all-candidates runs) carry no history of their own; the direct
  * K-starts runs and the all-candidates run stand for them.
  */
+import { mergeConfigs } from '../engine';
 import { chanceLongRun, denseGate, divergenceGate, Gate, Gates, longRunRule, longRunsAt, plateauGate, scopeByDenseGates, sitsAtChance } from '../notebook/gate';
 import type { RunAcc } from '../notebook/gate';
 import type { Job } from './kstarts-jobs';
@@ -111,7 +112,7 @@ export function longRunJobs(p: Pick<Plan, 'epochs' | 'gate'> & Partial<Pick<Plan
   if (!longRunsAt(p.budget)) return [];
   const at = armsAtChance(budget), factor = p.gate.convergedEpochs / p.epochs;
   return Object.values(armsBy(all.filter((j) => j.sparsity !== null && claimed(j) && at.has(armCell({ ...j, sparsity: j.sparsity })))
-    .map((j) => ({ ...j, config: { ...j.config, epochs: Math.round(j.config.epochs * factor) } })), (j) => armCell({ ...j, sparsity: j.sparsity as number })));
+    .map((j) => ({ ...j, config: mergeConfigs(j.config, { train: { epochs: Math.round(j.config.train!.epochs! * factor) } }) })), (j) => armCell({ ...j, sparsity: j.sparsity as number })));
 }
 
 /** The rows every claim reads: the budget rows, with each claim arm found slow in a cell (longRunRule) read from its long runs. */

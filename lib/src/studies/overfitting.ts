@@ -32,6 +32,7 @@
  * makes the verdict 'inconclusive'. The post-training arm's fine-tune is not evaluated per epoch, so
  * it has no plateau of its own (its dense phase is the dense net's, which the dense gate covers).
  */
+import { mergeConfigs } from '../engine';
 import type { SweepRecord } from '../engine';
 import { EARLY_PRUNING_DEFAULTS, EarlyPruningConfig, EarlyPruningResult } from '../early-pruning/run';
 import { ModelConfig, parseModelName } from '../models';
@@ -140,7 +141,7 @@ const SHARED_ARMS: Record<string, string> = {
 };
 
 /**
- * Engine configs ('haroon' task, evalTrainSplit on) of every arm, sparsity and seed: notebook 04's
+ * Engine configs ('early-pruning' task, eval.trainSplit on) of every arm, sparsity and seed: notebook 04's
  * dense, converged and at-init configs as they are (cache hits after notebook 04's sweep), plus
  * dense + dropout and post-training magnitude pruning.
  */
@@ -155,7 +156,7 @@ export function jobs(p: OverfitPlan): OverfitJob[] {
     for (const d of dense) {
       out.push({
         arm: OVERFIT_ARMS.post, sparsity: sp, seed: d.seed,
-        config: { ...d.config, method: 'magnitude-at-epoch', sparsity: sp, dissipationEpochs: p.epochs, dissipationScope: 'global', extraEpochs: p.fineTuneEpochs, extraLr: p.fineTuneLr },
+        config: mergeConfigs(d.config, { prune: { method: 'magnitude-at-epoch', sparsity: sp, dissipation: { epochs: p.epochs, scope: 'global' } }, extra: { epochs: p.fineTuneEpochs, lr: p.fineTuneLr } }),
       });
     }
   }
@@ -211,7 +212,7 @@ export function sweepNeeds(budget: Budget, seeds: number[]): StudyNeeds {
   return { configs: needsOf('sweep', 'overfitting (pai-handles-overfitting)', EARLY_PRUNING_TASK, jobs(plan(budget, seeds)).map((j) => j.config)), deferred: [] };
 }
 
-/** Run (or read from data/results/haroon/) every config of the plan, in one sweep. */
+/** Run (or read from data/results/early-pruning/) every config of the plan, in one sweep. */
 export async function runStudy(p: OverfitPlan, o: RunStudyOptions = {}): Promise<OverfitRun> {
   const t0 = Date.now();
   const js = jobs(p);
