@@ -171,18 +171,52 @@ static float *scratch(int slot, size_t n) {
 
 static size_t padded(size_t n) { return (n + TILE - 1) / TILE * TILE; }
 
-/* dst[f * np + i] = src[i * F + f] for i < N, 0 for N <= i < np (np = padded(N)): the batch transposed, in 16x16 blocks. */
-static void pack_transposed(const float *restrict src, size_t F, size_t N, float *restrict dst) {
-  const size_t np = padded(N);
-  for (size_t f0 = 0; f0 < F; f0 += 16) {
-    const size_t f1 = f0 + 16 < F ? f0 + 16 : F;
-    for (size_t i0 = 0; i0 < np; i0 += 16) {
-      for (size_t f = f0; f < f1; f++) {
-        float *d = dst + f * np + i0;
-        for (size_t i = i0; i < i0 + 16; i++) d[i - i0] = i < N ? src[i * F + f] : 0.f;
-      }
+typedef float v8 __attribute__((vector_size(32)));
+typedef float v8u __attribute__((vector_size(32), aligned(4)));
+typedef int32_t i8v __attribute__((vector_size(32)));
+
+/* r[0..8) (8 rows of 8 floats) transposed in registers: unpack, 2-lane and 4-lane shuffles (vunpck/vshufps/vperm2f128 on AVX2). */
+static inline __attribute__((always_inline)) void transpose8(v8 *r) {
+  const i8v lo = {0, 8, 1, 9, 4, 12, 5, 13}, hi = {2, 10, 3, 11, 6, 14, 7, 15};
+  const i8v lo2 = {0, 1, 8, 9, 4, 5, 12, 13}, hi2 = {2, 3, 10, 11, 6, 7, 14, 15};
+  const i8v lo4 = {0, 1, 2, 3, 8, 9, 10, 11}, hi4 = {4, 5, 6, 7, 12, 13, 14, 15};
+  v8 t[8], u[8];
+  for (int k = 0; k < 8; k += 2) { t[k] = __builtin_shuffle(r[k], r[k + 1], lo); t[k + 1] = __builtin_shuffle(r[k], r[k + 1], hi); }
+  for (int k = 0; k < 8; k += 4) {
+    u[k] = __builtin_shuffle(t[k], t[k + 2], lo2); u[k + 1] = __builtin_shuffle(t[k], t[k + 2], hi2);
+    u[k + 2] = __builtin_shuffle(t[k + 1], t[k + 3], lo2); u[k + 3] = __builtin_shuffle(t[k + 1], t[k + 3], hi2);
+  }
+  for (int k = 0; k < 4; k++) { r[k] = __builtin_shuffle(u[k], u[k + 4], lo4); r[k + 4] = __builtin_shuffle(u[k], u[k + 4], hi4); }
+}
+
+/*
+ * dst[c * ldd + i] = src[i * lds + c] (+ add[i]) for i < rows, c < cols: a transpose in 8x8 register blocks (pure data
+ * movement, plus one float add per element when `add` is given, so results match an element-by-element copy exactly).
+ */
+WIDE static void transpose_block8(const float *restrict src, size_t lds, size_t rows, size_t cols, float *restrict dst, size_t ldd,
+                                  const float *restrict add) {
+  const size_t r8 = rows & ~(size_t)7, c8 = cols & ~(size_t)7;
+  for (size_t i0 = 0; i0 < r8; i0 += 8) {
+    const v8 a = add ? *(const v8u *)(add + i0) : (v8){0};
+    for (size_t c0 = 0; c0 < c8; c0 += 8) {
+      v8 r[8];
+      for (int k = 0; k < 8; k++) r[k] = *(const v8u *)(src + (i0 + k) * lds + c0);
+      transpose8(r);
+      for (int k = 0; k < 8; k++) *(v8u *)(dst + (c0 + k) * ldd + i0) = add ? r[k] + a : r[k];
     }
   }
+  for (size_t i = 0; i < rows; i++) {
+    const size_t c_from = i < r8 ? c8 : 0; /* full row blocks did their first c8 columns */
+    for (size_t c = c_from; c < cols; c++) dst[c * ldd + i] = add ? src[i * lds + c] + add[i] : src[i * lds + c];
+  }
+}
+
+/* dst[f * np + i] = src[i * F + f] for i < N, 0 for N <= i < np (np = padded(N)): the batch transposed. */
+static void pack_transposed(const float *restrict src, size_t F, size_t N, float *restrict dst) {
+  const size_t np = padded(N);
+  transpose_block8(src, F, N, F, dst, np, NULL);
+  if (np > N)
+    for (size_t f = 0; f < F; f++) memset(dst + f * np + N, 0, (np - N) * sizeof(float));
 }
 
 /* out[0..TILE) = sum over entries e in [e0, e1) of W[wi[e]] * src[fi[e] * stride .. + TILE). */
@@ -236,17 +270,15 @@ static int spmm(const float *in, size_t F, const float *W, const int32_t *ptr, c
   for (size_t o = 0; o < O; o++) {
     for (size_t n0 = 0; n0 < N; n0 += TILE) gather_axpy(fi, wi, ptr[o], ptr[o + 1], W, t + n0, np, r + o * np + n0);
   }
-  /* back to [N, O] in 16x16 blocks: a column-at-a-time store with a row stride of 4 KiB would hit one cache set */
-  for (size_t i0 = 0; i0 < N; i0 += 16) {
-    const size_t i1 = i0 + 16 < N ? i0 + 16 : N;
-    for (size_t o0 = 0; o0 < O; o0 += 16) {
-      const size_t o1 = o0 + 16 < O ? o0 + 16 : O;
-      for (size_t i = i0; i < i1; i++) {
-        float *d = out + i * O;
-        for (size_t o = o0; o < o1; o++) d[o] = r[o * np + i] + (bias ? bias[o] : 0.f);
-      }
-    }
+  /* back to [N, O], the bias added (0 without one: x + 0.f turns -0 into +0, as the sum always did) */
+  const float *add = bias;
+  if (!add) {
+    float *z = scratch(0, O); /* the packed input is no longer needed */
+    if (!z) return 0;
+    memset(z, 0, O * sizeof(float));
+    add = z;
   }
+  transpose_block8(r, np, O, N, out, O, add);
   return 1;
 }
 

@@ -10,6 +10,7 @@ import { Rng } from './rng';
 import { Activation, ACTIVATIONS, activate, BatchNorm, Conv2d, Dense, ForwardContext, Layer, ParamInfo } from './nn/layers';
 import { Net, UnitGroup } from './nn/net';
 import { eocSigmaW } from './eoc';
+import { maskedMlp, mlpFusable } from './kernels/mlp';
 
 export type InitScheme = 'eoc' | 'ordered' | 'chaotic' | 'kaiming' | 'xavier' | 'explicit';
 export interface InitSpec {
@@ -153,6 +154,15 @@ function buildFfnn(cfg: FfnnConfig, inputShape: number[], numClasses: number, rn
   const rate = checkDropout(cfg.dropout);
   const forward = (x: tf.Tensor, ctx: ForwardContext) => {
     let h = x.reshape([x.shape[0], dims[0]]);
+    // the whole stack as one op (kernels/mlp.ts: the same arithmetic, one kernel each way) unless a
+    // pre-activation is recorded or dropout draws masks
+    if (ctx.fused && !ctx.record && !(ctx.training && rate > 0)) {
+      const stack = layers.map((l) => {
+        const { value: w, mask } = ctx.paramParts(`${l.name}/kernel`);
+        return { w, mask, bias: l.useBias ? ctx.param(`${l.name}/bias`) : undefined };
+      });
+      if (mlpFusable(stack, act)) return maskedMlp(h as tf.Tensor2D, stack, act);
+    }
     layers.forEach((l, i) => {
       // y^1 = W x; y^l = W phi(y^{l-1}): the activation is applied to every hidden pre-activation,
       // inside the layer's kernel unless the pre-activations are being recorded

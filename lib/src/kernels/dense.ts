@@ -54,7 +54,8 @@ export function maskedDense(inp: DenseInputs): tf.Tensor2D {
   });
 }
 
-function maskedMatMul(a: tf.Tensor, b: tf.Tensor, opts: { bMask?: tf.Tensor; cMult?: tf.Tensor; transposeA?: boolean; transposeB?: boolean }): tf.Tensor {
+/** op(a) @ op(b ⊙ bMask) ⊙ cMult in one native kernel (the dense layers' gradients). */
+export function maskedMatMul(a: tf.Tensor, b: tf.Tensor, opts: { bMask?: tf.Tensor; cMult?: tf.Tensor; transposeA?: boolean; transposeB?: boolean }): tf.Tensor {
   const inputs: tf.NamedTensorMap = { a, b };
   if (opts.bMask) inputs.bMask = opts.bMask;
   if (opts.cMult) inputs.cMult = opts.cMult;

@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerBatchNormGradient } from './batchnorm';
 import { registerDenseGradients } from './dense';
+import { registerMlpGradient } from './mlp';
 import { ACT_GRAD } from './native_kernels';
 
 let installed = false;
@@ -51,6 +52,7 @@ export function installFastGradients(nativeOn: (backendName: string) => boolean)
     });
   }
   registerDenseGradients();
+  registerMlpGradient();
   registerBatchNormGradient();
   installed = true;
 }

@@ -29,6 +29,8 @@ export { DEFAULT_SPARSE_MAX_DENSITY, setSparseMaxDensity, sparseCounts, sparseMa
 export type { SparseCounts } from './sparse';
 export { sgdMomentumUpdate } from './optim';
 export { maskedDense } from './dense';
+export { maskedMlp, mlpFusable, setMlpFusion } from './mlp';
+export type { MlpLayer } from './mlp';
 export type { DenseActivation, DenseInputs } from './dense';
 export { batchNorm } from './batchnorm';
 export type { BatchNormInputs, BatchNormResult } from './batchnorm';

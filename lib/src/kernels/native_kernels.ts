@@ -15,6 +15,7 @@ import { backpropFilterInfo, Conv2DBackpropFilterAttrs, conv2DBackpropFilterViaC
 import { conv2DBackpropInputViaConv2D } from './conv2d_backprop_input_wasm';
 import { batchMatMulUntransposed, fusedMatMulUntransposed } from './matmul_wasm';
 import { countSparse, sparsePatternFor } from './sparse';
+import { makeMlp, makeMlpGrad, MLP, MLP_GRAD } from './mlp_kernels';
 
 type Buf = ArrayBuffer | Float32Array;
 type Info = tf.TensorInfo;
@@ -454,13 +455,13 @@ function makeSgdMomentum(blas: NativeBlas, backendName: string, acc: Access): An
 
 export const NATIVE_KERNEL_NAMES = ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter',
   'Sum', 'Mean', 'MaxPoolGrad', 'Tanh', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Tile', ACT_GRAD, SGD_MOMENTUM, DENSE, MASKED_DENSE,
-  MASKED_MATMUL, BN_TRAIN, BN_GRAD] as const;
+  MASKED_MATMUL, BN_TRAIN, BN_GRAD, MLP, MLP_GRAD] as const;
 export type NativeKernelName = typeof NATIVE_KERNEL_NAMES[number];
 
 /** The native kernel functions for one backend ('wasm' or 'cpu'). */
 export function nativeKernels(blas: NativeBlas, backendName: 'wasm' | 'cpu'): Record<NativeKernelName, AnyKernelFunc> {
   const acc = backendName === 'wasm' ? wasmAccess : cpuAccess;
-  return {
+  const k = {
     BatchMatMul: makeBatchMatMul(blas, backendName, acc),
     _FusedMatMul: makeFusedMatMul(blas, backendName, acc),
     Conv2D: makeConv2D(blas, backendName, acc, 'Conv2D'),
@@ -484,4 +485,6 @@ export function nativeKernels(blas: NativeBlas, backendName: 'wasm' | 'cpu'): Re
     [BN_TRAIN]: makeBatchNormTrain(blas, backendName, acc),
     [BN_GRAD]: makeBatchNormGrad(blas, backendName, acc),
   };
+  const layer = { dense: k[MASKED_DENSE], actGrad: k[ACT_GRAD], maskedMatMul: k[MASKED_MATMUL], sum: k.Sum };
+  return { ...k, [MLP]: makeMlp(layer), [MLP_GRAD]: makeMlpGrad(layer) };
 }

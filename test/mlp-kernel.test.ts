@@ -1,0 +1,128 @@
+/**
+ * The whole-MLP kernels (kernels/mlp.ts, kernels/mlp_kernels.ts) against the per-layer ops they
+ * replace: forward outputs, every gradient and the weights after SGD steps must be bit-identical
+ * (cached results were computed layer by layer), on wasm and cpu with the native kernels, dense and
+ * masked (sparse and dense masked paths), with and without biases; no tensor leaks; clear errors
+ * where the one-kernel path has no answer.
+ */
+import { strict as assert } from 'assert';
+import {
+  buildModel, initBackend, Mask, maskedDense, maskedMlp, mlpFusable, MlpLayer, ModelConfig, nativeStatus, registerExtraKernels, Rng, setMlpFusion,
+  setSparseMaxDensity, sparseCounts, tf, Trainer,
+} from 'prune-at-init';
+
+const bytes = (t: tf.Tensor) => Buffer.from((t.dataSync() as Float32Array).buffer).toString('hex');
+const nativeExpected = process.env.PRUNE_AT_INIT_NATIVE !== '0';
+
+/** The per-layer composition the MLP kernel replaces. */
+function perLayer(x: tf.Tensor2D, layers: readonly MlpLayer[], act: 'relu' | 'tanh' | 'linear'): tf.Tensor2D {
+  let h = x;
+  layers.forEach((l, i) => { h = maskedDense({ x: h, w: l.w as tf.Tensor2D, mask: l.mask, bias: l.bias, activation: i < layers.length - 1 ? act : 'linear' }); });
+  return h;
+}
+
+function stack(r: Rng, dims: number[], density: number | null, bias: boolean): MlpLayer[] {
+  return dims.slice(1).map((m, i) => {
+    const k = dims[i];
+    return {
+      w: tf.tensor2d(r.normalArray(k * m).map((v) => v / Math.sqrt(k)), [k, m]),
+      mask: density === null ? undefined : tf.tensor2d(Float32Array.from({ length: k * m }, () => (r.uniform() < density ? 1 : 0)), [k, m]),
+      bias: bias ? tf.tensor1d(r.normalArray(m).map((v) => 0.1 * v)) : undefined,
+    };
+  });
+}
+
+if (nativeExpected) describe('whole-MLP kernels: bit-identical to the per-layer ops', function () {
+  this.timeout(120000);
+  before(async () => {
+    await initBackend('wasm');
+    assert.ok(nativeStatus().active, `native addon: ${nativeStatus().detail}`);
+  });
+  after(async () => {
+    setMlpFusion(true);
+    registerExtraKernels('cpu', { native: false });
+    await tf.setBackend('wasm');
+  });
+
+  for (const backend of ['wasm', 'cpu'] as const) {
+    describe(`on ${backend}`, () => {
+      before(async () => {
+        registerExtraKernels(backend, { native: true });
+        await tf.setBackend(backend);
+      });
+      const cases: Array<{ act: 'relu' | 'tanh' | 'linear'; density: number | null; bias: boolean; n: number }> = [
+        { act: 'tanh', density: 0.05, bias: true, n: 70 }, // sparse kernels (density <= the break-even)
+        { act: 'relu', density: 0.5, bias: true, n: 33 }, // dense masked kernels
+        { act: 'relu', density: null, bias: false, n: 8 },
+        { act: 'linear', density: 0.1, bias: false, n: 130 },
+      ];
+      for (const c of cases) {
+        it(`${c.act}, ${c.density === null ? 'no masks' : `masks of density ${c.density}`}, ${c.bias ? 'biases' : 'no biases'}, batch ${c.n}: output and every gradient`, () => {
+          const r = new Rng(7, `${backend}/${c.act}/${c.density}`);
+          const layers = stack(r, [37, 23, 19, 5], c.density, c.bias);
+          const x = tf.tensor2d(r.normalArray(c.n * 37), [c.n, 37]);
+          const dy = tf.tensor2d(r.normalArray(c.n * 5), [c.n, 5]);
+          assert.ok(mlpFusable(layers, c.act));
+          const before = tf.memory().numTensors, sparse0 = sparseCounts().forward;
+          // gradients of sum(y ⊙ dy) w.r.t. x, every weight and bias, and the first mask
+          const params = layers.flatMap((l) => [l.w, ...(l.bias ? [l.bias] : [])]);
+          const wrt = [x, ...params, ...(layers[0].mask ? [layers[0].mask] : [])];
+          const run = (f: typeof perLayer) => tf.tidy(() => {
+            const g = tf.grads((...ts: tf.Tensor[]) => {
+              const [xx, ...rest] = ts;
+              let at = 0;
+              const ls = layers.map((l, i) => ({ w: rest[at++], bias: l.bias ? rest[at++] : undefined, mask: i === 0 && l.mask ? rest[params.length] : l.mask }));
+              return tf.sum(tf.mul(f(xx as tf.Tensor2D, ls, c.act), dy));
+            })(wrt);
+            return [f(x, layers, c.act), ...g].map(bytes);
+          });
+          const fused = run(maskedMlp), ref = run(perLayer);
+          assert.equal(fused.length, ref.length);
+          fused.forEach((f, i) => assert.equal(f, ref[i], `${i === 0 ? 'output' : `gradient ${i - 1}`} differs`));
+          if (backend === 'wasm' && c.density === 0.05) assert.ok(sparseCounts().forward > sparse0, 'the sparse kernels ran');
+          assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
+          for (const l of layers) for (const t of [l.w, l.mask, l.bias]) t?.dispose();
+          x.dispose(); dy.dispose();
+        });
+      }
+    });
+  }
+
+  it('training a library FFNN: SGD steps give the same weights with and without the one-kernel path (sparse tanh and dense relu)', () => {
+    const cases: Array<[ModelConfig, number]> = [[{ arch: 'ffnn', activation: 'tanh', hidden: [40, 40, 40] }, 0.95], [{ arch: 'ffnn', activation: 'relu', hidden: [50, 20] }, 0]];
+    for (const [cfg, sparsity] of cases) {
+      const weights = [true, false].map((fuse) => {
+        const prev = setMlpFusion(fuse);
+        const net = buildModel(cfg, { seed: 3, inputShape: [6, 6, 1], numClasses: 4 });
+        if (sparsity) {
+          const r = new Rng(9, 'mask');
+          net.setMask(new Mask(net.prunable.map((p) => [p.name, { shape: p.shape, data: Uint8Array.from({ length: p.size }, () => (r.uniform() < 1 - sparsity ? 1 : 0)) }])));
+        }
+        const trainer = new Trainer(net, { epochs: 1, batchSize: 16, lr: 0.05, momentum: 0.9 });
+        const r = new Rng(4, 'data');
+        const x = tf.tensor4d(r.normalArray(16 * 36), [16, 6, 6, 1]), y = tf.tensor1d(Int32Array.from({ length: 16 }, (_, i) => i % 4), 'int32');
+        trainer.step(x, y, 0.05); // creates the momentum slots
+        const before = tf.memory().numTensors;
+        for (let s = 0; s < 3; s++) trainer.step(x, y, 0.05);
+        assert.equal(tf.memory().numTensors, before, 'tensor count flat across steps');
+        const w = [...net.getWeights()].map(([, v]) => Buffer.from(v.buffer).toString('hex')).join('/');
+        trainer.dispose(); net.dispose(); x.dispose(); y.dispose();
+        setMlpFusion(prev);
+        return w;
+      });
+      assert.equal(weights[0], weights[1], `${JSON.stringify(cfg)} at sparsity ${sparsity}`);
+    }
+  });
+
+  it('is not used where it has no answer: mixed masks, an activation without a native kernel; later layers\' mask gradients fail clearly', () => {
+    const r = new Rng(1, 'edge');
+    const layers = stack(r, [6, 5, 4], 0.5, true);
+    assert.equal(mlpFusable([layers[0], { ...layers[1], mask: undefined }], 'relu'), false);
+    assert.equal(mlpFusable(layers, 'elu'), false);
+    const x = tf.tensor2d(r.normalArray(12), [2, 6]);
+    assert.throws(() => tf.grads((m: tf.Tensor) => tf.sum(maskedMlp(x, [layers[0], { ...layers[1], mask: m }], 'relu')))([layers[1].mask!]),
+      /gradients with respect to the masks of layers after the first are not available; run the net with fusedKernels: false/);
+    const prev = setSparseMaxDensity(0);
+    try { assert.throws(() => maskedMlp(x, [layers[0], { ...layers[1], mask: undefined }], 'relu'), /check mlpFusable first/); } finally { setSparseMaxDensity(prev); }
+  });
+});
