@@ -7,9 +7,9 @@
  */
 import { strict as assert } from 'assert';
 import {
-  buildModel, initBackend, Mask, maskedDense, maskedMlp, mlpFusable, MlpLayer, ModelConfig, nativeStatus, registerExtraKernels, Rng, setMlpFusion,
-  setSparseMaxDensity, sparseCounts, tf, Trainer,
+  buildModel, Mask, maskedDense, maskedMlp, mlpFusable, MlpLayer, ModelConfig, Rng, setMlpFusion, setSparseMaxDensity, sparseCounts, tf, Trainer,
 } from 'prune-at-init';
+import { onNativeBackends } from './support/native-backends';
 
 const bytes = (t: tf.Tensor) => Buffer.from((t.dataSync() as Float32Array).buffer).toString('hex');
 const nativeExpected = process.env.PRUNE_AT_INIT_NATIVE !== '0';
@@ -34,59 +34,44 @@ function stack(r: Rng, dims: number[], density: number | null, bias: boolean): M
 
 if (nativeExpected) describe('whole-MLP kernels: bit-identical to the per-layer ops', function () {
   this.timeout(120000);
-  before(async () => {
-    await initBackend('wasm');
-    assert.ok(nativeStatus().active, `native addon: ${nativeStatus().detail}`);
-  });
-  after(async () => {
-    setMlpFusion(true);
-    registerExtraKernels('cpu', { native: false });
-    await tf.setBackend('wasm');
-  });
-
-  for (const backend of ['wasm', 'cpu'] as const) {
-    describe(`on ${backend}`, () => {
-      before(async () => {
-        registerExtraKernels(backend, { native: true });
-        await tf.setBackend(backend);
-      });
-      const cases: Array<{ act: 'relu' | 'tanh' | 'linear'; density: number | null; bias: boolean; n: number }> = [
-        { act: 'tanh', density: 0.05, bias: true, n: 70 }, // sparse kernels (density <= the break-even)
-        { act: 'relu', density: 0.5, bias: true, n: 33 }, // dense masked kernels
-        { act: 'relu', density: null, bias: false, n: 8 },
-        { act: 'linear', density: 0.1, bias: false, n: 130 },
-      ];
-      for (const c of cases) {
-        it(`${c.act}, ${c.density === null ? 'no masks' : `masks of density ${c.density}`}, ${c.bias ? 'biases' : 'no biases'}, batch ${c.n}: output and every gradient`, () => {
-          const r = new Rng(7, `${backend}/${c.act}/${c.density}`);
-          const layers = stack(r, [37, 23, 19, 5], c.density, c.bias);
-          const x = tf.tensor2d(r.normalArray(c.n * 37), [c.n, 37]);
-          const dy = tf.tensor2d(r.normalArray(c.n * 5), [c.n, 5]);
-          assert.ok(mlpFusable(layers, c.act));
-          const before = tf.memory().numTensors, sparse0 = sparseCounts().forward;
-          // gradients of sum(y ⊙ dy) w.r.t. x, every weight and bias, and the first mask
-          const params = layers.flatMap((l) => [l.w, ...(l.bias ? [l.bias] : [])]);
-          const wrt = [x, ...params, ...(layers[0].mask ? [layers[0].mask] : [])];
-          const run = (f: typeof perLayer) => tf.tidy(() => {
-            const g = tf.grads((...ts: tf.Tensor[]) => {
-              const [xx, ...rest] = ts;
-              let at = 0;
-              const ls = layers.map((l, i) => ({ w: rest[at++], bias: l.bias ? rest[at++] : undefined, mask: i === 0 && l.mask ? rest[params.length] : l.mask }));
-              return tf.sum(tf.mul(f(xx as tf.Tensor2D, ls, c.act), dy));
-            })(wrt);
-            return [f(x, layers, c.act), ...g].map(bytes);
-          });
-          const fused = run(maskedMlp), ref = run(perLayer);
-          assert.equal(fused.length, ref.length);
-          fused.forEach((f, i) => assert.equal(f, ref[i], `${i === 0 ? 'output' : `gradient ${i - 1}`} differs`));
-          if (backend === 'wasm' && c.density === 0.05) assert.ok(sparseCounts().forward > sparse0, 'the sparse kernels ran');
-          assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
-          for (const l of layers) for (const t of [l.w, l.mask, l.bias]) t?.dispose();
-          x.dispose(); dy.dispose();
+  after(() => { setMlpFusion(true); });
+  onNativeBackends((backend) => {
+    const cases: Array<{ act: 'relu' | 'tanh' | 'linear'; density: number | null; bias: boolean; n: number }> = [
+      { act: 'tanh', density: 0.05, bias: true, n: 70 }, // sparse kernels (density <= the break-even)
+      { act: 'relu', density: 0.5, bias: true, n: 33 }, // dense masked kernels
+      { act: 'relu', density: null, bias: false, n: 8 },
+      { act: 'linear', density: 0.1, bias: false, n: 130 },
+    ];
+    for (const c of cases) {
+      it(`${c.act}, ${c.density === null ? 'no masks' : `masks of density ${c.density}`}, ${c.bias ? 'biases' : 'no biases'}, batch ${c.n}: output and every gradient`, () => {
+        const r = new Rng(7, `${backend}/${c.act}/${c.density}`);
+        const layers = stack(r, [37, 23, 19, 5], c.density, c.bias);
+        const x = tf.tensor2d(r.normalArray(c.n * 37), [c.n, 37]);
+        const dy = tf.tensor2d(r.normalArray(c.n * 5), [c.n, 5]);
+        assert.ok(mlpFusable(layers, c.act));
+        const before = tf.memory().numTensors, sparse0 = sparseCounts().forward;
+        // gradients of sum(y ⊙ dy) w.r.t. x, every weight and bias, and the first mask
+        const params = layers.flatMap((l) => [l.w, ...(l.bias ? [l.bias] : [])]);
+        const wrt = [x, ...params, ...(layers[0].mask ? [layers[0].mask] : [])];
+        const run = (f: typeof perLayer) => tf.tidy(() => {
+          const g = tf.grads((...ts: tf.Tensor[]) => {
+            const [xx, ...rest] = ts;
+            let at = 0;
+            const ls = layers.map((l, i) => ({ w: rest[at++], bias: l.bias ? rest[at++] : undefined, mask: i === 0 && l.mask ? rest[params.length] : l.mask }));
+            return tf.sum(tf.mul(f(xx as tf.Tensor2D, ls, c.act), dy));
+          })(wrt);
+          return [f(x, layers, c.act), ...g].map(bytes);
         });
-      }
-    });
-  }
+        const fused = run(maskedMlp), ref = run(perLayer);
+        assert.equal(fused.length, ref.length);
+        fused.forEach((f, i) => assert.equal(f, ref[i], `${i === 0 ? 'output' : `gradient ${i - 1}`} differs`));
+        if (backend === 'wasm' && c.density === 0.05) assert.ok(sparseCounts().forward > sparse0, 'the sparse kernels ran');
+        assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
+        for (const l of layers) for (const t of [l.w, l.mask, l.bias]) t?.dispose();
+        x.dispose(); dy.dispose();
+      });
+    }
+  });
 
   it('training a library FFNN: SGD steps give the same weights with and without the one-kernel path (sparse tanh and dense relu)', () => {
     const cases: Array<[ModelConfig, number]> = [[{ arch: 'ffnn', activation: 'tanh', hidden: [40, 40, 40] }, 0.95], [{ arch: 'ffnn', activation: 'relu', hidden: [50, 20] }, 0]];

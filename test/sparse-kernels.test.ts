@@ -10,6 +10,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { buildModel, initBackend, Mask, maskedDense, nativeStatus, registerExtraKernels, Rng, setSparseMaxDensity, sparseCounts, sparseMaxDensity, tf, timeUnstructuredSparse, Trainer } from 'prune-at-init';
+import { onNativeBackends } from './support/native-backends';
 
 type Act = 'linear' | 'relu' | 'tanh';
 interface Case { n: number; k: number; m: number; density: number; act: Act; bias: boolean }
@@ -107,45 +108,30 @@ const nativeExpected = process.env.PRUNE_AT_INIT_NATIVE !== '0';
 if (nativeExpected) describe('sparse masked dense kernels', function () {
   this.timeout(120000);
   let previous = 0;
-  before(async () => {
-    await initBackend('wasm');
-    assert.ok(nativeStatus().active, `native addon: ${nativeStatus().detail}`);
-    previous = setSparseMaxDensity(1); // every 0/1 mask takes the sparse path
-  });
-  after(async () => {
-    setSparseMaxDensity(previous);
-    registerExtraKernels('cpu', { native: false });
-    await tf.setBackend('wasm');
-  });
-
-  for (const backend of ['wasm', 'cpu'] as const) {
-    describe(`on ${backend}`, () => {
-      before(async () => {
-        registerExtraKernels(backend, { native: true });
-        await tf.setBackend(backend);
+  before(() => { previous = setSparseMaxDensity(1); }); // every 0/1 mask takes the sparse path
+  after(() => { setSparseMaxDensity(previous); });
+  onNativeBackends(() => {
+    for (const c of CASES) {
+      it(`values and gradients match float64 and the dense kernels: ${caseName(c)}`, () => {
+        const v = inputs(c, caseName(c));
+        const before = sparseCounts(), tensors = tf.memory().numTensors;
+        const sparse = run(c, v);
+        const after = sparseCounts();
+        assert.equal(tf.memory().numTensors, tensors, 'no tensor leaks');
+        assert.ok(after.forward >= before.forward + 2 && after.inputGrad > before.inputGrad && after.weightGrad > before.weightGrad,
+          `the sparse kernels ran (${JSON.stringify(before)} -> ${JSON.stringify(after)})`);
+        assertClose(sparse, reference(c, v), `sparse ${caseName(c)}`);
+        setSparseMaxDensity(0);
+        try {
+          const dense = run(c, v);
+          assert.deepEqual(sparseCounts(), after, 'density limit 0: dense kernels only');
+          assertClose(sparse, dense, `sparse vs dense ${caseName(c)}`);
+        } finally {
+          setSparseMaxDensity(1);
+        }
       });
-      for (const c of CASES) {
-        it(`values and gradients match float64 and the dense kernels: ${caseName(c)}`, () => {
-          const v = inputs(c, caseName(c));
-          const before = sparseCounts(), tensors = tf.memory().numTensors;
-          const sparse = run(c, v);
-          const after = sparseCounts();
-          assert.equal(tf.memory().numTensors, tensors, 'no tensor leaks');
-          assert.ok(after.forward >= before.forward + 2 && after.inputGrad > before.inputGrad && after.weightGrad > before.weightGrad,
-            `the sparse kernels ran (${JSON.stringify(before)} -> ${JSON.stringify(after)})`);
-          assertClose(sparse, reference(c, v), `sparse ${caseName(c)}`);
-          setSparseMaxDensity(0);
-          try {
-            const dense = run(c, v);
-            assert.deepEqual(sparseCounts(), after, 'density limit 0: dense kernels only');
-            assertClose(sparse, dense, `sparse vs dense ${caseName(c)}`);
-          } finally {
-            setSparseMaxDensity(1);
-          }
-        });
-      }
-    });
-  }
+    }
+  });
 
   describe('on wasm: dispatch, mask changes, training, the notebook helper', () => {
     before(async () => {
