@@ -24,6 +24,7 @@ import { writeFileAtomic } from '../fsutil';
 import { upperMedian } from '../stats';
 import { structuredCost, structuredInterior } from '../structured/arch';
 import { rvpModelConfig } from '../studies/reduced-vs-pruned';
+import { EARLY_PRUNING_DEFAULTS } from '../early-pruning/run';
 import type { RvpModel } from '../studies/reduced-vs-pruned';
 
 type Shape = [number, number, number];
@@ -63,7 +64,8 @@ const WORK: Record<string, (c: PlainObject) => Pass[]> = {
       { model, shape: s.shape, batch: 1, steps: prune.method === 'synflow' ? synflowRounds(prune.options) : 0 },
     ];
   },
-  'early-pruning': (c) => {
+  'early-pruning': (c0) => {
+    const c = withDefaults(c0, EARLY_PRUNING_DEFAULTS as unknown as PlainObject);
     const data = c.data as PlainObject, train = c.train as PlainObject, prune = c.prune as PlainObject, ks = prune.kstarts as PlainObject;
     const s = sizes(data.name, data.trainLimit, data.testLimit);
     const batch = num(train.batchSize, 128);

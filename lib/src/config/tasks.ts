@@ -107,7 +107,10 @@ export const EARLY_PRUNING_SCHEMA = strictObject({
       p1: nullable(fraction()),
     }),
   }),
-  train: nested(trainConfigShape({ epochs: 10, batchSize: 128, lr: 0.05, optimizer: 'sgd', momentum: 0.9, weightDecay: 0 })),
+  train: nested({
+    ...trainConfigShape({ batchSize: 128, lr: 0.05, optimizer: 'sgd', momentum: 0.9, weightDecay: 0 }),
+    epochs: posInt().default(10).describe('total epochs of the final network, selection and pruning epochs included'),
+  }),
   seed: int().default(0).describe('run seed; seeds.init, seeds.mask and seeds.data default to it'),
   seeds: nested({ init: nullable(int()), mask: nullable(int()), data: nullable(int()) }),
   extra: nested({

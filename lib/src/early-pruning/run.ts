@@ -77,12 +77,10 @@ export interface EarlyPruningResult {
   seconds: number;
 }
 
-function fail(msg: string): never { throw new Error(`runEarlyPruning: ${msg}`); }
 
 /** The run's setup and recipe; checks what the schema cannot (a sparsity the mask routine accepts). */
 function resolveConfig(c: FullEarlyPruningConfig): { setup: Omit<EarlyPruningSetup, 'ds'>; train: TrainConfig } {
   if (c.prune.method !== 'dense') checkSparsity(c.prune.sparsity);
-  if (c.train.epochs < 1) fail(`train.epochs must be a positive integer, got ${c.train.epochs}.`);
   const train = c.train as TrainConfig;
   validateTrainConfig(train);
   const s = c.seeds;

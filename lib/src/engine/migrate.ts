@@ -9,7 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { canonicalize, PlainObject } from './canonical';
-import { openStore, ResultStore, RunRecord } from './store';
+import { ResultStore, RunRecord, StoreOptions } from './store';
 import { recordKey, registeredTasks, TaskSpec } from './task';
 
 const parseConfig: typeof import('../config/schema').parseConfig = (...a) => (require('../config/schema') as typeof import('../config/schema')).parseConfig(...a);
@@ -39,6 +39,8 @@ export function migrateRecord(task: TaskSpec, rec: RunRecord): RunRecord & { mig
   };
 }
 
+const adopted = new Set<string>();
+
 export interface AdoptReport { from: string; moved: number; alreadyThere: number; failed: Array<{ key: string; message: string }> }
 
 /**
@@ -46,13 +48,15 @@ export interface AdoptReport { from: string; moved: number; alreadyThere: number
  * task with a legacy name) into it. Records that cannot be migrated, and corrupt files, stay where
  * they are; the legacy folder is removed once empty. Returns null when there is nothing to adopt.
  */
-export function adoptLegacyStore(store: ResultStore): AdoptReport | null {
+export function adoptLegacyStore(store: ResultStore, onProblem?: StoreOptions['onProblem']): AdoptReport | null {
   const name = path.basename(store.dir);
   const task = registeredTasks().find((t) => t.name === name && t.legacy);
   if (!task) return null;
   const legacyDir = path.join(path.dirname(store.dir), task.legacy!.name);
-  if (!fs.existsSync(legacyDir)) return null;
-  const old = openStore({ dir: legacyDir });
+  // once per folder and process: what could not be migrated stays, and is reported once, not on every open
+  if (adopted.has(legacyDir) || !fs.existsSync(legacyDir)) return null;
+  adopted.add(legacyDir);
+  const old = new ResultStore({ dir: legacyDir, onProblem }); // not openStore: a legacy folder adopts nothing itself
   old.removeStaleTemps();
   const report: AdoptReport = { from: legacyDir, moved: 0, alreadyThere: 0, failed: [] };
   for (const key of old.keys()) {

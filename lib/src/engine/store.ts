@@ -269,8 +269,14 @@ export class ResultStore {
 
 /** The store in `opts.dir`; a task's store first adopts the records of the task's legacy name (engine/migrate.ts). */
 export function openStore(opts: StoreOptions | string = {}): ResultStore {
-  const store = new ResultStore(typeof opts === 'string' ? { dir: opts } : opts);
-  (require('./migrate') as typeof import('./migrate')).adoptLegacyStore(store);
+  const o = typeof opts === 'string' ? { dir: opts } : opts;
+  const store = new ResultStore(o);
+  try {
+    (require('./migrate') as typeof import('./migrate')).adoptLegacyStore(store, o.onProblem);
+  } catch (e) {
+    // a reader of a read-only results folder still gets today's records; the legacy ones wait for a writable one
+    process.stderr.write(`prune-at-init store: could not migrate the legacy records beside ${store.dir}: ${(e as Error).message}\n`);
+  }
   return store;
 }
 

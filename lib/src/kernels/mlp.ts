@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { maskedMatMul } from './dense';
 import { DENSE_ACTIVATIONS } from './native_kernels';
 import { forwardOperand, MLP, MLP_GRAD, MlpAttrs } from './mlp_kernels';
+import { identityAlias } from './wasm_alias';
 
 export interface MlpLayer { w: tf.Tensor; mask?: tf.Tensor; bias?: tf.Tensor }
 
@@ -26,7 +27,11 @@ export function setMlpFusion(on: boolean): boolean {
 /** Does the current backend run these layers as one MLP kernel (all masked or none, all with bias or none, float32)? */
 export function mlpFusable(layers: readonly MlpLayer[], activation: string): boolean {
   if (!enabled || !(activation in DENSE_ACTIVATIONS) || layers.length === 0 || layers.length > MAX_LAYERS) return false;
-  if (!tf.getKernel(MLP, tf.getBackend())) return false;
+  const backend = tf.getBackend();
+  if (!tf.getKernel(MLP, backend)) return false;
+  // the hidden outputs are [1]-shaped handles (mlp_kernels.ts): the engine saves them through Identity, which must
+  // share the buffer (cpu's does, wasm's own copies one float: kernels/wasm_alias.ts replaces it)
+  if (backend === 'wasm' && tf.getKernel('Identity', backend)?.kernelFunc !== (identityAlias as unknown)) return false;
   const masked = !!layers[0].mask, bias = !!layers[0].bias;
   return layers.every((l) => !!l.mask === masked && !!l.bias === bias && [l.w, l.mask, l.bias].every((t) => !t || t.dtype === 'float32'));
 }
