@@ -77,7 +77,6 @@ export interface EarlyPruningResult {
   seconds: number;
 }
 
-
 /** The run's setup and recipe; checks what the schema cannot (a sparsity the mask routine accepts). */
 function resolveConfig(c: FullEarlyPruningConfig): { setup: Omit<EarlyPruningSetup, 'ds'>; train: TrainConfig } {
   if (c.prune.method !== 'dense') checkSparsity(c.prune.sparsity);
