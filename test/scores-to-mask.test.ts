@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { scoresToMask, Rng } from 'prune-at-init';
+import { kthSmallest, scoresToMask, Rng } from 'prune-at-init';
 
 const shapes = (m: Map<string, Float32Array>) => new Map([...m].map(([k, v]) => [k, [v.length]]));
 
@@ -52,5 +52,29 @@ describe('scoresToMask', () => {
     const scores = new Map([['a', new Float32Array(4)]]);
     for (const s of [-0.1, 1, 1.5, NaN]) assert.throws(() => scoresToMask(scores, s, { shapes: shapes(scores) }), /Sparsity must be in \[0, 1\)/);
     assert.throws(() => scoresToMask(scores, 0.5, { shapes: shapes(scores), scope: 'per-row' as never }), /Unknown pruning scope 'per-row'/);
+  });
+});
+
+describe('kthSmallest (the selection behind scoresToMask)', () => {
+  it('returns the entry of the ascending TypedArray sort at every index: ties, zeros of both signs, -Infinity, tiny and sorted inputs', () => {
+    const rng = new Rng(21, 'kth');
+    const arrays: Float32Array[] = [
+      Float32Array.of(5), Float32Array.of(2, 1), Float32Array.of(1, 1, 1, 1),
+      Float32Array.from({ length: 300 }, (_, i) => i), Float32Array.from({ length: 300 }, (_, i) => -i),
+    ];
+    for (let t = 0; t < 40; t++) {
+      const n = 1 + Math.floor(rng.uniform() * 400);
+      // few distinct values (many ties), both zeros, -Infinity for pruned/ineligible entries
+      const pool = [0, -0, -Infinity, 1, -1, 0.5, 1e-30, -1e-30, rng.uniform(), rng.uniform()];
+      arrays.push(Float32Array.from({ length: n }, () => (rng.uniform() < 0.5 ? pool[Math.floor(rng.uniform() * pool.length)] : rng.uniform() - 0.5)));
+    }
+    for (const a of arrays) {
+      const sorted = Float32Array.from(a).sort();
+      for (let j = 0; j < a.length; j += Math.max(1, Math.floor(a.length / 37))) {
+        const got = kthSmallest(Float32Array.from(a), j);
+        assert.ok(Object.is(got, sorted[j]), `n ${a.length}, index ${j}: ${got} vs ${sorted[j]}`);
+      }
+    }
+    assert.throws(() => kthSmallest(Float32Array.of(1, 2), 2), /index 2 outside \[0, 2\)/);
   });
 });

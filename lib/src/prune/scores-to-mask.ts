@@ -58,6 +58,38 @@ export function capAtLive(counts: KeepCounts, previous: Map<string, ArrayLike<nu
 }
 
 /**
+ * The value at index `j` of `a` sorted ascending (as TypedArray sort orders it, -0 before +0), found
+ * by quickselect (Hoare partition, median-of-three pivots: equal runs, e.g. the zero scores of pruned
+ * weights, split evenly); `a` is reordered. SynFlow selects 100 times per mask: a full sort of every
+ * round dominated its time.
+ */
+export function kthSmallest(a: Float32Array, j: number): number {
+  if (!(Number.isInteger(j) && j >= 0 && j < a.length)) throw new Error(`kthSmallest: index ${j} outside [0, ${a.length}).`);
+  let lo = 0, hi = a.length - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    // median of three as the pivot value
+    const x = a[lo], y = a[mid], z = a[hi];
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : (x < z ? x : y < z ? z : y);
+    let i = lo, k = hi;
+    while (i <= k) {
+      while (a[i] < pivot) i++;
+      while (a[k] > pivot) k--;
+      if (i <= k) { const t = a[i]; a[i] = a[k]; a[k] = t; i++; k--; }
+    }
+    if (j <= k) hi = k;
+    else if (j >= i) lo = i;
+    else break; // k < j < i: a[j] equals the pivot
+  }
+  const t = a[j];
+  if (t !== 0) return t;
+  // a zero: the sort puts -0 before +0, which comparisons cannot tell apart
+  let below = 0, negZero = 0;
+  for (let i = 0; i < a.length; i++) { if (a[i] < 0) below++; else if (Object.is(a[i], -0)) negZero++; }
+  return j < below + negZero ? -0 : 0;
+}
+
+/**
  * Top k of `v` among the eligible entries (NaN as -Infinity), ties by lower index; 0/1 array.
  * Ineligible entries sit at -Infinity too (so the threshold is that of the whole array) but are
  * never kept or counted as ties.
@@ -69,8 +101,7 @@ function topK(v: Float32Array, k: number, eligible: Uint8Array | null): { keep: 
   if (k >= n) { keep.fill(1); return { keep, threshold: -Infinity, ties: 0 }; }
   const clean = new Float32Array(n);
   for (let i = 0; i < n; i++) clean[i] = (eligible && !eligible[i]) || Number.isNaN(v[i]) ? -Infinity : v[i];
-  const sorted = Float32Array.from(clean).sort(); // ascending, native numeric sort
-  const t = sorted[n - k];
+  const t = kthSmallest(Float32Array.from(clean), n - k); // the ascending sort's entry n - k, in O(n)
   const live = (i: number) => !eligible || eligible[i] === 1;
   let above = 0;
   for (let i = 0; i < n; i++) if (clean[i] > t) { keep[i] = 1; above++; }
@@ -79,6 +110,13 @@ function topK(v: Float32Array, k: number, eligible: Uint8Array | null): { keep: 
   let totalTies = 0;
   for (let i = 0; i < n; i++) if (clean[i] === t && live(i)) totalTies++;
   return { keep, threshold: t, ties: totalTies > ties ? ties : 0 };
+}
+
+/** 1 where `m` is non-zero (a plain loop: Uint8Array.from with a map callback costs ~50x more per entry in V8). */
+function binary(m: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(m.length);
+  for (let i = 0; i < m.length; i++) out[i] = m[i] ? 1 : 0;
+  return out;
 }
 
 /** Entries of a mask that are kept (non-zero). */
@@ -109,7 +147,7 @@ export function scoresToMask(scores: Scores, target: number | KeepCounts, opts: 
     shapes.set(n, shape);
     const p = opts.previous?.get(n);
     if (opts.previous && (!p || p.length !== size)) throw new Error(`scoresToMask: previous mask for ${n} missing or of wrong size.`);
-    const e = p ? Uint8Array.from(p, (x) => (x ? 1 : 0)) : null;
+    const e = p ? binary(p) : null;
     eligible.set(n, e);
     for (let i = 0; i < s.length; i++) { if (e && !e[i]) continue; if (s[i] === 0) zero++; else if (Number.isNaN(s[i])) nan++; }
   }
