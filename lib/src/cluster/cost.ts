@@ -16,7 +16,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { openStore, PlainObject, registeredTasks, withDefaults } from '../engine';
+import { openStore, PlainObject, withDefaults } from '../engine';
 import { buildModel, ModelConfig } from '../models';
 import { Trainer } from '../train';
 import { backendInfo, initBackend, tf } from '../backend';
@@ -65,7 +65,7 @@ const WORK: Record<string, (c: PlainObject) => Pass[]> = {
     ];
   },
   'early-pruning': (c0) => {
-    const c = withDefaults(c0, EARLY_PRUNING_DEFAULTS as unknown as PlainObject);
+    const c = withDefaults(c0, EARLY_PRUNING_DEFAULTS as unknown as PlainObject); // its method groups are read as a whole
     const data = c.data as PlainObject, train = c.train as PlainObject, prune = c.prune as PlainObject, ks = prune.kstarts as PlainObject;
     const s = sizes(data.name, data.trainLimit, data.testLimit);
     const batch = num(train.batchSize, 128);
@@ -108,8 +108,7 @@ const WORK: Record<string, (c: PlainObject) => Pass[]> = {
 export function passes(task: string, config: PlainObject): Pass[] {
   const f = WORK[task];
   if (!f) throw new Error(`cost model: no work model for task '${task}' (known: ${Object.keys(WORK).join(', ')}).`);
-  const spec = registeredTasks().find((t) => t.name === task);
-  return f(spec ? withDefaults(config, spec.defaults) : config).filter((p) => p.steps > 0); // work models read full configs
+  return f(config).filter((p) => p.steps > 0);
 }
 
 /** Measured seconds per training step, by backend, model, shape and batch; persisted next to the store. */

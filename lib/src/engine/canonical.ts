@@ -97,11 +97,6 @@ export function configKey(config: PlainObject, defaults: PlainObject = {}): stri
  * `defaults` deep-merged with `config` (plain objects merge recursively; arrays and other values
  * from `config` replace the default; undefined fields take the default). Returns fresh objects.
  */
-/** `over` laid on `base`: over's values win, objects merge key by key, arrays are replaced whole. */
-export function mergeConfigs<T extends PlainObject>(base: T, over: PlainObject): T {
-  return withDefaults(over, base);
-}
-
 export function withDefaults<T extends PlainObject>(config: PlainObject, defaults: T): T {
   const merge = (c: unknown, d: unknown): unknown => {
     if (c === undefined) return d === undefined ? undefined : structuredClone(d);
@@ -117,6 +112,11 @@ export function withDefaults<T extends PlainObject>(config: PlainObject, default
     return structuredClone(c);
   };
   return merge(config, defaults) as T;
+}
+
+/** `over` laid on `base`: over's values win, objects merge key by key, arrays are replaced whole. */
+export function mergeConfigs<T extends PlainObject>(base: T, over: PlainObject): T {
+  return withDefaults(over, base);
 }
 
 /** Top-level keys of `config` that `defaults` does not declare (typos, or options the task ignores). */

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { maskedMatMul } from './dense';
 import { DENSE_ACTIVATIONS } from './native_kernels';
-import { forwardOperand, MLP, MLP_GRAD, MlpAttrs } from './mlp_kernels';
+import { forwardOperand, MLP, MLP_GRAD, MlpAttrs, operandAt } from './mlp_kernels';
 import { identityAlias } from './wasm_alias';
 
 export interface MlpLayer { w: tf.Tensor; mask?: tf.Tensor; bias?: tf.Tensor }
@@ -62,7 +62,7 @@ export function registerMlpGradient(): void {
       const L = a.layers;
       // the hidden outputs' gradients are the engine's zeros: maskedMlp disposed those outputs, nothing used them
       const dys = (Array.isArray(dy) ? dy : [dy]) as tf.Tensor[];
-      const nIn = 1 + (1 + (a.masked ? 1 : 0) + (a.bias ? 1 : 0)) * L;
+      const nIn = operandAt(a, L).w; // the forward's inputs; its outputs follow
       const x = saved[0];
       const w = (i: number) => forwardOperand(saved, a, i).w;
       const m = (i: number) => forwardOperand(saved, a, i).mask;
@@ -80,15 +80,15 @@ export function registerMlpGradient(): void {
       // (keys: positions in the forward's input array)
       const grads: Record<string, () => tf.Tensor> = { 0: () => maskedMatMul(dz[0], w(0), { bMask: m(0), transposeB: true }) };
       for (let i = 0; i < L; i++) {
-        const at = 1 + (nIn - 1) / L * i;
-        grads[at] = () => dW[i];
-        if (a.masked) {
-          grads[at + 1] = () => {
+        const at = operandAt(a, i);
+        grads[at.w] = () => dW[i];
+        if (at.mask >= 0) {
+          grads[at.mask] = () => {
             if (i === 0) return maskedMatMul(x, dz[0], { cMult: w(0), transposeA: true });
             throw new Error('maskedMlp: gradients with respect to the masks of layers after the first are not available; run the net with fusedKernels: false.');
           };
         }
-        if (a.bias) grads[at + 1 + (a.masked ? 1 : 0)] = () => db[i];
+        if (at.bias >= 0) grads[at.bias] = () => db[i];
       }
       return grads;
     },
@@ -96,4 +96,3 @@ export function registerMlpGradient(): void {
   registered = true;
 }
 
-export { MLP, MLP_GRAD };

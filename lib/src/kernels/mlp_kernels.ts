@@ -8,9 +8,10 @@
  *
  * The forward's inputs are an array [x, w0, m0, b0, w1, ...] (m* with attr masked, b* with attr bias:
  * TF.js saves a variable number of inputs only from an array); it returns every layer's output
- * h0..h{L-1}, the hidden ones as [1]-shaped handles on their whole buffers (see makeMlp). The backward (inputs named dy = the last output's gradient, x, w*, m*, h*) returns dW0..dW{L-1}, then db0..db{L-1} (with bias), then dz0..dz{L-2}
- * (the hidden layers' pre-activation gradients, for the lazily computed gradients of x and of the
- * masks; the last layer's is dy itself).
+ * h0..h{L-1}, the hidden ones as [1]-shaped handles on their whole buffers (see makeMlp). The
+ * backward (inputs named dy = the last output's gradient, x, w*, m*, h*) returns dW0..dW{L-1}, then
+ * db0..db{L-1} (with bias), then dz0..dz{L-2} (the hidden layers' pre-activation gradients, for the
+ * lazily computed gradients of x and of the masks; the last layer's is dy itself).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { AnyKernelFunc } from './registry';
@@ -25,10 +26,16 @@ export interface MlpAttrs { layers: number; activation: string; masked: boolean;
 /** The per-layer kernels the MLP kernels call. */
 export interface LayerKernels { dense: AnyKernelFunc; actGrad: AnyKernelFunc; maskedMatMul: AnyKernelFunc; sum: AnyKernelFunc }
 
+/** Positions of layer i's operands in the forward's input array (-1: absent). */
+export function operandAt(a: MlpAttrs, i: number): { w: number; mask: number; bias: number } {
+  const w = 1 + (1 + (a.masked ? 1 : 0) + (a.bias ? 1 : 0)) * i;
+  return { w, mask: a.masked ? w + 1 : -1, bias: a.bias ? w + 1 + (a.masked ? 1 : 0) : -1 };
+}
+
 /** Layer i's operands in the forward's input array. */
 export function forwardOperand<T>(inputs: ArrayLike<T>, a: MlpAttrs, i: number): { w: T; mask?: T; bias?: T } {
-  const at = 1 + (1 + (a.masked ? 1 : 0) + (a.bias ? 1 : 0)) * i;
-  return { w: inputs[at], mask: a.masked ? inputs[at + 1] : undefined, bias: a.bias ? inputs[at + 1 + (a.masked ? 1 : 0)] : undefined };
+  const at = operandAt(a, i);
+  return { w: inputs[at.w], mask: at.mask < 0 ? undefined : inputs[at.mask], bias: at.bias < 0 ? undefined : inputs[at.bias] };
 }
 
 export function makeMlp(k: LayerKernels): AnyKernelFunc {
