@@ -11,7 +11,7 @@ import { strict as assert } from 'assert';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { COMPUTE_LOG_ENV, computeTally, readComputeLog, registerTask, runSweep } from 'prune-at-init';
+import { COMPUTE_LOG_ENV, computeTally, originsSentence, readClaimsFile, readComputeLog, registerTask, resultOrigins, runSweep } from 'prune-at-init';
 import { listNotebooks, ReproduceResult, runReproduce } from '../scripts/reproduce';
 
 const ROOT = (() => { let d = __dirname; while (!fs.existsSync(path.join(d, 'lib', 'package.json'))) d = path.dirname(d); return d; })();
@@ -60,6 +60,43 @@ describe('engine compute tally', () => {
       assert.deepEqual({ computed: after.computed - before.computed, cached: after.cached - before.cached }, { computed: 3, cached: 1 });
       assert.deepEqual(readComputeLog(log).map((l) => [l.task, l.computed, l.cached, l.failed]), [['tally-toy', 2, 0, 0], ['tally-toy', 1, 1, 0]]);
       assert.equal(fs.readdirSync(store).filter((f) => f.endsWith('.json')).length, 3, 'one record file per distinct computed config');
+    } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+  });
+});
+
+/** The checkout's commit, read by git itself (the engine reads .git files directly). */
+const HEAD = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
+
+describe('engine result origins', () => {
+  it('counts each distinct result once, under the commit that computed it, and says which this process computed', async () => {
+    fs.mkdirSync(path.join(ROOT, 'build', 'test-tmp'), { recursive: true });
+    const dir = fs.mkdtempSync(path.join(ROOT, 'build', 'test-tmp', 'origins-'));
+    try {
+      const mod = path.join(dir, 'cube.js');
+      fs.writeFileSync(mod, 'exports.cube = (c) => ({ y: c.x * c.x * c.x });\n');
+      const task = registerTask({ name: 'origins-toy', module: mod, export: 'cube', defaults: { x: 0 } });
+      const store = path.join(dir, 'store');
+      // a record computed "elsewhere": by a twin task in another store, then given this task and another commit
+      const twin = registerTask({ name: 'origins-toy-twin', module: mod, export: 'cube', defaults: { x: 0 } });
+      const other = path.join(dir, 'other');
+      await runSweep({ task: twin, configs: [{ x: 5 }], workers: 0, store: other });
+      const [file] = fs.readdirSync(other).filter((f) => f.endsWith('.json'));
+      const rec = JSON.parse(fs.readFileSync(path.join(other, file), 'utf8'));
+      Object.assign(rec, { task: task.name });
+      rec.meta.versions.git = 'feedbeef'.repeat(5);
+      fs.mkdirSync(store, { recursive: true });
+      fs.writeFileSync(path.join(store, file), JSON.stringify(rec));
+      const before = resultOrigins();
+      await runSweep({ task, configs: [{ x: 5 }, { x: 6 }, { x: 6 }], workers: 0, store });
+      await runSweep({ task, configs: [{ x: 6 }, { x: 7 }], workers: 1, store });
+      const after = resultOrigins();
+      const gained = (c: string) => (after.commits[c] ?? 0) - (before.commits[c] ?? 0);
+      // x = 5 read back (other commit); 6 computed here, then read back (counted once); 7 computed in a worker
+      assert.deepEqual([after.results - before.results, after.computedHere - before.computedHere], [3, 2]);
+      assert.ok(/^[0-9a-f]{40}$/.test(HEAD), `git rev-parse HEAD gave ${HEAD}`);
+      assert.deepEqual([gained(HEAD), gained('feedbeef'.repeat(5))], [2, 1]);
+      assert.equal(originsSentence({ results: 3, computedHere: 2, commits: { [HEAD]: 2, ['feedbeef'.repeat(5)]: 1 } }),
+        `Its 3 results: 2 computed in this run, the rest read from the store; by commit ${HEAD.slice(0, 7)} (2), commit feedbee (1).`);
     } finally { fs.rmSync(dir, { recursive: true, force: true }); }
   });
 });
@@ -117,6 +154,10 @@ describe('sweep plan lists everything the notebooks compute (smoke budget, every
       const sum = (k: 'computed' | 'cached' | 'failed') => mine.reduce((a, l) => a + l[k], 0);
       assert.deepEqual({ computed: sum('computed'), failed: sum('failed') }, { computed: 0, failed: 0 }, `${name}: ${JSON.stringify(mine)}`);
       assert.ok(sum('cached') > 0);
+      // its claims file says where those results came from: all read from the store, all by this checkout
+      const origins = readClaimsFile(path.join(tmp, 'out', 'claims', `${name}.json`)).results;
+      assert.ok(origins && origins.results > 0 && origins.results <= sum('cached'), `${name}: ${JSON.stringify(origins)}`);
+      assert.deepEqual([origins.computedHere, Object.keys(origins.commits)], [0, [HEAD]]);
     });
   }
 

@@ -16,7 +16,7 @@ import { SweepProgress, terminalProgress } from './progress';
 import { openStore, resultsRoot, ResultStore, RunRecord } from './store';
 import { describeConfig, loadTaskFn, resolveTask, TaskLoadError, TaskSpec } from './task';
 import { computeAndStore, RunJob, WorkerMessage } from './worker';
-import { noteSweep } from './tally';
+import { noteResultOrigin, noteSweep } from './tally';
 
 export type SweepRecord<R = unknown> =
   | (RunRecord<R> & { status: 'cached' | 'computed' })
@@ -151,6 +151,10 @@ export async function runSweep<R = unknown>(opts: SweepOptions): Promise<SweepRe
   } finally {
     bar?.end();
     noteSweep(task.name, { computed, cached, failed });
+    for (const u of uniques.values()) {
+      const r = out[u.indices[0]];
+      if (r && r.status !== 'error') noteResultOrigin(task.name, u.key, r.meta?.versions?.git, r.status === 'computed');
+    }
   }
   if (failed) {
     const first = out.find((r) => r.status === 'error') as Extract<SweepRecord, { status: 'error' }>;

@@ -29,6 +29,41 @@ export function noteSweep(task: string, t: ComputeTally): void {
   fs.appendFileSync(file, JSON.stringify(line) + '\n');
 }
 
+/**
+ * Where the results this process's sweeps returned were computed: one entry per distinct (task, config
+ * key), by the git commit in its record (a cached result keeps the commit that computed it). Records of
+ * different commits can differ in their last bits where kernels changed, so a report says which commits
+ * its numbers come from.
+ */
+export interface ResultOrigins {
+  /** Distinct results returned (computed now or read from the store). */
+  results: number;
+  /** Of those, computed by this process's sweeps (here or in their workers). */
+  computedHere: number;
+  /** Commit (or 'unknown' when the computing process was not in a git checkout) -> results. */
+  commits: Record<string, number>;
+}
+
+const origins = new Map<string, { commit: string; computed: boolean }>();
+
+/** Note one returned result (runSweep calls this for each distinct config that did not fail). */
+export function noteResultOrigin(task: string, key: string, commit: string | undefined, computed: boolean): void {
+  const id = `${task}/${key}`;
+  const seen = origins.get(id);
+  origins.set(id, { commit: commit ?? 'unknown', computed: computed || (seen?.computed ?? false) });
+}
+
+/** The origins of every result this process's sweeps returned so far. */
+export function resultOrigins(): ResultOrigins {
+  const out: ResultOrigins = { results: 0, computedHere: 0, commits: {} };
+  for (const o of origins.values()) {
+    out.results++;
+    if (o.computed) out.computedHere++;
+    out.commits[o.commit] = (out.commits[o.commit] ?? 0) + 1;
+  }
+  return out;
+}
+
 /** The lines of a compute log (an absent file: none). */
 export function readComputeLog(file: string): ComputeLogLine[] {
   let text: string;

@@ -180,23 +180,36 @@ export function loadTaskFn(task: TaskSpec): TaskFn {
   return fn as TaskFn;
 }
 
+/** The git directory of a checkout at `dir`: `.git` itself, or where a worktree's `.git` file points. */
+function gitDirAt(dir: string): string | undefined {
+  const dotGit = path.join(dir, '.git');
+  try {
+    if (fs.statSync(dotGit).isDirectory()) return dotGit;
+    const m = /^gitdir:\s*(.+)$/m.exec(fs.readFileSync(dotGit, 'utf8'));
+    return m ? path.resolve(dir, m[1].trim()) : undefined;
+  } catch { return undefined; }
+}
+
 function readGitHead(): string | undefined {
   // Provenance only: the commit the tree is on (uncommitted edits are not captured).
-  let dir = path.resolve(__dirname);
-  for (;;) {
-    const git = path.join(dir, '.git');
-    try {
-      const head = fs.readFileSync(path.join(git, 'HEAD'), 'utf8').trim();
-      if (!head.startsWith('ref: ')) return head;
-      const ref = head.slice(5);
-      try { return fs.readFileSync(path.join(git, ref), 'utf8').trim(); } catch { /* packed */ }
-      const packed = fs.readFileSync(path.join(git, 'packed-refs'), 'utf8');
-      const line = packed.split('\n').find((l) => l.endsWith(` ${ref}`));
-      return line?.split(' ')[0];
-    } catch { /* not here */ }
-    const up = path.dirname(dir);
-    if (up === dir) return undefined;
-    dir = up;
+  for (let dir = path.resolve(__dirname); ; dir = path.dirname(dir)) {
+    const git = gitDirAt(dir);
+    if (git) {
+      try {
+        const head = fs.readFileSync(path.join(git, 'HEAD'), 'utf8').trim();
+        if (!head.startsWith('ref: ')) return head;
+        const ref = head.slice(5);
+        // a worktree keeps its HEAD here and the branches in the main repository's git directory
+        let common = git;
+        try { common = path.resolve(git, fs.readFileSync(path.join(git, 'commondir'), 'utf8').trim()); } catch { /* not a worktree */ }
+        for (const d of new Set([git, common])) {
+          try { return fs.readFileSync(path.join(d, ref), 'utf8').trim(); } catch { /* packed or elsewhere */ }
+        }
+        const packed = fs.readFileSync(path.join(common, 'packed-refs'), 'utf8');
+        return packed.split('\n').find((l) => l.endsWith(` ${ref}`))?.split(' ')[0];
+      } catch { return undefined; }
+    }
+    if (path.dirname(dir) === dir) return undefined;
   }
 }
 

@@ -12,6 +12,8 @@ import { checkSlug, currentNotebook, requireNotebook, reproduceCommand } from '.
 import { shownFigure } from './show-figure';
 import { formatNumber } from './tables';
 import { seOfDifference } from '../stats';
+import { resultOrigins } from '../engine/tally';
+import type { ResultOrigins } from '../engine/tally';
 import type { MeanSd } from '../stats';
 import { Gate, GATE_KINDS, Gates, gateFailures, gateStatus } from './gate';
 
@@ -64,6 +66,8 @@ export interface ClaimsFile {
   seeds: number[] | null;
   backend: string | null;
   date: string;
+  /** Where the results behind these claims were computed (engine/tally.ts); absent in older files. */
+  results?: ResultOrigins;
   claims: ClaimRecord[];
 }
 
@@ -270,6 +274,7 @@ export function recordClaim(input: ClaimInput): void {
   if (fs.existsSync(file)) {
     try { existing = readClaimsFile(file); } catch { existing = null; }
   }
+  const origins = resultOrigins();
   const keep = existing && existing.runId === runId ? existing.claims.filter((c) => c.id !== id) : [];
   const out: ClaimsFile = {
     schemaVersion: 2,
@@ -279,6 +284,7 @@ export function recordClaim(input: ClaimInput): void {
     seeds: ctx && ctx.notebook === notebook ? [...ctx.seeds] : null,
     backend: backendLabel() ?? existing?.backend ?? null,
     date: new Date().toISOString(),
+    ...(origins.results > 0 ? { results: origins } : {}),
     claims: [...keep, record],
   };
   writeFileAtomic(file, JSON.stringify(out, null, 2) + '\n');

@@ -4,6 +4,7 @@
  */
 import type { ClaimsFile, Verdict } from './claims';
 import { formatClaimNumber, gateLines, mdCell } from './claims';
+import type { ResultOrigins } from '../engine/tally';
 
 export interface NotebookFailure {
   notebook: string;
@@ -67,7 +68,8 @@ export function renderReproduceMarkdown(files: readonly ClaimsFile[], o: Reprodu
   }
   for (const f of files) {
     lines.push(`## ${f.notebook}`, '');
-    lines.push(`Budget **${f.budget ?? 'unknown'}**, seeds ${f.seeds ? f.seeds.join(', ') : 'unknown'}, backend ${f.backend ?? 'not recorded'}, run ${f.date}.`, '');
+    lines.push(`Budget **${f.budget ?? 'unknown'}**, seeds ${f.seeds ? f.seeds.join(', ') : 'unknown'}, backend ${f.backend ?? 'not recorded'}, run ${f.date}.` +
+      (f.results ? ` ${originsSentence(f.results)}` : ''), '');
     if (f.claims.length === 0) lines.push('_No claims recorded._', '');
     for (const c of f.claims) {
       lines.push(`### ${f.notebook} ${c.id}`, '');
@@ -89,4 +91,18 @@ export function renderReproduceMarkdown(files: readonly ClaimsFile[], o: Reprodu
     }
   }
   return lines.join('\n');
+}
+
+/**
+ * Where a notebook's results were computed, e.g. "Its 193 results: 12 computed in this run, the rest read
+ * from the store; all by commit da38515." Records of different commits can differ in their last bits.
+ */
+export function originsSentence(o: ResultOrigins): string {
+  const commits = Object.entries(o.commits).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const name = (c: string) => (c === 'unknown' ? 'an unknown commit' : `commit ${c.slice(0, 7)}`);
+  const by = commits.length === 1 ? `all by ${name(commits[0][0])}`
+    : `by ${commits.map(([c, n]) => `${name(c)} (${n})`).join(', ')}`;
+  const here = o.computedHere === o.results ? 'all computed in this run' : o.computedHere === 0 ? 'all read from the store'
+    : `${o.computedHere} computed in this run, the rest read from the store`;
+  return `Its ${o.results} results: ${here}; ${by}.`;
 }
