@@ -16,6 +16,26 @@ describe('training gates (closed-form cases)', () => {
     assert.throws(() => denseGate('d', [0.9], [0.9], 1), /margin must be in \[0, 1\)/);
   });
 
+  it('dense gate with a chance band: a reference run at chance is a failed run, named, not a budget gap', () => {
+    const band = { chance: 0.1, band: 0.05 };
+    // one seed of three died at chance (the MNIST LeNet case of notebook 04): without the band the
+    // mean 0.66 reads as 29 points of undertraining; with it the gate names the failed run and the
+    // other two seeds' gap: mean(0.94, 0.93) = 0.935 vs 0.95 -> 1.50 points
+    const plain = denseGate('d', [0.94, 0.11, 0.93], [0.95]);
+    assert.match(plain.detail, /dense reference 66.00 % \(3 seeds\) vs converged 95.00 % \(1 seed\): gap 29.00 points/);
+    const g = denseGate('d', [0.94, 0.11, 0.93], [0.95], 0.02, band);
+    assert.equal(g.passed, false, 'a failed reference run fails the gate even when the others are within the margin');
+    assert.match(g.detail, /^1 of 3 dense reference runs ended at chance \(11.00 %; at chance = ≤ 15.00 %\) while the converged run trains \(95.00 %\)/);
+    assert.match(g.detail, /not undertraining \(the other 2: 93.50 % vs converged 95.00 %, gap 1.50 points, allowed 2.00\)$/);
+    // the edge of the band counts as chance (0.15 = 0.1 + 0.05)
+    assert.match(denseGate('d', [0.15, 0.9], [0.9], 0.02, band).detail, /^1 of 2 .*\(15.00 %;/);
+    assert.match(denseGate('d', [0.12], [0.9], 0.02, band).detail, /\(no other run\)$/);
+    // no reference run at chance, or a converged run at chance too (nothing trains): the ordinary gate
+    assert.deepEqual(denseGate('d', [0.85, 0.87], [0.88], 0.02, band), denseGate('d', [0.85, 0.87], [0.88]));
+    assert.deepEqual(denseGate('d', [0.11], [0.12], 0.02, band), denseGate('d', [0.11], [0.12]));
+    assert.throws(() => denseGate('d', [0.9], [0.9], 0.02, { chance: 1, band: 0 }), /atChance needs chance in \[0, 1\)/);
+  });
+
   it('plateau gate: mean final-epoch gain per arm against the threshold', () => {
     // arm a: gains 0.005 and 0.015 -> mean 0.01 (passes at 0.01); arm b: 0.02 -> still improving.
     const a = [[0.5, 0.8, 0.805], [0.5, 0.8, 0.815]];

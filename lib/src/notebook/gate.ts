@@ -70,11 +70,33 @@ const EPS = 1e-12;
 /**
  * Dense gate: mean final accuracy of the dense reference at the budget vs the mean final accuracy
  * of the converged run(s); passes when reference >= converged - margin.
+ *
+ * With `atChance` (the chance accuracy and its band), a reference run that ended at chance while the
+ * converged runs train above it is a failed run of the recipe (a collapse the divergence rule's loss
+ * test does not see: the loss rose, then the net died at chance), not an undertrained one. The gate
+ * then fails and says so, with the other runs' gap, instead of averaging the failure in as a budget gap.
  */
-export function denseGate(label: string, reference: readonly number[], converged: readonly number[], margin: number = GATE_DEFAULTS.margin): Gate {
+export function denseGate(label: string, reference: readonly number[], converged: readonly number[], margin: number = GATE_DEFAULTS.margin,
+  atChance?: { chance: number; band: number }): Gate {
   if (!(margin >= 0 && margin < 1)) throw new Error(`denseGate: margin must be in [0, 1), got ${margin}.`);
-  const r = meanSd(finiteList(reference, 'denseGate: reference'));
+  if (atChance && !(atChance.chance >= 0 && atChance.chance < 1 && atChance.band >= 0)) {
+    throw new Error(`denseGate: atChance needs chance in [0, 1) and band >= 0, got ${JSON.stringify(atChance)}.`);
+  }
+  const ref = finiteList(reference, 'denseGate: reference');
+  const r = meanSd(ref);
   const c = meanSd(finiteList(converged, 'denseGate: converged'));
+  const line = atChance ? atChance.chance + atChance.band + EPS : -Infinity;
+  const failed = ref.filter((a) => a <= line);
+  if (failed.length > 0 && c.mean > line) {
+    const others = ref.filter((a) => a > line);
+    const rest = others.length === 0 ? 'no other run'
+      : `the other ${others.length}: ${pct(mean(others))} vs converged ${pct(c.mean)}, gap ${pts(c.mean - mean(others))} points, allowed ${pts(margin)}`;
+    return {
+      kind: 'dense-converged', label, passed: false,
+      detail: `${failed.length} of ${ref.length} dense reference runs ended at chance (${failed.map(pct).join(', ')}; at chance = ≤ ${pct(line)}) ` +
+        `while the converged run trains (${pct(c.mean)}): failed runs of this recipe, not undertraining (${rest})`,
+    };
+  }
   const gap = c.mean - r.mean;
   return {
     kind: 'dense-converged', label, passed: gap <= margin + EPS,

@@ -28,7 +28,7 @@ export function fig2Gates(p: EocRescalingPlan, runs: Pick<StudyRuns, 'fig2' | 'g
   const gates = g.depths.map((depth) => {
     const mine = runs.gates.filter((r) => r.section === 'fig2' && r.depth === depth);
     return denseGateOf(`dense EOC FFNN L=${depth} w${p.width}, ${dataShort(g.data)}, ${recipeShort(p.fig2.train)} x${p.fig2.train.epochs} (converged: x${p.gate.convergedEpochs})`,
-      mine.filter((r) => !r.converged), mine.filter((r) => r.converged), p.gate.margin);
+      mine.filter((r) => !r.converged), mine.filter((r) => r.converged), p.gate.margin, longRunBand());
   });
   const cells = armsBy(runs.fig2.filter((r) => r.dataset === g.data.name), (r) => `${r.arm} L=${r.depth} s=${r.sparsity}`);
   gates.push(plateauGateOf(`Fig. 2 cells (${dataShort(g.data)})`, cells, p.gate.maxFinalEpochGain));
@@ -124,7 +124,7 @@ export function extremeFfnnGates(p: EocRescalingPlan, runs: Pick<StudyRuns, 'ext
   const e = p.extreme;
   const label = `dense EOC FFNN L=${e.depth} w${e.width}, ${dataShort(e.data)}, ${recipeShort(e.train)} x${e.train.epochs} (converged: x${p.gate.convergedEpochs})`;
   return [
-    denseGateOf(label, runs.extreme.filter((r) => r.method === 'none'), runs.gates.filter((r) => r.section === 'extreme'), p.gate.margin),
+    denseGateOf(label, runs.extreme.filter((r) => r.method === 'none'), runs.gates.filter((r) => r.section === 'extreme'), p.gate.margin, longRunBand()),
     ...extremeArmGates(p, 'ffnn', runs, long, 'FFNN', (r) => `${r.method} s=${r.sparsity}`),
   ];
 }
@@ -134,7 +134,7 @@ export function resnetGates(p: EocRescalingPlan, runs: Pick<StudyRuns, 'resnetTr
   const t = p.resnet.trained;
   const label = `dense resnet${p.resnet.depth}, ${dataShort(t.data)}, ${recipeShort(t.train)} x${t.train.epochs} (converged: x${t.convergedEpochs})`;
   return [
-    denseGateOf(label, runs.resnetTrained.filter((r) => r.method === 'none'), runs.gates.filter((r) => r.section === 'resnet'), p.gate.margin),
+    denseGateOf(label, runs.resnetTrained.filter((r) => r.method === 'none'), runs.gates.filter((r) => r.section === 'resnet'), p.gate.margin, longRunBand()),
     ...extremeArmGates(p, 'resnet', runs, long, 'ResNet', (r) => `${r.arch} s=${r.sparsity}`),
   ];
 }

@@ -72,7 +72,7 @@ function denseGatesByGroup(rows: readonly KsGateRow[], s: KsGateSettings): Array
     const label = `dense ${model}, ${dataset}, ${s.recipe} vs ${s.convergedEpochs} epochs`;
     const gate: Gate = ref.length === 0 || conv.length === 0
       ? { kind: 'dense-converged', label, passed: false, detail: `missing ${ref.length === 0 ? 'dense reference' : 'converged run'} (failed or diverged); the comparison cannot be gated` }
-      : denseGate(label, ref, conv, s.margin);
+      : denseGate(label, ref, conv, s.margin, { chance: CHANCE, band: CHANCE_BAND });
     return { group: groupOf({ model, dataset }), gate };
   });
 }

@@ -82,7 +82,7 @@ export function trainingGates(p: LayerCollapsePlan, rows: readonly TrainRow[], m
     const mine = rows.filter((r) => r.dataset === d.name);
     const denseEoc = mine.filter((r) => r.method === 'none' && r.phase === 'eoc');
     gates.push(denseGateOf(`dense EOC FFNN L=${p.training.depth}, ${d.name} ${d.trainLimit || 'all'}/${d.testLimit || 'all'}, ${t.optimizer ?? 'sgd'} ${t.lr} b${t.batchSize} x${t.epochs} (converged: x${p.training.convergedEpochs})`,
-      denseEoc.filter((r) => !r.converged), denseEoc.filter((r) => r.converged), margin));
+      denseEoc.filter((r) => !r.converged), denseEoc.filter((r) => r.converged), margin, longRunBand(p)));
     const long = eocSnipLongRun(p, mine, d.name);
     gates.push(long.gate);
     gates.push(plateauGateOf(`${d.name}: EOC SNIP arms (as read)`, long.read, maxGain));

@@ -50,6 +50,9 @@ export function scratchBEpochs(epochs: number, baseMacs: number, memberMacs: num
   return Math.min(Math.round(maxEpochFactor * epochs), Math.max(epochs, Math.round((epochs * baseMacs) / memberMacs)));
 }
 
+/** Chance on the study's 10-class datasets (Fashion-MNIST, CIFAR-10) and the band around it, as in the other studies. */
+const RVP_CHANCE = { chance: 0.1, band: 0.05 };
+
 const isDiverged = (r: GateRow) => r.outcome === 'diverged' || !Number.isFinite(r.testError);
 
 /** Dense gate of the study: base accuracies (every seed) vs the converged run(s); a failed gate if either is missing. */
@@ -60,7 +63,7 @@ export function rvpDenseGate(rows: readonly GateRow[], s: RvpGateSettings): Gate
   if (ref.length === 0 || conv.length === 0) {
     return { kind: 'dense-converged', label, passed: false, detail: `missing ${ref.length === 0 ? 'dense reference (base)' : 'converged run'} (failed or diverged); the comparison cannot be gated` };
   }
-  return denseGate(label, ref, conv, s.margin);
+  return denseGate(label, ref, conv, s.margin, RVP_CHANCE);
 }
 
 /** The gates of every claim, from the result rows (the converged run's rows included). */

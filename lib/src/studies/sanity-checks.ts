@@ -336,7 +336,7 @@ export function netGates(rows: readonly Row[], net: NetSpec, tol: Tolerances = T
   if (!ref.runs || !conv.runs) throw new Error(`sanity-checks: no dense reference or converged run of '${net.id}' in the rows (${ref.runs} dense, ${conv.runs} converged); pass the rows of runAll(plan).`);
   const gates: Gate[] = [divergenceGate(`${net.label}, dense runs`, { dense: ref, converged: conv })];
   if (ref.accs.length && conv.accs.length) {
-    gates.unshift(denseGate(`${net.label} (${net.train.epochs} vs ${net.train.epochs * tol.convergedFactor} epochs)`, ref.accs, conv.accs, tol.gateMargin));
+    gates.unshift(denseGate(`${net.label} (${net.train.epochs} vs ${net.train.epochs * tol.convergedFactor} epochs)`, ref.accs, conv.accs, tol.gateMargin, { chance: tol.chance, band: tol.chanceBand }));
   }
   return gates;
 }

@@ -17,13 +17,14 @@ function finished(runs: readonly GatedRun[]): number[] {
  * Dense gate of one network: `reference` = the dense runs at the budget, `converged` = the same
  * recipe run long. Fails (rather than throwing) when either side has no finished run.
  */
-export function denseGateOf(label: string, reference: readonly GatedRun[], converged: readonly GatedRun[], margin: number): Gate {
+export function denseGateOf(label: string, reference: readonly GatedRun[], converged: readonly GatedRun[], margin: number,
+  atChance?: { chance: number; band: number }): Gate {
   const r = finished(reference), c = finished(converged);
   if (r.length === 0 || c.length === 0) {
     const missing = r.length === 0 ? `dense reference: no finished run of ${reference.length}` : `converged run: no finished run of ${converged.length}`;
     return { kind: 'dense-converged', label, passed: false, detail: `${missing} (diverged or not run)` };
   }
-  return denseGate(label, r, c, margin);
+  return denseGate(label, r, c, margin, atChance);
 }
 
 /** Plateau gate over the arms compared (diverged runs have no plateau to show and are left to the divergence gate). */
