@@ -40,13 +40,20 @@ function withEnv<T>(vars: Record<string, string>, f: () => Promise<T>): Promise<
   return f().finally(() => { for (const [k, v] of Object.entries(old)) if (v === undefined) delete process.env[k]; else process.env[k] = v; });
 }
 
+/** Run `f` in a fresh folder under build/test-tmp holding a task module `<fn>.js` that exports `fn = <body>`; the folder is removed after. */
+async function withToyModule(prefix: string, fn: string, body: string, f: (dir: string, mod: string) => Promise<void>): Promise<void> {
+  fs.mkdirSync(path.join(ROOT, 'build', 'test-tmp'), { recursive: true });
+  const dir = fs.mkdtempSync(path.join(ROOT, 'build', 'test-tmp', prefix));
+  try {
+    const mod = path.join(dir, `${fn}.js`);
+    fs.writeFileSync(mod, `exports.${fn} = ${body};\n`);
+    await f(dir, mod);
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+}
+
 describe('engine compute tally', () => {
-  it('counts configs computed and served from the store, in this process and in the compute log', async () => {
-    fs.mkdirSync(path.join(ROOT, 'build', 'test-tmp'), { recursive: true });
-    const dir = fs.mkdtempSync(path.join(ROOT, 'build', 'test-tmp', 'tally-'));
-    try {
-      const mod = path.join(dir, 'square.js');
-      fs.writeFileSync(mod, 'exports.square = (c) => ({ y: c.x * c.x });\n');
+  it('counts configs computed and served from the store, in this process and in the compute log', () =>
+    withToyModule('tally-', 'square', '(c) => ({ y: c.x * c.x })', async (dir, mod) => {
       const task = registerTask({ name: 'tally-toy', module: mod, export: 'square', defaults: { x: 0 } });
       const log = path.join(dir, 'compute.log');
       const store = path.join(dir, 'store');
@@ -60,20 +67,15 @@ describe('engine compute tally', () => {
       assert.deepEqual({ computed: after.computed - before.computed, cached: after.cached - before.cached }, { computed: 3, cached: 1 });
       assert.deepEqual(readComputeLog(log).map((l) => [l.task, l.computed, l.cached, l.failed]), [['tally-toy', 2, 0, 0], ['tally-toy', 1, 1, 0]]);
       assert.equal(fs.readdirSync(store).filter((f) => f.endsWith('.json')).length, 3, 'one record file per distinct computed config');
-    } finally { fs.rmSync(dir, { recursive: true, force: true }); }
-  });
+    }));
 });
 
 /** The checkout's commit, read by git itself (the engine reads .git files directly). */
 const HEAD = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
 
 describe('engine result origins', () => {
-  it('counts each distinct result once, under the commit that computed it, and says which this process computed', async () => {
-    fs.mkdirSync(path.join(ROOT, 'build', 'test-tmp'), { recursive: true });
-    const dir = fs.mkdtempSync(path.join(ROOT, 'build', 'test-tmp', 'origins-'));
-    try {
-      const mod = path.join(dir, 'cube.js');
-      fs.writeFileSync(mod, 'exports.cube = (c) => ({ y: c.x * c.x * c.x });\n');
+  it('counts each distinct result once, under the commit that computed it, and says which this process computed', () =>
+    withToyModule('origins-', 'cube', '(c) => ({ y: c.x * c.x * c.x })', async (dir, mod) => {
       const task = registerTask({ name: 'origins-toy', module: mod, export: 'cube', defaults: { x: 0 } });
       const store = path.join(dir, 'store');
       // a record computed "elsewhere": by a twin task in another store, then given this task and another commit
@@ -97,8 +99,7 @@ describe('engine result origins', () => {
       assert.deepEqual([gained(HEAD), gained('feedbeef'.repeat(5))], [2, 1]);
       assert.equal(originsSentence({ results: 3, computedHere: 2, commits: { [HEAD]: 2, ['feedbeef'.repeat(5)]: 1 } }),
         `Its 3 results: 2 computed in this run, the rest read from the store; by commit ${HEAD.slice(0, 7)} (2), commit feedbee (1).`);
-    } finally { fs.rmSync(dir, { recursive: true, force: true }); }
-  });
+    }));
 });
 
 describe('sweep plan lists everything the notebooks compute (smoke budget, every notebook)', function () {

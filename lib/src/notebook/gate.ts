@@ -37,6 +37,9 @@ export interface Gate {
   detail: string;
 }
 
+/** Chance accuracy and the band above it within which an accuracy counts as chance. */
+export interface ChanceBand { chance: number; band: number }
+
 /** Default margins, stated in every notebook that uses them. */
 export const GATE_DEFAULTS = {
   /** Dense reference within 2 accuracy points of its converged accuracy. */
@@ -77,7 +80,7 @@ const EPS = 1e-12;
  * then fails and says so, with the other runs' gap, instead of averaging the failure in as a budget gap.
  */
 export function denseGate(label: string, reference: readonly number[], converged: readonly number[], margin: number = GATE_DEFAULTS.margin,
-  atChance?: { chance: number; band: number }): Gate {
+  atChance?: ChanceBand): Gate {
   if (!(margin >= 0 && margin < 1)) throw new Error(`denseGate: margin must be in [0, 1), got ${margin}.`);
   if (atChance && !(atChance.chance >= 0 && atChance.chance < 1 && atChance.band >= 0)) {
     throw new Error(`denseGate: atChance needs chance in [0, 1) and band >= 0, got ${JSON.stringify(atChance)}.`);
@@ -229,7 +232,7 @@ export function sitsAtChance(runs: readonly RunAcc[], chance: number, band: numb
  * `read` is what a claim reads for the arm: the long runs of a slow arm (so its verdict rests on what
  * they show), the budget runs otherwise (an untrainable arm sits at chance either way).
  */
-export function longRunRule<R extends RunAcc>(budget: readonly R[], long: readonly R[], o: { chance: number; band: number }): { status: LongRunStatus; read: R[] } {
+export function longRunRule<R extends RunAcc>(budget: readonly R[], long: readonly R[], o: ChanceBand): { status: LongRunStatus; read: R[] } {
   const b = finishedAccs(budget), l = finishedAccs(long);
   const status: LongRunStatus = b.length === 0 ? 'no finished run'
     : !sitsAtChance(budget, o.chance, o.band) ? 'above chance'
@@ -245,7 +248,7 @@ export function longRunRule<R extends RunAcc>(budget: readonly R[], long: readon
  * job; once that run's outcome is known (`outcome`, undefined while not computed) and it left chance,
  * the arm's other jobs too. `waiting`: arms whose first long run is not computed yet.
  */
-export function stagedLongRuns<J>(arms: ReadonlyArray<readonly J[]>, outcome: (job: J) => RunAcc | undefined, o: { chance: number; band: number }): { jobs: J[]; waiting: number } {
+export function stagedLongRuns<J>(arms: ReadonlyArray<readonly J[]>, outcome: (job: J) => RunAcc | undefined, o: ChanceBand): { jobs: J[]; waiting: number } {
   const jobs: J[] = [];
   let waiting = 0;
   for (const a of arms) {
@@ -258,7 +261,7 @@ export function stagedLongRuns<J>(arms: ReadonlyArray<readonly J[]>, outcome: (j
 }
 
 /** Run the long runs of `arms` (stagedLongRuns' two stages) through `run`; every stage's results, in the order run. */
-export async function runStagedLongRuns<J, R extends RunAcc>(arms: ReadonlyArray<readonly J[]>, run: (jobs: J[]) => Promise<R[]>, o: { chance: number; band: number }): Promise<{ jobs: J[]; results: R[] }> {
+export async function runStagedLongRuns<J, R extends RunAcc>(arms: ReadonlyArray<readonly J[]>, run: (jobs: J[]) => Promise<R[]>, o: ChanceBand): Promise<{ jobs: J[]; results: R[] }> {
   const firsts = arms.filter((a) => a.length > 0).map((a) => a[0]);
   if (firsts.length === 0) return { jobs: [], results: [] };
   const r1 = await run(firsts);
@@ -274,7 +277,7 @@ export async function runStagedLongRuns<J, R extends RunAcc>(arms: ReadonlyArray
  * left chance and the others are missing; its detail gives each arm at chance with its numbers.
  */
 export function chanceLongRun<R extends RunAcc>(label: string, arms: Record<string, { budget: readonly R[]; long: readonly R[] }>,
-  o: { chance: number; band: number; budgetEpochs: number; longEpochs: number }): { gate: Gate; read: Record<string, R[]>; status: Record<string, LongRunStatus> } {
+  o: ChanceBand & { budgetEpochs: number; longEpochs: number }): { gate: Gate; read: Record<string, R[]>; status: Record<string, LongRunStatus> } {
   if (!(o.chance >= 0 && o.chance < 1) || !(o.band >= 0)) throw new Error(`chanceLongRun: chance must be in [0, 1) and band >= 0, got ${o.chance}, ${o.band}.`);
   if (!(Number.isInteger(o.budgetEpochs) && o.budgetEpochs >= 1 && Number.isInteger(o.longEpochs) && o.longEpochs > o.budgetEpochs)) {
     throw new Error(`chanceLongRun: longEpochs must be an integer > budgetEpochs >= 1, got ${o.longEpochs} and ${o.budgetEpochs}.`);

@@ -10,7 +10,7 @@
  */
 import { describeConfig, PlainObject, RunRecord, TaskSpec } from '../engine';
 import { longRunsAt, stagedLongRuns } from '../notebook/gate';
-import type { RunAcc } from '../notebook/gate';
+import type { ChanceBand, RunAcc } from '../notebook/gate';
 import type { Budget } from '../notebook/params';
 
 export interface ConfigNeed {
@@ -68,7 +68,7 @@ export function afterRecords<R>(lookup: RecordLookup, task: TaskSpec, configs: r
  * others only once that run is stored and left chance (until then the rest waits, deferred).
  */
 export function stagedLongRunNeeds<R extends { finalTestAcc: number; outcome: string }>(lookup: RecordLookup, task: TaskSpec, arms: ReadonlyArray<readonly object[]>,
-  stage: string, part: string, o: { chance: number; band: number }): StudyNeeds {
+  stage: string, part: string, o: ChanceBand): StudyNeeds {
   const outcome = (c: object): RunAcc | undefined => {
     const r = lookup.get<R>(task, c as PlainObject);
     return r ? { acc: r.result.finalTestAcc, outcome: r.result.outcome } : undefined;

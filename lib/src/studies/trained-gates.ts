@@ -4,7 +4,7 @@
  * gate over the arms compared, one divergence gate over every arm. Runs are plain records, so the
  * rule is testable without training anything.
  */
-import { Gate, denseGate, divergenceGate, plateauGate, splitDiverged } from '../notebook/gate';
+import { ChanceBand, Gate, denseGate, divergenceGate, plateauGate, splitDiverged } from '../notebook/gate';
 
 /** One finished training run: outcome, final test accuracy and the test accuracy after each epoch. */
 export interface GatedRun { outcome: string; acc: number; history: readonly number[] }
@@ -18,7 +18,7 @@ function finished(runs: readonly GatedRun[]): number[] {
  * recipe run long. Fails (rather than throwing) when either side has no finished run.
  */
 export function denseGateOf(label: string, reference: readonly GatedRun[], converged: readonly GatedRun[], margin: number,
-  atChance?: { chance: number; band: number }): Gate {
+  atChance?: ChanceBand): Gate {
   const r = finished(reference), c = finished(converged);
   if (r.length === 0 || c.length === 0) {
     const missing = r.length === 0 ? `dense reference: no finished run of ${reference.length}` : `converged run: no finished run of ${converged.length}`;
