@@ -245,7 +245,9 @@ export async function runReproduce(o: ReproduceOptions = {}): Promise<ReproduceR
   }
 
   const failures = runs.filter((r) => !r.ok).map((r) => ({ notebook: r.notebook, codeCell: r.failure?.codeCell, error: r.failure?.error ?? 'unknown error' }));
-  const files = lib.readClaimsDir(outDir);
+  // this invocation's claims only: out/claims/ may still hold files of earlier runs (other notebooks, other budgets)
+  const ranOk = new Set(runs.filter((r) => r.ok).map((r) => r.notebook));
+  const files = lib.readClaimsDir(outDir).filter((f) => ranOk.has(f.notebook) && f.budget === budget);
   const command = commandLine(o, budget);
   const report = path.join(outDir, 'REPRODUCE.md');
   fs.mkdirSync(outDir, { recursive: true });

@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { denseGate, scopeByDenseGates, aboveChanceGate, plateauGate, divergenceGate, gatedVerdict, gateStatus, gateFailures, splitDiverged, denseReference, longSchedule, chanceLongRun, sitsAtChance, stagedLongRuns, runStagedLongRuns, PRUNE_TRAIN_DEFAULTS } from 'prune-at-init';
+import { denseGate, scopeByDenseGates, aboveChanceGate, plateauGate, divergenceGate, gatedVerdict, gateStatus, gateFailures, splitDiverged, denseReference, longSchedule, chanceLongRun, sitsAtChance, needsLongRun, stagedLongRuns, runStagedLongRuns, PRUNE_TRAIN_DEFAULTS } from 'prune-at-init';
 
 describe('training gates (closed-form cases)', () => {
   it('dense gate: passes iff mean(reference) >= mean(converged) - margin', () => {
@@ -95,7 +95,7 @@ describe('training gates (closed-form cases)', () => {
     assert.deepEqual(r.read.trained.map((x) => x.acc), [0.8, 0.9]);
     assert.equal(r.gate.kind, 'chance-long-run');
     assert.equal(r.gate.passed, true);
-    assert.equal(r.gate.detail, '3 of 5 arms at chance after x10 (at chance = mean ≤ 15.00 %), re-trained x40 (first run; all runs if it leaves chance): ' +
+    assert.equal(r.gate.detail, '3 of 5 arms at chance after x10 (at chance = mean ≤ 15.00 %), re-trained x40 (first run; all runs if it leaves chance; none where no run\'s mask connects input to output): ' +
       'slow 12.00 % → 75.00 % (2 of 2 runs): slow, not untrainable (read at x40); stuck 12.00 % → 15.00 % (2 of 2 runs): stays at chance: untrainable at x40; ' +
       'stuckFirst 12.00 % → 10.00 % (1 of 2 runs): stays at chance: untrainable at x40');
     // the first long run left chance but the others were not re-trained: cannot read the arm, the gate fails
@@ -110,6 +110,29 @@ describe('training gates (closed-form cases)', () => {
     assert.throws(() => chanceLongRun('L', {}, o), /at least one arm/);
     assert.throws(() => chanceLongRun('L', { a: { budget, long: [] } }, { ...o, longEpochs: 10 }), /longEpochs must be an integer > budgetEpochs/);
     assert.throws(() => chanceLongRun('L', { a: { budget, long: [] } }, { ...o, band: -1 }), /band >= 0/);
+  });
+
+  it('long-run rule: an arm at chance whose every mask leaves no input-output path needs no long run', () => {
+    const o = { chance: 0.1, band: 0.05, budgetEpochs: 10, longEpochs: 40 };
+    const run = (acc: number, noPath?: boolean, outcome = 'ok') => ({ acc, outcome, noPath });
+    const cut = [run(0.1, true), run(0.1, true), run(0.1, true)];
+    const mixed = [run(0.1, true), run(0.1, false), run(0.1, true)];
+    // every mask cut: untrainable by construction, read from the budget runs, the gate passes without a long run
+    const r = chanceLongRun('L', { cut: { budget: cut, long: [] }, mixed: { budget: mixed, long: [] } }, o);
+    assert.deepEqual(r.status, { cut: 'no path', mixed: 'no long run' });
+    assert.deepEqual(r.read.cut, cut);
+    assert.equal(r.gate.passed, false, 'the mixed arm (one mask still connected) still needs its long run');
+    const only = chanceLongRun('L', { cut: { budget: cut, long: [] } }, o);
+    assert.equal(only.gate.passed, true);
+    assert.match(only.gate.detail, /1 of 1 arms at chance .*cut 10.00 % after x10: no input-output path in any run's mask \(3 of 3\): untrainable by construction, no long run needed/);
+    // a failed or diverged run says nothing about its mask: the finished ones decide
+    assert.equal(chanceLongRun('L', { a: { budget: [...cut, run(NaN, undefined, 'diverged')], long: [] } }, o).status.a, 'no path');
+    // unknown (undefined) is not 'cut'
+    assert.equal(chanceLongRun('L', { a: { budget: [run(0.1), run(0.1)], long: [] } }, o).status.a, 'no long run');
+    // needsLongRun: at chance and some mask connected
+    assert.deepEqual([needsLongRun(cut, o), needsLongRun(mixed, o), needsLongRun([run(0.5, false)], o), needsLongRun([run(0.1)], o)], [false, true, false, true]);
+    // a cut arm that is above chance (an unbalanced test set's majority class, say) is read as above chance
+    assert.equal(chanceLongRun('L', { a: { budget: [run(0.3, true)], long: [] } }, o).status.a, 'above chance');
   });
 
   it('stagedLongRuns / runStagedLongRuns: first run of each arm, the rest only where it left chance', async () => {

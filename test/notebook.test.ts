@@ -413,6 +413,9 @@ describe('notebook pipeline through the real tslab kernel', function () {
     outDir = path.join(tmp, 'out');
     fs.mkdirSync(nbDir);
     for (const f of ['fixture.ipynb', 'failing.ipynb']) fs.copyFileSync(path.join(FIXTURES, f), path.join(nbDir, f));
+    // a claims file left in out/ by an earlier run of another notebook at another budget
+    fs.mkdirSync(path.join(outDir, 'claims'), { recursive: true });
+    fs.writeFileSync(path.join(outDir, 'claims', 'stale.json'), JSON.stringify({ schemaVersion: 2, notebook: 'stale', runId: 'r', budget: 'standard', seeds: [0], backend: null, date: '2026-01-01T00:00:00.000Z', claims: [] }));
     result = await runReproduce({
       notebooksDir: nbDir, outDir, budget: 'smoke', seeds: [0, 1], writeBack: true, reportFile: path.join(tmp, 'REPRODUCE.md'),
       requireDatasets: false, cellTimeoutSec: 300, say: (s) => log.push(s),
@@ -496,6 +499,9 @@ describe('notebook pipeline through the real tslab kernel', function () {
     // The claims are committed per budget; REPRODUCE.md is rendered from them.
     assert.deepEqual(readClaimsFile(path.join(nbDir, 'runs', 'smoke', 'claims', 'fixture.json')).claims.map((c) => c.id), ['magnitude-beats-random']);
     assert.ok(!fs.existsSync(path.join(nbDir, 'runs', 'smoke', 'claims', 'failing.json')));
+    // only this run's claims are written back: not a stale file of another notebook and budget left in out/
+    assert.deepEqual(fs.readdirSync(path.join(nbDir, 'runs')), ['smoke']);
+    assert.deepEqual(fs.readdirSync(path.join(nbDir, 'runs', 'smoke', 'claims')), ['fixture.json']);
   });
 
   it('the HTML export renders every figure offline (all non-file requests blocked)', async () => {

@@ -1,5 +1,6 @@
 import { strict as assert } from 'assert';
-import { initBackend, buildModel, activeMask, effectiveSparsity, layerReport, Mask, Net, Rng } from 'prune-at-init';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, buildModel, activeMask, effectiveSparsity, layerReport, Mask, Net, noPathAtLayerLevel, Rng } from 'prune-at-init';
 
 before(async () => { await initBackend(); });
 
@@ -188,5 +189,57 @@ describe('effective sparsity: closed-form cases', () => {
     assert.match(r2.effectiveNote!, /not computed for nets without a build config/);
     assert.throws(() => effectiveSparsity(untagged, Mask.ones(untagged)), /has no build config/);
     net.dispose(); untagged.dispose();
+  });
+});
+
+describe('noPathAtLayerLevel: a run\'s per-layer kept counts say when its output cannot depend on its input', () => {
+  // Truth: the net itself. With every kernel in `empty` zeroed and every other kernel dense, the
+  // logits for two different input batches are equal exactly when no input→output path is left.
+  // tanh everywhere, so no dead ReLU makes a connected net constant by accident.
+  function constantOutput(net: Net, empty: Set<string>, rng: Rng): boolean {
+    const weights = net.getWeights(); // setMask zeroes the pruned weights themselves: restored below
+    net.setMask(new Mask(net.prunable.map((p) => [p.name, { shape: p.shape, data: new Array(p.size).fill(empty.has(p.name) ? 0 : 1) }])));
+    const [h, w, c] = net.inputShape;
+    const x = () => tf.tensor4d(Array.from({ length: 3 * h * w * c }, () => rng.normal()), [3, h, w, c]);
+    const d = tf.tidy(() => {
+      const a = net.forward(x()), b = net.forward(x());
+      return tf.max(tf.abs(tf.sub(a, b))).dataSync()[0];
+    });
+    net.clearMask();
+    net.setWeights(weights);
+    assert.ok(d < 1e-6 || d > 1e-3, `an output gap of ${d} is neither constant nor clearly input-dependent`);
+    return d < 1e-6;
+  }
+
+  function everySubset(net: Net, seed: number): number {
+    const names = net.prunable.map((p) => p.name), rng = new Rng(seed);
+    let cut = 0;
+    for (let bits = 0; bits < 1 << names.length; bits++) {
+      const empty = new Set(names.filter((_, i) => bits & (1 << i)));
+      const perLayer = net.prunable.map((p) => ({ name: p.name, kept: empty.has(p.name) ? 0 : p.size }));
+      const truth = constantOutput(net, empty, rng);
+      assert.equal(noPathAtLayerLevel(perLayer), truth, `empty: ${[...empty].join(', ') || 'none'}`);
+      if (truth) cut++;
+    }
+    return cut;
+  }
+
+  it('FFNN (a chain): every subset of emptied layers, against the net\'s outputs', () => {
+    const net = buildModel({ arch: 'ffnn', hidden: [5, 4, 3], activation: 'tanh', inputShape: [1, 6, 1], numClasses: 3 }, { seed: 3 });
+    assert.equal(everySubset(net, 1), 15, 'every non-empty subset of 4 layers cuts a chain');
+    net.dispose();
+  });
+
+  it('ResNet-8 (identity and projection shortcuts): every subset of emptied kernels, against the net\'s outputs', () => {
+    const net = buildModel({ arch: 'resnet', depth: 8, widths: [2, 3, 3], activation: 'tanh', inputShape: [4, 4, 1], numClasses: 2 }, { seed: 5 });
+    assert.equal(net.prunable.length, 10);
+    const cut = everySubset(net, 2);
+    assert.ok(cut > 0 && cut < 1 << 10, `${cut} of 1024 subsets cut`);
+    net.dispose();
+  });
+
+  it('undefined for layer names it does not know (DenseNet concatenations, unnamed nets)', () => {
+    assert.equal(noPathAtLayerLevel([{ name: 'stem/conv/kernel', kept: 3 }, { name: 'd1l1/conv1/kernel', kept: 0 }, { name: 'fc/kernel', kept: 2 }]), undefined);
+    assert.equal(noPathAtLayerLevel([]), undefined);
   });
 });

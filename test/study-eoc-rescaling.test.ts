@@ -215,20 +215,6 @@ describe('study 02: aggregation', () => {
     close(d[0].mean, 0.3, 1e-12, 'mean without the diverged run');
   });
 
-  it('disconnectedAtLayerLevel: chains break at any empty layer, ResNet blocks only when branch and projection are both empty', () => {
-    const L = (name: string, kept: number) => ({ name, kept });
-    assert.equal(E.disconnectedAtLayerLevel([L('fc1/kernel', 3), L('fc2/kernel', 0)]), true);
-    assert.equal(E.disconnectedAtLayerLevel([L('fc1/kernel', 3), L('fc2/kernel', 1)]), false);
-    const res = (over: Record<string, number>) => ['stem/conv/kernel', 's1b1/conv1/kernel', 's1b1/conv2/kernel', 's2b1/conv1/kernel', 's2b1/conv2/kernel', 's2b1/shortcut/kernel', 'fc/kernel']
-      .map((n) => L(n, over[n] ?? 5));
-    assert.equal(E.disconnectedAtLayerLevel(res({ 's1b1/conv1/kernel': 0 })), false, 'identity shortcut passes');
-    assert.equal(E.disconnectedAtLayerLevel(res({ 's2b1/conv2/kernel': 0 })), false, 'projection shortcut passes');
-    assert.equal(E.disconnectedAtLayerLevel(res({ 's2b1/shortcut/kernel': 0 })), false, 'branch passes');
-    assert.equal(E.disconnectedAtLayerLevel(res({ 's2b1/conv1/kernel': 0, 's2b1/shortcut/kernel': 0 })), true);
-    assert.equal(E.disconnectedAtLayerLevel(res({ 'stem/conv/kernel': 0 })), true);
-    assert.equal(E.disconnectedAtLayerLevel(res({ 'fc/kernel': 0 })), true);
-  });
-
   it('keptFraction over the last stage', () => {
     const pl = [{ name: 's1b1/conv1/kernel', size: 100, kept: 50 }, { name: 's3b1/conv1/kernel', size: 300, kept: 3 }, { name: 's3b2/conv2/kernel', size: 100, kept: 1 }];
     assert.equal(E.keptFraction(pl), 4 / 400);
@@ -375,11 +361,24 @@ describe('study 02: gates (closed-form cases)', () => {
     assert.deepEqual(E.longRunJobs({ ...p, budget: 'quick' }, { extreme: budget, resnetTrained: [] }), { ffnn: [], resnet: [] });
   });
 
+  it('a method at chance whose every mask leaves no input-output path gets no long run and reads as untrainable', () => {
+    const cut = budget.map((r) => (r.method === 'snip' ? { ...r, noPath: true } : { ...r, noPath: false }));
+    const jobs = E.longRunJobs(p, { extreme: cut, resnetTrained: [] });
+    assert.deepEqual(jobs.ffnn.map((a) => a[0].tag.method), ['sbp-sr'], 'SNIP is untrainable by construction: only SBP-SR is re-trained');
+    const long = { ffnn: longOf({ 'sbp-sr': 0.7 }).ffnn, resnet: [] };
+    const lr = E.extremeLongRun(p, 'ffnn', { extreme: cut }, long);
+    assert.deepEqual([lr.status.snip, lr.status['sbp-sr'], lr.gate.passed], ['no path', 'slow', true]);
+    assert.match(lr.gate.detail, /snip 11.35 % after x16: no input-output path in any run's mask \(3 of 3\): untrainable by construction/);
+    // one seed's mask still connected: the method needs its long run as before
+    const oneConnected = cut.map((r) => (r.method === 'snip' && r.seed === 2 ? { ...r, noPath: false } : r));
+    assert.deepEqual(E.longRunJobs(p, { extreme: oneConnected, resnetTrained: [] }).ffnn.map((a) => a[0].tag.method).sort(), ['sbp-sr', 'snip']);
+  });
+
   it('SBP-SR slow (leaves chance in its long run), SNIP untrainable: gates pass and the verdict reads the long runs', () => {
     const long = longOf({ 'sbp-sr': 0.7, snip: 0.1135 });
     const g = E.extremeFfnnGates(p, { extreme: budget.concat([]), gates: [conv] }, long);
     const lr = g.find((x) => x.kind === 'chance-long-run')!;
-    assert.equal(lr.detail, `2 of ${p.extreme.methods.length} arms at chance after x${p.extreme.train.epochs} (at chance = mean ≤ 15.00 %), re-trained x${L} (first run; all runs if it leaves chance): ` +
+    assert.equal(lr.detail, `2 of ${p.extreme.methods.length} arms at chance after x${p.extreme.train.epochs} (at chance = mean ≤ 15.00 %), re-trained x${L} (first run; all runs if it leaves chance; none where no run's mask connects input to output): ` +
       `snip 11.35 % → 11.35 % (3 of 3 runs): stays at chance: untrainable at x${L}; sbp-sr 11.35 % → 70.00 % (3 of 3 runs): slow, not untrainable (read at x${L})`);
     assert.ok(g.every((x) => x.passed), JSON.stringify(g));
     const cells = E.summarize(E.extremeRead(p, 'ffnn', { extreme: budget }, long), ['method', 'sparsity']);

@@ -337,7 +337,7 @@ describe('layer-collapse study: gates of the training claim (closed-form cases)'
     assert.equal(kindOf(g, 'plateau').passed, true); // a gain of 0 at chance: the plateau gate alone would pass
     const lr = kindOf(g, 'chance-long-run');
     assert.equal(lr.passed, false);
-    assert.match(lr.detail, new RegExp(`1 of 1 arms at chance after x${p.training.train.epochs} \\(at chance = mean ≤ 13.00 %\\), re-trained x${L} \\(first run; all runs if it leaves chance\\): SNIP / EOC s=0.9 11.25 % after x${p.training.train.epochs}, no long run`));
+    assert.match(lr.detail, new RegExp(`1 of 1 arms at chance after x${p.training.train.epochs} \\(at chance = mean ≤ 13.00 %\\), re-trained x${L} \\(first run; all runs if it leaves chance; none where no run's mask connects input to output\\): SNIP / EOC s=0.9 11.25 % after x${p.training.train.epochs}, no long run`));
     assert.equal(verdict(atChance()).verdict, 'inconclusive');
   });
 

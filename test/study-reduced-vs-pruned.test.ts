@@ -169,6 +169,13 @@ describe('reduced-vs-pruned: verdicts on synthetic tables', () => {
     ]);
     assert.match(both.checks[1].label, /1\/2 matched pairs$/);
     assert.equal(both.numbers['MACs L1-pruned / reduced at matched params (geometric mean)'], '0.25×');
+    // a pair whose repeats overlap (interquartile ranges) is a tie: not faster, whichever median is lower
+    const spread = (r: rvp.RvpTimingRow, lo: number, hi: number) => ({ ...r, p25Ms: lo, p75Ms: hi });
+    const close = [spread(rows[0], 9, 11), spread(rows[1], 8.5, 10.5), rows[2], rows[3]];
+    const tied = rvp.verdictReducedFaster(close);
+    assert.deepEqual([tied.passed, tied.total], [0, 1]);
+    assert.equal(tied.checks[0].label, 'A, batch 1: reduced faster than Fisher-pruned in 1/2 matched pairs (1 within the timing noise: interquartile ranges overlap)');
+    assert.deepEqual([rvp.latencyOrder({ p25Ms: 1, p75Ms: 2 }, { p25Ms: 2.5, p75Ms: 3 }), rvp.latencyOrder({ p25Ms: 3, p75Ms: 4 }, { p25Ms: 1, p75Ms: 2 }), rvp.latencyOrder({ p25Ms: 1, p75Ms: 2 }, { p25Ms: 2, p75Ms: 3 })], ['faster', 'slower', 'tie']);
   });
 
   it('gates: an undertrained dense reference makes every trained claim inconclusive, with both numbers; speed is not gated', () => {

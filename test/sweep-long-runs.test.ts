@@ -10,19 +10,23 @@ import { cluster, eocRescaling, kstartsDissipating, layerCollapse, PlainObject, 
 
 type Planned = cluster.PlannedConfig;
 
+/** Per-layer kept counts of a stand-in prune-train record: a chain with nothing emptied (connected), or with its second layer emptied (no input-output path). */
+const CONNECTED = [{ name: 'fc1/kernel', kept: 5 }, { name: 'fc2/kernel', kept: 5 }];
+const CUT = [{ name: 'fc1/kernel', kept: 5 }, { name: 'fc2/kernel', kept: 0 }];
+
 /**
  * A store where every config has a record: prune-train and Haroon runs end at `acc`; each init analysis
  * measures critical sparsity 0.5. `long` (configs longer than the budget's, i.e. long runs): their
  * accuracy by seed, or null for no record yet (default: `acc`).
  */
-function lookupAt(acc: number | null, long?: (seed: number) => number | null, budgetEpochs?: (c: PlainObject) => boolean): cluster.RecordLookup {
+function lookupAt(acc: number | null, long?: (seed: number) => number | null, budgetEpochs?: (c: PlainObject) => boolean, perLayer: Array<{ name: string; kept: number }> = CONNECTED): cluster.RecordLookup {
   return {
     get<R>(task: TaskSpec, config: PlainObject) {
       if (acc === null) return undefined;
       if (long && budgetEpochs && !budgetEpochs(config)) {
         const a = long(Number(config.seed));
         if (a === null) return undefined;
-        return { result: task.name === PRUNE_TRAIN_TASK.name ? { finalTestAcc: a, outcome: 'ok' } : { method: 'random', outcome: 'ok', finalTestAcc: a, diagnostics: { history: [] } } } as never as R & undefined;
+        return { result: task.name === PRUNE_TRAIN_TASK.name ? { finalTestAcc: a, outcome: 'ok', perLayer } : { method: 'random', outcome: 'ok', finalTestAcc: a, diagnostics: { history: [] } } } as never as R & undefined;
       }
       let result: unknown;
       if (task.name === layerCollapse.LAYER_COLLAPSE_INIT_TASK.name) {
@@ -33,7 +37,7 @@ function lookupAt(acc: number | null, long?: (seed: number) => number | null, bu
         result = { method: 'random', outcome: 'ok', finalTestAcc: acc, accAtTarget: acc, epochsToTarget: 1, density: 0.1, extraTrainAcc: null, compute: { trainingEpochs: 1 }, seconds: 1, diagnostics: { history: [] } };
       } else {
         assert.equal(task.name, PRUNE_TRAIN_TASK.name);
-        result = { finalTestAcc: acc, outcome: 'ok' };
+        result = { finalTestAcc: acc, outcome: 'ok', perLayer };
       }
       return { result } as never as R & undefined;
     },
@@ -92,6 +96,12 @@ describe('sweep plan: long runs of arms at chance (dependent stage)', () => {
     const top = (part: string, s: number) => r.filter((c) => c.stage === 'sweep' && c.part.startsWith(part) && (c.config.prune as PlainObject).sparsity === s && (c.config.prune as PlainObject).method !== 'none');
     const expected = new Set([...top('extreme FFNN', Math.max(...p.extreme.sparsities)), ...top('ResNet trained', Math.max(...p.resnet.trained.sparsities))].map((c) => withoutSchedule(c.config)));
     assert.deepEqual(new Set(longOf(r).map((c) => withoutSchedule(c.config))), expected);
+  });
+
+  it('02 plans no long run for methods at chance whose masks leave no input-output path', () => {
+    const cut = cluster.notebooksConfigs('02', 'smoke', undefined, lookupAt(0.1, undefined, undefined, CUT));
+    assert.deepEqual([longOf(cut.configs).length, cut.deferred], [0, []]);
+    assert.ok(longOf(plan('02', 0.1).configs).length > 0, 'the same records with connected masks need long runs');
   });
 
   it('05 re-trains every pruned arm (not the dense references) for 4x its epochs', () => {

@@ -203,11 +203,15 @@ export function longRunsAt(budget: Budget | undefined): boolean {
   return budget !== 'quick';
 }
 
-/** A finished or diverged training run, as the long-run rule reads it. */
-export interface RunAcc { acc: number; outcome: string }
+/**
+ * A finished or diverged training run, as the long-run rule reads it. `noPath`: its mask leaves no
+ * input→output path (prune/effective.ts noPathAtLayerLevel), so it is a constant predictor whatever
+ * the training; unset where the study does not know.
+ */
+export interface RunAcc { acc: number; outcome: string; noPath?: boolean }
 
 /** What the long-run rule found for one arm. */
-export type LongRunStatus = 'above chance' | 'slow' | 'untrainable' | 'no long run' | 'long runs incomplete' | 'no finished run';
+export type LongRunStatus = 'above chance' | 'slow' | 'untrainable' | 'no path' | 'no long run' | 'long runs incomplete' | 'no finished run';
 
 /** Finished runs' accuracies (diverged, failed and non-finite runs are the divergence gate's business). */
 function finishedAccs(runs: readonly RunAcc[]): number[] {
@@ -220,11 +224,24 @@ export function sitsAtChance(runs: readonly RunAcc[], chance: number, band: numb
   return a.length > 0 && mean(a) <= chance + band + EPS;
 }
 
+/** Every finished run's mask leaves no input→output path (RunAcc.noPath): the arm cannot leave chance, however long it trains. */
+export function noPathInAnyRun(runs: readonly RunAcc[]): boolean {
+  const done = runs.filter((r) => r.outcome !== 'diverged' && r.outcome !== 'error' && Number.isFinite(r.acc));
+  return done.length > 0 && done.every((r) => r.noPath === true);
+}
+
+/** An arm needs long runs when it sits at chance after the budget and some run's mask still connects input to output. */
+export function needsLongRun(runs: readonly RunAcc[], o: ChanceBand): boolean {
+  return sitsAtChance(runs, o.chance, o.band) && !noPathInAnyRun(runs);
+}
+
 /**
  * The long-run rule for one arm: its runs at the budget and those of its long runs that exist.
  * Long runs come in two stages (stagedLongRuns): first the arm's first run alone; only when that run
  * leaves chance are the arm's other runs re-trained. So:
  * - budget runs above chance: 'above chance' (no long run needed);
+ * - at chance, and every run's mask leaves no input→output path: 'no path' (untrainable by
+ *   construction: a long run could only confirm it, so none is run);
  * - no finished long run: 'no long run' (slow or untrainable: cannot tell);
  * - the long runs (one or all) still at chance: 'untrainable' at the long schedule;
  * - the first long run left chance but the others are not re-trained yet: 'long runs incomplete';
@@ -236,9 +253,10 @@ export function longRunRule<R extends RunAcc>(budget: readonly R[], long: readon
   const b = finishedAccs(budget), l = finishedAccs(long);
   const status: LongRunStatus = b.length === 0 ? 'no finished run'
     : !sitsAtChance(budget, o.chance, o.band) ? 'above chance'
-      : l.length === 0 ? 'no long run'
-        : sitsAtChance(long, o.chance, o.band) ? 'untrainable'
-          : long.length < budget.length ? 'long runs incomplete' : 'slow';
+      : noPathInAnyRun(budget) ? 'no path'
+        : l.length === 0 ? 'no long run'
+          : sitsAtChance(long, o.chance, o.band) ? 'untrainable'
+            : long.length < budget.length ? 'long runs incomplete' : 'slow';
   return { status, read: status === 'slow' ? [...long] : [...budget] };
 }
 
@@ -292,12 +310,13 @@ export function chanceLongRun<R extends RunAcc>(label: string, arms: Record<stri
     read[name] = r.read; status[name] = r.status;
     const b = finishedAccs(budget), l = finishedAccs(long);
     const runs = `(${l.length} of ${budget.length} run${budget.length === 1 ? '' : 's'})`;
-    if (r.status === 'no long run') lines.push(`${name} ${pct(mean(b))} after x${o.budgetEpochs}, no long run (slow or untrainable: cannot tell)`);
+    if (r.status === 'no path') lines.push(`${name} ${pct(mean(b))} after x${o.budgetEpochs}: no input-output path in any run's mask (${b.length} of ${budget.length}): untrainable by construction, no long run needed`);
+    else if (r.status === 'no long run') lines.push(`${name} ${pct(mean(b))} after x${o.budgetEpochs}, no long run (slow or untrainable: cannot tell)`);
     else if (r.status === 'untrainable') lines.push(`${name} ${pct(mean(b))} → ${pct(mean(l))} ${runs}: stays at chance: untrainable at x${o.longEpochs}`);
     else if (r.status === 'slow') lines.push(`${name} ${pct(mean(b))} → ${pct(mean(l))} ${runs}: slow, not untrainable (read at x${o.longEpochs})`);
     else if (r.status === 'long runs incomplete') lines.push(`${name} ${pct(mean(b))} → ${pct(mean(l))} ${runs}: left chance, the other runs not re-trained yet`);
   }
-  const atChance = names.filter((n) => ['slow', 'untrainable', 'no long run', 'long runs incomplete'].includes(status[n]));
+  const atChance = names.filter((n) => ['slow', 'untrainable', 'no path', 'no long run', 'long runs incomplete'].includes(status[n]));
   const missing = names.filter((n) => status[n] === 'no long run' || status[n] === 'long runs incomplete');
   const rule = `at chance = mean ≤ ${pct(o.chance + o.band)}`;
   return {
@@ -305,7 +324,7 @@ export function chanceLongRun<R extends RunAcc>(label: string, arms: Record<stri
       kind: 'chance-long-run', label, passed: missing.length === 0,
       detail: atChance.length === 0
         ? `no arm at chance after x${o.budgetEpochs} (${rule}) of ${names.length}: no long run needed`
-        : `${atChance.length} of ${names.length} arms at chance after x${o.budgetEpochs} (${rule}), re-trained x${o.longEpochs} (first run; all runs if it leaves chance): ${lines.join('; ')}`,
+        : `${atChance.length} of ${names.length} arms at chance after x${o.budgetEpochs} (${rule}), re-trained x${o.longEpochs} (first run; all runs if it leaves chance; none where no run's mask connects input to output): ${lines.join('; ')}`,
     },
     read, status,
   };

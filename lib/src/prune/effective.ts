@@ -229,3 +229,30 @@ export function activeMask(net: Net, mask: Mask): Mask {
   const { active } = activeArrays(checkedGraph(net, mask), mask);
   return new Mask(net.prunable.map((p) => [p.name, { shape: p.shape, data: active.get(p.name)! }]));
 }
+
+// ---- the layer-level reading of a stored run ------------------------------------------------------
+
+const CHAIN_KERNEL = /^(fc|conv)\d+\/kernel$|^fc\/kernel$/;
+const RESIDUAL_KERNEL = /^stem\/conv\/kernel$|^(s\d+b\d+)\/(conv1|conv2|shortcut)\/kernel$|^fc\/kernel$/;
+
+/**
+ * Whether a run's mask leaves no input→output path, read from its per-layer kept counts alone (what
+ * every stored run records; no net needed). Chains (ffnn, cnn: kernels fc1.., conv1.., fc): some kernel
+ * is empty. ResNet and WRN (stem/conv, sXbY/conv1|conv2|shortcut, fc): the stem or the classifier is
+ * empty, or some block's residual branch is empty (conv1 or conv2) while its shortcut is a projection
+ * conv that is empty too (an identity shortcut always passes). Then the net's output does not depend
+ * on its input, at initialisation and after any training with the mask fixed: the net is a constant
+ * predictor, untrainable by construction. `false`: connected at the layer level (a unit-level cut, as
+ * effectiveSparsity finds with the mask itself, is not seen here). `undefined`: layer names of another
+ * architecture (DenseNet's concatenations, say), which this reading does not know.
+ */
+export function noPathAtLayerLevel(perLayer: ReadonlyArray<{ name: string; kept: number }>): boolean | undefined {
+  const names = perLayer.map((l) => l.name);
+  if (names.length === 0) return undefined;
+  const empty = new Set(perLayer.filter((l) => l.kept === 0).map((l) => l.name));
+  if (names.every((n) => CHAIN_KERNEL.test(n))) return empty.size > 0;
+  if (!names.every((n) => RESIDUAL_KERNEL.test(n)) || !names.includes('stem/conv/kernel')) return undefined;
+  if (empty.has('stem/conv/kernel') || empty.has('fc/kernel')) return true;
+  const blocks = new Set(names.map((n) => RESIDUAL_KERNEL.exec(n)![1]).filter((b): b is string => !!b));
+  return [...blocks].some((b) => (empty.has(`${b}/conv1/kernel`) || empty.has(`${b}/conv2/kernel`)) && empty.has(`${b}/shortcut/kernel`));
+}

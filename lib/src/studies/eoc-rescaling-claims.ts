@@ -112,5 +112,6 @@ export function longRunNote(plan: EocRescalingPlan, longRuns: LongRuns): string 
   return `**Methods at chance at the highest sparsity: slow or untrainable?** ${longRuns.ffnn.length + longRuns.resnet.length} long run(s) ` +
     `(FFNN ${plan.gate.convergedEpochs} epochs, ResNet ${plan.resnet.trained.convergedEpochs}) of the methods whose budget runs sit at chance (mean ≤ chance + ${COLLAPSE_MARGIN}); ` +
     'the first seed\'s run is re-trained first; a method whose long runs leave chance is slow, not collapsed, and the verdict reads them (every seed re-trained); one whose first long run stays at chance counts as collapsed at that schedule. ' +
+    'A method none of whose masks leaves an input-output path (a layer, or a block\'s branch and projection shortcut, emptied: prune/effective.ts noPathAtLayerLevel) is a constant predictor whatever the training: collapsed by construction, not re-trained. ' +
     'If every SBP-SR pair sits at chance, the net leaves no method trainable and the comparison tests nothing (gate \'arms-above-chance\').';
 }

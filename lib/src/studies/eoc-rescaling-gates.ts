@@ -8,7 +8,7 @@
  * sparsity: if every pair sits at chance, the net leaves no method trainable and tests nothing).
  */
 import { longSchedule } from '../experiment';
-import { aboveChanceGate, chanceLongRun, longRunsAt, runStagedLongRuns, sitsAtChance } from '../notebook/gate';
+import { aboveChanceGate, chanceLongRun, longRunsAt, needsLongRun, runStagedLongRuns } from '../notebook/gate';
 import type { Gate, RunAcc } from '../notebook/gate';
 import type { ProgressFactory } from '../engine';
 import { mean as meanOf } from '../stats';
@@ -55,7 +55,9 @@ const topArms = <R extends { method: string; sparsity: number }>(rows: readonly 
 
 /**
  * The long runs §4 may need, per method whose budget runs at the highest sparsity sit at chance
- * (mean ≤ chance + COLLAPSE_MARGIN): its runs with the converged schedule (longSchedule), first seed
+ * (mean ≤ chance + COLLAPSE_MARGIN) while some run's mask still connects input to output (a method
+ * whose every mask leaves no path is untrainable by construction: needsLongRun): its runs with the
+ * converged schedule (longSchedule), first seed
  * first, computed in two steps (notebook/gate.ts stagedLongRuns). `results` are the budget rows
  * (tags with acc and outcome; a record lookup gives the same).
  */
@@ -64,7 +66,7 @@ export function longRunJobs(p: EocRescalingPlan, results: { extreme: ReadonlyArr
   const pick = (f: Family, jobs: Job<ExtremeTag>[]) => {
     const { top, longEpochs } = family(p, f, {});
     const rows = f === 'ffnn' ? results.extreme : results.resnetTrained;
-    const atChance = new Set(Object.entries(topArms(rows, top)).filter(([, rs]) => sitsAtChance(rs, CHANCE, COLLAPSE_MARGIN)).map(([m]) => m));
+    const atChance = new Set(Object.entries(topArms(rows, top)).filter(([, rs]) => needsLongRun(rs, longRunBand())).map(([m]) => m));
     return Object.values(armsBy(jobs.filter((j) => j.tag.sparsity === top && atChance.has(j.tag.method)).map((j) => ({ tag: j.tag, config: longSchedule(j.config, longEpochs) })), (j) => j.tag.method));
   };
   return { ffnn: pick('ffnn', extremeFfnnJobs(p)), resnet: pick('resnet', resnetJobs(p).trained) };

@@ -7,6 +7,7 @@ import { runSweep, withSweepProgress } from '../engine';
 import type { ProgressFactory, SweepRecord } from '../engine';
 import { PRUNE_TRAIN_TASK, denseReference } from '../experiment';
 import type { PruneTrainConfig, PruneTrainResult } from '../experiment';
+import { noPathAtLayerLevel } from '../prune/effective';
 import type { TrainConfig } from '../train';
 import { ARMS, armSpec, ffnnConfig, resnetTrain } from './eoc-rescaling-plan';
 import type { Arm, DataSpec, EocRescalingPlan } from './eoc-rescaling-plan';
@@ -166,6 +167,8 @@ export type RunRow<T> = T & {
   outcome: PruneTrainResult['outcome'] | 'error';
   emptyLayers: string[];
   perLayer: PruneTrainResult['perLayer'];
+  /** The mask leaves no input→output path (prune/effective.ts noPathAtLayerLevel; undefined for failures). */
+  noPath?: boolean;
   density: number;
   /** Compute seconds of the run (from its record; cached runs report the original time). */
   seconds: number;
@@ -184,6 +187,6 @@ export async function runJobs<T>(jobs: readonly Job<T>[], o: { workers: number; 
       return { ...tag, acc: NaN, history: [], outcome: 'error', emptyLayers: [], perLayer: [], density: NaN, seconds: 0, cached: false, error: rec.error.message };
     }
     const r = rec.result;
-    return { ...tag, acc: r.finalTestAcc, history: r.epochs.map((e) => e.testAcc), outcome: r.outcome, emptyLayers: r.emptyLayers, perLayer: r.perLayer, density: r.density, seconds: r.seconds, cached: rec.status === 'cached' };
+    return { ...tag, acc: r.finalTestAcc, history: r.epochs.map((e) => e.testAcc), outcome: r.outcome, emptyLayers: r.emptyLayers, perLayer: r.perLayer, noPath: noPathAtLayerLevel(r.perLayer), density: r.density, seconds: r.seconds, cached: rec.status === 'cached' };
   });
 }

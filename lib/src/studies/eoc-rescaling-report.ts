@@ -11,7 +11,8 @@ import type { ExtremeTag, RunRow, StudyRuns } from './eoc-rescaling-jobs';
 import { ARMS, armSpec } from './eoc-rescaling-plan';
 import type { Arm, DataSpec, EocRescalingPlan } from './eoc-rescaling-plan';
 import type { SignalRow } from './eoc-rescaling-signal';
-import { disconnectedAtLayerLevel, keptFraction, summarize } from './eoc-rescaling-summaries';
+import { noPathAtLayerLevel } from '../prune/effective';
+import { keptFraction, summarize } from './eoc-rescaling-summaries';
 import type { AccSummary } from './eoc-rescaling-summaries';
 import type { EocCurveRow, PhasePoint } from './eoc-rescaling-theory';
 import { armCells, collapseTable, isCollapsedAcc, orderingVerdict, perLayerRuns, stableResnetVerdict } from './eoc-rescaling-verdicts';
@@ -231,7 +232,7 @@ export function resnetInitRows(plan: EocRescalingPlan, runs: ReadonlyArray<RunRo
     for (const s of plan.resnet.sparsities) {
       const rs = runs.filter((r) => r.method === m && r.sparsity === s && r.outcome !== 'error');
       const emptyMean = mean(rs.map((r) => r.emptyLayers.length));
-      row[pct(s)] = `${emptyMean.toFixed(1)} empty, ${rs.filter((r) => disconnectedAtLayerLevel(r.perLayer)).length}/${rs.length} disconnected`;
+      row[pct(s)] = `${emptyMean.toFixed(1)} empty, ${rs.filter((r) => noPathAtLayerLevel(r.perLayer) === true).length}/${rs.length} disconnected`;
     }
     return row;
   });

@@ -1,6 +1,6 @@
 /**
  * Aggregation of notebook 02's runs (eoc-rescaling.ts): seed means with the failed, diverged and
- * emptied runs counted, and the layer-level reading of a mask (disconnection, last-stage kept fraction).
+ * emptied runs counted, and the last-stage kept fraction of a mask (disconnection: prune/effective.ts noPathAtLayerLevel).
  */
 import { meanSd } from '../stats';
 import type { RunRow } from './eoc-rescaling-jobs';
@@ -21,28 +21,6 @@ export function summarize<T, K extends keyof T & string>(rows: ReadonlyArray<Run
     const head = Object.fromEntries(keys.map((key) => [key, g[0][key]])) as Pick<T, K>;
     return { ...head, mean: ms.mean, sd: ms.sd, n: ms.n, emptySeeds: g.filter((r) => r.emptyLayers.length > 0).length, failed: g.filter((r) => r.outcome === 'error').length, diverged: g.filter((r) => r.outcome === 'diverged').length };
   });
-}
-
-/**
- * No input→output path at the layer level. FFNN (a chain): some layer is empty. ResNet: the stem
- * conv or the classifier is empty, or a block's residual branch is cut (conv1 or conv2 empty) while
- * its shortcut is a projection conv that is empty too (an identity shortcut always passes). A
- * necessary condition only: unit-level disconnection is not detected.
- */
-export function disconnectedAtLayerLevel(perLayer: ReadonlyArray<{ name: string; kept: number }>): boolean {
-  const empty = new Set(perLayer.filter((l) => l.kept === 0).map((l) => l.name));
-  if (empty.size === 0) return false;
-  const names = perLayer.map((l) => l.name);
-  const isResNet = names.some((n) => /^s\d+b\d+\//.test(n));
-  if (!isResNet) return true;
-  if ([...empty].some((n) => !/^s\d+b\d+\//.test(n))) return true; // stem or classifier
-  const blocks = new Set(names.map((n) => /^(s\d+b\d+)\//.exec(n)?.[1]).filter((b): b is string => !!b));
-  for (const b of blocks) {
-    const branchCut = empty.has(`${b}/conv1/kernel`) || empty.has(`${b}/conv2/kernel`);
-    const hasProjection = names.includes(`${b}/shortcut/kernel`);
-    if (branchCut && hasProjection && empty.has(`${b}/shortcut/kernel`)) return true;
-  }
-  return false;
 }
 
 /** Fraction of weights kept in the layers of the last stage (ResNet names s3b*), or of `prefix`. */

@@ -6,6 +6,7 @@
 import type { ProgressFactory } from '../engine';
 import { PRUNE_TRAIN_TASK } from '../experiment';
 import type { PruneTrainResult } from '../experiment';
+import { noPathAtLayerLevel } from '../prune/effective';
 import type { Budget } from '../notebook/params';
 import { longRunBand, longRunJobs } from './eoc-rescaling-gates';
 import { extremeFfnnJobs, fig2Jobs, gateJobs, perLayerJobs, resnetJobs, runJobs } from './eoc-rescaling-jobs';
@@ -53,7 +54,7 @@ export function sweepNeeds(budget: Budget, seeds: number[], lookup: RecordLookup
   const budgetJobs = [...parts.extreme, ...parts.resnetTrained];
   const long = longRunNeeds<PruneTrainResult>(budget, lookup, PRUNE_TRAIN_TASK, budgetJobs.map((j) => j.config), 'long runs',
     're-trains the §4 methods the sweep leaves at chance with the converged schedule (not in the estimate)', 'sweep', (recs) => {
-      const rows = budgetJobs.map((j, i) => ({ ...j.tag, acc: recs[i].result.finalTestAcc, outcome: recs[i].result.outcome }));
+      const rows = budgetJobs.map((j, i) => ({ ...j.tag, acc: recs[i].result.finalTestAcc, outcome: recs[i].result.outcome, noPath: noPathAtLayerLevel(recs[i].result.perLayer) }));
       const l = longRunJobs(p, { extreme: rows.slice(0, parts.extreme.length), resnetTrained: rows.slice(parts.extreme.length) });
       return stagedLongRunNeeds(lookup, PRUNE_TRAIN_TASK, [...l.ffnn, ...l.resnet].map((a) => a.map((j) => j.config)), 'long runs',
         'long runs of methods at chance (sbp-sr-extreme-sparsity, sbp-sr-extreme-resnet)', longRunBand());
