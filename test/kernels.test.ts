@@ -493,6 +493,26 @@ describe('extra kernels', function () {
           assert.ok(Math.abs(nv[i] - (v[i] - 0.05 * s2)) <= 1e-6 * (1 + Math.abs(v[i])), `value ${i}`);
         }
       });
+      it('sgdMomentumUpdate with weight decay: the same floats, bit for bit, as the separate TF.js Multiply and Add it replaces', async () => {
+        const [v0, sl, g] = data('sgd-wd', 4096, 4096, 4096);
+        // weights over six decades, so products and sums round differently from element to element
+        const v = v0.map((x, i) => x * 10 ** ((i % 7) - 3));
+        for (const wd of [1e-4, 5e-4, 0.1]) {
+          const [fv, fs, uv, us] = await on(backend, () => {
+            const value = tf.tensor1d(v), slot = tf.tensor1d(sl), grad = tf.tensor1d(g);
+            const fused = sgdMomentumUpdate(value, slot, grad, 0.05, 0.9, wd);
+            const apart = sgdMomentumUpdate(value, slot, tf.add(grad, tf.mul(value, wd)), 0.05, 0.9);
+            return [fused.value, fused.slot, apart.value, apart.slot];
+          });
+          assert.deepEqual(Array.from(fs), Array.from(us), `slot, wd ${wd}`);
+          assert.deepEqual(Array.from(fv), Array.from(uv), `value, wd ${wd}`);
+          for (let i = 0; i < 4096; i += 97) { // and the formula, in float64
+            const s2 = 0.9 * sl[i] + g[i] + wd * v[i];
+            assert.ok(Math.abs(fs[i] - s2) <= 1e-5 * (1 + Math.abs(s2)), `slot ${i}`);
+          }
+        }
+        assert.throws(() => sgdMomentumUpdate(tf.zeros([2]), tf.zeros([2]), tf.zeros([2]), 0.1, 0.9, -1), /weightDecay must be >= 0/);
+      });
       it('tanh gradient matches cpu', async () => {
         const [xv, rv] = data('tanh', 300, 300);
         const fn = () => { const x = tf.tensor2d(xv, [30, 10]).mul(3), r = tf.tensor2d(rv, [30, 10]);

@@ -109,13 +109,14 @@ export class Trainer {
       for (const [name, v] of this.net.params) {
         let g = byParam.get(name);
         if (!g) continue;
-        if (this.cfg.weightDecay > 0) g = tf.add(g, tf.mul(v, this.cfg.weightDecay));
+        const fused = this.cfg.optimizer === 'sgd' && this.cfg.momentum > 0;
+        if (this.cfg.weightDecay > 0 && !fused) g = tf.add(g, tf.mul(v, this.cfg.weightDecay));
         if (this.cfg.optimizer === 'sgd') {
           let s = this.slots.get(name);
           if (!s) { s = [tf.variable(tf.zerosLike(v), false)]; this.slots.set(name, s); }
-          if (this.cfg.momentum > 0) {
-            // one fused kernel per parameter where the native addon provides it
-            const u = sgdMomentumUpdate(v, s[0], g, lr, this.cfg.momentum);
+          if (fused) {
+            // one fused kernel per parameter (weight decay included) where the native addon provides it
+            const u = sgdMomentumUpdate(v, s[0], g, lr, this.cfg.momentum, this.cfg.weightDecay);
             s[0].assign(u.slot);
             v.assign(u.value);
           } else v.assign(tf.sub(v, tf.mul(g, lr)));

@@ -29,7 +29,7 @@ type Buf = ArrayBuffer | Float32Array;
  * another ABI is stale (built from older sources) and is not used; raise both on any change of the
  * addon's functions or their arguments.
  */
-export const NATIVE_ABI = 1;
+export const NATIVE_ABI = 2;
 
 /** The addon's functions (see native/blas_kernels.c); offsets count float32 elements. */
 export interface NativeBlas {
@@ -48,7 +48,7 @@ export interface NativeBlas {
     rows: number, inner: number): void;
   tile(x: Buf, xOff: number, y: Buf, yOff: number, shape: Int32Array, reps: Int32Array): void;
   sgdMomentum(v: Buf, vOff: number, s: Buf, sOff: number, g: Buf, gOff: number, v2: Buf, v2Off: number, s2: Buf, s2Off: number,
-    n: number, lr: number, momentum: number): void;
+    n: number, lr: number, momentum: number, weightDecay: number): void;
   /** C[M,N] = act(op(A) @ op(B ⊙ BM) + bias) ⊙ CM; act 0 linear, 1 relu, 7 tanh; BM, CM, bias optional. */
   maskedMatmul(a: Buf, aOff: number, b: Buf, bOff: number, bm: Buf | null, bmOff: number, c: Buf, cOff: number, cm: Buf | null,
     cmOff: number, bias: Buf | null, biasOff: number, m: number, n: number, k: number, transA: boolean, transB: boolean, act: number): void;

@@ -440,7 +440,7 @@ function makeMaskedMatMul(blas: NativeBlas, backendName: string, acc: Access): A
 
 function makeSgdMomentum(blas: NativeBlas, backendName: string, acc: Access): AnyKernelFunc {
   return (args) => {
-    const { inputs: { value, slot, grad }, backend, attrs: { lr, momentum } } = args;
+    const { inputs: { value, slot, grad }, backend, attrs: { lr, momentum, weightDecay } } = args;
     const n = tf.util.sizeFromShape(value.shape);
     if (!usable(backendName, backend, value, slot, grad) || tf.util.sizeFromShape(slot.shape) !== n || tf.util.sizeFromShape(grad.shape) !== n) {
       throw new Error(`${SGD_MOMENTUM}: needs float32 value, slot and grad of one size, got [${value.shape}], [${slot.shape}], [${grad.shape}].`);
@@ -448,7 +448,7 @@ function makeSgdMomentum(blas: NativeBlas, backendName: string, acc: Access): An
     const v2 = acc.output(backend, value.shape), s2 = acc.output(backend, value.shape);
     const [vb, vo] = acc.operand(backend, value), [sb, so] = acc.operand(backend, slot), [gb, go] = acc.operand(backend, grad);
     const [v2b, v2o] = acc.operand(backend, v2), [s2b, s2o] = acc.operand(backend, s2);
-    blas.sgdMomentum(vb, vo, sb, so, gb, go, v2b, v2o, s2b, s2o, n, lr, momentum);
+    blas.sgdMomentum(vb, vo, sb, so, gb, go, v2b, v2o, s2b, s2o, n, lr, momentum, weightDecay ?? 0);
     return [v2, s2];
   };
 }
