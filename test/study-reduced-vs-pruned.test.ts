@@ -4,7 +4,7 @@ import { spawnSync } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
 import {
   initBackend, buildModel, reducedVsPruned as rvp, timeFn, timeInference, availableBackendVariants,
-  withBackendVariant, extraKernelInfo, wrnCost, WrnConfig, Net,
+  withBackendVariant, extraKernelInfo, wrnCost, WrnConfig, Net, ModelConfig, roundChunks, timeArchitectures,
 } from 'prune-at-init';
 import { useTempResults } from './support/temp-results';
 
@@ -440,6 +440,28 @@ describe('timing', () => {
     assert.equal(s.minMs, 1);
     assert.equal(s.meanMs, 5);
     assert.throws(() => timeFn(() => undefined, { repeats: 0 }), /repeats must be an integer >= 1/);
+  });
+
+  it('timeArchitectures interleaves the nets: warm-ups, then rounds that time a chunk of every (net, batch) in turn', async () => {
+    assert.deepEqual([roundChunks(10, 5), roundChunks(12, 5), roundChunks(3, 5), roundChunks(1, 5)], [[2, 2, 2, 2, 2], [3, 3, 2, 2, 2], [1, 1, 1], [1]]);
+    const calls: string[] = [];
+    const forward = Net.prototype.forward;
+    Net.prototype.forward = function (this: Net, ...a: Parameters<Net['forward']>) { calls.push(`${this.name}:${a[0].shape[0]}`); return forward.apply(this, a); };
+    try {
+      const jobs = [{ label: 'A', config: { arch: 'wrn', depth: 10, widthFactor: 0.25 } as WrnConfig, inputShape: [8, 8, 1] as [number, number, number], numClasses: 3 },
+        { label: 'B', config: { arch: 'ffnn', hidden: [4], activation: 'relu' } as ModelConfig, inputShape: [8, 8, 1] as [number, number, number], numClasses: 3 }];
+      const n0 = tf.memory().numTensors;
+      const rows = await timeArchitectures(jobs, { variants: [availableBackendVariants()[0]], batchSizes: [1, 2], warmup: 2, repeats: 4 });
+      assert.equal(tf.memory().numTensors, n0);
+      assert.deepEqual(rows.map((r) => [r.label, r.batchSize, r.repeats, r.warmup]), [['A', 1, 4, 2], ['A', 2, 4, 2], ['B', 1, 4, 2], ['B', 2, 4, 2]]);
+      const [a, b] = [...new Set(calls.map((c) => c.split(':')[0]))];
+      const cell = (net: string, batch: number, n: number) => Array(n).fill(`${net}:${batch}`);
+      const round = (n: number) => [...cell(a, 1, n), ...cell(a, 2, n), ...cell(b, 1, n), ...cell(b, 2, n)];
+      // warm-up (2 runs per cell), then 4 rounds of one re-warming run + one timed run per cell
+      assert.deepEqual(calls, [...round(2), ...round(2), ...round(2), ...round(2), ...round(2)]);
+    } finally {
+      Net.prototype.forward = forward;
+    }
   });
 
   it('timeInference leaves no tensors behind; switching backend variants restores the previous one', async () => {

@@ -54,10 +54,16 @@ export function timeFn(fn: () => void, opts: TimeFnOptions = {}): TimingStats {
     fn();
     samples.push(now() - t0);
   }
+  return timingStats(samples, warmup);
+}
+
+/** Median, quartiles, min and mean of timed repeats (ms). */
+export function timingStats(samples: readonly number[], warmup: number): TimingStats {
+  if (samples.length === 0) throw new Error('timingStats: give at least one timed repeat.');
   return {
-    medianMs: quantile(samples, 0.5), p25Ms: quantile(samples, 0.25), p75Ms: quantile(samples, 0.75),
-    minMs: Math.min(...samples), meanMs: mean(samples),
-    warmup, repeats, samples,
+    medianMs: quantile([...samples], 0.5), p25Ms: quantile([...samples], 0.25), p75Ms: quantile([...samples], 0.75),
+    minMs: Math.min(...samples), meanMs: mean([...samples]),
+    warmup, repeats: samples.length, samples: [...samples],
   };
 }
 
@@ -182,32 +188,52 @@ export interface TimeArchitecturesOptions {
   onMeasured?: (row: TimingRow) => void;
 }
 
+/** Rounds the timed repeats of timeArchitectures are spread over (at most one per repeat). */
+export const TIMING_ROUNDS = 5;
+
+/** `repeats` split into `rounds` near-equal chunks (the first ones one larger). */
+export function roundChunks(repeats: number, rounds: number): number[] {
+  const r = Math.max(1, Math.min(rounds, repeats));
+  return Array.from({ length: r }, (_, i) => Math.floor(repeats / r) + (i < repeats % r ? 1 : 0));
+}
+
 /**
  * Time every architecture under every backend variant and batch size. Nets are built with random
- * weights (seed 0) inside the variant, so their tensors live on the backend being timed.
+ * weights (seed 0) inside the variant, so their tensors live on the backend being timed. The repeats
+ * are interleaved: after `warmup` untimed runs of every (net, batch), TIMING_ROUNDS rounds each time a
+ * chunk of every (net, batch) in turn, after one untimed run that re-warms its caches. Timing each net
+ * in one block let the machine's drift over minutes (clock, other processes) pass for a difference
+ * between nets: two standard runs of notebook 03 an hour apart disagreed on which of a matched pair
+ * was faster. Interleaved, both nets of a pair see the same drift.
  */
 export async function timeArchitectures(jobs: TimingJob[], o: TimeArchitecturesOptions): Promise<TimingRow[]> {
   if (!Array.isArray(jobs) || jobs.length === 0) throw new Error('timeArchitectures: give at least one { label, config, inputShape, numClasses } job.');
   if (!Array.isArray(o.variants) || o.variants.length === 0) throw new Error('timeArchitectures: give at least one backend variant (see availableBackendVariants()).');
   if (!Array.isArray(o.batchSizes) || o.batchSizes.length === 0) throw new Error('timeArchitectures: give at least one batch size.');
+  checkCount(o.warmup, 'warmup', 0);
+  checkCount(o.repeats, 'repeats', 1);
   const rows: TimingRow[] = [];
   for (const v of o.variants) {
     await withBackendVariant(v, () => {
-      for (const job of jobs) {
-        const net = buildModel(job.config, { seed: 0, inputShape: job.inputShape, numClasses: job.numClasses });
-        try {
-          for (const batchSize of o.batchSizes) {
-            const s = timeInference(net, { batchSize, warmup: o.warmup, repeats: o.repeats });
-            const row: TimingRow = {
-              label: job.label, variant: v.label, backend: v.backend, batchSize, medianMs: s.medianMs, p25Ms: s.p25Ms, p75Ms: s.p75Ms,
-              msPerExample: s.medianMs / batchSize, warmup: s.warmup, repeats: s.repeats,
-            };
-            rows.push(row);
-            o.onMeasured?.(row);
-          }
-        } finally {
-          net.dispose();
+      const nets: Net[] = [];
+      try {
+        for (const job of jobs) nets.push(buildModel(job.config, { seed: 0, inputShape: job.inputShape, numClasses: job.numClasses }));
+        const cells = jobs.flatMap((job, j) => o.batchSizes.map((batchSize) => ({ job, net: nets[j], batchSize, samples: [] as number[] })));
+        for (const c of cells) if (o.warmup > 0) timeInference(c.net, { batchSize: c.batchSize, warmup: o.warmup - 1, repeats: 1 });
+        for (const chunk of roundChunks(o.repeats, TIMING_ROUNDS)) {
+          for (const c of cells) c.samples.push(...timeInference(c.net, { batchSize: c.batchSize, warmup: 1, repeats: chunk }).samples);
         }
+        for (const c of cells) {
+          const s = timingStats(c.samples, o.warmup);
+          const row: TimingRow = {
+            label: c.job.label, variant: v.label, backend: v.backend, batchSize: c.batchSize, medianMs: s.medianMs, p25Ms: s.p25Ms, p75Ms: s.p75Ms,
+            msPerExample: s.medianMs / c.batchSize, warmup: s.warmup, repeats: s.repeats,
+          };
+          rows.push(row);
+          o.onMeasured?.(row);
+        }
+      } finally {
+        nets.forEach((n) => n.dispose());
       }
     });
   }
