@@ -854,18 +854,9 @@ static napi_value batch_norm_grad(napi_env env, napi_callback_info info) {
    training gives the same numbers bit for bit with one kernel per parameter instead of three. */
 HOT static void sgd_momentum_loop(const float *restrict v, const float *restrict s, const float *restrict g, float *restrict v2,
                                   float *restrict s2, size_t n, float lr, float momentum, float wd) {
-  if (wd != 0.f) {
-    for (size_t i = 0; i < n; i++) {
-      const float t = v[i] * wd;
-      const float gi = g[i] + t;
-      const float si = momentum * s[i] + gi;
-      s2[i] = si;
-      v2[i] = v[i] - lr * si;
-    }
-    return;
-  }
   for (size_t i = 0; i < n; i++) {
-    const float si = momentum * s[i] + g[i];
+    const float gi = wd != 0.f ? g[i] + v[i] * wd : g[i];
+    const float si = momentum * s[i] + gi;
     s2[i] = si;
     v2[i] = v[i] - lr * si;
   }

@@ -106,10 +106,10 @@ export class Trainer {
         for (const [gn, v] of gateVars) if (grads[v.name]) byGate.set(gn, grads[v.name]);
         hooks.onGateGradients(byGate);
       }
+      const fused = this.cfg.optimizer === 'sgd' && this.cfg.momentum > 0;
       for (const [name, v] of this.net.params) {
         let g = byParam.get(name);
         if (!g) continue;
-        const fused = this.cfg.optimizer === 'sgd' && this.cfg.momentum > 0;
         if (this.cfg.weightDecay > 0 && !fused) g = tf.add(g, tf.mul(v, this.cfg.weightDecay));
         if (this.cfg.optimizer === 'sgd') {
           let s = this.slots.get(name);

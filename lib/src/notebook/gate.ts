@@ -213,9 +213,14 @@ export interface RunAcc { acc: number; outcome: string; noPath?: boolean }
 /** What the long-run rule found for one arm. */
 export type LongRunStatus = 'above chance' | 'slow' | 'untrainable' | 'no path' | 'no long run' | 'long runs incomplete' | 'no finished run';
 
-/** Finished runs' accuracies (diverged, failed and non-finite runs are the divergence gate's business). */
+/** Finished runs (diverged, failed and non-finite runs are the divergence gate's business). */
+function finishedRuns<R extends RunAcc>(runs: readonly R[]): R[] {
+  return runs.filter((r) => r.outcome !== 'diverged' && r.outcome !== 'error' && Number.isFinite(r.acc));
+}
+
+/** Finished runs' accuracies. */
 function finishedAccs(runs: readonly RunAcc[]): number[] {
-  return runs.filter((r) => r.outcome !== 'diverged' && r.outcome !== 'error' && Number.isFinite(r.acc)).map((r) => r.acc);
+  return finishedRuns(runs).map((r) => r.acc);
 }
 
 /** An arm sits at chance when the mean final accuracy of its finished runs is at most chance + band. */
@@ -225,14 +230,14 @@ export function sitsAtChance(runs: readonly RunAcc[], chance: number, band: numb
 }
 
 /** Every finished run's mask leaves no input→output path (RunAcc.noPath): the arm cannot leave chance, however long it trains. */
-export function noPathInAnyRun(runs: readonly RunAcc[]): boolean {
-  const done = runs.filter((r) => r.outcome !== 'diverged' && r.outcome !== 'error' && Number.isFinite(r.acc));
+export function noPathInEveryRun(runs: readonly RunAcc[]): boolean {
+  const done = finishedRuns(runs);
   return done.length > 0 && done.every((r) => r.noPath === true);
 }
 
 /** An arm needs long runs when it sits at chance after the budget and some run's mask still connects input to output. */
 export function needsLongRun(runs: readonly RunAcc[], o: ChanceBand): boolean {
-  return sitsAtChance(runs, o.chance, o.band) && !noPathInAnyRun(runs);
+  return sitsAtChance(runs, o.chance, o.band) && !noPathInEveryRun(runs);
 }
 
 /**
@@ -253,7 +258,7 @@ export function longRunRule<R extends RunAcc>(budget: readonly R[], long: readon
   const b = finishedAccs(budget), l = finishedAccs(long);
   const status: LongRunStatus = b.length === 0 ? 'no finished run'
     : !sitsAtChance(budget, o.chance, o.band) ? 'above chance'
-      : noPathInAnyRun(budget) ? 'no path'
+      : noPathInEveryRun(budget) ? 'no path'
         : l.length === 0 ? 'no long run'
           : sitsAtChance(long, o.chance, o.band) ? 'untrainable'
             : long.length < budget.length ? 'long runs incomplete' : 'slow';

@@ -61,8 +61,8 @@ export function timeFn(fn: () => void, opts: TimeFnOptions = {}): TimingStats {
 export function timingStats(samples: readonly number[], warmup: number): TimingStats {
   if (samples.length === 0) throw new Error('timingStats: give at least one timed repeat.');
   return {
-    medianMs: quantile([...samples], 0.5), p25Ms: quantile([...samples], 0.25), p75Ms: quantile([...samples], 0.75),
-    minMs: Math.min(...samples), meanMs: mean([...samples]),
+    medianMs: quantile(samples, 0.5), p25Ms: quantile(samples, 0.25), p75Ms: quantile(samples, 0.75),
+    minMs: Math.min(...samples), meanMs: mean(samples),
     warmup, repeats: samples.length, samples: [...samples],
   };
 }
