@@ -16,7 +16,7 @@ describe('notebook 03: unstructured-sparse timing rows', () => {
   it('table rows: matched parameter count, both latencies, speedup and the layers that ran sparse', () => {
     const row: SparseTimingRow = {
       label: 'WRN-16-1 (random unstructured mask)', variant: 'wasm+OpenBLAS+sparse', backend: 'wasm', batchSize: 64, medianMs: 8, p25Ms: 7, p75Ms: 9,
-      msPerExample: 8 / 64, warmup: 1, repeats: 3, sparsity: 0.75, denseMaskedMs: 10, speedup: 1.25, sparseLayers: 1, prunableLayers: 14,
+      msPerExample: 8 / 64, warmup: 1, repeats: 3, samples: [7, 8, 9], sparsity: 0.75, denseMaskedMs: 10, speedup: 1.25, sparseLayers: 1, prunableLayers: 14,
     };
     assert.deepEqual(rvp.unstructuredTimingRows({ baseParams: 1000 }, [row]), [{
       variant: 'wasm+OpenBLAS+sparse', batch: 64, net: 'WRN-16-1 (random unstructured mask)', sparsity: 0.75, 'params matched (≈ base × (1 − sparsity))': 250,

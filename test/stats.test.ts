@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { fractionalRanks, geometricMean, mean, meanSd, pearson, quantile, Rng, sampleSd, seOfDifference, spearman, standardError, upperMedian } from 'prune-at-init';
+import { fractionalRanks, geometricMean, holmReject, mannWhitney, mean, meanSd, pearson, quantile, Rng, sampleSd, seOfDifference, spearman, standardError, upperMedian } from 'prune-at-init';
 
 // Closed forms worked out by hand, then a differential test: the copies each module had before
 // stats.ts (pasted verbatim below) against the shared functions, bit for bit, on random data.
@@ -115,5 +115,71 @@ describe('stats: the earlier copies, verbatim, give bit-identical numbers', () =
       const xs = Array.from({ length: 1 + (t % 8) }, () => Math.floor(rng.uniform() * 40));
       same(quantile(xs, 0.5), oldMedian(xs), 'median');
     }
+  });
+});
+
+describe('stats: exact Mann–Whitney and Holm', () => {
+  /** Brute force: every way to choose which n of the pooled values carry x's label; pairwise counts, no ranks. */
+  function brute(x: number[], y: number[]): { u: number; pLess: number; pGreater: number } {
+    const all = [...x, ...y], n = x.length, m = y.length;
+    // u = pairs with a < b plus half the ties, counted pair by pair
+    const uOf = (a: number[], b: number[]) => a.reduce((s, ai) => s + b.reduce((t, bj) => t + (ai < bj ? 1 : ai === bj ? 0.5 : 0), 0), 0);
+    const obs = uOf(x, y);
+    let total = 0, le = 0, ge = 0;
+    for (let mask = 0; mask < 1 << all.length; mask++) {
+      let bits = 0;
+      for (let i = 0; i < all.length; i++) if (mask & (1 << i)) bits++;
+      if (bits !== n) continue;
+      const a = all.filter((_, i) => mask & (1 << i)), b = all.filter((_, i) => !(mask & (1 << i)));
+      const u = uOf(a, b);
+      total++;
+      // x smaller <=> many pairs with a < b <=> small rank sum of x
+      if (u >= obs - 1e-9) le++;
+      if (u <= obs + 1e-9) ge++;
+    }
+    assert.equal(total, binom(n + m, n));
+    return { u: obs, pLess: le / total, pGreater: ge / total };
+  }
+  const binom = (a: number, b: number) => { let r = 1; for (let i = 1; i <= b; i++) r = (r * (a - b + i)) / i; return r; };
+
+  it('matches brute-force enumeration of the label permutations, with and without ties', () => {
+    const rng = new Rng(11, 'mw');
+    for (let t = 0; t < 60; t++) {
+      const n = 1 + (t % 6), m = 1 + ((t * 7) % 7);
+      // small integer values force ties in about half the cases
+      const draw = (k: number, shift: number) => Array.from({ length: k }, () => (t % 2 ? Math.floor(rng.uniform() * 5) : rng.uniform()) + shift);
+      const x = draw(n, 0), y = draw(m, t % 3 === 0 ? 0.8 : 0);
+      const got = mannWhitney(x, y), want = brute(x, y);
+      assert.equal(got.u, want.u);
+      assert.ok(Math.abs(got.pLess - want.pLess) < 1e-12, `pLess ${got.pLess} vs ${want.pLess} for ${x} | ${y}`);
+      assert.ok(Math.abs(got.pGreater - want.pGreater) < 1e-12, `pGreater ${got.pGreater} vs ${want.pGreater}`);
+      assert.equal(got.probLess, want.u / (n * m));
+    }
+  });
+
+  it('closed forms: complete separation gives 1 / C(n+m, n); identical samples give p = 1 both ways', () => {
+    const x = Array.from({ length: 25 }, (_, i) => i), y = Array.from({ length: 25 }, (_, i) => 100 + i);
+    const r = mannWhitney(x, y);
+    assert.equal(r.u, 625);
+    assert.equal(r.probLess, 1);
+    assert.ok(Math.abs(r.pLess * binom(50, 25) - 1) < 1e-9, `${r.pLess}`);
+    assert.equal(r.pGreater, 1);
+    const same = mannWhitney([3, 3, 3], [3, 3, 3, 3]);
+    assert.deepEqual([same.u, same.probLess, same.pLess, same.pGreater], [6, 0.5, 1, 1]);
+    assert.throws(() => mannWhitney([], [1]), /at least one value/);
+    assert.throws(() => mannWhitney([1, NaN], [1]), /value 1 is NaN/);
+    assert.throws(() => mannWhitney(new Array(200).fill(1), new Array(200).fill(2)), /too large/);
+  });
+
+  it('Holm: step-down against alpha / (count - i), stopping at the first failure', () => {
+    // 0.01 <= 0.05/4 and 0.013 <= 0.05/3 are rejected; 0.03 > 0.05/2 stops the procedure, so 0.04 (<= 0.05) is not
+    assert.deepEqual(holmReject([0.04, 0.01, 0.03, 0.013], 0.05), [false, true, false, true]);
+    assert.deepEqual(holmReject([0.04, 0.01, 0.02, 0.013], 0.05), [true, true, true, true]);
+    assert.deepEqual(holmReject([0.001, 0.3, 0.02], 0.05), [true, false, true]);
+    assert.deepEqual(holmReject([0.001, 0.3, 0.03], 0.05), [true, false, false]);
+    assert.deepEqual(holmReject([0.05], 0.05), [true]);
+    assert.deepEqual(holmReject([], 0.05), []);
+    assert.deepEqual(holmReject([NaN, 0.001], 0.05), [false, true]);
+    assert.throws(() => holmReject([0.1], 1), /alpha/);
   });
 });

@@ -4,7 +4,7 @@ import { spawnSync } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
 import {
   initBackend, buildModel, reducedVsPruned as rvp, timeFn, timeInference, availableBackendVariants,
-  withBackendVariant, extraKernelInfo, wrnCost, WrnConfig, Net, ModelConfig, roundChunks, timeArchitectures,
+  withBackendVariant, extraKernelInfo, wrnCost, WrnConfig, Net, ModelConfig, roundChunks, timeArchitectures, mannWhitney,
 } from 'prune-at-init';
 import { useTempResults } from './support/temp-results';
 
@@ -143,8 +143,10 @@ describe('reduced-vs-pruned: verdicts on synthetic tables', () => {
   });
 
   it('timing verdict: per variant and batch, reduced must be faster in every matched pair; MAC ratio reported', () => {
+    // 8 timed repeats within ±2 % of the median: pairs 2× apart are separated completely
+    const around = (m: number) => [0.98, 0.985, 0.99, 0.995, 1.005, 1.01, 1.015, 1.02].map((f) => f * m);
     const t = (variant: string, batchSize: number, family: string, budget: number, params: number, macs: number, medianMs: number) =>
-      ({ label: `${family}@${budget}`, variant, backend: 'wasm', batchSize, medianMs, p25Ms: medianMs, p75Ms: medianMs, msPerExample: medianMs / batchSize, warmup: 1, repeats: 1, family, criterion: family === 'pruned-tuned' ? 'fisher' : null, budget, params, macs, interior: [] }) as rvp.RvpTimingRow;
+      ({ label: `${family}@${budget}`, variant, backend: 'wasm', batchSize, medianMs, p25Ms: medianMs, p75Ms: medianMs, msPerExample: medianMs / batchSize, warmup: 1, repeats: 8, samples: around(medianMs), family, criterion: family === 'pruned-tuned' ? 'fisher' : null, budget, params, macs, interior: [] }) as rvp.RvpTimingRow;
     const rows = [
       // variant A: reduced faster in both pairs; pruned nets carry 2× the MACs
       t('A', 1, 'pruned-tuned', B1, 99000, 2e6, 10), t('A', 1, 'reduced-bottleneck', B1, 101000, 1e6, 5),
@@ -167,15 +169,28 @@ describe('reduced-vs-pruned: verdicts on synthetic tables', () => {
     assert.deepEqual(both.checks.map((c) => [c.label.replace(/ in .*/, ''), c.passed]), [
       ['A, batch 1: reduced faster than Fisher-pruned', true], ['A, batch 1: reduced faster than L1-pruned', false], ['B, batch 1: reduced faster than Fisher-pruned', false],
     ]);
-    assert.match(both.checks[1].label, /1\/2 matched pairs$/);
+    assert.match(both.checks[1].label, /1\/2 matched pairs \(1 significantly slower\)$/);
     assert.equal(both.numbers['MACs L1-pruned / reduced at matched params (geometric mean)'], '0.25×');
-    // a pair whose repeats overlap (interquartile ranges) is a tie: not faster, whichever median is lower
-    const spread = (r: rvp.RvpTimingRow, lo: number, hi: number) => ({ ...r, p25Ms: lo, p75Ms: hi });
-    const close = [spread(rows[0], 9, 11), spread(rows[1], 8.5, 10.5), rows[2], rows[3]];
+    // a pair whose repeats interleave shows no significant difference: not faster, whichever median is lower
+    const close = [{ ...rows[0], samples: [9, 9.5, 10, 10.5, 11, 11.5, 12, 12.5] }, { ...rows[1], samples: [8.8, 9.3, 9.8, 10.3, 10.8, 11.3, 11.8, 12.3] }, rows[2], rows[3]];
     const tied = rvp.verdictReducedFaster(close);
     assert.deepEqual([tied.passed, tied.total], [0, 1]);
-    assert.equal(tied.checks[0].label, 'A, batch 1: reduced faster than Fisher-pruned in 1/2 matched pairs (1 within the timing noise: interquartile ranges overlap)');
-    assert.deepEqual([rvp.latencyOrder({ p25Ms: 1, p75Ms: 2 }, { p25Ms: 2.5, p75Ms: 3 }), rvp.latencyOrder({ p25Ms: 3, p75Ms: 4 }, { p25Ms: 1, p75Ms: 2 }), rvp.latencyOrder({ p25Ms: 1, p75Ms: 2 }, { p25Ms: 2, p75Ms: 3 })], ['faster', 'slower', 'tie']);
+    assert.equal(tied.checks[0].label, 'A, batch 1: reduced faster than Fisher-pruned in 1/2 matched pairs (1 without a significant difference)');
+    assert.throws(() => rvp.verdictReducedFaster([{ ...rows[0], samples: [] }, rows[1]]), /no timed repeats/);
+  });
+
+  it('latency rule: exact one-sided Mann–Whitney per pair, Holm over the claim\'s pairs', () => {
+    const s = (xs: number[]) => ({ samples: xs });
+    const lo = [1, 2, 3, 4, 5, 6, 7, 8], hi = lo.map((v) => v + 100);
+    assert.deepEqual(rvp.latencyOrders([{ reduced: s(lo), pruned: s(hi) }, { reduced: s(hi), pruned: s(lo) }, { reduced: s(lo), pruned: s(lo) }]).map((r) => r.order),
+      ['faster', 'slower', 'no difference']);
+    // one pair whose one-sided p lies between alpha/4 and alpha: faster alone, not once three null pairs join its family
+    const x = [1, 2, 3, 5, 6, 8, 10, 12, 14, 16], y = [4, 7, 9, 11, 13, 15, 17, 18, 19, 20];
+    const p = mannWhitney(x, y).pLess;
+    assert.ok(p > rvp.LATENCY_ALPHA / 4 && p < rvp.LATENCY_ALPHA, `p = ${p}`);
+    assert.equal(rvp.latencyOrders([{ reduced: s(x), pruned: s(y) }])[0].order, 'faster');
+    const nul = { reduced: s(lo), pruned: s(lo) };
+    assert.equal(rvp.latencyOrders([{ reduced: s(x), pruned: s(y) }, nul, nul, nul])[0].order, 'no difference');
   });
 
   it('gates: an undertrained dense reference makes every trained claim inconclusive, with both numbers; speed is not gated', () => {

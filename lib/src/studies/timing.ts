@@ -177,6 +177,8 @@ export interface TimingRow {
   msPerExample: number;
   warmup: number;
   repeats: number;
+  /** Every timed repeat, ms, in run order (rank tests between nets read them). */
+  samples: number[];
 }
 
 export interface TimeArchitecturesOptions {
@@ -227,7 +229,7 @@ export async function timeArchitectures(jobs: TimingJob[], o: TimeArchitecturesO
           const s = timingStats(c.samples, o.warmup);
           const row: TimingRow = {
             label: c.job.label, variant: v.label, backend: v.backend, batchSize: c.batchSize, medianMs: s.medianMs, p25Ms: s.p25Ms, p75Ms: s.p75Ms,
-            msPerExample: s.medianMs / c.batchSize, warmup: s.warmup, repeats: s.repeats,
+            msPerExample: s.medianMs / c.batchSize, warmup: s.warmup, repeats: s.repeats, samples: s.samples,
           };
           rows.push(row);
           o.onMeasured?.(row);
@@ -313,7 +315,7 @@ export function timeUnstructuredSparse(jobs: TimingJob[], o: SparseTimingOptions
             const sparseLayers = Math.round((sparseCounts().forward - before) / (o.warmup + o.repeats));
             const row: SparseTimingRow = {
               label: job.label, variant: `${variant}+sparse`, backend: tf.getBackend(), batchSize, medianMs: s.medianMs, p25Ms: s.p25Ms, p75Ms: s.p75Ms,
-              msPerExample: s.medianMs / batchSize, warmup: s.warmup, repeats: s.repeats, sparsity, denseMaskedMs: dense.medianMs,
+              msPerExample: s.medianMs / batchSize, warmup: s.warmup, repeats: s.repeats, samples: s.samples, sparsity, denseMaskedMs: dense.medianMs,
               speedup: dense.medianMs / s.medianMs, sparseLayers, prunableLayers: net.prunable.length,
             };
             rows.push(row);
