@@ -120,12 +120,12 @@ describe('stats: the earlier copies, verbatim, give bit-identical numbers', () =
 
 describe('stats: exact Mann–Whitney and Holm', () => {
   /** Brute force: every way to choose which n of the pooled values carry x's label; pairwise counts, no ranks. */
-  function brute(x: number[], y: number[]): { u: number; pLess: number; pGreater: number } {
+  function brute(x: number[], y: number[]): { u: number; pLess: number; pGreater: number; minPLess: number } {
     const all = [...x, ...y], n = x.length, m = y.length;
     // u = pairs with a < b plus half the ties, counted pair by pair
     const uOf = (a: number[], b: number[]) => a.reduce((s, ai) => s + b.reduce((t, bj) => t + (ai < bj ? 1 : ai === bj ? 0.5 : 0), 0), 0);
     const obs = uOf(x, y);
-    let total = 0, le = 0, ge = 0;
+    let total = 0, le = 0, ge = 0, best = -1, atBest = 0;
     for (let mask = 0; mask < 1 << all.length; mask++) {
       let bits = 0;
       for (let i = 0; i < all.length; i++) if (mask & (1 << i)) bits++;
@@ -136,9 +136,11 @@ describe('stats: exact Mann–Whitney and Holm', () => {
       // x smaller <=> many pairs with a < b <=> small rank sum of x
       if (u >= obs - 1e-9) le++;
       if (u <= obs + 1e-9) ge++;
+      if (u > best + 1e-9) { best = u; atBest = 0; }
+      if (Math.abs(u - best) <= 1e-9) atBest++;
     }
     assert.equal(total, binom(n + m, n));
-    return { u: obs, pLess: le / total, pGreater: ge / total };
+    return { u: obs, pLess: le / total, pGreater: ge / total, minPLess: atBest / total };
   }
   const binom = (a: number, b: number) => { let r = 1; for (let i = 1; i <= b; i++) r = (r * (a - b + i)) / i; return r; };
 
@@ -154,6 +156,7 @@ describe('stats: exact Mann–Whitney and Holm', () => {
       assert.ok(Math.abs(got.pLess - want.pLess) < 1e-12, `pLess ${got.pLess} vs ${want.pLess} for ${x} | ${y}`);
       assert.ok(Math.abs(got.pGreater - want.pGreater) < 1e-12, `pGreater ${got.pGreater} vs ${want.pGreater}`);
       assert.equal(got.probLess, want.u / (n * m));
+      assert.ok(Math.abs(got.minPLess - want.minPLess) < 1e-12, `minPLess ${got.minPLess} vs ${want.minPLess}`);
     }
   });
 
@@ -163,6 +166,8 @@ describe('stats: exact Mann–Whitney and Holm', () => {
     assert.equal(r.u, 625);
     assert.equal(r.probLess, 1);
     assert.ok(Math.abs(r.pLess * binom(50, 25) - 1) < 1e-9, `${r.pLess}`);
+    assert.equal(r.minPLess, r.pLess);
+    assert.ok(Math.abs(mannWhitney([5, 1, 3, 2, 4], [9, 7, 6, 8, 10]).minPLess * 252 - 1) < 1e-12);
     assert.equal(r.pGreater, 1);
     const same = mannWhitney([3, 3, 3], [3, 3, 3, 3]);
     assert.deepEqual([same.u, same.probLess, same.pLess, same.pGreater], [6, 0.5, 1, 1]);

@@ -193,6 +193,24 @@ describe('reduced-vs-pruned: verdicts on synthetic tables', () => {
     assert.equal(rvp.latencyOrders([{ reduced: s(x), pruned: s(y) }, nul, nul, nul])[0].order, 'no difference');
   });
 
+  it('latency power gate: too few repeats for the number of pairs makes the claim inconclusive, not "not reproduced"', () => {
+    // 5 repeats each: the best a pair can reach is 1 / C(10, 5) = 1/252, above 0.05 / 20 and below 0.05 / 8
+    assert.deepEqual([rvp.latencyPowerGate(new Array(20).fill(1 / 252), 5).passed, rvp.latencyPowerGate(new Array(8).fill(1 / 252), 5).passed], [false, true]);
+    assert.match(rvp.latencyPowerGate(new Array(20).fill(1 / 252), 5).detail, /no pair could test as faster/);
+    const r5 = (family: string, budget: number, params: number, ms: number, criterion: string | null) => ({ label: `${family}@${budget}@${criterion}`, variant: 'A', backend: 'wasm', batchSize: 1, medianMs: ms, p25Ms: ms, p75Ms: ms,
+      msPerExample: ms, warmup: 1, repeats: 5, samples: [0.98, 0.99, 1, 1.01, 1.02].map((f) => f * ms), family, criterion, budget, params, macs: 1e6, interior: [] }) as rvp.RvpTimingRow;
+    // 20 completely separated pairs (reduced 2× faster) with 5 repeats each: no pair can reach significance
+    const rows: rvp.RvpTimingRow[] = [];
+    for (let b = 0; b < 10; b++) for (const crit of ['fisher', 'l1']) rows.push(r5('pruned-tuned', 1000 * (b + 1), 1000 * (b + 1), 10, crit));
+    for (let b = 0; b < 10; b++) rows.push(r5('reduced-width', 1000 * (b + 1), 1000 * (b + 1), 5, null));
+    const weak = rvp.verdictReducedFaster(rows);
+    assert.equal(weak.verdict, 'inconclusive');
+    assert.equal(weak.passed, 0);
+    // the same nets timed 8 times each: every pair is significant and the claim is reproduced
+    const strong = rvp.verdictReducedFaster(rows.map((r) => ({ ...r, repeats: 8, samples: [0.97, 0.98, 0.99, 1, 1.005, 1.01, 1.02, 1.03].map((f) => f * r.medianMs) })));
+    assert.deepEqual([strong.verdict, strong.passed, strong.total], ['reproduced', 2, 2]);
+  });
+
   it('gates: an undertrained dense reference makes every trained claim inconclusive, with both numbers; speed is not gated', () => {
     // base mean error 0.10 vs converged 0.05: gap 5 pp > 2 pp margin
     const under = table(goodWorld(), [REF[0], { ...REF[1], errors: [0.05] }]);

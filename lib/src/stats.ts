@@ -103,6 +103,8 @@ export interface RankSumTest {
   pLess: number;
   /** P(rank sum of x ≥ observed): small when x tends to be larger. */
   pGreater: number;
+  /** The smallest pLess these pooled values allow (x holding the lowest ranks): 1 / C(n + m, n) without ties. */
+  minPLess: number;
 }
 
 /** Most additions the exact rank-sum distribution may take, (n + m)·n·(n + m)(n + m + 1) (50 against 50: 5·10⁷, about 0.1 s). */
@@ -126,15 +128,16 @@ export function mannWhitney(x: readonly number[], y: readonly number[]): RankSum
   const W = maxSum + 1, ways = new Float64Array((n + 1) * W);
   ways[0] = 1;
   for (const r of twice) for (let k = n; k >= 1; k--) for (let s = maxSum; s >= r; s--) ways[k * W + s] += ways[(k - 1) * W + s - r];
-  let total = 0, le = 0, ge = 0;
+  let total = 0, le = 0, ge = 0, lowest = -1;
   for (let s = 0; s <= maxSum; s++) {
     const c = ways[n * W + s];
     total += c;
     if (s <= observed) le += c;
     if (s >= observed) ge += c;
+    if (lowest < 0 && c > 0) lowest = c;
   }
   const u = n * m + (n * (n + 1)) / 2 - observed / 2;
-  return { u, probLess: u / (n * m), pLess: le / total, pGreater: ge / total };
+  return { u, probLess: u / (n * m), pLess: le / total, pGreater: ge / total, minPLess: lowest / total };
 }
 
 /**

@@ -25,8 +25,8 @@ import { formatNumber } from './tables';
 import { mean, meanSd } from '../stats';
 import type { Budget } from './params';
 
-export type GateKind = 'dense-converged' | 'plateau' | 'divergence' | 'arms-above-chance' | 'chance-long-run' | 'scope';
-export const GATE_KINDS: readonly GateKind[] = ['dense-converged', 'plateau', 'divergence', 'arms-above-chance', 'chance-long-run', 'scope'];
+export type GateKind = 'dense-converged' | 'plateau' | 'divergence' | 'arms-above-chance' | 'chance-long-run' | 'scope' | 'timing-power';
+export const GATE_KINDS: readonly GateKind[] = ['dense-converged', 'plateau', 'divergence', 'arms-above-chance', 'chance-long-run', 'scope', 'timing-power'];
 
 export interface Gate {
   kind: GateKind;

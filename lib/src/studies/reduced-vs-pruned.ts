@@ -43,7 +43,7 @@ export type { ProgressHandle, ProgressFactory } from '../engine';
 export { normaliseRows, labelRange, summarize, pruneCurve } from './rvp-summary';
 export type { RvpGroup } from './rvp-summary';
 
-export { CLAIMS, gateSettings, verdictReducedBeatsPruned, verdictScratchBeatsTuned, verdictCopycatTracks, verdictReducedFaster, latencyOrders, LATENCY_ALPHA, verdicts } from './rvp-claims';
+export { CLAIMS, gateSettings, verdictReducedBeatsPruned, verdictScratchBeatsTuned, verdictCopycatTracks, verdictReducedFaster, latencyOrders, latencyPowerGate, LATENCY_ALPHA, verdicts } from './rvp-claims';
 export type { RvpVerdict, VerdictOptions } from './rvp-claims';
 
 export { timingJobs, timingVariants, runTiming, timeStudyJobs } from './rvp-timing';
