@@ -5,7 +5,7 @@
 import { gatedVerdict, lowerBeyondNoise, verdictFromChecks, Check } from '../notebook/claims';
 import type { ClaimVerdict, VerdictTally } from '../notebook/claims';
 import { geometricMean, holmReject, mannWhitney, mean, pearson, seOfDifference } from '../stats';
-import type { MeanSd } from '../stats';
+import type { MeanSd, RankSumTest } from '../stats';
 import type { Row } from '../notebook/tables';
 import { Gate, Gates, gateStatus } from '../notebook/gate';
 import { rvpGates, RvpGateSettings } from './rvp-gates';
@@ -185,7 +185,7 @@ export const LATENCY_ALPHA = 0.05;
  * difference' at this many repeats. Samples must come from interleaved timing (timeArchitectures), so
  * that both nets of a pair see the same drift of the machine.
  */
-export function latencyOrders(pairs: ReadonlyArray<{ reduced: Pick<RvpTimingRow, 'samples'>; pruned: Pick<RvpTimingRow, 'samples'> }>, alpha = LATENCY_ALPHA): Array<{ order: 'faster' | 'slower' | 'no difference'; probLess: number; pLess: number; pGreater: number; minPLess: number }> {
+export function latencyOrders(pairs: ReadonlyArray<{ reduced: Pick<RvpTimingRow, 'samples'>; pruned: Pick<RvpTimingRow, 'samples'> }>, alpha = LATENCY_ALPHA): Array<RankSumTest & { order: 'faster' | 'slower' | 'no difference' }> {
   const tests = pairs.map(({ reduced, pruned }, i) => {
     if (!Array.isArray(reduced.samples) || !Array.isArray(pruned.samples) || !reduced.samples.length || !pruned.samples.length) {
       throw new Error(`latencyOrders: pair ${i} has no timed repeats (samples); time the nets with timeArchitectures.`);
@@ -193,7 +193,7 @@ export function latencyOrders(pairs: ReadonlyArray<{ reduced: Pick<RvpTimingRow,
     return mannWhitney(reduced.samples, pruned.samples);
   });
   const faster = holmReject(tests.map((t) => t.pLess), alpha), slower = holmReject(tests.map((t) => t.pGreater), alpha);
-  return tests.map((t, i) => ({ order: faster[i] ? 'faster' : slower[i] ? 'slower' : 'no difference', probLess: t.probLess, pLess: t.pLess, pGreater: t.pGreater, minPLess: t.minPLess }));
+  return tests.map((t, i) => ({ ...t, order: faster[i] ? 'faster' : slower[i] ? 'slower' : 'no difference' }));
 }
 
 /**

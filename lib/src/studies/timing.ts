@@ -190,6 +190,14 @@ export interface TimeArchitecturesOptions {
   onMeasured?: (row: TimingRow) => void;
 }
 
+/** A table row of one net's timed repeats under one backend variant and batch size. */
+function timingRow(label: string, variant: string, backend: string, batchSize: number, s: TimingStats): TimingRow {
+  return {
+    label, variant, backend, batchSize, medianMs: s.medianMs, p25Ms: s.p25Ms, p75Ms: s.p75Ms,
+    msPerExample: s.medianMs / batchSize, warmup: s.warmup, repeats: s.repeats, samples: s.samples,
+  };
+}
+
 /** Rounds the timed repeats of timeArchitectures are spread over (at most one per repeat). */
 export const TIMING_ROUNDS = 5;
 
@@ -226,11 +234,7 @@ export async function timeArchitectures(jobs: TimingJob[], o: TimeArchitecturesO
           for (const c of cells) c.samples.push(...timeInference(c.net, { batchSize: c.batchSize, warmup: 1, repeats: chunk }).samples);
         }
         for (const c of cells) {
-          const s = timingStats(c.samples, o.warmup);
-          const row: TimingRow = {
-            label: c.job.label, variant: v.label, backend: v.backend, batchSize: c.batchSize, medianMs: s.medianMs, p25Ms: s.p25Ms, p75Ms: s.p75Ms,
-            msPerExample: s.medianMs / c.batchSize, warmup: s.warmup, repeats: s.repeats, samples: s.samples,
-          };
+          const row = timingRow(c.job.label, v.label, v.backend, c.batchSize, timingStats(c.samples, o.warmup));
           rows.push(row);
           o.onMeasured?.(row);
         }
@@ -314,8 +318,7 @@ export function timeUnstructuredSparse(jobs: TimingJob[], o: SparseTimingOptions
             const s = timeInference(net, { batchSize, warmup: o.warmup, repeats: o.repeats });
             const sparseLayers = Math.round((sparseCounts().forward - before) / (o.warmup + o.repeats));
             const row: SparseTimingRow = {
-              label: job.label, variant: `${variant}+sparse`, backend: tf.getBackend(), batchSize, medianMs: s.medianMs, p25Ms: s.p25Ms, p75Ms: s.p75Ms,
-              msPerExample: s.medianMs / batchSize, warmup: s.warmup, repeats: s.repeats, samples: s.samples, sparsity, denseMaskedMs: dense.medianMs,
+              ...timingRow(job.label, `${variant}+sparse`, tf.getBackend(), batchSize, s), sparsity, denseMaskedMs: dense.medianMs,
               speedup: dense.medianMs / s.medianMs, sparseLayers, prunableLayers: net.prunable.length,
             };
             rows.push(row);
