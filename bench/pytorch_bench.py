@@ -120,7 +120,7 @@ class Wrn(nn.Module):
     def __init__(self, depth, k, gen):
         super().__init__()
         n = (depth - 4) // 6
-        widths = [16 * k, 32 * k, 64 * k]
+        widths = [int(16 * k), int(32 * k), int(64 * k)]
         self.stem = MaskedConv(1, 16, 3, 1, False, gen)
         blocks, cin = [], 16
         for s in range(3):
@@ -136,11 +136,47 @@ class Wrn(nn.Module):
         return self.fc(h.mean(dim=(2, 3)))
 
 
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride, gen):
+        super().__init__()
+        self.c1, self.b1 = MaskedConv(cin, cout, 3, stride, False, gen), nn.BatchNorm2d(cout)
+        self.c2, self.b2 = MaskedConv(cout, cout, 3, 1, False, gen), nn.BatchNorm2d(cout)
+        self.sc = MaskedConv(cin, cout, 1, stride, False, gen) if (cin != cout or stride != 1) else None
+        self.sb = nn.BatchNorm2d(cout) if self.sc is not None else None
+
+    def forward(self, h):
+        r = self.b2(self.c2(torch.relu(self.b1(self.c1(h)))))
+        return torch.relu(r + (self.sb(self.sc(h)) if self.sc is not None else h))
+
+
+class ResNet(nn.Module):
+    """CIFAR-style post-activation ResNet-(6n+2), widths 16/32/64, as lib/src/models.ts builds it."""
+
+    def __init__(self, depth, gen):
+        super().__init__()
+        n = (depth - 2) // 6
+        self.stem, self.bn = MaskedConv(1, 16, 3, 1, False, gen), nn.BatchNorm2d(16)
+        blocks, cin = [], 16
+        for s, w in enumerate([16, 32, 64]):
+            for b in range(n):
+                blocks.append(BasicBlock(cin, w, 2 if (s > 0 and b == 0) else 1, gen))
+                cin = w
+        self.blocks = nn.Sequential(*blocks)
+        self.fc = MaskedLinear(64, 10, gen)
+
+    def forward(self, x):
+        h = self.blocks(torch.relu(self.bn(self.stem(x))))
+        return self.fc(h.mean(dim=(2, 3)))
+
+
 WORKLOADS = {
     "mlp_lenet300_b128": (lambda g: Ffnn([300, 100], "relu", g), 128),
     "ffnn_tanh_d50_w100_b128": (lambda g: Ffnn([100] * 49, "tanh", g), 128),
     "cnn_small_b64": (lambda g: SmallCnn(g), 64),
     "wrn16_2_b64": (lambda g: Wrn(16, 2, g), 64),
+    # the standard budget's nets (notebooks 03 and 02): 8-64 channels, where threading narrow convolutions matters
+    "wrn16_05_b64": (lambda g: Wrn(16, 0.5, g), 64),
+    "resnet20_b100": (lambda g: ResNet(20, g), 100),
 }
 
 

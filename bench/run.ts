@@ -33,6 +33,9 @@ export const WORKLOADS: Workload[] = [
   { name: 'ffnn_tanh_d50_w100_b128', model: { arch: 'ffnn', activation: 'tanh', hidden: new Array(49).fill(100) }, batch: 128 },
   { name: 'cnn_small_b64', model: { arch: 'cnn', activation: 'relu', channels: [32, 32, 'M', 64, 'M'], kernelSize: 3 }, batch: 64 },
   { name: 'wrn16_2_b64', model: { arch: 'wrn', depth: 16, widthFactor: 2 }, batch: 64 },
+  // the standard budget's conv nets (notebooks 03 and 02), 8-64 channels
+  { name: 'wrn16_05_b64', model: { arch: 'wrn', depth: 16, widthFactor: 0.5 }, batch: 64 },
+  { name: 'resnet20_b100', model: { arch: 'resnet', depth: 20 }, batch: 100 },
 ];
 
 /** Fraction of weights kept by the random masks of the main rows (computed dense on both sides there). */

@@ -50,9 +50,18 @@ static void sgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, enum CBLAS_TR
   cblas_sgemm(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-/* Column-buffer budget per chunk, in floats (4 MiB). */
-#define CHUNK_FLOATS (1u << 20)
-
+/*
+ * Convolutions run over chunks of whole images (about 1 MiB of im2col columns each, near L2), fixed
+ * by the shapes alone, never by the thread count, and the threads take whole chunks: so a result does
+ * not depend on how many threads computed it. The forward pass and the input gradient split the batch
+ * (each output element is still one product over K: exact for any split). The filter gradient sums
+ * over the batch: each chunk gives its partial dW, added in chunk order. OpenBLAS runs on one thread
+ * inside these loops: with its own threads, the narrow products of 8-32-channel convolutions ran
+ * slower on 2 threads than on 1 (training steps 0.6-0.7x as fast for WRN-16-0.5 and ResNet-20).
+ */
+#define CHUNK_FLOATS (1u << 18)
+/* A product split across threads must have at least this many flops per thread (fork/join ~ microseconds). */
+#define CONV_PARALLEL_MIN_FLOPS 2e6
 
 static void tanh_loop(const float *x, float *y, size_t n);
 
@@ -191,12 +200,27 @@ static int is_pointwise(const Conv *cv) {
          cv->ow == cv->w;
 }
 
-static int chunk_images(const Conv *cv) {
+static int chunk_images_of(const Conv *cv, size_t budget) {
   size_t per = (size_t)cv->oh * cv->ow * cv->kh * cv->kw * cv->c;
-  size_t nb = per ? CHUNK_FLOATS / per : 1;
+  size_t nb = per ? budget / per : 1;
   if (nb < 1) nb = 1;
   if (nb > (size_t)cv->n) nb = cv->n;
   return (int)nb;
+}
+
+/* OpenBLAS on one thread, for products that run inside our own threads. */
+static void blas_one_thread(void) {
+  if (blas_threads_now != 1) {
+    openblas_set_num_threads(1);
+    blas_threads_now = 1;
+  }
+}
+
+/* Threads for `parts` independent pieces of `flops` in all. */
+static int conv_threads(int parts, double flops) {
+  int nt = blas_threads < parts ? blas_threads : parts;
+  while (nt > 1 && flops / nt < CONV_PARALLEL_MIN_FLOPS) nt--;
+  return nt < 1 ? 1 : nt;
 }
 
 /* col[(n,oh,ow), (kh,kw,c)] for images n0..n0+nb-1. */
@@ -282,20 +306,26 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
   int64_t prelu_len = 0;
   if (act == ACT_PRELU && !get_prelu(env, a + 11, cv.co, &prelu, &prelu_len)) return NULL;
   if (cv.n == 0) return NULL;
-  if (is_pointwise(&cv)) {
-    sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(cv.n * per_out), cv.co, cv.c, 1.f, X, cv.c, W, cv.co, 0.f, Y, cv.co);
-  } else {
-    const int nb = chunk_images(&cv);
-    float *col = workspace((size_t)nb * per_out * kkc);
-    if (!col) { napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
-    for (int n0 = 0; n0 < cv.n; n0 += nb) {
-      const int cnt = n0 + nb <= cv.n ? nb : cv.n - n0;
+  const int pointwise = is_pointwise(&cv), nb = chunk_images_of(&cv, CHUNK_FLOATS), chunks = (cv.n + nb - 1) / nb;
+  const int nt = conv_threads(chunks, 2.0 * cv.n * per_out * kkc * cv.co);
+  int failed = 0;
+  blas_one_thread();
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1) reduction(| : failed)
+  for (int ci = 0; ci < chunks; ci++) {
+    const int n0 = ci * nb, cnt = n0 + nb <= cv.n ? nb : cv.n - n0;
+    float *yc = Y + (size_t)n0 * per_out * cv.co;
+    const float *colm = X + (size_t)n0 * per_in;
+    if (!pointwise) {
+      float *col = workspace((size_t)nb * per_out * kkc);
+      if (!col) { failed = 1; continue; }
       im2col(X, col, &cv, n0, cnt);
-      sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(cnt * per_out), cv.co, (int)kkc, 1.f, col, (int)kkc, W, cv.co,
-                  0.f, Y + (size_t)n0 * per_out * cv.co, cv.co);
+      colm = col;
     }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(cnt * per_out), cv.co, (int)kkc, 1.f, colm, (int)kkc, W, cv.co,
+                0.f, yc, cv.co);
+    pai_apply_bias_act(yc, cnt * per_out, (size_t)cv.co, bias, (size_t)cv.co, (int)act, (float)alpha, prelu, (size_t)prelu_len);
   }
-  pai_apply_bias_act(Y, cv.n * per_out, (size_t)cv.co, bias, (size_t)cv.co, (int)act, (float)alpha, prelu, (size_t)prelu_len);
+  if (failed) napi_throw_error(env, NULL, "prune-at-init native: out of memory");
   return NULL;
 }
 
@@ -310,24 +340,50 @@ static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
       !get_f32(env, a[4], a[5], cv.n * per_in, &DX, "dx"))
     return NULL;
   if (cv.n == 0) return NULL;
-  if (is_pointwise(&cv)) {
-    sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(cv.n * per_out), cv.c, cv.co, 1.f, DY, cv.co, W, cv.co, 0.f, DX, cv.c);
-    return NULL;
-  }
-  memset(DX, 0, cv.n * per_in * sizeof(float));
-  const int nb = chunk_images(&cv);
-  float *col = workspace((size_t)nb * per_out * kkc);
-  if (!col) { napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
-  for (int n0 = 0; n0 < cv.n; n0 += nb) {
-    const int cnt = n0 + nb <= cv.n ? nb : cv.n - n0;
-    sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(cnt * per_out), (int)kkc, cv.co, 1.f,
-                DY + (size_t)n0 * per_out * cv.co, cv.co, W, cv.co, 0.f, col, (int)kkc);
+  const int pointwise = is_pointwise(&cv), nb = chunk_images_of(&cv, CHUNK_FLOATS), chunks = (cv.n + nb - 1) / nb;
+  const int nt = conv_threads(chunks, 2.0 * cv.n * per_out * kkc * cv.co);
+  int failed = 0;
+  blas_one_thread();
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1) reduction(| : failed)
+  for (int ci = 0; ci < chunks; ci++) {
+    const int n0 = ci * nb, cnt = n0 + nb <= cv.n ? nb : cv.n - n0;
+    const float *dyc = DY + (size_t)n0 * per_out * cv.co;
+    if (pointwise) {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(cnt * per_out), cv.c, cv.co, 1.f, dyc, cv.co, W, cv.co, 0.f,
+                  DX + (size_t)n0 * per_in, cv.c);
+      continue;
+    }
+    float *col = workspace((size_t)nb * per_out * kkc);
+    if (!col) { failed = 1; continue; }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(cnt * per_out), (int)kkc, cv.co, 1.f, dyc, cv.co, W, cv.co, 0.f, col,
+                (int)kkc);
+    memset(DX + (size_t)n0 * per_in, 0, (size_t)cnt * per_in * sizeof(float));
     col2im(col, DX, &cv, n0, cnt);
   }
+  if (failed) napi_throw_error(env, NULL, "prune-at-init native: out of memory");
   return NULL;
 }
 
-/* conv2dBackpropFilter(X, xOff, DY, dyOff, DW, dwOff, dims): dW = im2col(x)^T @ dy */
+/* Per-chunk partial filter gradients, allocated by the calling thread and grown on demand. */
+static _Thread_local float *partials = NULL;
+static _Thread_local size_t partials_cap = 0;
+
+static float *partials_buffer(size_t n) {
+  if (n > partials_cap) {
+    free(partials);
+    partials = NULL;
+    partials_cap = 0;
+    if (posix_memalign((void **)&partials, 64, n * sizeof(float)) != 0) { partials = NULL; return NULL; }
+    partials_cap = n;
+  }
+  return partials;
+}
+
+/*
+ * conv2dBackpropFilter(X, xOff, DY, dyOff, DW, dwOff, dims): dW = im2col(x)^T @ dy. Each chunk of images
+ * gives its own partial dW (in any thread); the partials are then added in chunk order, so the sum
+ * does not depend on the thread count.
+ */
 static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) {
   ARGS(7, "conv2dBackpropFilter");
   Conv cv;
@@ -338,18 +394,33 @@ static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) 
       !get_f32(env, a[4], a[5], kkc * cv.co, &DW, "dw"))
     return NULL;
   if (cv.n == 0) { memset(DW, 0, kkc * cv.co * sizeof(float)); return NULL; }
-  if (is_pointwise(&cv)) {
-    sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cv.c, cv.co, (int)(cv.n * per_out), 1.f, X, cv.c, DY, cv.co, 0.f, DW, cv.co);
-    return NULL;
+  const int pointwise = is_pointwise(&cv), nb = chunk_images_of(&cv, CHUNK_FLOATS), chunks = (cv.n + nb - 1) / nb;
+  const size_t wsize = kkc * cv.co;
+  float *part = chunks > 1 ? partials_buffer((size_t)chunks * wsize) : DW;
+  if (!part) { napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
+  const int nt = conv_threads(chunks, 2.0 * cv.n * per_out * kkc * cv.co);
+  int failed = 0;
+  blas_one_thread();
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1) reduction(| : failed)
+  for (int ci = 0; ci < chunks; ci++) {
+    const int n0 = ci * nb, cnt = n0 + nb <= cv.n ? nb : cv.n - n0;
+    const float *colm = X + (size_t)n0 * per_in;
+    if (!pointwise) {
+      float *col = workspace((size_t)nb * per_out * kkc);
+      if (!col) { failed = 1; continue; }
+      im2col(X, col, &cv, n0, cnt);
+      colm = col;
+    }
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kkc, cv.co, (int)(cnt * per_out), 1.f, colm, (int)kkc,
+                DY + (size_t)n0 * per_out * cv.co, cv.co, 0.f, part + (size_t)ci * wsize, cv.co);
   }
-  const int nb = chunk_images(&cv);
-  float *col = workspace((size_t)nb * per_out * kkc);
-  if (!col) { napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
-  for (int n0 = 0; n0 < cv.n; n0 += nb) {
-    const int cnt = n0 + nb <= cv.n ? nb : cv.n - n0;
-    im2col(X, col, &cv, n0, cnt);
-    sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kkc, cv.co, (int)(cnt * per_out), 1.f, col, (int)kkc,
-                DY + (size_t)n0 * per_out * cv.co, cv.co, n0 == 0 ? 0.f : 1.f, DW, cv.co);
+  if (failed) { napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
+  if (chunks > 1) {
+    for (size_t j = 0; j < wsize; j++) {
+      float s = part[j];
+      for (int ci = 1; ci < chunks; ci++) s += part[(size_t)ci * wsize + j];
+      DW[j] = s;
+    }
   }
   return NULL;
 }

@@ -11,7 +11,7 @@ import { spawnSync } from 'child_process';
 import { nativeBlas } from 'prune-at-init/dist/kernels/native';
 import * as os from 'os';
 import * as path from 'path';
-import { addonMismatch, NATIVE_ABI, batchNorm, buildModel, extraKernelInfo, initBackend, Mask, maskedDense, ModelConfig, nativeStatus, registerExtraKernels, Rng, sgdMomentumUpdate, tf, Trainer } from 'prune-at-init';
+import { addonMismatch, NATIVE_ABI, batchNorm, buildModel, extraKernelInfo, initBackend, Mask, maskedDense, ModelConfig, nativeStatus, registerExtraKernels, Rng, setNativeThreads, sgdMomentumUpdate, tf, Trainer } from 'prune-at-init';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 interface ConvCase { n: number; h: number; w: number; ci: number; co: number; kh: number; kw: number; s: number; pad: Pad }
@@ -444,6 +444,34 @@ describe('extra kernels', function () {
         it(`fused conv2d (bias + ${act}) and gradients: ${caseName(c)}`, async () => {
           const fn = convCase(c, act);
           assertClose(await on(backend, fn), await reference(fn), `fused ${act} ` + caseName(c));
+        });
+      }
+      // Batches large enough to span several image chunks of the native convolutions (about 1 MiB of
+      // im2col columns each: 18 images of 14x14x(3x3x8), 20 of 14x14x64 pointwise, 28 of 8x8x(3x3x16)),
+      // with enough work per thread to be split: the chunks' products and the filter gradient's chunk
+      // partials must give the reference's values, and the same bits on 1 and 2 threads.
+      const chunked: ConvCase[] = [
+        { n: 40, h: 14, w: 14, ci: 8, co: 8, kh: 3, kw: 3, s: 1, pad: 'same' },
+        { n: 40, h: 14, w: 14, ci: 64, co: 16, kh: 1, kw: 1, s: 1, pad: 'valid' },
+        { n: 64, h: 16, w: 16, ci: 16, co: 16, kh: 3, kw: 3, s: 2, pad: 'same' },
+      ];
+      for (const c of chunked) {
+        it(`conv2d and gradients over several image chunks, on 1 and 2 threads: ${caseName(c)}`, async function () {
+          this.timeout(20000);
+          const fn = convCase(c, 'relu'), threads = nativeStatus().threads;
+          try {
+            setNativeThreads(1);
+            const one = await on(backend, fn);
+            setNativeThreads(2);
+            const two = await on(backend, fn);
+            assertClose(one, await reference(fn), `1 thread: ${caseName(c)}`);
+            for (let i = 0; i < one.length; i++) {
+              const diff = one[i].findIndex((v, j) => !Object.is(v, two[i][j]));
+              assert.equal(diff, -1, `output ${i}[${diff}]: ${one[i][diff]} on 1 thread, ${two[i][diff]} on 2`);
+            }
+          } finally {
+            setNativeThreads(threads);
+          }
         });
       }
       // leading axes (bias grads, BatchNorm moments) and trailing axes run natively; others fall back
