@@ -15,6 +15,7 @@
 #include "napi_util.h"
 #include <cblas.h>
 #include <math.h>
+#include <omp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,6 +223,18 @@ static int conv_threads(int parts, double flops) {
   while (nt > 1 && flops / nt < CONV_PARALLEL_MIN_FLOPS) nt--;
   return nt < 1 ? 1 : nt;
 }
+
+/*
+ * Threads for BatchNorm and elementwise loops (the addon's thread count, from 2^16 elements on). The
+ * per-channel sums run over fixed blocks of rows, each block's double partial added in block order,
+ * so they do not depend on the thread count either; the elementwise passes split rows freely.
+ */
+#define PAR_MIN_ELEMENTS (1u << 16)
+#define BN_BLOCK_ROWS 2048
+static int loop_threads(size_t n) { return n >= PAR_MIN_ELEMENTS ? blas_threads : 1; }
+
+/* [r0, r1) of `rows` for thread t of nt */
+#define THREAD_RANGE(rows, t, nt, r0, r1) const size_t r0 = (rows) * (size_t)(t) / (size_t)(nt), r1 = (rows) * (size_t)((t) + 1) / (size_t)(nt)
 
 /* col[(n,oh,ow), (kh,kw,c)] for images n0..n0+nb-1. */
 static void im2col(const float *x, float *col, const Conv *cv, int n0, int nb) {
@@ -632,6 +645,7 @@ BINARY_LOOPS(binary_mul, x * y)
 BINARY_LOOPS(binary_div, x / y)
 BINARY_LOOPS(binary_tanh_grad, y * (1.f - x * x))
 BINARY_LOOPS(binary_relu_grad, x > 0.f ? y : 0.f)
+typedef void (*binary_fn)(const float *restrict, int, const float *restrict, int, float *restrict, size_t, size_t);
 
 /*
  * binary(op, A, aOff, aMode, B, bOff, bMode, C, cOff, rows, inner): C[r, j] = A op B over a
@@ -653,13 +667,20 @@ static napi_value binary(napi_env env, napi_callback_info info) {
   if (!get_f32(env, a[1], a[2], need_a, &A, "a") || !get_f32(env, a[4], a[5], need_b, &B, "b") || !get_f32(env, a[7], a[8], n, &C, "c"))
     return NULL;
   if (n == 0) return NULL;
-  switch (op) {
-    case OP_ADD: binary_add(A, (int)am, B, (int)bm, C, (size_t)rows, (size_t)inner); break;
-    case OP_SUB: binary_sub(A, (int)am, B, (int)bm, C, (size_t)rows, (size_t)inner); break;
-    case OP_MUL: binary_mul(A, (int)am, B, (int)bm, C, (size_t)rows, (size_t)inner); break;
-    case OP_DIV: binary_div(A, (int)am, B, (int)bm, C, (size_t)rows, (size_t)inner); break;
-    case OP_TANH_GRAD: binary_tanh_grad(A, (int)am, B, (int)bm, C, (size_t)rows, (size_t)inner); break;
-    default: binary_relu_grad(A, (int)am, B, (int)bm, C, (size_t)rows, (size_t)inner); break;
+  binary_fn fn = op == OP_ADD ? binary_add : op == OP_SUB ? binary_sub : op == OP_MUL ? binary_mul : op == OP_DIV ? binary_div
+               : op == OP_TANH_GRAD ? binary_tanh_grad : binary_relu_grad;
+  /* elementwise: any split gives the same bits; without a ROW operand the output is split flat */
+  const int flat = am != ROW && bm != ROW;
+  const size_t units = flat ? n : (size_t)rows, width = flat ? 1 : (size_t)inner;
+  int nt = loop_threads(n);
+  if ((size_t)nt > units) nt = (int)units;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    const int t = nt > 1 ? omp_get_thread_num() : 0;
+    THREAD_RANGE(units, t, nt, u0, u1);
+    const size_t off = u0 * width, len = (u1 - u0) * width;
+    if (len > 0)
+      fn(am == FULL ? A + off : A, (int)am, bm == FULL ? B + off : B, (int)bm, C + off, flat ? 1 : u1 - u0, flat ? len : (size_t)inner);
   }
   return NULL;
 }
@@ -792,6 +813,36 @@ HOT static void bn_apply(const float *restrict x, float *restrict y, size_t rows
   }
 }
 
+static int channel_sums_blocked(const float *x, size_t rows, size_t C, const double *mu, double *acc) {
+  const size_t nblk = (rows + BN_BLOCK_ROWS - 1) / BN_BLOCK_ROWS;
+  if (nblk <= 1) { channel_sums(x, rows, C, mu, acc); return 1; }
+  double *part = malloc(nblk * C * sizeof(double));
+  if (!part) return 0;
+  const int nt = loop_threads(rows * C);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (size_t b = 0; b < nblk; b++) {
+    const size_t r0 = b * BN_BLOCK_ROWS, nr = rows - r0 < BN_BLOCK_ROWS ? rows - r0 : BN_BLOCK_ROWS;
+    channel_sums(x + r0 * C, nr, C, mu, part + b * C);
+  }
+  for (size_t c = 0; c < C; c++) {
+    double v = part[c];
+    for (size_t b = 1; b < nblk; b++) v += part[b * C + c];
+    acc[c] = v;
+  }
+  free(part);
+  return 1;
+}
+
+static void bn_apply_par(const float *x, float *y, size_t rows, size_t C, const float *scale, const float *shift, int relu) {
+  const int nt = loop_threads(rows * C);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    const int t = nt > 1 ? omp_get_thread_num() : 0;
+    THREAD_RANGE(rows, t, nt, r0, r1);
+    bn_apply(x + r0 * C, y + r0 * C, r1 - r0, C, scale, shift, relu);
+  }
+}
+
 /*
  * batchNormTrain(X, xOff, gamma, gOff, beta, bOff, Y, yOff, mean, mOff, var, vOff, rows, C, eps, relu)
  * Over X [rows, C]: mean and biased variance per channel (two passes, double accumulators), then
@@ -817,9 +868,9 @@ static napi_value batch_norm_train(napi_env env, napi_callback_info info) {
   float *ss = malloc((size_t)C * 2 * sizeof(float));
   if (!acc || !ss) { free(acc); free(ss); napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
   double *mu = acc + C;
-  channel_sums(X, (size_t)rows, (size_t)C, NULL, mu);
+  if (!channel_sums_blocked(X, (size_t)rows, (size_t)C, NULL, mu)) { free(acc); free(ss); napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
   for (int64_t c = 0; c < C; c++) mu[c] /= (double)rows;
-  channel_sums(X, (size_t)rows, (size_t)C, mu, acc);
+  if (!channel_sums_blocked(X, (size_t)rows, (size_t)C, mu, acc)) { free(acc); free(ss); napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
   for (int64_t c = 0; c < C; c++) {
     const double var = acc[c] / (double)rows, inv = 1.0 / sqrt(var + eps);
     M[c] = (float)mu[c];
@@ -827,7 +878,7 @@ static napi_value batch_norm_train(napi_env env, napi_callback_info info) {
     ss[c] = (float)(G[c] * inv);
     ss[C + c] = (float)(B[c] - mu[c] * G[c] * inv);
   }
-  bn_apply(X, Y, (size_t)rows, (size_t)C, ss, ss + C, relu);
+  bn_apply_par(X, Y, (size_t)rows, (size_t)C, ss, ss + C, relu);
   free(acc);
   free(ss);
   return NULL;
@@ -874,6 +925,28 @@ HOT static void bn_grad_dx(const float *restrict x, const float *restrict dy, co
   }
 }
 
+static int bn_grad_sums_blocked(const float *x, const float *dy, const float *y, const float *mean, const float *inv, double *sb,
+                                double *sg, size_t rows, size_t C) {
+  const size_t nblk = (rows + BN_BLOCK_ROWS - 1) / BN_BLOCK_ROWS;
+  if (nblk <= 1) { bn_grad_sums(x, dy, y, mean, inv, sb, sg, rows, C); return 1; }
+  double *part = malloc(nblk * C * 2 * sizeof(double));
+  if (!part) return 0;
+  const int nt = loop_threads(rows * C);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (size_t b = 0; b < nblk; b++) {
+    const size_t r0 = b * BN_BLOCK_ROWS, nr = rows - r0 < BN_BLOCK_ROWS ? rows - r0 : BN_BLOCK_ROWS;
+    bn_grad_sums(x + r0 * C, dy + r0 * C, y ? y + r0 * C : NULL, mean, inv, part + b * 2 * C, part + b * 2 * C + C, nr, C);
+  }
+  for (size_t c = 0; c < C; c++) {
+    double vb = part[c], vg = part[C + c];
+    for (size_t b = 1; b < nblk; b++) { vb += part[b * 2 * C + c]; vg += part[b * 2 * C + C + c]; }
+    sb[c] = vb;
+    sg[c] = vg;
+  }
+  free(part);
+  return 1;
+}
+
 /*
  * batchNormGrad(X, xOff, DY, dyOff, Y|null, yOff, gamma, gOff, mean, mOff, var, vOff, DX, dxOff, DG, dgOff, DB, dbOff, rows, C, eps)
  * Gradients of Y = act(gamma * xhat + beta), xhat = (X - mean) / sqrt(var + eps) with batch statistics:
@@ -903,7 +976,7 @@ static napi_value batch_norm_grad(napi_env env, napi_callback_info info) {
   double *sg = sb + C;
   float *inv = pc, *a1 = pc + C, *k1 = pc + 2 * C, *k2 = pc + 3 * C;
   for (int64_t c = 0; c < C; c++) inv[c] = (float)(1.0 / sqrt((double)V[c] + eps));
-  bn_grad_sums(X, DY, Y, M, inv, sb, sg, (size_t)rows, (size_t)C);
+  if (!bn_grad_sums_blocked(X, DY, Y, M, inv, sb, sg, (size_t)rows, (size_t)C)) { free(sb); free(pc); napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
   for (int64_t c = 0; c < C; c++) {
     DB[c] = (float)sb[c];
     DG[c] = (float)sg[c];
@@ -912,7 +985,15 @@ static napi_value batch_norm_grad(napi_env env, napi_callback_info info) {
     k1[c] = (float)(G[c] * inv[c] * sb[c] / (double)rows);
     k2[c] = (float)(G[c] * inv[c] * sg[c] / (double)rows);
   }
-  bn_grad_dx(X, DY, Y, M, inv, a1, k1, k2, DX, (size_t)rows, (size_t)C);
+  {
+    const int nt = loop_threads((size_t)rows * (size_t)C);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+      const int t = nt > 1 ? omp_get_thread_num() : 0;
+      THREAD_RANGE((size_t)rows, t, nt, r0, r1);
+      bn_grad_dx(X + r0 * C, DY + r0 * C, Y ? Y + r0 * C : NULL, M, inv, a1, k1, k2, DX + r0 * C, r1 - r0, (size_t)C);
+    }
+  }
   free(sb);
   free(pc);
   return NULL;

@@ -446,25 +446,31 @@ describe('extra kernels', function () {
           assertClose(await on(backend, fn), await reference(fn), `fused ${act} ` + caseName(c));
         });
       }
-      // Batches large enough to span several image chunks of the native convolutions (about 1 MiB of
-      // im2col columns each: 18 images of 14x14x(3x3x8), 20 of 14x14x64 pointwise, 28 of 8x8x(3x3x16)),
-      // with enough work per thread to be split: the chunks' products and the filter gradient's chunk
-      // partials must give the reference's values, and the same bits on 1 and 2 threads.
-      const chunked: ConvCase[] = [
-        { n: 40, h: 14, w: 14, ci: 8, co: 8, kh: 3, kw: 3, s: 1, pad: 'same' },
-        { n: 40, h: 14, w: 14, ci: 64, co: 16, kh: 1, kw: 1, s: 1, pad: 'valid' },
-        { n: 64, h: 16, w: 16, ci: 16, co: 16, kh: 3, kw: 3, s: 2, pad: 'same' },
+      // Large enough to be split: batches spanning several image chunks of the native convolutions (about
+      // 1 MiB of im2col columns each: 18 images of 14x14x(3x3x8), 20 of 14x14x64 pointwise, 28 of
+      // 8x8x(3x3x16)), and a BatchNorm over 6,912 rows (4 blocks of 2,048 rows for its channel sums;
+      // 83k elements, above the 2^16 where BatchNorm and elementwise loops take threads; its input is
+      // built with broadcast Multiply and Add). Each must match the reference, and give the same bits on
+      // 1 and 2 threads.
+      const splitCases: { what: string; fn: () => tf.Tensor[]; ref: () => Promise<Float32Array[]> }[] = [
+        ...([
+          { n: 40, h: 14, w: 14, ci: 8, co: 8, kh: 3, kw: 3, s: 1, pad: 'same' },
+          { n: 40, h: 14, w: 14, ci: 64, co: 16, kh: 1, kw: 1, s: 1, pad: 'valid' },
+          { n: 64, h: 16, w: 16, ci: 16, co: 16, kh: 3, kw: 3, s: 2, pad: 'same' },
+        ] as ConvCase[]).map((c) => ({ what: `conv2d (bias + relu) and gradients: ${caseName(c)}`, fn: convCase(c, 'relu'), ref: () => reference(convCase(c, 'relu')) })),
+        ...(['relu', 'linear'] as const).map((act) => ({ what: `fused training-mode batchNorm (${act}) of [16,24,24,12]`,
+          fn: bnCase([16, 24, 24, 12], act, true), ref: () => reference(bnCase([16, 24, 24, 12], act, false)) })),
       ];
-      for (const c of chunked) {
-        it(`conv2d and gradients over several image chunks, on 1 and 2 threads: ${caseName(c)}`, async function () {
+      for (const { what, fn, ref } of splitCases) {
+        it(`${what}, split over chunks and threads: the reference's values, the same bits on 1 and 2 threads`, async function () {
           this.timeout(20000);
-          const fn = convCase(c, 'relu'), threads = nativeStatus().threads;
+          const threads = nativeStatus().threads;
           try {
             setNativeThreads(1);
             const one = await on(backend, fn);
             setNativeThreads(2);
             const two = await on(backend, fn);
-            assertClose(one, await reference(fn), `1 thread: ${caseName(c)}`);
+            assertClose(one, await ref(), `1 thread: ${what}`);
             for (let i = 0; i < one.length; i++) {
               const diff = one[i].findIndex((v, j) => !Object.is(v, two[i][j]));
               assert.equal(diff, -1, `output ${i}[${diff}]: ${one[i][diff]} on 1 thread, ${two[i][diff]} on 2`);
