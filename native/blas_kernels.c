@@ -66,20 +66,23 @@ static void sgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, enum CBLAS_TR
 
 static void tanh_loop(const float *x, float *y, size_t n);
 
-/* im2col/col2im scratch, grown on demand; per thread in case the addon is loaded in worker_threads. */
-static _Thread_local float *ws = NULL;
-static _Thread_local size_t ws_cap = 0;
+/* Scratch buffers grown on demand, one per thread: the im2col/col2im columns of each thread's chunk, and
+   the calling thread's per-chunk partial filter gradients (also safe if the addon is loaded in worker_threads). */
+typedef struct { float *p; size_t cap; } Scratch;
+static _Thread_local Scratch cols = {NULL, 0}, partials = {NULL, 0};
 
-static float *workspace(size_t n) {
-  if (n > ws_cap) {
-    free(ws);
-    ws = NULL;
-    ws_cap = 0;
-    if (posix_memalign((void **)&ws, 64, n * sizeof(float)) != 0) { ws = NULL; return NULL; }
-    ws_cap = n;
+static float *grow(Scratch *s, size_t n) {
+  if (n > s->cap) {
+    free(s->p);
+    s->p = NULL;
+    s->cap = 0;
+    if (posix_memalign((void **)&s->p, 64, n * sizeof(float)) != 0) { s->p = NULL; return NULL; }
+    s->cap = n;
   }
-  return ws;
+  return s->p;
 }
+
+static float *workspace(size_t n) { return grow(&cols, n); }
 
 void pai_apply_bias_act(float *c, size_t rows, size_t n, const float *bias, size_t bias_len, int act, float alpha,
                         const float *prelu, size_t prelu_len) {
@@ -236,6 +239,22 @@ static int loop_threads(size_t n) { return n >= PAR_MIN_ELEMENTS ? blas_threads 
 /* [r0, r1) of `rows` for thread t of nt */
 #define THREAD_RANGE(rows, t, nt, r0, r1) const size_t r0 = (rows) * (size_t)(t) / (size_t)(nt), r1 = (rows) * (size_t)((t) + 1) / (size_t)(nt)
 
+/* How a convolution is cut: images per chunk, chunks, threads (OpenBLAS set to one thread for the chunks' products). */
+typedef struct { int pointwise, nb, chunks, nt; } ConvPlan;
+
+static ConvPlan conv_plan(const Conv *cv) {
+  ConvPlan p;
+  p.pointwise = is_pointwise(cv);
+  p.nb = chunk_images_of(cv, CHUNK_FLOATS);
+  p.chunks = (cv->n + p.nb - 1) / p.nb;
+  p.nt = conv_threads(p.chunks, 2.0 * cv->n * cv->oh * cv->ow * cv->kh * cv->kw * cv->c * cv->co);
+  blas_one_thread();
+  return p;
+}
+
+/* images [n0, n0 + cnt) of chunk ci */
+#define CHUNK_IMAGES(p, cv, ci, n0, cnt) const int n0 = (ci) * (p).nb, cnt = n0 + (p).nb <= (cv).n ? (p).nb : (cv).n - n0
+
 /* col[(n,oh,ow), (kh,kw,c)] for images n0..n0+nb-1. */
 static void im2col(const float *x, float *col, const Conv *cv, int n0, int nb) {
   const int C = cv->c;
@@ -269,6 +288,15 @@ static void im2col(const float *x, float *col, const Conv *cv, int n0, int nb) {
       }
     }
   }
+}
+
+/* The column matrix of images [n0, n0 + cnt): the input itself for a pointwise convolution, else im2col
+   into this thread's scratch (NULL: out of memory). */
+static const float *columns(const float *X, const Conv *cv, const ConvPlan *p, int n0, int cnt) {
+  if (p->pointwise) return X + (size_t)n0 * cv->h * cv->w * cv->c;
+  float *col = workspace((size_t)p->nb * cv->oh * cv->ow * cv->kh * cv->kw * cv->c);
+  if (col) im2col(X, col, cv, n0, cnt);
+  return col;
 }
 
 /* dx[n, ih, iw, c] += col[(n,oh,ow), (kh,kw,c)]; dx for images n0.. must be zeroed by the caller. */
@@ -319,21 +347,14 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
   int64_t prelu_len = 0;
   if (act == ACT_PRELU && !get_prelu(env, a + 11, cv.co, &prelu, &prelu_len)) return NULL;
   if (cv.n == 0) return NULL;
-  const int pointwise = is_pointwise(&cv), nb = chunk_images_of(&cv, CHUNK_FLOATS), chunks = (cv.n + nb - 1) / nb;
-  const int nt = conv_threads(chunks, 2.0 * cv.n * per_out * kkc * cv.co);
+  const ConvPlan p = conv_plan(&cv);
   int failed = 0;
-  blas_one_thread();
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1) reduction(| : failed)
-  for (int ci = 0; ci < chunks; ci++) {
-    const int n0 = ci * nb, cnt = n0 + nb <= cv.n ? nb : cv.n - n0;
+#pragma omp parallel for num_threads(p.nt) schedule(dynamic, 1) if (p.nt > 1) reduction(| : failed)
+  for (int ci = 0; ci < p.chunks; ci++) {
+    CHUNK_IMAGES(p, cv, ci, n0, cnt);
     float *yc = Y + (size_t)n0 * per_out * cv.co;
-    const float *colm = X + (size_t)n0 * per_in;
-    if (!pointwise) {
-      float *col = workspace((size_t)nb * per_out * kkc);
-      if (!col) { failed = 1; continue; }
-      im2col(X, col, &cv, n0, cnt);
-      colm = col;
-    }
+    const float *colm = columns(X, &cv, &p, n0, cnt);
+    if (!colm) { failed = 1; continue; }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(cnt * per_out), cv.co, (int)kkc, 1.f, colm, (int)kkc, W, cv.co,
                 0.f, yc, cv.co);
     pai_apply_bias_act(yc, cnt * per_out, (size_t)cv.co, bias, (size_t)cv.co, (int)act, (float)alpha, prelu, (size_t)prelu_len);
@@ -353,20 +374,18 @@ static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
       !get_f32(env, a[4], a[5], cv.n * per_in, &DX, "dx"))
     return NULL;
   if (cv.n == 0) return NULL;
-  const int pointwise = is_pointwise(&cv), nb = chunk_images_of(&cv, CHUNK_FLOATS), chunks = (cv.n + nb - 1) / nb;
-  const int nt = conv_threads(chunks, 2.0 * cv.n * per_out * kkc * cv.co);
+  const ConvPlan p = conv_plan(&cv);
   int failed = 0;
-  blas_one_thread();
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1) reduction(| : failed)
-  for (int ci = 0; ci < chunks; ci++) {
-    const int n0 = ci * nb, cnt = n0 + nb <= cv.n ? nb : cv.n - n0;
+#pragma omp parallel for num_threads(p.nt) schedule(dynamic, 1) if (p.nt > 1) reduction(| : failed)
+  for (int ci = 0; ci < p.chunks; ci++) {
+    CHUNK_IMAGES(p, cv, ci, n0, cnt);
     const float *dyc = DY + (size_t)n0 * per_out * cv.co;
-    if (pointwise) {
+    if (p.pointwise) {
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(cnt * per_out), cv.c, cv.co, 1.f, dyc, cv.co, W, cv.co, 0.f,
                   DX + (size_t)n0 * per_in, cv.c);
       continue;
     }
-    float *col = workspace((size_t)nb * per_out * kkc);
+    float *col = workspace((size_t)p.nb * per_out * kkc);
     if (!col) { failed = 1; continue; }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(cnt * per_out), (int)kkc, cv.co, 1.f, dyc, cv.co, W, cv.co, 0.f, col,
                 (int)kkc);
@@ -375,21 +394,6 @@ static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
   }
   if (failed) napi_throw_error(env, NULL, "prune-at-init native: out of memory");
   return NULL;
-}
-
-/* Per-chunk partial filter gradients, allocated by the calling thread and grown on demand. */
-static _Thread_local float *partials = NULL;
-static _Thread_local size_t partials_cap = 0;
-
-static float *partials_buffer(size_t n) {
-  if (n > partials_cap) {
-    free(partials);
-    partials = NULL;
-    partials_cap = 0;
-    if (posix_memalign((void **)&partials, 64, n * sizeof(float)) != 0) { partials = NULL; return NULL; }
-    partials_cap = n;
-  }
-  return partials;
 }
 
 /*
@@ -407,31 +411,24 @@ static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) 
       !get_f32(env, a[4], a[5], kkc * cv.co, &DW, "dw"))
     return NULL;
   if (cv.n == 0) { memset(DW, 0, kkc * cv.co * sizeof(float)); return NULL; }
-  const int pointwise = is_pointwise(&cv), nb = chunk_images_of(&cv, CHUNK_FLOATS), chunks = (cv.n + nb - 1) / nb;
+  const ConvPlan p = conv_plan(&cv);
   const size_t wsize = kkc * cv.co;
-  float *part = chunks > 1 ? partials_buffer((size_t)chunks * wsize) : DW;
+  float *part = p.chunks > 1 ? grow(&partials, (size_t)p.chunks * wsize) : DW;
   if (!part) { napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
-  const int nt = conv_threads(chunks, 2.0 * cv.n * per_out * kkc * cv.co);
   int failed = 0;
-  blas_one_thread();
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1) reduction(| : failed)
-  for (int ci = 0; ci < chunks; ci++) {
-    const int n0 = ci * nb, cnt = n0 + nb <= cv.n ? nb : cv.n - n0;
-    const float *colm = X + (size_t)n0 * per_in;
-    if (!pointwise) {
-      float *col = workspace((size_t)nb * per_out * kkc);
-      if (!col) { failed = 1; continue; }
-      im2col(X, col, &cv, n0, cnt);
-      colm = col;
-    }
+#pragma omp parallel for num_threads(p.nt) schedule(dynamic, 1) if (p.nt > 1) reduction(| : failed)
+  for (int ci = 0; ci < p.chunks; ci++) {
+    CHUNK_IMAGES(p, cv, ci, n0, cnt);
+    const float *colm = columns(X, &cv, &p, n0, cnt);
+    if (!colm) { failed = 1; continue; }
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kkc, cv.co, (int)(cnt * per_out), 1.f, colm, (int)kkc,
                 DY + (size_t)n0 * per_out * cv.co, cv.co, 0.f, part + (size_t)ci * wsize, cv.co);
   }
   if (failed) { napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
-  if (chunks > 1) {
+  if (p.chunks > 1) {
     for (size_t j = 0; j < wsize; j++) {
       float s = part[j];
-      for (int ci = 1; ci < chunks; ci++) s += part[(size_t)ci * wsize + j];
+      for (int ci = 1; ci < p.chunks; ci++) s += part[(size_t)ci * wsize + j];
       DW[j] = s;
     }
   }
