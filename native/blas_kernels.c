@@ -53,12 +53,13 @@ static void sgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, enum CBLAS_TR
 
 /*
  * Convolutions run over chunks of whole images (about 1 MiB of im2col columns each, near L2), fixed
- * by the shapes alone, never by the thread count, and the threads take whole chunks: so a result does
- * not depend on how many threads computed it. The forward pass and the input gradient split the batch
- * (each output element is still one product over K: exact for any split). The filter gradient sums
- * over the batch: each chunk gives its partial dW, added in chunk order. OpenBLAS runs on one thread
- * inside these loops: with its own threads, the narrow products of 8-32-channel convolutions ran
- * slower on 2 threads than on 1 (training steps 0.6-0.7x as fast for WRN-16-0.5 and ResNet-20).
+ * by the shapes alone, never by the thread count, and the threads take whole chunks, each chunk's
+ * product on one OpenBLAS thread: so a result does not depend on how many threads computed it.
+ * (OpenBLAS's rounding does depend on a product's shape: splitting a 128x784 @ 784x300 product into
+ * two halves of rows changed 2,620 of its 38,400 outputs, hence chunks fixed by shapes.) The filter
+ * gradient sums over the batch: each chunk gives its partial dW, added in chunk order. With its own
+ * threads, OpenBLAS ran the narrow products of 8-32-channel convolutions slower on 2 threads than on
+ * 1 (training steps 0.6-0.7x as fast for WRN-16-0.5 and ResNet-20).
  */
 #define CHUNK_FLOATS (1u << 18)
 /* A product split across threads must have at least this many flops per thread (fork/join ~ microseconds). */

@@ -448,10 +448,10 @@ describe('extra kernels', function () {
       }
       // Large enough to be split: batches spanning several image chunks of the native convolutions (about
       // 1 MiB of im2col columns each: 18 images of 14x14x(3x3x8), 20 of 14x14x64 pointwise, 28 of
-      // 8x8x(3x3x16)), and a BatchNorm over 6,912 rows (4 blocks of 2,048 rows for its channel sums;
-      // 83k elements, above the 2^16 where BatchNorm and elementwise loops take threads; its input is
-      // built with broadcast Multiply and Add). Each must match the reference, and give the same bits on
-      // 1 and 2 threads.
+      // 8x8x(3x3x16)), a BatchNorm over 6,912 rows (4 blocks of 2,048 rows for its channel sums; 83k
+      // elements, above the 2^16 where BatchNorm and elementwise loops take threads; its input is built
+      // with broadcast Multiply and Add). Each must match the reference, and give the same bits on 1 and 2
+      // threads.
       const splitCases: { what: string; fn: () => tf.Tensor[]; ref: () => Promise<Float32Array[]> }[] = [
         ...([
           { n: 40, h: 14, w: 14, ci: 8, co: 8, kh: 3, kw: 3, s: 1, pad: 'same' },
