@@ -42,7 +42,10 @@ export interface TorchBlas {
 }
 
 /** Differences between the BLAS the two sides use, as warnings (empty: same OpenBLAS build and core). */
-export function blasDifferences(m: Machine, torch: TorchBlas | null): string[] {
+/** OpenBLAS core types whose sgemm kernels stop at AVX2 (the ones an AVX-512 CPU can be forced to, e.g. OPENBLAS_CORETYPE=Haswell). */
+const AVX2_CORES = ['haswell', 'zen', 'sandybridge', 'excavator'];
+
+export function blasDifferences(m: Machine, torch: TorchBlas | null, env: NodeJS.ProcessEnv = process.env): string[] {
   if (!torch) return [];
   const ours = m.tfjs_openblas;
   if (!ours) return ['TF.js runs without the native OpenBLAS kernels: its matmuls are not comparable to PyTorch\'s BLAS.'];
@@ -50,7 +53,16 @@ export function blasDifferences(m: Machine, torch: TorchBlas | null): string[] {
     return [`PyTorch ${torch.torch} does not use OpenBLAS here (${torch.build.join('; ') || 'no BLAS line in torch.__config__.show()'}): ratios compare different BLAS libraries.`];
   }
   const out: string[] = [];
-  if (torch.mkldnn) out.push('PyTorch runs convolutions on oneDNN (MKL-DNN JIT kernels), TF.js on im2col + OpenBLAS sgemm: the conv workloads compare those.');
+  if (torch.mkldnn) {
+    out.push('PyTorch runs convolutions on oneDNN (MKL-DNN JIT kernels), TF.js on im2col + OpenBLAS sgemm: the conv workloads compare those.');
+    // oneDNN picks its ISA from the CPU, not from OPENBLAS_CORETYPE: on an AVX-512 CPU with OpenBLAS forced to AVX2
+    // kernels its convolutions use AVX-512 (measured here: WRN-16-2 inference 65.8 vs 106-116 ms capped at AVX2)
+    const capped = [env.ONEDNN_MAX_CPU_ISA, env.DNNL_MAX_CPU_ISA].some((v) => v !== undefined && v !== '');
+    if (m.isa.includes('avx512f') && AVX2_CORES.includes(ours.core.toLowerCase()) && !capped) {
+      out.push(`this CPU has AVX-512 and oneDNN will use it, while OpenBLAS runs its ${ours.core} (AVX2) kernels on both sides: ` +
+        'set DNNL_MAX_CPU_ISA=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 for AVX2 on both sides (bench/README.md).');
+    }
+  }
   const version = (c: string | undefined) => (c ?? '').split(' ').slice(0, 2).join(' ');
   for (const o of torch.openblas) {
     if (o.core && o.core.toLowerCase() !== ours.core.toLowerCase()) out.push(`OpenBLAS core types differ: TF.js side ${ours.core}, PyTorch side ${o.core} (${o.path}).`);
