@@ -41,10 +41,10 @@ export interface TorchBlas {
   mkldnn?: boolean;
 }
 
-/** Differences between the BLAS the two sides use, as warnings (empty: same OpenBLAS build and core). */
 /** OpenBLAS core types whose sgemm kernels stop at AVX2 (the ones an AVX-512 CPU can be forced to, e.g. OPENBLAS_CORETYPE=Haswell). */
 const AVX2_CORES = ['haswell', 'zen', 'sandybridge', 'excavator'];
 
+/** Differences between the kernels the two sides use, as warnings (empty: same OpenBLAS build and core, same conv ISA). */
 export function blasDifferences(m: Machine, torch: TorchBlas | null, env: NodeJS.ProcessEnv = process.env): string[] {
   if (!torch) return [];
   const ours = m.tfjs_openblas;

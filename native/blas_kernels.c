@@ -205,9 +205,9 @@ static int is_pointwise(const Conv *cv) {
          cv->ow == cv->w;
 }
 
-static int chunk_images_of(const Conv *cv, size_t budget) {
+static int chunk_images(const Conv *cv) {
   size_t per = (size_t)cv->oh * cv->ow * cv->kh * cv->kw * cv->c;
-  size_t nb = per ? budget / per : 1;
+  size_t nb = per ? CHUNK_FLOATS / per : 1;
   if (nb < 1) nb = 1;
   if (nb > (size_t)cv->n) nb = cv->n;
   return (int)nb;
@@ -246,7 +246,7 @@ typedef struct { int pointwise, nb, chunks, nt; } ConvPlan;
 static ConvPlan conv_plan(const Conv *cv) {
   ConvPlan p;
   p.pointwise = is_pointwise(cv);
-  p.nb = chunk_images_of(cv, CHUNK_FLOATS);
+  p.nb = chunk_images(cv);
   p.chunks = (cv->n + p.nb - 1) / p.nb;
   p.nt = conv_threads(p.chunks, 2.0 * cv->n * cv->oh * cv->ow * cv->kh * cv->kw * cv->c * cv->co);
   blas_one_thread();
@@ -811,24 +811,44 @@ HOT static void bn_apply(const float *restrict x, float *restrict y, size_t rows
   }
 }
 
-static int channel_sums_blocked(const float *x, size_t rows, size_t C, const double *mu, double *acc) {
+/*
+ * Sums over rows in fixed blocks of BN_BLOCK_ROWS: sum(ctx, r0, nr, out) writes the `width` sums of rows
+ * [r0, r0 + nr); each block's partial (from any thread) is then added in block order, so the result does
+ * not depend on the thread count. 0: out of memory.
+ */
+typedef void (*RowSums)(const void *ctx, size_t r0, size_t nr, double *out);
+
+static int blocked_sums(RowSums sum, const void *ctx, size_t rows, size_t width, size_t elements, double *out) {
   const size_t nblk = (rows + BN_BLOCK_ROWS - 1) / BN_BLOCK_ROWS;
-  if (nblk <= 1) { channel_sums(x, rows, C, mu, acc); return 1; }
-  double *part = malloc(nblk * C * sizeof(double));
+  if (nblk <= 1) { sum(ctx, 0, rows, out); return 1; }
+  double *part = malloc(nblk * width * sizeof(double));
   if (!part) return 0;
-  const int nt = loop_threads(rows * C);
+  const int nt = loop_threads(elements);
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
   for (size_t b = 0; b < nblk; b++) {
-    const size_t r0 = b * BN_BLOCK_ROWS, nr = rows - r0 < BN_BLOCK_ROWS ? rows - r0 : BN_BLOCK_ROWS;
-    channel_sums(x + r0 * C, nr, C, mu, part + b * C);
+    const size_t r0 = b * BN_BLOCK_ROWS;
+    sum(ctx, r0, rows - r0 < BN_BLOCK_ROWS ? rows - r0 : BN_BLOCK_ROWS, part + b * width);
   }
-  for (size_t c = 0; c < C; c++) {
-    double v = part[c];
-    for (size_t b = 1; b < nblk; b++) v += part[b * C + c];
-    acc[c] = v;
+  for (size_t j = 0; j < width; j++) {
+    double v = part[j];
+    for (size_t b = 1; b < nblk; b++) v += part[b * width + j];
+    out[j] = v;
   }
   free(part);
   return 1;
+}
+
+/* channel_sums over [rows, C] (mu: NULL for sums, else squared deviations), in row blocks */
+typedef struct { const float *x; size_t C; const double *mu; } ChannelSums;
+
+static void channel_sums_rows(const void *ctx, size_t r0, size_t nr, double *out) {
+  const ChannelSums *k = ctx;
+  channel_sums(k->x + r0 * k->C, nr, k->C, k->mu, out);
+}
+
+static int channel_sums_blocked(const float *x, size_t rows, size_t C, const double *mu, double *acc) {
+  const ChannelSums k = {x, C, mu};
+  return blocked_sums(channel_sums_rows, &k, rows, C, rows * C, acc);
 }
 
 static void bn_apply_par(const float *x, float *y, size_t rows, size_t C, const float *scale, const float *shift, int relu) {
@@ -923,26 +943,13 @@ HOT static void bn_grad_dx(const float *restrict x, const float *restrict dy, co
   }
 }
 
-static int bn_grad_sums_blocked(const float *x, const float *dy, const float *y, const float *mean, const float *inv, double *sb,
-                                double *sg, size_t rows, size_t C) {
-  const size_t nblk = (rows + BN_BLOCK_ROWS - 1) / BN_BLOCK_ROWS;
-  if (nblk <= 1) { bn_grad_sums(x, dy, y, mean, inv, sb, sg, rows, C); return 1; }
-  double *part = malloc(nblk * C * 2 * sizeof(double));
-  if (!part) return 0;
-  const int nt = loop_threads(rows * C);
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-  for (size_t b = 0; b < nblk; b++) {
-    const size_t r0 = b * BN_BLOCK_ROWS, nr = rows - r0 < BN_BLOCK_ROWS ? rows - r0 : BN_BLOCK_ROWS;
-    bn_grad_sums(x + r0 * C, dy + r0 * C, y ? y + r0 * C : NULL, mean, inv, part + b * 2 * C, part + b * 2 * C + C, nr, C);
-  }
-  for (size_t c = 0; c < C; c++) {
-    double vb = part[c], vg = part[C + c];
-    for (size_t b = 1; b < nblk; b++) { vb += part[b * 2 * C + c]; vg += part[b * 2 * C + C + c]; }
-    sb[c] = vb;
-    sg[c] = vg;
-  }
-  free(part);
-  return 1;
+/* bn_grad_sums in row blocks: out[0..C) the sums of dz, out[C..2C) of dz * xhat */
+typedef struct { const float *x, *dy, *y, *mean, *inv; size_t C; } GradSums;
+
+static void grad_sums_rows(const void *ctx, size_t r0, size_t nr, double *out) {
+  const GradSums *k = ctx;
+  const size_t o = r0 * k->C;
+  bn_grad_sums(k->x + o, k->dy + o, k->y ? k->y + o : NULL, k->mean, k->inv, out, out + k->C, nr, k->C);
 }
 
 /*
@@ -974,7 +981,8 @@ static napi_value batch_norm_grad(napi_env env, napi_callback_info info) {
   double *sg = sb + C;
   float *inv = pc, *a1 = pc + C, *k1 = pc + 2 * C, *k2 = pc + 3 * C;
   for (int64_t c = 0; c < C; c++) inv[c] = (float)(1.0 / sqrt((double)V[c] + eps));
-  if (!bn_grad_sums_blocked(X, DY, Y, M, inv, sb, sg, (size_t)rows, (size_t)C)) { free(sb); free(pc); napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
+  const GradSums gs = {X, DY, Y, M, inv, (size_t)C};
+  if (!blocked_sums(grad_sums_rows, &gs, (size_t)rows, 2 * (size_t)C, (size_t)rows * (size_t)C, sb)) { free(sb); free(pc); napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
   for (int64_t c = 0; c < C; c++) {
     DB[c] = (float)sb[c];
     DG[c] = (float)sg[c];

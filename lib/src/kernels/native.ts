@@ -1,11 +1,12 @@
 /**
  * Loading the optional OpenBLAS addon (native/, built by scripts/build-native.js at npm install).
  * Missing or broken addon -> null, and everything runs on the backends' own kernels.
- * PRUNE_AT_INIT_NATIVE=0 disables it; PRUNE_AT_INIT_THREADS=n gives the native kernels n threads
- * (OpenBLAS's for large dense products, the addon's own for convolutions, BatchNorm, elementwise and
- * sparse loops, whose results do not depend on the count) (default: every core at load; each in-process training run then takes the cores other
- * processes leave idle, useIdleCores() and thread-policy.ts; sweep workers are started with 1 each,
- * engine/sweep.ts, so parallel runs do not oversubscribe).
+ * PRUNE_AT_INIT_NATIVE=0 disables it; PRUNE_AT_INIT_THREADS=n gives the native kernels n threads:
+ * OpenBLAS's for large dense products, the addon's own for convolutions, BatchNorm, elementwise and
+ * sparse loops (whose results do not depend on the count). Default: every core at load; each
+ * in-process training run then takes the cores other processes leave idle (useIdleCores(),
+ * thread-policy.ts); sweep workers are started with 1 each (engine/sweep.ts), so parallel runs do not
+ * oversubscribe.
  * PRUNE_AT_INIT_NATIVE_ADDON=/path/to/addon.node loads another build (or a missing one, to test fallback).
  */
 import * as os from 'os';
