@@ -54,7 +54,7 @@ export function blasDifferences(m: Machine, torch: TorchBlas | null, env: NodeJS
   }
   const out: string[] = [];
   if (torch.mkldnn) {
-    out.push('PyTorch runs convolutions on oneDNN (MKL-DNN JIT kernels), TF.js on im2col + OpenBLAS sgemm: the conv workloads compare those.');
+    out.push('PyTorch runs convolutions on oneDNN (MKL-DNN JIT kernels), TF.js on im2col + OpenBLAS sgemm (3x3 stride-1 layers: the addon\'s direct kernels for 8-16 channels, Winograd for 32-512): the conv workloads compare those.');
     // oneDNN picks its ISA from the CPU, not from OPENBLAS_CORETYPE: on an AVX-512 CPU with OpenBLAS forced to AVX2
     // kernels its convolutions use AVX-512 (measured here: WRN-16-2 inference 65.8 vs 106-116 ms capped at AVX2)
     const capped = [env.ONEDNN_MAX_CPU_ISA, env.DNNL_MAX_CPU_ISA].some((v) => v !== undefined && v !== '');

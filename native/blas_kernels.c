@@ -10,9 +10,12 @@
  *
  * Layouts follow TF.js: row-major matrices, NHWC images, conv filters [KH, KW, C, CO] (= a row-major
  * [KH*KW*C, CO] matrix). Convolutions are im2col/col2im + sgemm over chunks of whole images, so
- * the column buffer stays cache-sized instead of N*OH*OW*KH*KW*C floats.
+ * the column buffer stays cache-sized instead of N*OH*OW*KH*KW*C floats; 3x3 stride-1 'same' layers
+ * run the direct kernels of conv_direct.c (8-16 channels) or Winograd (conv_winograd.c, 32-512) instead.
  */
 #include "napi_util.h"
+#include "conv_direct.h"
+#include "conv_winograd.h"
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
@@ -171,10 +174,6 @@ static napi_value matmul(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-typedef struct {
-  int n, h, w, c, kh, kw, co, oh, ow, sh, sw, pt, pl, dh, dw;
-} Conv;
-
 static int get_conv(napi_env env, napi_value arr, Conv *cv) {
   napi_typedarray_type type;
   size_t length;
@@ -252,6 +251,17 @@ static ConvPlan conv_plan(const Conv *cv) {
   blas_one_thread();
   return p;
 }
+
+/*
+ * The 3x3 kernels where they apply (3x3 stride-1 'same' layers): the direct kernels (conv_direct.c) for 8 or
+ * 16 output channels (for the input gradient: 8 or 16 input channels) from at most 16, on a CPU with AVX2
+ * and FMA; Winograd (conv_winograd.c) for the forward pass and input gradient from 32 channels in and out.
+ * Everywhere else, and with setFastConv(false) (PRUNE_AT_INIT_FAST_CONV=0), im2col + sgemm.
+ */
+static int fast_on = 1;
+static int direct_forward(const Conv *cv) { return fast_on && pai_direct_geometry(cv) && pai_direct_shape(cv->c, cv->co) && pai_direct_supported(); }
+static int winograd_forward(const Conv *cv) { return fast_on && pai_winograd_applies(cv); }
+static int direct_input(const Conv *cv) { return fast_on && pai_direct_geometry(cv) && pai_direct_shape(cv->co, cv->c) && pai_direct_supported(); }
 
 /* images [n0, n0 + cnt) of chunk ci */
 #define CHUNK_IMAGES(p, cv, ci, n0, cnt) const int n0 = (ci) * (p).nb, cnt = n0 + (p).nb <= (cv).n ? (p).nb : (cv).n - n0
@@ -348,8 +358,26 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
   int64_t prelu_len = 0;
   if (act == ACT_PRELU && !get_prelu(env, a + 11, cv.co, &prelu, &prelu_len)) return NULL;
   if (cv.n == 0) return NULL;
-  const ConvPlan p = conv_plan(&cv);
   int failed = 0;
+  if (direct_forward(&cv)) {
+    const int nt = conv_threads(cv.n, 2.0 * cv.n * per_out * kkc * cv.co);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1) reduction(| : failed)
+    for (int n = 0; n < cv.n; n++) {
+      float *yn = Y + (size_t)n * per_out * cv.co;
+      if (!pai_direct_conv_image(X + (size_t)n * per_in, W, yn, cv.h, cv.w, cv.c, cv.co)) { failed = 1; continue; }
+      pai_apply_bias_act(yn, per_out, (size_t)cv.co, bias, (size_t)cv.co, (int)act, (float)alpha, prelu, (size_t)prelu_len);
+    }
+    if (failed) napi_throw_error(env, NULL, "prune-at-init native: out of memory");
+    return NULL;
+  }
+  if (winograd_forward(&cv)) {
+    blas_one_thread();
+    const WinogradEpilogue ep = {bias, (int)act, (float)alpha, prelu, (size_t)prelu_len};
+    if (!pai_winograd_conv(X, W, Y, &cv, conv_threads(cv.n, 2.0 * cv.n * per_out * kkc * cv.co), &ep))
+      napi_throw_error(env, NULL, "prune-at-init native: out of memory");
+    return NULL;
+  }
+  const ConvPlan p = conv_plan(&cv);
 #pragma omp parallel for num_threads(p.nt) schedule(dynamic, 1) if (p.nt > 1) reduction(| : failed)
   for (int ci = 0; ci < p.chunks; ci++) {
     CHUNK_IMAGES(p, cv, ci, n0, cnt);
@@ -375,8 +403,35 @@ static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
       !get_f32(env, a[4], a[5], cv.n * per_in, &DX, "dx"))
     return NULL;
   if (cv.n == 0) return NULL;
-  const ConvPlan p = conv_plan(&cv);
   int failed = 0;
+  if (direct_input(&cv)) {
+    /* dx = the 'same' convolution of dy with the filter flipped in space, its channel axes swapped */
+    float *wf = malloc(kkc * cv.co * sizeof(float));
+    if (!wf) { napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
+    pai_direct_flip(W, wf, cv.c, cv.co);
+    const int nt = conv_threads(cv.n, 2.0 * cv.n * per_out * kkc * cv.co);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1) reduction(| : failed)
+    for (int n = 0; n < cv.n; n++)
+      if (!pai_direct_conv_image(DY + (size_t)n * per_out * cv.co, wf, DX + (size_t)n * per_in, cv.h, cv.w, cv.co, cv.c)) failed = 1;
+    free(wf);
+    if (failed) napi_throw_error(env, NULL, "prune-at-init native: out of memory");
+    return NULL;
+  }
+  if (winograd_forward(&cv)) {
+    /* the same: a 'same' convolution of dy (co channels) into c channels, by Winograd */
+    float *wf = malloc(kkc * cv.co * sizeof(float));
+    if (!wf) { napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
+    pai_direct_flip(W, wf, cv.c, cv.co);
+    Conv tr = cv;
+    tr.c = cv.co;
+    tr.co = cv.c;
+    blas_one_thread();
+    if (!pai_winograd_conv(DY, wf, DX, &tr, conv_threads(cv.n, 2.0 * cv.n * per_out * kkc * cv.co), NULL))
+      napi_throw_error(env, NULL, "prune-at-init native: out of memory");
+    free(wf);
+    return NULL;
+  }
+  const ConvPlan p = conv_plan(&cv);
 #pragma omp parallel for num_threads(p.nt) schedule(dynamic, 1) if (p.nt > 1) reduction(| : failed)
   for (int ci = 0; ci < p.chunks; ci++) {
     CHUNK_IMAGES(p, cv, ci, n0, cnt);
@@ -417,9 +472,18 @@ static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) 
   float *part = p.chunks > 1 ? grow(&partials, (size_t)p.chunks * wsize) : DW;
   if (!part) { napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
   int failed = 0;
+  const int direct = direct_forward(&cv);
 #pragma omp parallel for num_threads(p.nt) schedule(dynamic, 1) if (p.nt > 1) reduction(| : failed)
   for (int ci = 0; ci < p.chunks; ci++) {
     CHUNK_IMAGES(p, cv, ci, n0, cnt);
+    if (direct) {
+      /* this chunk's images one after another into its partial */
+      float *pc = part + (size_t)ci * wsize;
+      memset(pc, 0, wsize * sizeof(float));
+      for (int n = n0; n < n0 + cnt && !failed; n++)
+        if (!pai_direct_filter_image(X + (size_t)n * per_in, DY + (size_t)n * per_out * cv.co, pc, cv.h, cv.w, cv.c, cv.co)) failed = 1;
+      continue;
+    }
     const float *colm = columns(X, &cv, &p, n0, cnt);
     if (!colm) { failed = 1; continue; }
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kkc, cv.co, (int)(cnt * per_out), 1.f, colm, (int)kkc,
@@ -862,6 +926,26 @@ static void bn_apply_par(const float *x, float *y, size_t rows, size_t C, const 
 }
 
 /*
+ * batchNormApply(X, xOff, scale, sOff, shift, hOff, Y, yOff, rows, C, relu): eval-mode BatchNorm, the
+ * per-channel affine map Y = act(X * scale + shift) in one pass; each element rounds as the TF.js Multiply
+ * then Add it replaces (no FMA contraction: -std=c11), so results are the same bits.
+ */
+static napi_value batch_norm_apply(napi_env env, napi_callback_info info) {
+  ARGS(11, "batchNormApply");
+  int64_t rows, C;
+  int relu;
+  if (!get_i64(env, a[8], &rows, "rows") || !get_i64(env, a[9], &C, "C") || !get_bool(env, a[10], &relu, "relu")) return NULL;
+  if (rows < 1 || C < 1) { napi_throw_range_error(env, NULL, "prune-at-init native: batchNormApply got bad dimensions"); return NULL; }
+  const size_t n = (size_t)(rows * C);
+  float *X, *S, *H, *Y;
+  if (!get_f32(env, a[0], a[1], n, &X, "x") || !get_f32(env, a[2], a[3], (size_t)C, &S, "scale") ||
+      !get_f32(env, a[4], a[5], (size_t)C, &H, "shift") || !get_f32(env, a[6], a[7], n, &Y, "y"))
+    return NULL;
+  bn_apply_par(X, Y, (size_t)rows, (size_t)C, S, H, relu);
+  return NULL;
+}
+
+/*
  * batchNormTrain(X, xOff, gamma, gOff, beta, bOff, Y, yOff, mean, mOff, var, vOff, rows, C, eps, relu)
  * Over X [rows, C]: mean and biased variance per channel (two passes, double accumulators), then
  * Y = act(gamma * (X - mean) / sqrt(var + eps) + beta) with act = relu or identity.
@@ -1076,6 +1160,19 @@ static napi_value set_flush_denormals(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* setFastConv(on) -> what the 3x3 stride-1 layers run besides im2col + sgemm ("" when off) */
+static napi_value set_fast_conv(napi_env env, napi_callback_info info) {
+  ARGS(1, "setFastConv");
+  int on;
+  if (!get_bool(env, a[0], &on, "on")) return NULL;
+  fast_on = on;
+  const char *what = !on ? "" : pai_direct_supported() ? "direct 3x3 for 8-16 channels, Winograd F(2x2,3x3) for 32-512"
+                                                       : "Winograd F(2x2,3x3) for 32-512 channels";
+  napi_value r;
+  CHECK(napi_create_string_utf8(env, what, NAPI_AUTO_LENGTH, &r));
+  return r;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value a[1];
@@ -1087,6 +1184,24 @@ static napi_value set_threads(napi_env env, napi_callback_info info) {
   blas_threads = blas_threads_now = (int)n;
   pai_sparse_set_threads((int)n);
   return NULL;
+}
+
+/* convPaths(dims): which kernel each of a convolution's three computations takes ("direct", "winograd", "pointwise" or "im2col"). */
+static napi_value conv_paths(napi_env env, napi_callback_info info) {
+  ARGS(1, "convPaths");
+  Conv cv;
+  if (!get_conv(env, a[0], &cv)) return NULL;
+  const char *other = is_pointwise(&cv) ? "pointwise" : "im2col";
+  const char *paths[3] = {direct_forward(&cv) ? "direct" : winograd_forward(&cv) ? "winograd" : other,
+                          direct_input(&cv) ? "direct" : winograd_forward(&cv) ? "winograd" : other, direct_forward(&cv) ? "direct" : other};
+  const char *names[3] = {"forward", "input", "filter"};
+  napi_value obj, v;
+  CHECK(napi_create_object(env, &obj));
+  for (int i = 0; i < 3; i++) {
+    CHECK(napi_create_string_utf8(env, paths[i], NAPI_AUTO_LENGTH, &v));
+    CHECK(napi_set_named_property(env, obj, names[i], v));
+  }
+  return obj;
 }
 
 static napi_value blas_info(napi_env env, napi_callback_info info) {
@@ -1116,6 +1231,7 @@ static napi_value init(napi_env env, napi_value exports) {
       EXPORT("conv2d", conv2d),
       EXPORT("conv2dBackpropInput", conv2d_backprop_input),
       EXPORT("conv2dBackpropFilter", conv2d_backprop_filter),
+      EXPORT("convPaths", conv_paths),
       EXPORT("reduce", reduce),
       EXPORT("maxPoolGrad", max_pool_grad),
       EXPORT("tanh", tanh_kernel),
@@ -1124,9 +1240,11 @@ static napi_value init(napi_env env, napi_value exports) {
       EXPORT("sgdMomentum", sgd_momentum),
       EXPORT("maskedMatmul", masked_matmul),
       EXPORT("batchNormTrain", batch_norm_train),
+      EXPORT("batchNormApply", batch_norm_apply),
       EXPORT("batchNormGrad", batch_norm_grad),
       EXPORT("setThreads", set_threads),
       EXPORT("setFlushDenormals", set_flush_denormals),
+      EXPORT("setFastConv", set_fast_conv),
       EXPORT("info", blas_info),
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;

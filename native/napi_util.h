@@ -7,7 +7,7 @@
 #define NAPI_VERSION 8
 /* The addon's interface version: raise it (and NATIVE_ABI in lib/src/kernels/native.ts) whenever a
    function is added or removed or its arguments change, so a stale build is refused at load. */
-#define PAI_ADDON_ABI 2
+#define PAI_ADDON_ABI 3
 #include <node_api.h>
 #include <stdbool.h>
 #include <stddef.h>

@@ -28,7 +28,27 @@ const CONV_CASES: ConvCase[] = [
   { n: 2, h: 7, w: 7, ci: 3, co: 4, kh: 3, kw: 3, s: 2, pad: [[0, 0], [1, 2], [2, 0], [0, 0]] },
   { n: 1, h: 8, w: 8, ci: 16, co: 8, kh: 3, kw: 3, s: 2, pad: 'same' },
   { n: 2, h: 5, w: 7, ci: 3, co: 2, kh: 2, kw: 3, s: 2, pad: 'same' },
+  // the direct 3x3 kernels' shapes (native/conv_direct.c): 8 or 16 output channels from at most 16, rows not a
+  // multiple of the 8- or 6-pixel tile, filter-gradient rows (9 x ci) not a multiple of the 8- or 6-row tile
+  { n: 2, h: 9, w: 13, ci: 8, co: 8, kh: 3, kw: 3, s: 1, pad: 'same' },
+  { n: 2, h: 7, w: 11, ci: 16, co: 16, kh: 3, kw: 3, s: 1, pad: 'same' },
+  { n: 2, h: 5, w: 6, ci: 16, co: 8, kh: 3, kw: 3, s: 1, pad: 'same' },
+  { n: 1, h: 3, w: 2, ci: 8, co: 16, kh: 3, kw: 3, s: 1, pad: 'same' },
+  { n: 2, h: 6, w: 7, ci: 1, co: 16, kh: 3, kw: 3, s: 1, pad: 'same' },
+  { n: 2, h: 5, w: 5, ci: 3, co: 8, kh: 3, kw: 3, s: 1, pad: 'same' },
+  { n: 2, h: 5, w: 4, ci: 5, co: 16, kh: 3, kw: 3, s: 1, pad: 'same' },
+  { n: 2, h: 6, w: 9, ci: 8, co: 8, kh: 3, kw: 3, s: 1, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
+  // Winograd F(2x2, 3x3) forward passes and input gradients (native/conv_winograd.c): 32+ channels in and out, odd sizes (partial
+  // 2x2 tiles), channel counts that are not multiples of 8
+  { n: 2, h: 7, w: 9, ci: 32, co: 32, kh: 3, kw: 3, s: 1, pad: 'same' },
+  { n: 3, h: 6, w: 5, ci: 40, co: 33, kh: 3, kw: 3, s: 1, pad: 'same' },
+  { n: 1, h: 4, w: 3, ci: 64, co: 128, kh: 3, kw: 3, s: 1, pad: 'same' },
 ];
+const isSame3x3 = (c: ConvCase) => c.kh === 3 && c.kw === 3 && c.s === 1 && (c.pad === 'same' || JSON.stringify(c.pad) === '[[0,0],[1,1],[1,1],[0,0]]');
+/** The cases above whose forward pass and input gradient take Winograd F(2x2, 3x3). */
+const WINOGRAD_CASES = CONV_CASES.filter((c) => isSame3x3(c) && c.ci >= 32 && c.co >= 32);
+/** The cases above that the direct kernels take (forward and filter gradient; input gradient too where ci is 8 or 16). */
+const DIRECT_CASES = CONV_CASES.filter((c) => isSame3x3(c) && (c.co === 8 || c.co === 16) && c.ci <= 16);
 const caseName = (c: ConvCase) =>
   `x[${c.n},${c.h},${c.w},${c.ci}] * w[${c.kh},${c.kw},${c.ci},${c.co}] stride ${c.s} pad ${JSON.stringify(c.pad)}`;
 
@@ -219,6 +239,19 @@ function bnCase(shape: number[], activation: 'linear' | 'relu', fused: boolean):
   };
 }
 
+/** Eval-mode batchNorm (running statistics): output and gradients w.r.t. x, gamma, beta of a weighted sum. */
+function bnEvalCase(shape: number[], activation: 'linear' | 'relu', fused: boolean): () => tf.Tensor[] {
+  const c = shape[shape.length - 1], size = shape.reduce((p, v) => p * v, 1);
+  const [xv, gv, bv, mv, vv, rv] = data(`bn eval ${shape} ${activation}`, size, c, c, c, c, size);
+  return () => {
+    const x = tf.tensor(xv, shape), g = tf.tensor1d(gv), b = tf.tensor1d(bv), r = tf.tensor(rv, shape);
+    const runningMean = tf.tensor1d(mv), runningVar = tf.add(tf.square(tf.tensor1d(vv)), 0.1);
+    const f = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+      batchNorm({ x, gamma: g, beta: b, training: false, runningMean, runningVar, eps: 1e-5, activation, fused }).y;
+    return [f(x, g, b), ...tf.grads((x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(x, g, b), r)))([x, g, b])];
+  };
+}
+
 // the repository root, whether this file runs from test/ (tsx) or build/test/ (compiled)
 const PROJECT_ROOT = (() => { let d = __dirname; while (!fs.existsSync(path.join(d, 'lib', 'package.json'))) d = path.dirname(d); return d; })();
 
@@ -315,6 +348,31 @@ describe('extra kernels', function () {
       assert.match(run('two').error, /PRUNE_AT_INIT_THREADS=two .*1\.\.256/);
     });
 
+    if (nativeExpected) it('PRUNE_AT_INIT_FAST_CONV=0 sends every convolution to im2col + sgemm; a bad value is a clear error (fresh processes)', function () {
+      this.timeout(30000);
+      // a layer the direct kernels take (8 -> 8 channels) and one Winograd takes (32 -> 32), 3x3 stride 1 'same'
+      const script = `
+        const { initBackend, nativeStatus } = require('prune-at-init');
+        const { nativeBlas } = require('prune-at-init/dist/kernels/native');
+        initBackend('wasm').then(() => {
+          const dims = (c) => Int32Array.from([2, 6, 6, c, 3, 3, c, 6, 6, 1, 1, 1, 1, 1, 1]);
+          console.log(JSON.stringify({ fastConv: nativeStatus().fastConv, narrow: nativeBlas().convPaths(dims(8)), wide: nativeBlas().convPaths(dims(32)) }));
+        }, (e) => console.log(JSON.stringify({ error: e.message })));`;
+      const run = (fast: string) => {
+        const res = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, PRUNE_AT_INIT_FAST_CONV: fast }, encoding: 'utf8', cwd: PROJECT_ROOT });
+        assert.equal(res.status, 0, res.stderr);
+        return JSON.parse(res.stdout.trim().split('\n').pop()!);
+      };
+      const off = run('0');
+      assert.equal(off.fastConv, 'off');
+      for (const p of [off.narrow, off.wide]) assert.deepEqual(p, { forward: 'im2col', input: 'im2col', filter: 'im2col' });
+      const on = run('1');
+      assert.match(on.fastConv, /Winograd/);
+      assert.deepEqual(on.wide, { forward: 'winograd', input: 'winograd', filter: 'im2col' });
+      if (nativeStatus().isa !== 'default') assert.deepEqual(on.narrow, { forward: 'direct', input: 'direct', filter: 'direct' });
+      assert.match(run('yes').error, /PRUNE_AT_INIT_FAST_CONV=yes: use 0 .* or 1/);
+    });
+
     it('falls back cleanly when the addon file is missing or disabled (fresh process)', function () {
       this.timeout(30000);
       const script = `
@@ -383,7 +441,10 @@ describe('extra kernels', function () {
       before(() => {
         const active = registerExtraKernels(backend, { native: true });
         for (const k of NATIVE_NAMES) {
-          assert.ok(active.includes(`${backend}:${k} (${BLAS_NAMES.includes(k) ? 'OpenBLAS' : 'native'})`), `${k} registered for ${backend}: ${active}`);
+          // conv labels name the direct 3x3 kernels where they run (results' provenance)
+          const fast = nativeStatus().fastConv;
+          const blas = k.includes('Conv2D') && fast !== 'off' ? `OpenBLAS; ${fast}` : 'OpenBLAS';
+          assert.ok(active.includes(`${backend}:${k} (${BLAS_NAMES.includes(k) ? blas : 'native'})`), `${k} registered for ${backend}: ${active}`);
         }
       });
       after(() => { registerExtraKernels(backend, { native: false }); });
@@ -434,27 +495,61 @@ describe('extra kernels', function () {
           });
         }
       }
+      for (const shape of [[4, 5, 6, 3], [2, 3, 3, 33], [64, 7, 7, 16]]) {
+        for (const activation of ['linear', 'relu'] as const) {
+          it(`eval-mode batchNorm (${activation}) of [${shape}] in one pass: the reference's output and gradients, the same output bits as Multiply then Add`, async () => {
+            const got = await on(backend, bnEvalCase(shape, activation, true));
+            assertClose(got, await reference(bnEvalCase(shape, activation, false)), `eval batchNorm ${activation} [${shape}]`);
+            const composed = await on(backend, bnEvalCase(shape, activation, false));
+            const diff = got[0].findIndex((v, j) => !Object.is(v, composed[0][j]));
+            assert.equal(diff, -1, `y[${diff}]: ${got[0][diff]} in one pass, ${composed[0][diff]} from Multiply and Add`);
+          });
+        }
+      }
       for (const c of CONV_CASES) {
         it(`conv2d and gradients: ${caseName(c)}`, async () => {
           const fn = convCase(c, false);
           assertClose(await on(backend, fn), await reference(fn), caseName(c));
         });
       }
-      for (const [c, act] of [[CONV_CASES[0], 'relu'], [CONV_CASES[6], 'relu'], [CONV_CASES[1], 'prelu']] as const) {
+      for (const [c, act] of [[CONV_CASES[0], 'relu'], [CONV_CASES[6], 'relu'], [CONV_CASES[1], 'prelu'], [DIRECT_CASES[1], 'relu'],
+        [WINOGRAD_CASES[1], 'relu'], [WINOGRAD_CASES[0], 'prelu']] as const) {
         it(`fused conv2d (bias + ${act}) and gradients: ${caseName(c)}`, async () => {
           const fn = convCase(c, act);
           assertClose(await on(backend, fn), await reference(fn), `fused ${act} ` + caseName(c));
         });
       }
+      if (nativeExpected) it('the direct and Winograd 3x3 kernels take the shapes they are meant for (so the cases above test them), im2col the rest', function () {
+        const blas = nativeBlas()!;
+        if (nativeStatus().isa === 'default') this.skip(); // no AVX2 + FMA: no direct kernels
+        assert.equal(DIRECT_CASES.length, 8);
+        assert.equal(WINOGRAD_CASES.length, 3);
+        for (const c of CONV_CASES) {
+          const p = Array.isArray(c.pad) ? c.pad : null;
+          const oh = c.pad === 'same' ? Math.ceil(c.h / c.s) : p ? Math.floor((c.h + p[1][0] + p[1][1] - c.kh) / c.s) + 1 : Math.ceil((c.h - c.kh + 1) / c.s);
+          const ow = c.pad === 'same' ? Math.ceil(c.w / c.s) : p ? Math.floor((c.w + p[2][0] + p[2][1] - c.kw) / c.s) + 1 : Math.ceil((c.w - c.kw + 1) / c.s);
+          const pt = c.pad === 'same' ? Math.max(0, ((oh - 1) * c.s + c.kh - c.h) >> 1) : p ? p[1][0] : 0;
+          const pl = c.pad === 'same' ? Math.max(0, ((ow - 1) * c.s + c.kw - c.w) >> 1) : p ? p[2][0] : 0;
+          const got = blas.convPaths(Int32Array.from([c.n, c.h, c.w, c.ci, c.kh, c.kw, c.co, oh, ow, c.s, c.s, pt, pl, 1, 1]));
+          const direct = DIRECT_CASES.includes(c);
+          const other = c.kh === 1 && c.s === 1 ? 'pointwise' : 'im2col';
+          assert.equal(got.forward, direct ? 'direct' : WINOGRAD_CASES.includes(c) ? 'winograd' : other, caseName(c));
+          assert.equal(got.filter, direct ? 'direct' : other, caseName(c));
+          assert.equal(got.input, direct && (c.ci === 8 || c.ci === 16) ? 'direct' : WINOGRAD_CASES.includes(c) ? 'winograd' : other, caseName(c));
+        }
+      });
       // Large enough to be split: batches spanning several image chunks of the native convolutions (about
       // 1 MiB of im2col columns each: 18 images of 14x14x(3x3x8), 20 of 14x14x64 pointwise, 28 of
-      // 8x8x(3x3x16)), a BatchNorm over 6,912 rows (4 blocks of 2,048 rows for its channel sums; 83k
+      // 8x8x(3x3x16); the direct 3x3 kernels of the first two cases split images over threads, and their
+      // filter gradient sums the same chunks), a BatchNorm over 6,912 rows (4 blocks of 2,048 rows for its channel sums; 83k
       // elements, above the 2^16 where BatchNorm and elementwise loops take threads; its input is built
       // with broadcast Multiply and Add). Each must match the reference, and give the same bits on 1 and 2
       // threads.
       const splitCases: { what: string; fn: () => tf.Tensor[]; ref: () => Promise<Float32Array[]> }[] = [
         ...([
           { n: 40, h: 14, w: 14, ci: 8, co: 8, kh: 3, kw: 3, s: 1, pad: 'same' },
+          { n: 40, h: 12, w: 12, ci: 16, co: 16, kh: 3, kw: 3, s: 1, pad: 'same' },
+          { n: 40, h: 7, w: 7, ci: 32, co: 32, kh: 3, kw: 3, s: 1, pad: 'same' },
           { n: 40, h: 14, w: 14, ci: 64, co: 16, kh: 1, kw: 1, s: 1, pad: 'valid' },
           { n: 64, h: 16, w: 16, ci: 16, co: 16, kh: 3, kw: 3, s: 2, pad: 'same' },
         ] as ConvCase[]).map((c) => ({ what: `conv2d (bias + relu) and gradients: ${caseName(c)}`, fn: convCase(c, 'relu'), ref: () => reference(convCase(c, 'relu')) })),

@@ -9,7 +9,7 @@
  * running-statistics update: gradients do not flow back through them.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BN_GRAD, BN_TRAIN } from './native_kernels';
+import { BN_APPLY, BN_GRAD, BN_TRAIN } from './native_kernels';
 
 export interface BatchNormInputs {
   /** Channels-last input [..., C]. */
@@ -56,20 +56,41 @@ export function batchNorm(inp: BatchNormInputs): BatchNormResult {
   }
   if (!inp.runningMean || !inp.runningVar) throw new Error('batchNorm: eval mode needs runningMean and runningVar.');
   const { runningMean, runningVar } = inp;
-  // a per-channel affine map: two passes over x instead of four
+  // a per-channel affine map: one pass over x with the native kernel (the same bits as the Multiply and Add
+  // it replaces), else two (plus the ReLU's) instead of four
+  const fusedApply = inp.fused !== false && x.rank >= 2 && x.dtype === 'float32' && !!tf.getKernel(BN_APPLY, tf.getBackend());
   return {
     y: tf.tidy(() => {
       const scale = tf.div(gamma, tf.sqrt(tf.add(runningVar, eps)));
-      return relu(tf.add(tf.mul(x, scale), tf.sub(beta, tf.mul(runningMean, scale))));
+      const shift = tf.sub(beta, tf.mul(runningMean, scale));
+      if (fusedApply) return tf.engine().runKernel(BN_APPLY, { x, scale, shift }, { activation: act }) as tf.Tensor;
+      return relu(tf.add(tf.mul(x, scale), shift));
     }),
   };
 }
 
 let registered = false;
 
-/** Register the gradient of the fused training-mode kernel (once; it only runs where the kernel did). */
+/** Gradient of the eval-mode kernel, composed from TF.js ops (eval-mode BatchNorm is rarely differentiated: saliency at init, tests). */
+function registerBatchNormApplyGradient(): void {
+  tf.registerGradient({
+    kernelName: BN_APPLY,
+    inputsToSave: ['x', 'scale'],
+    outputsToSave: [true],
+    gradFunc: (dys, saved, attrs) => {
+      const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor;
+      const [x, scale, y] = saved;
+      const dz = (attrs as { activation: string }).activation === 'relu' ? tf.mul(dy, tf.step(y)) : dy;
+      const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
+      return { x: () => tf.mul(dz, scale), scale: () => tf.sum(tf.mul(dz, x), axes), shift: () => tf.sum(dz, axes) };
+    },
+  });
+}
+
+/** Register the gradients of the fused training- and eval-mode kernels (once; they only run where the kernels did). */
 export function registerBatchNormGradient(): void {
   if (registered) return;
+  registerBatchNormApplyGradient();
   tf.registerGradient({
     kernelName: BN_TRAIN,
     inputsToSave: ['x', 'gamma'],

@@ -21,7 +21,7 @@ import { replaceKernel, replacedKernels, restoreKernel } from './registry';
 import { castAlias, identityAlias } from './wasm_alias';
 import { installFastGradients } from './gradients';
 
-export { addonMismatch, FLUSH_DENORMALS_ENV, NATIVE_ABI, nativeStatus, setNativeThreads, NATIVE_ENV, THREADS_ENV, useIdleCores } from './native';
+export { addonMismatch, FAST_CONV_ENV, FLUSH_DENORMALS_ENV, NATIVE_ABI, nativeStatus, setNativeThreads, NATIVE_ENV, THREADS_ENV, useIdleCores } from './native';
 export { idleCoreThreads, IDLE_WINDOW_MS, measureIdleCores, parseProcStat } from './thread-policy';
 export type { CpuSample, IdleCoresChoice } from './thread-policy';
 export { sgemmGflops } from './sgemm-probe';
@@ -42,6 +42,7 @@ export interface ExtraKernelOptions {
 }
 
 const BLAS_KERNELS = new Set(['BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']);
+const CONV_KERNELS = new Set(['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']);
 /** Backends whose kernels are currently the native ones. */
 const nativeOn = new Set<string>();
 
@@ -64,7 +65,10 @@ export function registerExtraKernels(backend: string, options: ExtraKernelOption
   }
   if (blas) {
     const kernels = nativeKernels(blas, backend);
-    for (const name of NATIVE_KERNEL_NAMES) replaceKernel(name, backend, kernels[name], `${backend}:${name} (${BLAS_KERNELS.has(name) ? 'OpenBLAS' : 'native'})`);
+    // conv labels say which 3x3 kernels ran (results' provenance: they round differently from im2col + sgemm)
+    const fast = nativeStatus().fastConv;
+    const blasLabel = (name: string) => CONV_KERNELS.has(name) && fast && fast !== 'off' ? `OpenBLAS; ${fast}` : 'OpenBLAS';
+    for (const name of NATIVE_KERNEL_NAMES) replaceKernel(name, backend, kernels[name], `${backend}:${name} (${BLAS_KERNELS.has(name) ? blasLabel(name) : 'native'})`);
     nativeOn.add(backend);
     installFastGradients((b) => nativeOn.has(b));
   } else if (backend === 'wasm') {
@@ -76,7 +80,7 @@ export function registerExtraKernels(backend: string, options: ExtraKernelOption
   return extraKernelInfo();
 }
 
-/** Labels of the kernels this library has registered, e.g. 'wasm:Conv2D (OpenBLAS)'. */
+/** Labels of the kernels this library has registered, e.g. 'wasm:BatchMatMul (OpenBLAS)'. */
 export function extraKernelInfo(): string[] {
   return replacedKernels();
 }

@@ -23,6 +23,13 @@ export const THREADS_ENV = 'PRUNE_AT_INIT_THREADS';
  * takes a microcode assist (a 1%-dense 50-layer tanh MLP ran 2x slower for it, bench/README.md).
  */
 export const FLUSH_DENORMALS_ENV = 'PRUNE_AT_INIT_FLUSH_DENORMALS';
+/**
+ * PRUNE_AT_INIT_FAST_CONV=0: every convolution runs im2col + sgemm, as before the 3x3 stride-1 layers
+ * got their own kernels (native/conv_direct.c: direct kernels for 8-16 channels, where the CPU has AVX2
+ * and FMA; native/conv_winograd.c: Winograd F(2x2, 3x3) forward passes and input gradients for 32-512). Those round
+ * differently, so this reproduces conv-net results computed before them bit for bit. On by default.
+ */
+export const FAST_CONV_ENV = 'PRUNE_AT_INIT_FAST_CONV';
 
 type Buf = ArrayBuffer | Float32Array;
 
@@ -31,9 +38,11 @@ type Buf = ArrayBuffer | Float32Array;
  * another ABI is stale (built from older sources) and is not used; raise both on any change of the
  * addon's functions or their arguments.
  */
-export const NATIVE_ABI = 2;
+export const NATIVE_ABI = 3;
 
 /** The addon's functions (see native/blas_kernels.c); offsets count float32 elements. */
+export type ConvPath = 'direct' | 'pointwise' | 'im2col';
+
 export interface NativeBlas {
   matmul(a: Buf, aOff: number, b: Buf, bOff: number, c: Buf, cOff: number, batchA: number, batchB: number,
     m: number, n: number, k: number, transA: boolean, transB: boolean, bias: Buf | null, biasOff: number,
@@ -42,6 +51,8 @@ export interface NativeBlas {
     dims: Int32Array, act: number, alpha: number, prelu: Buf | null, preluOff: number, preluLen: number): void;
   conv2dBackpropInput(dy: Buf, dyOff: number, w: Buf, wOff: number, dx: Buf, dxOff: number, dims: Int32Array): void;
   conv2dBackpropFilter(x: Buf, xOff: number, dy: Buf, dyOff: number, dw: Buf, dwOff: number, dims: Int32Array): void;
+  /** Which kernel each computation of a convolution (dims as for conv2d) takes: the direct 3x3 kernels, the pointwise product, or im2col + sgemm. */
+  convPaths(dims: Int32Array): { forward: ConvPath; input: ConvPath; filter: ConvPath };
   reduce(x: Buf, xOff: number, y: Buf, yOff: number, outer: number, inner: number, overOuter: boolean, scale: number): void;
   maxPoolGrad(dy: Buf, dyOff: number, x: Buf, xOff: number, dx: Buf, dxOff: number, dims: Int32Array): void;
   tanh(x: Buf, xOff: number, y: Buf, yOff: number, n: number): void;
@@ -57,6 +68,9 @@ export interface NativeBlas {
   /** Y = act(gamma * (X - mean) / sqrt(var + eps) + beta) over X [rows, C] with its batch mean and biased variance (written to mean, var). */
   batchNormTrain(x: Buf, xOff: number, gamma: Buf, gOff: number, beta: Buf, bOff: number, y: Buf, yOff: number, mean: Buf, mOff: number,
     variance: Buf, vOff: number, rows: number, c: number, eps: number, relu: boolean): void;
+  /** Eval-mode BatchNorm: Y = act(X * scale + shift) over X [rows, C] in one pass, rounding as Multiply then Add. */
+  batchNormApply(x: Buf, xOff: number, scale: Buf, sOff: number, shift: Buf, hOff: number, y: Buf, yOff: number, rows: number, c: number,
+    relu: boolean): void;
   /** dx, dgamma, dbeta of batchNormTrain; y = its relu output (null: linear). */
   batchNormGrad(x: Buf, xOff: number, dy: Buf, dyOff: number, y: Buf | null, yOff: number, gamma: Buf, gOff: number, mean: Buf, mOff: number,
     variance: Buf, vOff: number, dx: Buf, dxOff: number, dgamma: Buf, dgOff: number, dbeta: Buf, dbOff: number, rows: number, c: number, eps: number): void;
@@ -75,15 +89,17 @@ export interface NativeBlas {
   setThreads(n: number): void;
   /** Flush denormal floats to zero inside every kernel call (MXCSR FTZ/DAZ, restored after the call). */
   setFlushDenormals(on: boolean): void;
+  /** Allow the 3x3 stride-1 kernels (direct, Winograd); returns what they run ('' when off). */
+  setFastConv(on: boolean): string;
   /** isa: the widest instruction set the kernels' load-time clones use here ('avx512f', 'avx2', 'default'). */
   info(): { config: string; core: string; threads: number; isa: string };
   /** The interface version the addon was built with (NATIVE_ABI); absent in builds older than the check. */
   abi?: number;
 }
 
-const ADDON_FUNCTIONS = ['matmul', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'reduce', 'maxPoolGrad', 'tanh', 'binary', 'tile',
-  'sgdMomentum', 'maskedMatmul', 'batchNormTrain', 'batchNormGrad', 'countNonzero01', 'sparsePattern', 'sparseDense', 'sparseDenseDx',
-  'sparseDenseDw', 'setThreads', 'setFlushDenormals', 'info'] as const;
+const ADDON_FUNCTIONS = ['matmul', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'convPaths', 'reduce', 'maxPoolGrad', 'tanh', 'binary', 'tile',
+  'sgdMomentum', 'maskedMatmul', 'batchNormTrain', 'batchNormApply', 'batchNormGrad', 'countNonzero01', 'sparsePattern', 'sparseDense', 'sparseDenseDx',
+  'sparseDenseDw', 'setThreads', 'setFlushDenormals', 'setFastConv', 'info'] as const;
 
 /** Why a loaded module is not the addon this library expects, or null when it is. */
 export function addonMismatch(m: Partial<NativeBlas> | null | undefined): string | null {
@@ -105,6 +121,8 @@ export interface NativeStatus {
   threadPolicy: string;
   /** Denormals flushed to zero inside the kernels (PRUNE_AT_INIT_FLUSH_DENORMALS=1). */
   flushDenormals?: boolean;
+  /** What 3x3 stride-1 convolutions run besides im2col + sgemm (direct kernels, Winograd), or 'off' (PRUNE_AT_INIT_FAST_CONV=0). */
+  fastConv?: string;
   /** When active: OpenBLAS's build string, the core type it picked for this CPU, and the widest ISA the addon's own loops use. */
   config?: string;
   core?: string;
@@ -143,6 +161,13 @@ function flushFromEnv(): boolean {
   if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
   if (raw === '1' || raw === 'true') return true;
   throw new Error(`${FLUSH_DENORMALS_ENV}=${raw}: use 1 to flush denormals to zero in the native kernels, or 0 / unset for IEEE denormals.`);
+}
+
+function fastConvFromEnv(): boolean {
+  const raw = process.env[FAST_CONV_ENV];
+  if (raw === undefined || raw === '' || raw === '1' || raw === 'true') return true;
+  if (raw === '0' || raw === 'false') return false;
+  throw new Error(`${FAST_CONV_ENV}=${raw}: use 0 to run every convolution as im2col + sgemm (the bits of results computed before the 3x3 kernels), or 1 / unset for the direct and Winograd 3x3 kernels where they apply.`);
 }
 
 function allCores(): number {
@@ -233,7 +258,7 @@ export function nativeStatus(): NativeStatus {
 
 function load(): { blas: NativeBlas | null; status: NativeStatus } {
   if (loaded) return loaded;
-  const threads = threadsFromEnv(), flush = flushFromEnv();
+  const threads = threadsFromEnv(), flush = flushFromEnv(), fast = fastConvFromEnv();
   const file = addonPath();
   const flag = process.env[NATIVE_ENV];
   if (flag === '0' || flag === 'false') {
@@ -256,11 +281,12 @@ function load(): { blas: NativeBlas | null; status: NativeStatus } {
     }
     blas.setThreads(threads);
     blas.setFlushDenormals(flush);
+    const fastConv = blas.setFastConv(fast) || 'off';
     const info = blas.info();
     loaded = {
       blas,
       status: { active: true, path: file, detail: `${info.config} (core ${info.core})`, threads: info.threads, threadPolicy: threadsPolicyAtLoad(),
-        config: info.config, core: info.core, isa: info.isa, flushDenormals: flush },
+        config: info.config, core: info.core, isa: info.isa, flushDenormals: flush, fastConv },
     };
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0];

@@ -302,6 +302,8 @@ export const MASKED_MATMUL = 'PruneAtInitMaskedMatMul';
  */
 export const BN_TRAIN = 'PruneAtInitBatchNormTrain';
 export const BN_GRAD = 'PruneAtInitBatchNormGrad';
+/** Eval-mode batch normalisation as one pass: y = act(x * scale + shift); inputs x, scale, shift; attr activation. */
+export const BN_APPLY = 'PruneAtInitBatchNormApply';
 
 const GRAD_OPS: Record<string, number> = { tanh: 4, relu: 5 };
 export const DENSE_ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, tanh: 7 };
@@ -380,6 +382,20 @@ function makeBatchNormTrain(blas: NativeBlas, backendName: string, acc: Access):
   };
 }
 
+function makeBatchNormApply(blas: NativeBlas, backendName: string, acc: Access): AnyKernelFunc {
+  return (args) => {
+    const { inputs: { x, scale, shift }, backend, attrs: { activation } } = args;
+    if (activation !== 'linear' && activation !== 'relu') throw new Error(`${BN_APPLY}: activation must be 'linear' or 'relu', got '${activation}'.`);
+    if (!usable(backendName, backend, x, scale, shift)) throw new Error(`${BN_APPLY}: needs float32 operands.`);
+    const [rows, c] = bnGeometry(BN_APPLY, x, scale, shift);
+    const y = acc.output(backend, x.shape);
+    const [xb, xo] = acc.operand(backend, x), [sb, so] = acc.operand(backend, scale), [hb, ho] = acc.operand(backend, shift);
+    const [yb, yo] = acc.operand(backend, y);
+    blas.batchNormApply(xb, xo, sb, so, hb, ho, yb, yo, rows, c, activation === 'relu');
+    return y;
+  };
+}
+
 function makeBatchNormGrad(blas: NativeBlas, backendName: string, acc: Access): AnyKernelFunc {
   return (args) => {
     const { inputs: { x, dy, gamma, mean, variance, y }, backend, attrs: { eps } } = args;
@@ -455,7 +471,7 @@ function makeSgdMomentum(blas: NativeBlas, backendName: string, acc: Access): An
 
 export const NATIVE_KERNEL_NAMES = ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter',
   'Sum', 'Mean', 'MaxPoolGrad', 'Tanh', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Tile', ACT_GRAD, SGD_MOMENTUM, DENSE, MASKED_DENSE,
-  MASKED_MATMUL, BN_TRAIN, BN_GRAD, MLP, MLP_GRAD] as const;
+  MASKED_MATMUL, BN_TRAIN, BN_GRAD, BN_APPLY, MLP, MLP_GRAD] as const;
 export type NativeKernelName = typeof NATIVE_KERNEL_NAMES[number];
 
 /** The native kernel functions for one backend ('wasm' or 'cpu'). */
@@ -484,6 +500,7 @@ export function nativeKernels(blas: NativeBlas, backendName: 'wasm' | 'cpu'): Re
     [MASKED_MATMUL]: makeMaskedMatMul(blas, backendName, acc),
     [BN_TRAIN]: makeBatchNormTrain(blas, backendName, acc),
     [BN_GRAD]: makeBatchNormGrad(blas, backendName, acc),
+    [BN_APPLY]: makeBatchNormApply(blas, backendName, acc),
   };
   const layer = { dense: k[MASKED_DENSE], actGrad: k[ACT_GRAD], maskedMatMul: k[MASKED_MATMUL], sum: k.Sum };
   return { ...k, [MLP]: makeMlp(layer), [MLP_GRAD]: makeMlpGrad(layer) };
