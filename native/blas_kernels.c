@@ -16,6 +16,7 @@
 #include "napi_util.h"
 #include "conv_direct.h"
 #include "conv_winograd.h"
+#include "scratch.h"
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
@@ -72,19 +73,7 @@ static void tanh_loop(const float *x, float *y, size_t n);
 
 /* Scratch buffers grown on demand, one per thread: the im2col/col2im columns of each thread's chunk, and
    the calling thread's per-chunk partial filter gradients (also safe if the addon is loaded in worker_threads). */
-typedef struct { float *p; size_t cap; } Scratch;
 static _Thread_local Scratch cols = {NULL, 0}, partials = {NULL, 0};
-
-static float *grow(Scratch *s, size_t n) {
-  if (n > s->cap) {
-    free(s->p);
-    s->p = NULL;
-    s->cap = 0;
-    if (posix_memalign((void **)&s->p, 64, n * sizeof(float)) != 0) { s->p = NULL; return NULL; }
-    s->cap = n;
-  }
-  return s->p;
-}
 
 static float *workspace(size_t n) { return grow(&cols, n); }
 
@@ -404,31 +393,26 @@ static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
     return NULL;
   if (cv.n == 0) return NULL;
   int failed = 0;
-  if (direct_input(&cv)) {
-    /* dx = the 'same' convolution of dy with the filter flipped in space, its channel axes swapped */
+  if (direct_input(&cv) || winograd_forward(&cv)) {
+    /* dx = the 'same' convolution of dy (co channels) into c channels with the filter flipped in space, its
+       channel axes swapped: by the direct kernels or by Winograd */
     float *wf = malloc(kkc * cv.co * sizeof(float));
     if (!wf) { napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
     pai_direct_flip(W, wf, cv.c, cv.co);
     const int nt = conv_threads(cv.n, 2.0 * cv.n * per_out * kkc * cv.co);
+    if (direct_input(&cv)) {
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1) reduction(| : failed)
-    for (int n = 0; n < cv.n; n++)
-      if (!pai_direct_conv_image(DY + (size_t)n * per_out * cv.co, wf, DX + (size_t)n * per_in, cv.h, cv.w, cv.co, cv.c)) failed = 1;
+      for (int n = 0; n < cv.n; n++)
+        if (!pai_direct_conv_image(DY + (size_t)n * per_out * cv.co, wf, DX + (size_t)n * per_in, cv.h, cv.w, cv.co, cv.c)) failed = 1;
+    } else {
+      Conv tr = cv;
+      tr.c = cv.co;
+      tr.co = cv.c;
+      blas_one_thread();
+      failed = !pai_winograd_conv(DY, wf, DX, &tr, nt, NULL);
+    }
     free(wf);
     if (failed) napi_throw_error(env, NULL, "prune-at-init native: out of memory");
-    return NULL;
-  }
-  if (winograd_forward(&cv)) {
-    /* the same: a 'same' convolution of dy (co channels) into c channels, by Winograd */
-    float *wf = malloc(kkc * cv.co * sizeof(float));
-    if (!wf) { napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
-    pai_direct_flip(W, wf, cv.c, cv.co);
-    Conv tr = cv;
-    tr.c = cv.co;
-    tr.co = cv.c;
-    blas_one_thread();
-    if (!pai_winograd_conv(DY, wf, DX, &tr, conv_threads(cv.n, 2.0 * cv.n * per_out * kkc * cv.co), NULL))
-      napi_throw_error(env, NULL, "prune-at-init native: out of memory");
-    free(wf);
     return NULL;
   }
   const ConvPlan p = conv_plan(&cv);

@@ -14,6 +14,7 @@
  * Compiled for AVX2 + FMA as function targets, used only where the CPU reports both at run time.
  */
 #include "conv_direct.h"
+#include "scratch.h"
 #include <stdlib.h>
 #include <string.h>
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
@@ -47,17 +48,11 @@ int pai_direct_shape(int c, int co) { return (co == 8 || co == 16) && c >= 1 && 
 static int tile_pixels(int co) { return co == 8 ? 8 : 6; }
 
 /* This thread's zero-padded image: (h + 2) rows of wp pixels. */
-static _Thread_local float *padded = NULL;
-static _Thread_local size_t padded_cap = 0;
+static _Thread_local Scratch padding = {NULL, 0};
 
 static float *pad_image(const float *x, int h, int w, int c, int wp) {
-  const size_t need = (size_t)(h + 2) * wp * c;
-  if (need > padded_cap) {
-    free(padded);
-    padded_cap = 0;
-    if (posix_memalign((void **)&padded, 64, need * sizeof(float)) != 0) { padded = NULL; return NULL; }
-    padded_cap = need;
-  }
+  float *padded = grow(&padding, (size_t)(h + 2) * wp * c);
+  if (!padded) return NULL;
   const size_t rs = (size_t)wp * c;
   memset(padded, 0, rs * sizeof(float));
   memset(padded + (size_t)(h + 1) * rs, 0, rs * sizeof(float));

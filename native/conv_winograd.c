@@ -15,16 +15,11 @@
  */
 #include "conv_winograd.h"
 #include "napi_util.h"
+#include "scratch.h"
 #include <cblas.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define WG_HOT __attribute__((target_clones("avx2", "default")))
-#else
-#define WG_HOT
-#endif
 
 #define WG_CHUNK_FLOATS (1u << 18)
 #define WG_MAX_C 512
@@ -57,7 +52,7 @@ static void filter_transform(const float *W, float *U, int C, int CO) {
 }
 
 /* V[16][T][C] for the tiles of images [n0, n0 + nb), tile t = ((n - n0) * th + ti) * tw + tj. */
-WG_HOT static void input_transform(const float *X, float *V, int n0, int nb, int H, int Wd, int C, size_t T) {
+HOT static void input_transform(const float *X, float *V, int n0, int nb, int H, int Wd, int C, size_t T) {
   const int th = (H + 1) / 2, tw = (Wd + 1) / 2;
   size_t t = 0;
   for (int n = n0; n < n0 + nb; n++) {
@@ -95,7 +90,7 @@ WG_HOT static void input_transform(const float *X, float *V, int n0, int nb, int
 }
 
 /* Y (images [n0, n0 + nb)) = A^T M A per tile, M[16][T][CO]. */
-WG_HOT static void output_transform(const float *M, float *Y, int n0, int nb, int H, int Wd, int CO, size_t T) {
+HOT static void output_transform(const float *M, float *Y, int n0, int nb, int H, int Wd, int CO, size_t T) {
   const int th = (H + 1) / 2, tw = (Wd + 1) / 2;
   size_t t = 0;
   float r[2][4][WG_MAX_C];
@@ -126,18 +121,8 @@ WG_HOT static void output_transform(const float *M, float *Y, int n0, int nb, in
   }
 }
 
-static _Thread_local float *tiles = NULL;
-static _Thread_local size_t tiles_cap = 0;
-
-static float *tile_buffer(size_t n) {
-  if (n > tiles_cap) {
-    free(tiles);
-    tiles_cap = 0;
-    if (posix_memalign((void **)&tiles, 64, n * sizeof(float)) != 0) { tiles = NULL; return NULL; }
-    tiles_cap = n;
-  }
-  return tiles;
-}
+/* This thread's transformed tiles and products of its chunk. */
+static _Thread_local Scratch tiles = {NULL, 0};
 
 int pai_winograd_conv(const float *X, const float *W, float *Y, const Conv *cv, int threads, const WinogradEpilogue *ep) {
   const int th = (cv->h + 1) / 2, tw = (cv->w + 1) / 2;
@@ -156,7 +141,7 @@ int pai_winograd_conv(const float *X, const float *W, float *Y, const Conv *cv, 
   for (int ci = 0; ci < chunks; ci++) {
     const int n0 = ci * (int)nb, cnt = n0 + (int)nb <= cv->n ? (int)nb : cv->n - n0;
     const size_t T = per_image * cnt;
-    float *V = tile_buffer(16 * T * (size_t)(cv->c + cv->co));
+    float *V = grow(&tiles, 16 * T * (size_t)(cv->c + cv->co));
     if (!V) { failed = 1; continue; }
     float *M = V + 16 * T * cv->c;
     input_transform(X, V, n0, cnt, cv->h, cv->w, cv->c, T);

@@ -79,11 +79,19 @@ function assertClose(got: Float32Array[], want: Float32Array[], what: string): v
   }
 }
 
+/** A case's output size and top/left padding, as TF.js computes them ('same': the smaller half on top/left). */
+function convGeometry(c: ConvCase): { oh: number; ow: number; pt: number; pl: number } {
+  const p = Array.isArray(c.pad) ? c.pad : null;
+  const out = (size: number, k: number, q: number[] | null) => q ? Math.floor((size + q[0] + q[1] - k) / c.s) + 1 :
+    c.pad === 'same' ? Math.ceil(size / c.s) : Math.ceil((size - k + 1) / c.s);
+  const oh = out(c.h, c.kh, p ? p[1] : null), ow = out(c.w, c.kw, p ? p[2] : null);
+  const before = (o: number, k: number, size: number, q: number[] | null) => c.pad === 'same' ? Math.max(0, ((o - 1) * c.s + k - size) >> 1) : q ? q[0] : 0;
+  return { oh, ow, pt: before(oh, c.kh, c.h, p ? p[1] : null), pl: before(ow, c.kw, c.w, p ? p[2] : null) };
+}
+
 /** conv2d output and its gradients w.r.t. x, filter (and bias) for a weighted-sum loss. */
 function convCase(c: ConvCase, fused: false | 'relu' | 'prelu'): () => tf.Tensor[] {
-  const out = (size: number, k: number, p: number[] | null) => p ? Math.floor((size + p[0] + p[1] - k) / c.s) + 1 :
-    c.pad === 'same' ? Math.ceil(size / c.s) : Math.ceil((size - k + 1) / c.s);
-  const oh = out(c.h, c.kh, Array.isArray(c.pad) ? c.pad[1] : null), ow = out(c.w, c.kw, Array.isArray(c.pad) ? c.pad[2] : null);
+  const { oh, ow } = convGeometry(c);
   const [xv, wv, rv, bv, av] = data(caseName(c), c.n * c.h * c.w * c.ci, c.kh * c.kw * c.ci * c.co, c.n * oh * ow * c.co, c.co, c.co);
   return () => {
     const x = tf.tensor4d(xv, [c.n, c.h, c.w, c.ci]), w = tf.tensor4d(wv, [c.kh, c.kw, c.ci, c.co]);
@@ -525,11 +533,7 @@ describe('extra kernels', function () {
         assert.equal(DIRECT_CASES.length, 8);
         assert.equal(WINOGRAD_CASES.length, 3);
         for (const c of CONV_CASES) {
-          const p = Array.isArray(c.pad) ? c.pad : null;
-          const oh = c.pad === 'same' ? Math.ceil(c.h / c.s) : p ? Math.floor((c.h + p[1][0] + p[1][1] - c.kh) / c.s) + 1 : Math.ceil((c.h - c.kh + 1) / c.s);
-          const ow = c.pad === 'same' ? Math.ceil(c.w / c.s) : p ? Math.floor((c.w + p[2][0] + p[2][1] - c.kw) / c.s) + 1 : Math.ceil((c.w - c.kw + 1) / c.s);
-          const pt = c.pad === 'same' ? Math.max(0, ((oh - 1) * c.s + c.kh - c.h) >> 1) : p ? p[1][0] : 0;
-          const pl = c.pad === 'same' ? Math.max(0, ((ow - 1) * c.s + c.kw - c.w) >> 1) : p ? p[2][0] : 0;
+          const { oh, ow, pt, pl } = convGeometry(c);
           const got = blas.convPaths(Int32Array.from([c.n, c.h, c.w, c.ci, c.kh, c.kw, c.co, oh, ow, c.s, c.s, pt, pl, 1, 1]));
           const direct = DIRECT_CASES.includes(c);
           const other = c.kh === 1 && c.s === 1 ? 'pointwise' : 'im2col';

@@ -156,18 +156,21 @@ function threadsPolicyAtLoad(): string {
   return raw === undefined || raw === '' ? `every core at load (${allCores()}); each in-process run takes the idle ones (useIdleCores)` : `${THREADS_ENV}=${raw}`;
 }
 
-function flushFromEnv(): boolean {
-  const raw = process.env[FLUSH_DENORMALS_ENV];
-  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+/** A 0/1 switch from the environment (also false/true); unset or empty gives `unset`, anything else throws `${name}=${raw}: ${usage}`. */
+function switchFromEnv(name: string, unset: boolean, usage: string): boolean {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return unset;
+  if (raw === '0' || raw === 'false') return false;
   if (raw === '1' || raw === 'true') return true;
-  throw new Error(`${FLUSH_DENORMALS_ENV}=${raw}: use 1 to flush denormals to zero in the native kernels, or 0 / unset for IEEE denormals.`);
+  throw new Error(`${name}=${raw}: ${usage}`);
+}
+
+function flushFromEnv(): boolean {
+  return switchFromEnv(FLUSH_DENORMALS_ENV, false, 'use 1 to flush denormals to zero in the native kernels, or 0 / unset for IEEE denormals.');
 }
 
 function fastConvFromEnv(): boolean {
-  const raw = process.env[FAST_CONV_ENV];
-  if (raw === undefined || raw === '' || raw === '1' || raw === 'true') return true;
-  if (raw === '0' || raw === 'false') return false;
-  throw new Error(`${FAST_CONV_ENV}=${raw}: use 0 to run every convolution as im2col + sgemm (the bits of results computed before the 3x3 kernels), or 1 / unset for the direct and Winograd 3x3 kernels where they apply.`);
+  return switchFromEnv(FAST_CONV_ENV, true, 'use 0 to run every convolution as im2col + sgemm (the bits of results computed before the 3x3 kernels), or 1 / unset for the direct and Winograd 3x3 kernels where they apply.');
 }
 
 function allCores(): number {
