@@ -693,6 +693,10 @@ BINARY_LOOPS(binary_tanh_grad, y * (1.f - x * x))
 BINARY_LOOPS(binary_relu_grad, x > 0.f ? y : 0.f)
 typedef void (*binary_fn)(const float *restrict, int, const float *restrict, int, float *restrict, size_t, size_t);
 
+void pai_act_grad(int act, const float *y, const float *dy, float *c, size_t n) {
+  (act == ACT_TANH ? binary_tanh_grad : binary_relu_grad)(y, FULL, dy, FULL, c, 1, n);
+}
+
 /*
  * binary(op, A, aOff, aMode, B, bOff, bMode, C, cOff, rows, inner): C[r, j] = A op B over a
  * [rows, inner] output; each operand is FULL ([rows, inner]), ROW ([inner], repeated) or SCALAR.

@@ -7,7 +7,7 @@
 #define NAPI_VERSION 8
 /* The addon's interface version: raise it (and NATIVE_ABI in lib/src/kernels/native.ts) whenever a
    function is added or removed or its arguments change, so a stale build is refused at load. */
-#define PAI_ADDON_ABI 3
+#define PAI_ADDON_ABI 4
 #include <node_api.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,6 +26,10 @@ enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_LEAKYRELU = 3, ACT_SIGMO
 /* c = act(c + bias) row by row; bias and prelu slopes have length 1 or n (broadcast over rows). (blas_kernels.c) */
 void pai_apply_bias_act(float *c, size_t rows, size_t n, const float *bias, size_t bias_len, int act, float alpha,
                         const float *prelu, size_t prelu_len);
+
+/* c[i] = act'(y[i]) * dy[i] from the activation's output y (tanh: dy * (1 - y^2); relu: y > 0 ? dy : 0), as
+   the binary kernel's OP_TANH_GRAD / OP_RELU_GRAD round it; c must not alias y or dy. (blas_kernels.c) */
+void pai_act_grad(int act, const float *y, const float *dy, float *c, size_t n);
 
 /* sparse_kernels.c: its exported functions, and the thread count of its parallel loops. */
 void pai_sparse_register(napi_env env, napi_value exports);

@@ -26,6 +26,8 @@
 #endif
 
 #define TILE 64
+#define STR(x) #x
+#define XSTR(x) STR(x)
 typedef float v16 __attribute__((vector_size(64)));
 
 /* Below this many multiply-adds per call a parallel region costs more than it saves. */
@@ -154,9 +156,9 @@ static int get_pattern(napi_env env, napi_value v, Pattern **out) {
   return 1;
 }
 
-/* Grow-only scratch (two slots per thread): a fresh large malloc per call is an mmap plus page faults. */
-static _Thread_local float *scratch_buf[2] = {NULL, NULL};
-static _Thread_local size_t scratch_cap[2] = {0, 0};
+/* Grow-only scratch (four slots per thread): a fresh large malloc per call is an mmap plus page faults. */
+static _Thread_local float *scratch_buf[4] = {NULL, NULL, NULL, NULL};
+static _Thread_local size_t scratch_cap[4] = {0, 0, 0, 0};
 
 static float *scratch(int slot, size_t n) {
   if (n > scratch_cap[slot]) {
@@ -259,17 +261,23 @@ static int threads_for(double flops) { return flops >= PARALLEL_MIN_FLOPS ? spar
  * out[n, o] = sum over the pattern entries e of output o (ptr/fi/wi) of W[wi[e]] * in[n, fi[e]] (+ bias[o]);
  * in is [N, F], out is [N, O].
  */
+/* r[o * np + n] for n < padded(N) = the same sums with the input already packed transposed (t: [F, np], zero beyond N). */
+static void spmm_packed(const float *t, size_t np, const float *W, const int32_t *ptr, const int32_t *fi, const int32_t *wi, size_t O,
+                        float *r, size_t N, int64_t nnz) {
+  const int nt = threads_for(2.0 * (double)nnz * (double)np);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (size_t o = 0; o < O; o++) {
+    for (size_t n0 = 0; n0 < N; n0 += TILE) gather_axpy(fi, wi, ptr[o], ptr[o + 1], W, t + n0, np, r + o * np + n0);
+  }
+}
+
 static int spmm(const float *in, size_t F, const float *W, const int32_t *ptr, const int32_t *fi, const int32_t *wi, size_t O,
                 const float *bias, float *out, size_t N, int64_t nnz) {
   const size_t np = padded(N);
   float *t = scratch(0, F * np), *r = scratch(1, O * np);
   if (!t || !r) return 0;
   pack_transposed(in, F, N, t);
-  const int nt = threads_for(2.0 * (double)nnz * (double)np);
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-  for (size_t o = 0; o < O; o++) {
-    for (size_t n0 = 0; n0 < N; n0 += TILE) gather_axpy(fi, wi, ptr[o], ptr[o + 1], W, t + n0, np, r + o * np + n0);
-  }
+  spmm_packed(t, np, W, ptr, fi, wi, O, r, N, nnz);
   /* back to [N, O], the bias added (0 without one: x + 0.f turns -0 into +0, as the sum always did) */
   const float *add = bias;
   if (!add) {
@@ -307,6 +315,16 @@ static napi_value sparse_dense(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* DW = (X^T @ DZ) ⊙ M at the kept positions, from the packed transposed xt [K, np] and dzt [M, np] (zero beyond N). */
+static void dw_packed(const Pattern *p, const float *xt, const float *dzt, size_t np, float *C) {
+  memset(C, 0, (size_t)p->k * (size_t)p->m * sizeof(float));
+  const int nt = threads_for(2.0 * (double)p->nnz * (double)np);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (size_t r = 0; r < (size_t)p->k; r++) {
+    for (int32_t e = p->row_ptr[r]; e < p->row_ptr[r + 1]; e++) C[p->row_w[e]] = dot_padded(xt + r * np, dzt + (size_t)p->row_j[e] * np, np);
+  }
+}
+
 /*
  * The operands of the two gradient kernels, (pattern, A, aOff, B, bOff, C, cOff, N):
  * sparseDenseDx: A = DZ [N,M], B = W [K,M], C = DX [N,K]; sparseDenseDw: A = X [N,K], B = DZ [N,M], C = DW [K,M].
@@ -334,23 +352,241 @@ static napi_value sparse_grad(napi_env env, napi_callback_info info, int dw) {
     if (n > 0 && !spmm(A, M, B, p->row_ptr, p->row_j, p->row_w, K, NULL, C, (size_t)n, p->nnz)) return oom(env);
     return NULL;
   }
-  memset(C, 0, K * M * sizeof(float));
-  if (n == 0 || p->nnz == 0) return NULL;
+  if (n == 0 || p->nnz == 0) { memset(C, 0, K * M * sizeof(float)); return NULL; }
   const size_t np = padded((size_t)n);
   float *xt = scratch(0, K * np), *dzt = scratch(1, M * np);
   if (!xt || !dzt) return oom(env);
   pack_transposed(A, K, (size_t)n, xt);
   pack_transposed(B, M, (size_t)n, dzt);
-  const int nt = threads_for(2.0 * (double)p->nnz * (double)np);
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-  for (size_t r = 0; r < K; r++) {
-    for (int32_t e = p->row_ptr[r]; e < p->row_ptr[r + 1]; e++) C[p->row_w[e]] = dot_padded(xt + r * np, dzt + (size_t)p->row_j[e] * np, np);
-  }
+  dw_packed(p, xt, dzt, np, C);
   return NULL;
 }
 
 static napi_value sparse_dense_dx(napi_env env, napi_callback_info info) { return sparse_grad(env, info, 0); }
 static napi_value sparse_dense_dw(napi_env env, napi_callback_info info) { return sparse_grad(env, info, 1); }
+
+/* ---- a whole MLP of sparse layers, in the transposed layout ---------------------------------------- */
+
+/*
+ * When every layer of an MLP runs sparse, its hidden activations stay packed transposed ([features, padded(N)], zero
+ * beyond N) from one layer to the next: the per-layer kernels above pack each layer's input and unpack its output,
+ * and the backward packs the same gradient twice. Every element is still computed by the same operations in the
+ * same order (spmm_packed, dw_packed, the bias added after the sum, pai_apply_bias_act, pai_act_grad, the bias
+ * gradient summed over the batch in double in batch order, dx + 0.f), so the results are the per-layer kernels'
+ * bits (test/mlp-kernel.test.ts). All operands live in one buffer (the wasm heap), addressed by float offsets.
+ */
+typedef struct { float *base; size_t floats; const double *off; size_t noff; } Operands;
+
+static int get_operands(napi_env env, napi_value heap, napi_value offs, Operands *o) {
+  void *data = NULL;
+  size_t bytes = 0;
+  bool is_ab = false;
+  napi_is_arraybuffer(env, heap, &is_ab);
+  if (!is_ab || napi_get_arraybuffer_info(env, heap, &data, &bytes) != napi_ok || ((uintptr_t)data & 3u) != 0) {
+    napi_throw_type_error(env, NULL, "prune-at-init native: the MLP kernels' operands must be in one ArrayBuffer");
+    return 0;
+  }
+  bool is_ta = false;
+  napi_typedarray_type type;
+  void *od;
+  napi_value ab;
+  size_t bo;
+  napi_is_typedarray(env, offs, &is_ta);
+  if (!is_ta || napi_get_typedarray_info(env, offs, &type, &o->noff, &od, &ab, &bo) != napi_ok || type != napi_float64_array) {
+    napi_throw_type_error(env, NULL, "prune-at-init native: the MLP kernels' offsets must be a Float64Array");
+    return 0;
+  }
+  o->base = data, o->floats = bytes / sizeof(float), o->off = od;
+  return 1;
+}
+
+/* The operand at offs[i] with `need` floats, NULL when offs[i] < 0 and it may be absent; 0 on a range error. */
+static int operand(napi_env env, const Operands *o, size_t i, size_t need, int optional, float **out);
+
+/* The same for a packed transposed activation, which the vector loads and stores need 64-byte aligned. */
+static int packed_operand(napi_env env, const Operands *o, size_t i, size_t need, int optional, float **out) {
+  if (!operand(env, o, i, need, optional, out)) return 0;
+  if (*out && ((uintptr_t)*out & 63u) != 0) {
+    napi_throw_range_error(env, NULL, "prune-at-init native: a hidden MLP activation must start 64-byte aligned");
+    return 0;
+  }
+  return 1;
+}
+
+static int operand(napi_env env, const Operands *o, size_t i, size_t need, int optional, float **out) {
+  if (i >= o->noff) { napi_throw_range_error(env, NULL, "prune-at-init native: too few MLP operand offsets"); return 0; }
+  const double v = o->off[i];
+  if (v < 0 && optional) { *out = NULL; return 1; }
+  if (!(v >= 0) || v != (double)(size_t)v || (size_t)v > o->floats || need > o->floats - (size_t)v) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "prune-at-init native: MLP operand %zu out of range (offset %g + %zu floats > %zu)", i, v, need, o->floats);
+    napi_throw_range_error(env, NULL, msg);
+    return 0;
+  }
+  *out = o->base + (size_t)v;
+  return 1;
+}
+
+/* The layers' patterns (a JS array of handles), each layer's input width equal to the previous one's output width. */
+static Pattern **get_patterns(napi_env env, napi_value arr, uint32_t *L) {
+  if (napi_get_array_length(env, arr, L) != napi_ok || *L == 0) {
+    napi_throw_type_error(env, NULL, "prune-at-init native: patterns must be a non-empty array of sparsePattern handles");
+    return NULL;
+  }
+  Pattern **P = malloc(*L * sizeof *P);
+  if (!P) { napi_throw_error(env, NULL, "prune-at-init native: out of memory"); return NULL; }
+  for (uint32_t i = 0; i < *L; i++) {
+    napi_value v;
+    if (napi_get_element(env, arr, i, &v) != napi_ok || !get_pattern(env, v, &P[i])) { free(P); return NULL; }
+    if (i > 0 && P[i]->k != P[i - 1]->m) {
+      free(P);
+      napi_throw_range_error(env, NULL, "prune-at-init native: consecutive MLP layers' widths differ");
+      return NULL;
+    }
+  }
+  return P;
+}
+
+/*
+ * mlpSparseForward(heap, offs, patterns, N, paddedN, act): offs = [x, then per layer w, bias (-1: none), out]. Hidden layers
+ * (act) write [M, padded(N)] transposed with zeros beyond N, from a 64-byte aligned offset; the last (linear) writes [N, M].
+ */
+static napi_value mlp_sparse_forward(napi_env env, napi_callback_info info) {
+  ARGS(6, "mlpSparseForward");
+  Operands ops;
+  int64_t n, np_given, act;
+  uint32_t L;
+  if (!get_operands(env, a[0], a[1], &ops) || !get_i64(env, a[3], &n, "N") || !get_i64(env, a[4], &np_given, "paddedN") ||
+      !get_i64(env, a[5], &act, "act"))
+    return NULL;
+  if (n >= 1 && np_given != (int64_t)padded((size_t)n)) {
+    napi_throw_range_error(env, NULL, "prune-at-init native: paddedN must be N rounded up to a multiple of " XSTR(TILE) " (the sparse kernels' tile)");
+    return NULL;
+  }
+  if (n < 1 || !(act == ACT_LINEAR || act == ACT_RELU || act == ACT_TANH)) {
+    napi_throw_range_error(env, NULL, "prune-at-init native: mlpSparseForward got a bad batch size or activation");
+    return NULL;
+  }
+  Pattern **P = get_patterns(env, a[2], &L);
+  if (!P) return NULL;
+  const size_t N = (size_t)n, np = padded(N);
+  float *x, *in = NULL;
+  napi_value result = NULL;
+  if (!operand(env, &ops, 0, N * (size_t)P[0]->k, 0, &x)) goto done;
+  if (!(in = scratch(0, (size_t)P[0]->k * np))) { oom(env); goto done; }
+  pack_transposed(x, (size_t)P[0]->k, N, in);
+  for (uint32_t i = 0; i < L; i++) {
+    const Pattern *p = P[i];
+    const size_t M = (size_t)p->m, at = 1 + 3 * (size_t)i;
+    const int last = i == L - 1;
+    float *W, *bias, *out, *r;
+    if (!operand(env, &ops, at, (size_t)p->k * M, 0, &W) || !operand(env, &ops, at + 1, M, 1, &bias) ||
+        !(last ? operand(env, &ops, at + 2, N * M, 0, &out) : packed_operand(env, &ops, at + 2, M * np, 0, &out)))
+      goto done;
+    if (!(r = last ? scratch(1, M * np) : out)) { oom(env); goto done; }
+    spmm_packed(in, np, W, p->col_ptr, p->col_k, p->col_w, M, r, N, p->nnz);
+    if (last) {
+      const float *add = bias;
+      if (!add) {
+        float *z = scratch(2, M);
+        if (!z) { oom(env); goto done; }
+        memset(z, 0, M * sizeof(float));
+        add = z;
+      }
+      transpose_block8(r, np, M, N, out, M, add);
+    } else {
+      for (size_t o = 0; o < M; o++) {
+        float *row = out + o * np;
+        const float b = bias ? bias[o] : 0.f;
+        for (size_t j = 0; j < N; j++) row[j] = row[j] + b;
+        pai_apply_bias_act(row, 1, N, NULL, 0, (int)act, 0.f, NULL, 0);
+        memset(row + N, 0, (np - N) * sizeof(float));
+      }
+      in = out;
+    }
+  }
+done:
+  free(P);
+  return result;
+}
+
+/*
+ * mlpSparseBackward(heap, offs, patterns, N, paddedN, act): offs = [dy, x, dz0 (-1: not wanted), then per layer w, h (the
+ * forward's transposed output; -1 for the last layer), dW, db (-1: no bias)]. dz0 is the first layer's gradient with
+ * respect to its pre-activation, [N, M0].
+ */
+static napi_value mlp_sparse_backward(napi_env env, napi_callback_info info) {
+  ARGS(6, "mlpSparseBackward");
+  Operands ops;
+  int64_t n, np_given, act;
+  uint32_t L;
+  if (!get_operands(env, a[0], a[1], &ops) || !get_i64(env, a[3], &n, "N") || !get_i64(env, a[4], &np_given, "paddedN") ||
+      !get_i64(env, a[5], &act, "act"))
+    return NULL;
+  if (n >= 1 && np_given != (int64_t)padded((size_t)n)) {
+    napi_throw_range_error(env, NULL, "prune-at-init native: paddedN must be N rounded up to a multiple of " XSTR(TILE) " (the sparse kernels' tile)");
+    return NULL;
+  }
+  if (n < 1 || !(act == ACT_LINEAR || act == ACT_RELU || act == ACT_TANH)) {
+    napi_throw_range_error(env, NULL, "prune-at-init native: mlpSparseBackward got a bad batch size or activation");
+    return NULL;
+  }
+  Pattern **P = get_patterns(env, a[2], &L);
+  if (!P) return NULL;
+  const size_t N = (size_t)n, np = padded(N), K0 = (size_t)P[0]->k;
+  size_t widest = 0;
+  for (uint32_t i = 0; i < L; i++) widest = (size_t)P[i]->m > widest ? (size_t)P[i]->m : widest;
+  float *dy, *x, *dz0, *D, *Zb, *B, *xt0;
+  if (!operand(env, &ops, 0, N * (size_t)P[L - 1]->m, 0, &dy) || !operand(env, &ops, 1, N * K0, 0, &x) ||
+      !operand(env, &ops, 2, N * (size_t)P[0]->m, 1, &dz0))
+    goto done;
+  if (!(D = scratch(1, widest * np)) || !(Zb = scratch(2, widest * np)) || !(B = scratch(3, widest * np))) { oom(env); goto done; }
+  pack_transposed(dy, (size_t)P[L - 1]->m, N, D);
+  for (uint32_t ii = L; ii-- > 0;) {
+    const Pattern *p = P[ii];
+    const size_t K = (size_t)p->k, M = (size_t)p->m, at = 3 + 4 * (size_t)ii;
+    const int last = ii == L - 1;
+    float *W, *h, *dW, *db;
+    if (!operand(env, &ops, at, K * M, 0, &W) || !packed_operand(env, &ops, at + 1, M * np, last, &h) ||
+        !operand(env, &ops, at + 2, K * M, 0, &dW) || !operand(env, &ops, at + 3, M, 1, &db))
+      goto done;
+    /* the gradient with respect to the pre-activation (the last layer is linear); zero beyond N like D and h */
+    const float *Z = D;
+    if (!last && act != ACT_LINEAR) { pai_act_grad((int)act, h, D, Zb, M * np); Z = Zb; }
+    const float *xt;
+    if (ii > 0) {
+      if (!packed_operand(env, &ops, 3 + 4 * ((size_t)ii - 1) + 1, K * np, 0, (float **)&xt)) goto done;
+    } else {
+      if (!(xt0 = scratch(0, K0 * np))) { oom(env); goto done; }
+      pack_transposed(x, K0, N, xt0);
+      xt = xt0;
+    }
+    if (p->nnz == 0) memset(dW, 0, K * M * sizeof(float));
+    else dw_packed(p, xt, Z, np, dW);
+    if (db) {
+      for (size_t o = 0; o < M; o++) {
+        double acc = 0;
+        for (size_t j = 0; j < N; j++) acc += Z[o * np + j];
+        db[o] = (float)acc;
+      }
+    }
+    if (ii == 0) {
+      if (dz0) transpose_block8(Z, np, M, N, dz0, M, NULL);
+      break;
+    }
+    spmm_packed(Z, np, W, p->row_ptr, p->row_j, p->row_w, K, B, N, p->nnz);
+    for (size_t k = 0; k < K; k++) {
+      float *row = B + k * np;
+      for (size_t j = 0; j < N; j++) row[j] = row[j] + 0.f; /* -0 to +0, as the per-layer kernel's unpacking did */
+      memset(row + N, 0, (np - N) * sizeof(float));
+    }
+    float *t = D;
+    D = B, B = t;
+  }
+done:
+  free(P);
+  return NULL;
+}
 
 void pai_sparse_register(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
@@ -359,6 +595,8 @@ void pai_sparse_register(napi_env env, napi_value exports) {
       EXPORT("sparseDense", sparse_dense),
       EXPORT("sparseDenseDx", sparse_dense_dx),
       EXPORT("sparseDenseDw", sparse_dense_dw),
+      EXPORT("mlpSparseForward", mlp_sparse_forward),
+      EXPORT("mlpSparseBackward", mlp_sparse_backward),
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
 }

@@ -614,6 +614,34 @@ describe('extra kernels', function () {
         assert.ok(worst < 1e-6, `max |tanh error| ${worst}`);
         assert.deepEqual(Array.from(yt), Array.from(tiny));
       });
+      it('tanh gives the bits of its rational function evaluated in float32, from subnormals to the clamp', async () => {
+        const f = Math.fround;
+        // the function as native/blas_kernels.c defines it, one float32 rounding per operation
+        const formula = (v: number): number => {
+          const lim = f(7.90531110763549805);
+          let xc = v > lim ? lim : v;
+          xc = xc < -lim ? -lim : xc;
+          const x2 = f(xc * xc);
+          let p = f(f(x2 * f(-2.76076847742355e-16)) + f(2.00018790482477e-13));
+          for (const c of [-8.60467152213735e-11, 5.12229709037114e-08, 1.48572235717979e-05, 6.37261928875436e-04, 4.89352455891786e-03]) p = f(f(x2 * p) + f(c));
+          p = f(xc * p);
+          let q = f(f(x2 * f(1.19825839466702e-06)) + f(1.18534705686654e-04));
+          for (const c of [2.26843463243900e-03, 4.89352518554385e-03]) q = f(f(x2 * q) + f(c));
+          return x2 < f(1.6e-7) ? v : f(p / q);
+        };
+        const r = new Rng(5, 'tanh-bits');
+        const xs: number[] = [0, -0, Infinity, -Infinity, 7.90531110763549805, -7.9, 1e-45, -1e-45, 1e-39, 3e-20, -1e-19];
+        for (let i = 0; i < 20000; i++) xs.push((r.uniform() < 0.5 ? -1 : 1) * 2 ** (-150 + 154 * r.uniform()));
+        // every float within 64 steps of the threshold where tanh(x) = x begins (|x| ~ 4e-4)
+        const u = new Uint32Array(1), fl = new Float32Array(u.buffer);
+        fl[0] = 0.000400000019;
+        const at = u[0];
+        for (let d = -64; d <= 64; d++) { u[0] = at + d; xs.push(fl[0], -fl[0]); }
+        const x = Float32Array.from(xs);
+        const [y] = await on(backend, () => [tf.tanh(tf.tensor1d(x))]);
+        const bad = Array.from(x).findIndex((v, i) => !Object.is(y[i], f(formula(v))));
+        assert.equal(bad, -1, bad < 0 ? '' : `tanh(${x[bad]}) = ${y[bad]}, the formula gives ${formula(x[bad])}`);
+      });
       it('sgdMomentumUpdate: slot = m*slot + g, value = value - lr*slot (closed form)', async () => {
         const [v, sl, g] = data('sgd', 1000, 1000, 1000);
         const [nv, ns] = await on(backend, () => {

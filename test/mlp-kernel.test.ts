@@ -21,12 +21,13 @@ function perLayer(x: tf.Tensor2D, layers: readonly MlpLayer[], act: 'relu' | 'ta
   return h;
 }
 
-function stack(r: Rng, dims: number[], density: number | null, bias: boolean): MlpLayer[] {
+/** Layers dims[i] -> dims[i+1]; density per layer (an array) or for all. */
+function stack(r: Rng, dims: number[], density: number | number[] | null, bias: boolean): MlpLayer[] {
   return dims.slice(1).map((m, i) => {
-    const k = dims[i];
+    const k = dims[i], d = Array.isArray(density) ? density[i] : density;
     return {
       w: tf.tensor2d(r.normalArray(k * m).map((v) => v / Math.sqrt(k)), [k, m]),
-      mask: density === null ? undefined : tf.tensor2d(Float32Array.from({ length: k * m }, () => (r.uniform() < density ? 1 : 0)), [k, m]),
+      mask: d === null ? undefined : tf.tensor2d(Float32Array.from({ length: k * m }, () => (r.uniform() < d ? 1 : 0)), [k, m]),
       bias: bias ? tf.tensor1d(r.normalArray(m).map((v) => 0.1 * v)) : undefined,
     };
   });
@@ -36,20 +37,24 @@ if (nativeExpected) describe('whole-MLP kernels: bit-identical to the per-layer 
   this.timeout(120000);
   after(() => { setMlpFusion(true); });
   onNativeBackends((backend) => {
-    const cases: Array<{ act: 'relu' | 'tanh' | 'linear'; density: number | null; bias: boolean; n: number }> = [
-      { act: 'tanh', density: 0.05, bias: true, n: 70 }, // sparse kernels (density <= the break-even)
+    // every layer sparse (density <= the break-even): on wasm the whole MLP runs in one native call each way
+    const cases: Array<{ act: 'relu' | 'tanh' | 'linear'; density: number | number[] | null; bias: boolean; n: number }> = [
+      { act: 'tanh', density: 0.05, bias: true, n: 70 },
       { act: 'relu', density: 0.5, bias: true, n: 33 }, // dense masked kernels
       { act: 'relu', density: null, bias: false, n: 8 },
       { act: 'linear', density: 0.1, bias: false, n: 130 },
+      { act: 'relu', density: 0.15, bias: false, n: 5 }, // a batch smaller than the sparse kernels' tile
+      { act: 'tanh', density: [0.05, 0.6, 0.1], bias: true, n: 64 }, // one layer dense: layer by layer
     ];
     for (const c of cases) {
+      const allSparse = c.density !== null && [c.density].flat().every((d) => d <= 0.2);
       it(`${c.act}, ${c.density === null ? 'no masks' : `masks of density ${c.density}`}, ${c.bias ? 'biases' : 'no biases'}, batch ${c.n}: output and every gradient`, () => {
         const r = new Rng(7, `${backend}/${c.act}/${c.density}`);
         const layers = stack(r, [37, 23, 19, 5], c.density, c.bias);
         const x = tf.tensor2d(r.normalArray(c.n * 37), [c.n, 37]);
         const dy = tf.tensor2d(r.normalArray(c.n * 5), [c.n, 5]);
         assert.ok(mlpFusable(layers, c.act));
-        const before = tf.memory().numTensors, sparse0 = sparseCounts().forward;
+        const before = tf.memory().numTensors, sparse0 = sparseCounts();
         // gradients of sum(y ⊙ dy) w.r.t. x, every weight and bias, and the first mask
         const params = layers.flatMap((l) => [l.w, ...(l.bias ? [l.bias] : [])]);
         const wrt = [x, ...params, ...(layers[0].mask ? [layers[0].mask] : [])];
@@ -65,7 +70,10 @@ if (nativeExpected) describe('whole-MLP kernels: bit-identical to the per-layer 
         const fused = run(maskedMlp), ref = run(perLayer);
         assert.equal(fused.length, ref.length);
         fused.forEach((f, i) => assert.equal(f, ref[i], `${i === 0 ? 'output' : `gradient ${i - 1}`} differs`));
-        if (backend === 'wasm' && c.density === 0.05) assert.ok(sparseCounts().forward > sparse0, 'the sparse kernels ran');
+        const sparse1 = sparseCounts();
+        if (backend === 'wasm' && c.density !== null) assert.equal(sparse1.forward > sparse0.forward, [c.density].flat().some((d) => d <= 0.2), 'the sparse kernels ran');
+        // the fused run: a forward and a backward under tf.grads, then a forward alone
+        assert.equal(sparse1.wholeMlp - sparse0.wholeMlp, backend === 'wasm' && allSparse ? 3 : 0, 'whole-MLP native calls');
         assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
         for (const l of layers) for (const t of [l.w, l.mask, l.bias]) t?.dispose();
         x.dispose(); dy.dispose();

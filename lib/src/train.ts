@@ -9,6 +9,7 @@ import type { Net } from './nn/net';
 import { Rng } from './rng';
 import { Augment, Dataset, Split, gather, validateAugment } from './data';
 import { sgdMomentumUpdate } from './kernels/optim';
+import { fusedSoftmaxCrossEntropy } from './kernels/softmax_ce';
 
 export interface TrainConfig {
   epochs: number;
@@ -46,12 +47,29 @@ export function lrAt(cfg: TrainConfig, epoch: number): number {
   return cfg.lr * Math.pow(gamma, passed);
 }
 
+/** The composition the fused kernel replaces (and still runs where the backend lacks it). */
+function composedCrossEntropy(logits: tf.Tensor, y: tf.Tensor): tf.Scalar {
+  const oneHot = tf.oneHot(y, logits.shape[logits.rank - 1]);
+  return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), -1))) as tf.Scalar;
+}
+
+/**
+ * Mean softmax cross-entropy of logits [N, C] against int32 labels [N], and the number of rows whose
+ * first largest logit is the label (tf.argMax's choice). One kernel each way where the backend has it
+ * (kernels/softmax_ce.ts, the same bits), else composed from TF.js ops.
+ */
+export function crossEntropyAndCorrect(logits: tf.Tensor, labels: tf.Tensor): { loss: tf.Scalar; correct: tf.Scalar } {
+  return tf.tidy(() => {
+    const y = labels.toInt();
+    return fusedSoftmaxCrossEntropy(logits, y) ?? { loss: composedCrossEntropy(logits, y), correct: tf.sum(tf.equal(tf.argMax(logits, -1), y)) as tf.Scalar };
+  });
+}
+
 /** Mean softmax cross-entropy of logits [N, C] against int32 labels [N]. */
 export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
   return tf.tidy(() => {
-    const c = logits.shape[logits.rank - 1];
-    const oneHot = tf.oneHot(labels.toInt(), c);
-    return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), -1))) as tf.Scalar;
+    const y = labels.toInt();
+    return fusedSoftmaxCrossEntropy(logits, y)?.loss ?? composedCrossEntropy(logits, y);
   });
 }
 
@@ -87,17 +105,18 @@ export class Trainer {
     let loss = NaN, correct = 0;
     this.t++;
     tf.tidy(() => {
-      let logits: tf.Tensor | null = null;
+      let hits: tf.Scalar | null = null;
       const { value, grads } = tf.variableGrads(() => {
-        // kept: variableGrads disposes intermediates of its function, we still need the logits
-        logits = tf.keep(this.net.forward(x, { training: true, gates: hooks.gates }));
-        return crossEntropy(logits, y);
+        const out = crossEntropyAndCorrect(this.net.forward(x, { training: true, gates: hooks.gates }), y);
+        // kept: variableGrads disposes intermediates of its function
+        hits = tf.keep(out.correct);
+        return out.loss;
       }, vars);
       loss = value.dataSync()[0];
-      const lg = logits as unknown as tf.Tensor;
-      if (!Number.isFinite(loss)) { lg.dispose(); return; }
-      correct = tf.sum(tf.equal(tf.argMax(lg, -1), y.toInt())).dataSync()[0];
-      lg.dispose();
+      const kept = hits as unknown as tf.Scalar;
+      if (Number.isFinite(loss)) correct = kept.dataSync()[0];
+      kept.dispose();
+      if (!Number.isFinite(loss)) return;
       const byParam = new Map<string, tf.Tensor>();
       for (const [vn, g] of Object.entries(grads)) { const p = this.varToParam.get(vn); if (p) byParam.set(p, g); }
       hooks.onGradients?.(byParam);
@@ -149,9 +168,9 @@ export function evaluate(net: Net, ds: Dataset, split: Split, batchSize = 1000):
     for (let j = 0; j < idx.length; j++) idx[j] = i + j;
     const b = gather(ds, split, idx);
     tf.tidy(() => {
-      const logits = net.forward(b.x);
-      lossSum += crossEntropy(logits, b.y).dataSync()[0] * idx.length;
-      correct += tf.sum(tf.equal(tf.argMax(logits, -1), b.y.toInt())).dataSync()[0];
+      const out = crossEntropyAndCorrect(net.forward(b.x), b.y);
+      lossSum += out.loss.dataSync()[0] * idx.length;
+      correct += out.correct.dataSync()[0];
     });
     b.x.dispose(); b.y.dispose();
   }

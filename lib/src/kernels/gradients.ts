@@ -3,7 +3,8 @@
  * - Sum, Mean: dy broadcast with Tile, instead of dy * ones(x.shape), a ones tensor TF.js builds in
  *   JS and uploads on every backward pass (~65 ms of a 550 ms WRN-16-2 step on wasm, from BatchNorm);
  * - Tanh: one native pass dy * (1 - y^2) instead of Square, Sub, Multiply (3 kernels per layer);
- * - the fused dense and batch-norm kernels (dense.ts, batchnorm.ts), which have no TF.js gradient of their own.
+ * - the fused dense, batch-norm, MLP and softmax cross-entropy kernels (dense.ts, batchnorm.ts, mlp.ts,
+ *   softmax_ce.ts), which have no TF.js gradient of their own.
  * Gradients are global in TF.js, so each checks at call time that the current backend runs our
  * native kernels and otherwise uses the original gradient.
  */
@@ -11,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { registerBatchNormGradient } from './batchnorm';
 import { registerDenseGradients } from './dense';
 import { registerMlpGradient } from './mlp';
+import { registerSoftmaxCrossEntropyGradient } from './softmax_ce';
 import { ACT_GRAD } from './native_kernels';
 
 let installed = false;
@@ -54,5 +56,6 @@ export function installFastGradients(nativeOn: (backendName: string) => boolean)
   registerDenseGradients();
   registerMlpGradient();
   registerBatchNormGradient();
+  registerSoftmaxCrossEntropyGradient();
   installed = true;
 }

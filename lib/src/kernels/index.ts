@@ -10,7 +10,8 @@
  *   one-pass activation gradients and a fused SGD-momentum update (sgdMomentumUpdate); plus Sum/Mean
  *   gradients that use Tile (gradients.ts), and fused masked-dense and training-mode BatchNorm
  *   layers with their gradients (dense.ts, batchnorm.ts), whose masked dense layers run sparse
- *   kernels when their mask is sparse enough (sparse.ts).
+ *   kernels when their mask is sparse enough (sparse.ts), and the softmax cross-entropy as one op
+ *   (softmax_ce.ts).
  */
 import { conv2DBackpropFilterViaConv2D } from './conv2d_backprop_filter_wasm';
 import { conv2DBackpropInputViaConv2D } from './conv2d_backprop_input_wasm';
@@ -19,6 +20,7 @@ import { nativeBlas, nativeStatus } from './native';
 import { NATIVE_KERNEL_NAMES, nativeKernels } from './native_kernels';
 import { replaceKernel, replacedKernels, restoreKernel } from './registry';
 import { castAlias, identityAlias } from './wasm_alias';
+import { SOFTMAX_CE, SOFTMAX_CE_GRAD } from './softmax_ce';
 import { installFastGradients } from './gradients';
 
 export { addonMismatch, FAST_CONV_ENV, FLUSH_DENORMALS_ENV, NATIVE_ABI, nativeStatus, setNativeThreads, NATIVE_ENV, THREADS_ENV, useIdleCores } from './native';
@@ -28,6 +30,7 @@ export { sgemmGflops } from './sgemm-probe';
 export { DEFAULT_SPARSE_MAX_DENSITY, setSparseMaxDensity, sparseCounts, sparseMaxDensity, SPARSE_ENV } from './sparse';
 export type { SparseCounts } from './sparse';
 export { sgdMomentumUpdate } from './optim';
+export { fusedSoftmaxCrossEntropy } from './softmax_ce';
 export { maskedDense } from './dense';
 export { maskedMlp, mlpFusable, setMlpFusion } from './mlp';
 export type { MlpLayer } from './mlp';
@@ -42,6 +45,8 @@ export interface ExtraKernelOptions {
 }
 
 const BLAS_KERNELS = new Set(['BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']);
+/** Kernels of the native set written in TypeScript (they need no addon, but are switched with it). */
+const TS_KERNELS = new Set<string>([SOFTMAX_CE, SOFTMAX_CE_GRAD]);
 const CONV_KERNELS = new Set(['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']);
 /** Backends whose kernels are currently the native ones. */
 const nativeOn = new Set<string>();
@@ -68,7 +73,8 @@ export function registerExtraKernels(backend: string, options: ExtraKernelOption
     // conv labels say which 3x3 kernels ran (results' provenance: they round differently from im2col + sgemm)
     const fast = nativeStatus().fastConv;
     const blasLabel = (name: string) => CONV_KERNELS.has(name) && fast && fast !== 'off' ? `OpenBLAS; ${fast}` : 'OpenBLAS';
-    for (const name of NATIVE_KERNEL_NAMES) replaceKernel(name, backend, kernels[name], `${backend}:${name} (${BLAS_KERNELS.has(name) ? blasLabel(name) : 'native'})`);
+    const label = (name: string) => BLAS_KERNELS.has(name) ? blasLabel(name) : TS_KERNELS.has(name) ? 'TypeScript around the backend\'s reductions' : 'native';
+    for (const name of NATIVE_KERNEL_NAMES) replaceKernel(name, backend, kernels[name], `${backend}:${name} (${label(name)})`);
     nativeOn.add(backend);
     installFastGradients((b) => nativeOn.has(b));
   } else if (backend === 'wasm') {

@@ -75,16 +75,16 @@ export function registerMlpGradient(): void {
         inputs[`h${i}`] = h(i);
       }
       const g = tf.engine().runKernel(MLP_GRAD, inputs, attrs as never) as unknown as tf.Tensor[];
-      const dW = g.slice(0, L), db = a.bias ? g.slice(L, 2 * L) : [], dz = [...g.slice(a.bias ? 2 * L : L), d];
+      const dW = g.slice(0, L), db = a.bias ? g.slice(L, 2 * L) : [], dz0 = L > 1 ? g[g.length - 1] : d;
       // TF.js asks only for the inputs that need a gradient: the weights and biases, rarely x or the masks
       // (keys: positions in the forward's input array)
-      const grads: Record<string, () => tf.Tensor> = { 0: () => maskedMatMul(dz[0], w(0), { bMask: m(0), transposeB: true }) };
+      const grads: Record<string, () => tf.Tensor> = { 0: () => maskedMatMul(dz0, w(0), { bMask: m(0), transposeB: true }) };
       for (let i = 0; i < L; i++) {
         const at = operandAt(a, i);
         grads[at.w] = () => dW[i];
         if (at.mask >= 0) {
           grads[at.mask] = () => {
-            if (i === 0) return maskedMatMul(x, dz[0], { cMult: w(0), transposeA: true });
+            if (i === 0) return maskedMatMul(x, dz0, { cMult: w(0), transposeA: true });
             throw new Error('maskedMlp: gradients with respect to the masks of layers after the first are not available; run the net with fusedKernels: false.');
           };
         }

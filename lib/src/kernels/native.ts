@@ -38,7 +38,10 @@ type Buf = ArrayBuffer | Float32Array;
  * another ABI is stale (built from older sources) and is not used; raise both on any change of the
  * addon's functions or their arguments.
  */
-export const NATIVE_ABI = 3;
+export const NATIVE_ABI = 4;
+
+/** The sparse kernels' batch tile (TILE in native/sparse_kernels.c): packed batches are padded to a multiple of it. */
+export const SPARSE_TILE = 64;
 
 /** The addon's functions (see native/blas_kernels.c); offsets count float32 elements. */
 export type ConvPath = 'direct' | 'pointwise' | 'im2col';
@@ -85,6 +88,14 @@ export interface NativeBlas {
   sparseDenseDx(pattern: unknown, dz: Buf, dzOff: number, w: Buf, wOff: number, dx: Buf, dxOff: number, n: number): void;
   /** DW[K,M] = (X^T @ DZ) ⊙ mask, computed at the kept positions only. */
   sparseDenseDw(pattern: unknown, x: Buf, xOff: number, dz: Buf, dzOff: number, dw: Buf, dwOff: number, n: number): void;
+  /**
+   * A whole MLP whose every layer runs sparse, hidden activations kept packed transposed ([M, paddedN], zero beyond N;
+   * paddedN = N rounded up to a multiple of SPARSE_TILE, checked).
+   * offs (float offsets into heap) = [x, then per layer w, bias (-1: none), out]; act 0 linear, 1 relu, 7 tanh.
+   */
+  mlpSparseForward(heap: ArrayBuffer, offs: Float64Array, patterns: unknown[], n: number, paddedN: number, act: number): void;
+  /** Its gradients: offs = [dy, x, dz0 (-1: not wanted), then per layer w, h (transposed; -1 for the last), dW, db (-1: none)]. */
+  mlpSparseBackward(heap: ArrayBuffer, offs: Float64Array, patterns: unknown[], n: number, paddedN: number, act: number): void;
   /** Threads of OpenBLAS and of the sparse kernels' parallel loops. */
   setThreads(n: number): void;
   /** Flush denormal floats to zero inside every kernel call (MXCSR FTZ/DAZ, restored after the call). */
@@ -99,7 +110,7 @@ export interface NativeBlas {
 
 const ADDON_FUNCTIONS = ['matmul', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'convPaths', 'reduce', 'maxPoolGrad', 'tanh', 'binary', 'tile',
   'sgdMomentum', 'maskedMatmul', 'batchNormTrain', 'batchNormApply', 'batchNormGrad', 'countNonzero01', 'sparsePattern', 'sparseDense', 'sparseDenseDx',
-  'sparseDenseDw', 'setThreads', 'setFlushDenormals', 'setFastConv', 'info'] as const;
+  'sparseDenseDw', 'mlpSparseForward', 'mlpSparseBackward', 'setThreads', 'setFlushDenormals', 'setFastConv', 'info'] as const;
 
 /** Why a loaded module is not the addon this library expects, or null when it is. */
 export function addonMismatch(m: Partial<NativeBlas> | null | undefined): string | null {

@@ -4,18 +4,21 @@
  * Conv2DBackpropInput, Conv2DBackpropFilter, and C Sum, Mean, MaxPoolGrad, Tanh, Add, Sub,
  * Multiply, RealDiv, Tile (the next bottlenecks of a training step once the matmuls/convs were fast),
  * and custom kernels: activation gradients, a fused SGD-momentum update, masked dense layers
- * and training-mode batch normalisation, with their gradients (kernels/dense.ts, kernels/batchnorm.ts).
+ * and training-mode batch normalisation, with their gradients (kernels/dense.ts, kernels/batchnorm.ts),
+ * and the softmax cross-entropy as one op (kernels/softmax_ce.ts: TypeScript around the backend's own
+ * reductions, the same bits as its composition).
  * What the addon does not cover (non-float32, NCHW, odd batch broadcasts, bias/prelu shapes other
  * than [1] or [..., channels]) goes to the pure-TS wasm kernel or the backend's original one.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { NativeBlas } from './native';
+import { SPARSE_TILE, type NativeBlas } from './native';
 import { AnyKernelFunc, originalKernel } from './registry';
 import { backpropFilterInfo, Conv2DBackpropFilterAttrs, conv2DBackpropFilterViaConv2D } from './conv2d_backprop_filter_wasm';
 import { conv2DBackpropInputViaConv2D } from './conv2d_backprop_input_wasm';
 import { batchMatMulUntransposed, fusedMatMulUntransposed } from './matmul_wasm';
 import { countSparse, sparsePatternFor } from './sparse';
-import { makeMlp, makeMlpGrad, MLP, MLP_GRAD } from './mlp_kernels';
+import { forwardOperand, makeMlp, makeMlpGrad, MLP, MLP_GRAD, SparseMlp } from './mlp_kernels';
+import { makeSoftmaxCrossEntropy, makeSoftmaxCrossEntropyGrad, SOFTMAX_CE, SOFTMAX_CE_GRAD } from './softmax_ce';
 
 type Buf = ArrayBuffer | Float32Array;
 type Info = tf.TensorInfo;
@@ -469,9 +472,69 @@ function makeSgdMomentum(blas: NativeBlas, backendName: string, acc: Access): An
   };
 }
 
+/** The whole-MLP sparse path (mlp_kernels.ts) on wasm, where every operand is on the one heap the native calls take. */
+function makeSparseMlp(blas: NativeBlas): SparseMlp {
+  const acc = wasmAccess;
+  const padded = (n: number) => Math.ceil(n / SPARSE_TILE) * SPARSE_TILE;
+  const off = (backend: any, t: Info | undefined) => (t ? acc.operand(backend, t)[1] : -1);
+  // a hidden activation is read and written with aligned 64-byte vector operations: its buffer has 16 floats to spare,
+  // and it starts at the first 64-byte boundary in it (the heap itself starts page-aligned)
+  const ALIGN = 16;
+  const hidden = (backend: any, t: Info) => Math.ceil(off(backend, t) / ALIGN) * ALIGN;
+  return {
+    patterns(backend, inputs, a) {
+      if (!usable('wasm', backend, ...inputs) || inputs[0].shape.length !== 2 || inputs[0].shape[0] < 1) return null;
+      const patterns: unknown[] = [];
+      for (let i = 0; i < a.layers; i++) {
+        const { w, mask } = forwardOperand(inputs, a, i);
+        const [k, m] = w.shape;
+        const p = mask ? sparsePatternFor(blas, mask.dataId, k, m, () => acc.operand(backend, mask)) : null;
+        if (!p) return null;
+        patterns.push(p);
+      }
+      return patterns;
+    },
+    forward(backend, inputs, a, patterns) {
+      const x = inputs[0], n = x.shape[0], np = padded(n), L = a.layers;
+      const outs = Array.from({ length: L }, (_, i) => {
+        const m = forwardOperand(inputs, a, i).w.shape[1];
+        return i < L - 1 ? acc.output(backend, [m * np + ALIGN]) : acc.output(backend, [n, m]);
+      });
+      // offsets once every output exists (allocating may grow the heap)
+      const offs = new Float64Array(1 + 3 * L);
+      offs[0] = off(backend, x);
+      for (let i = 0; i < L; i++) {
+        const { w, bias } = forwardOperand(inputs, a, i);
+        offs.set([off(backend, w), off(backend, bias), i < L - 1 ? hidden(backend, outs[i]) : off(backend, outs[i])], 1 + 3 * i);
+        countSparse('forward');
+      }
+      blas.mlpSparseForward(acc.operand(backend, x)[0] as ArrayBuffer, offs, patterns, n, np, DENSE_ACTIVATIONS[a.activation]);
+      countSparse('wholeMlp');
+      return outs.map((o, i) => (i < L - 1 ? { dataId: o.dataId, shape: [1], dtype: 'float32' as const } : o));
+    },
+    backward(backend, inputs, a, patterns) {
+      const x = inputs.x, n = x.shape[0], np = padded(n), L = a.layers;
+      const w = (i: number) => inputs[`w${i}`];
+      const dW = Array.from({ length: L }, (_, i) => acc.output(backend, w(i).shape));
+      const db = a.bias ? Array.from({ length: L }, (_, i) => acc.output(backend, [w(i).shape[1]])) : [];
+      const dz0 = acc.output(backend, [n, w(0).shape[1]]);
+      const offs = new Float64Array(3 + 4 * L);
+      offs.set([off(backend, inputs.dy), off(backend, x), off(backend, dz0)]);
+      for (let i = 0; i < L; i++) {
+        offs.set([off(backend, w(i)), i < L - 1 ? hidden(backend, inputs[`h${i}`]) : -1, off(backend, dW[i]), off(backend, db[i])], 3 + 4 * i);
+        countSparse('weightGrad');
+        if (i > 0) countSparse('inputGrad');
+      }
+      blas.mlpSparseBackward(acc.operand(backend, x)[0] as ArrayBuffer, offs, patterns, n, np, DENSE_ACTIVATIONS[a.activation]);
+      countSparse('wholeMlp');
+      return [...dW, ...db, dz0];
+    },
+  };
+}
+
 export const NATIVE_KERNEL_NAMES = ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter',
   'Sum', 'Mean', 'MaxPoolGrad', 'Tanh', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Tile', ACT_GRAD, SGD_MOMENTUM, DENSE, MASKED_DENSE,
-  MASKED_MATMUL, BN_TRAIN, BN_GRAD, BN_APPLY, MLP, MLP_GRAD] as const;
+  MASKED_MATMUL, BN_TRAIN, BN_GRAD, BN_APPLY, MLP, MLP_GRAD, SOFTMAX_CE, SOFTMAX_CE_GRAD] as const;
 export type NativeKernelName = typeof NATIVE_KERNEL_NAMES[number];
 
 /** The native kernel functions for one backend ('wasm' or 'cpu'). */
@@ -502,6 +565,9 @@ export function nativeKernels(blas: NativeBlas, backendName: 'wasm' | 'cpu'): Re
     [BN_GRAD]: makeBatchNormGrad(blas, backendName, acc),
     [BN_APPLY]: makeBatchNormApply(blas, backendName, acc),
   };
-  const layer = { dense: k[MASKED_DENSE], actGrad: k[ACT_GRAD], maskedMatMul: k[MASKED_MATMUL], sum: k.Sum };
-  return { ...k, [MLP]: makeMlp(layer), [MLP_GRAD]: makeMlpGrad(layer) };
+  const layer = { dense: k[MASKED_DENSE], actGrad: k[ACT_GRAD], maskedMatMul: k[MASKED_MATMUL], sum: k.Sum, sparse: backendName === 'wasm' ? makeSparseMlp(blas) : undefined };
+  return {
+    ...k, [MLP]: makeMlp(layer), [MLP_GRAD]: makeMlpGrad(layer),
+    [SOFTMAX_CE]: makeSoftmaxCrossEntropy(backendName), [SOFTMAX_CE_GRAD]: makeSoftmaxCrossEntropyGrad(backendName),
+  };
 }

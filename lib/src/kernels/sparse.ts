@@ -47,9 +47,12 @@ export function setSparseMaxDensity(d: number): number {
   return prev;
 }
 
-/** How often each sparse kernel ran in this process (tests and the benchmark check the path is taken). */
-export interface SparseCounts { forward: number; inputGrad: number; weightGrad: number; patterns: number }
-const counts: SparseCounts = { forward: 0, inputGrad: 0, weightGrad: 0, patterns: 0 };
+/**
+ * How often each sparse kernel ran in this process (tests and the benchmark check the path is taken): per layer, and
+ * wholeMlp per forward or backward of a whole MLP run sparse in one native call (kernels/mlp_kernels.ts).
+ */
+export interface SparseCounts { forward: number; inputGrad: number; weightGrad: number; patterns: number; wholeMlp: number }
+const counts: SparseCounts = { forward: 0, inputGrad: 0, weightGrad: 0, patterns: 0, wholeMlp: 0 };
 export function sparseCounts(): SparseCounts { return { ...counts }; }
 export function countSparse(kind: keyof SparseCounts): void { counts[kind]++; }
 
