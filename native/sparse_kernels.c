@@ -447,41 +447,47 @@ static Pattern **get_patterns(napi_env env, napi_value arr, uint32_t *L) {
   return P;
 }
 
+/* The arguments both MLP calls share, (heap, offs, patterns, N, paddedN, act); 0 after throwing (c->P is to be freed). */
+typedef struct { Operands ops; Pattern **P; uint32_t L; size_t N, np; int64_t act; } MlpCall;
+
+static int mlp_args(napi_env env, napi_value *a, MlpCall *c) {
+  int64_t n, np;
+  if (!get_operands(env, a[0], a[1], &c->ops) || !get_i64(env, a[3], &n, "N") || !get_i64(env, a[4], &np, "paddedN") ||
+      !get_i64(env, a[5], &c->act, "act"))
+    return 0;
+  if (n < 1 || !(c->act == ACT_LINEAR || c->act == ACT_RELU || c->act == ACT_TANH)) {
+    napi_throw_range_error(env, NULL, "prune-at-init native: the MLP kernels got a bad batch size or activation");
+    return 0;
+  }
+  if (np != (int64_t)padded((size_t)n)) {
+    napi_throw_range_error(env, NULL, "prune-at-init native: paddedN must be N rounded up to a multiple of " XSTR(TILE) " (the sparse kernels' tile)");
+    return 0;
+  }
+  c->N = (size_t)n, c->np = (size_t)np;
+  return (c->P = get_patterns(env, a[2], &c->L)) != NULL;
+}
+
 /*
  * mlpSparseForward(heap, offs, patterns, N, paddedN, act): offs = [x, then per layer w, bias (-1: none), out]. Hidden layers
  * (act) write [M, padded(N)] transposed with zeros beyond N, from a 64-byte aligned offset; the last (linear) writes [N, M].
  */
 static napi_value mlp_sparse_forward(napi_env env, napi_callback_info info) {
   ARGS(6, "mlpSparseForward");
-  Operands ops;
-  int64_t n, np_given, act;
-  uint32_t L;
-  if (!get_operands(env, a[0], a[1], &ops) || !get_i64(env, a[3], &n, "N") || !get_i64(env, a[4], &np_given, "paddedN") ||
-      !get_i64(env, a[5], &act, "act"))
-    return NULL;
-  if (n >= 1 && np_given != (int64_t)padded((size_t)n)) {
-    napi_throw_range_error(env, NULL, "prune-at-init native: paddedN must be N rounded up to a multiple of " XSTR(TILE) " (the sparse kernels' tile)");
-    return NULL;
-  }
-  if (n < 1 || !(act == ACT_LINEAR || act == ACT_RELU || act == ACT_TANH)) {
-    napi_throw_range_error(env, NULL, "prune-at-init native: mlpSparseForward got a bad batch size or activation");
-    return NULL;
-  }
-  Pattern **P = get_patterns(env, a[2], &L);
-  if (!P) return NULL;
-  const size_t N = (size_t)n, np = padded(N);
+  MlpCall c;
+  if (!mlp_args(env, a, &c)) return NULL;
+  Pattern **P = c.P;
+  const size_t N = c.N, np = c.np;
   float *x, *in = NULL;
-  napi_value result = NULL;
-  if (!operand(env, &ops, 0, N * (size_t)P[0]->k, 0, &x)) goto done;
+  if (!operand(env, &c.ops, 0, N * (size_t)P[0]->k, 0, &x)) goto done;
   if (!(in = scratch(0, (size_t)P[0]->k * np))) { oom(env); goto done; }
   pack_transposed(x, (size_t)P[0]->k, N, in);
-  for (uint32_t i = 0; i < L; i++) {
+  for (uint32_t i = 0; i < c.L; i++) {
     const Pattern *p = P[i];
     const size_t M = (size_t)p->m, at = 1 + 3 * (size_t)i;
-    const int last = i == L - 1;
+    const int last = i == c.L - 1;
     float *W, *bias, *out, *r;
-    if (!operand(env, &ops, at, (size_t)p->k * M, 0, &W) || !operand(env, &ops, at + 1, M, 1, &bias) ||
-        !(last ? operand(env, &ops, at + 2, N * M, 0, &out) : packed_operand(env, &ops, at + 2, M * np, 0, &out)))
+    if (!operand(env, &c.ops, at, (size_t)p->k * M, 0, &W) || !operand(env, &c.ops, at + 1, M, 1, &bias) ||
+        !(last ? operand(env, &c.ops, at + 2, N * M, 0, &out) : packed_operand(env, &c.ops, at + 2, M * np, 0, &out)))
       goto done;
     if (!(r = last ? scratch(1, M * np) : out)) { oom(env); goto done; }
     spmm_packed(in, np, W, p->col_ptr, p->col_k, p->col_w, M, r, N, p->nnz);
@@ -499,7 +505,7 @@ static napi_value mlp_sparse_forward(napi_env env, napi_callback_info info) {
         float *row = out + o * np;
         const float b = bias ? bias[o] : 0.f;
         for (size_t j = 0; j < N; j++) row[j] = row[j] + b;
-        pai_apply_bias_act(row, 1, N, NULL, 0, (int)act, 0.f, NULL, 0);
+        pai_apply_bias_act(row, 1, N, NULL, 0, (int)c.act, 0.f, NULL, 0);
         memset(row + N, 0, (np - N) * sizeof(float));
       }
       in = out;
@@ -507,7 +513,7 @@ static napi_value mlp_sparse_forward(napi_env env, napi_callback_info info) {
   }
 done:
   free(P);
-  return result;
+  return NULL;
 }
 
 /*
@@ -517,45 +523,33 @@ done:
  */
 static napi_value mlp_sparse_backward(napi_env env, napi_callback_info info) {
   ARGS(6, "mlpSparseBackward");
-  Operands ops;
-  int64_t n, np_given, act;
-  uint32_t L;
-  if (!get_operands(env, a[0], a[1], &ops) || !get_i64(env, a[3], &n, "N") || !get_i64(env, a[4], &np_given, "paddedN") ||
-      !get_i64(env, a[5], &act, "act"))
-    return NULL;
-  if (n >= 1 && np_given != (int64_t)padded((size_t)n)) {
-    napi_throw_range_error(env, NULL, "prune-at-init native: paddedN must be N rounded up to a multiple of " XSTR(TILE) " (the sparse kernels' tile)");
-    return NULL;
-  }
-  if (n < 1 || !(act == ACT_LINEAR || act == ACT_RELU || act == ACT_TANH)) {
-    napi_throw_range_error(env, NULL, "prune-at-init native: mlpSparseBackward got a bad batch size or activation");
-    return NULL;
-  }
-  Pattern **P = get_patterns(env, a[2], &L);
-  if (!P) return NULL;
-  const size_t N = (size_t)n, np = padded(N), K0 = (size_t)P[0]->k;
+  MlpCall c;
+  if (!mlp_args(env, a, &c)) return NULL;
+  Pattern **P = c.P;
+  const size_t N = c.N, np = c.np;
+  const size_t K0 = (size_t)P[0]->k;
   size_t widest = 0;
-  for (uint32_t i = 0; i < L; i++) widest = (size_t)P[i]->m > widest ? (size_t)P[i]->m : widest;
+  for (uint32_t i = 0; i < c.L; i++) widest = (size_t)P[i]->m > widest ? (size_t)P[i]->m : widest;
   float *dy, *x, *dz0, *D, *Zb, *B, *xt0;
-  if (!operand(env, &ops, 0, N * (size_t)P[L - 1]->m, 0, &dy) || !operand(env, &ops, 1, N * K0, 0, &x) ||
-      !operand(env, &ops, 2, N * (size_t)P[0]->m, 1, &dz0))
+  if (!operand(env, &c.ops, 0, N * (size_t)P[c.L - 1]->m, 0, &dy) || !operand(env, &c.ops, 1, N * K0, 0, &x) ||
+      !operand(env, &c.ops, 2, N * (size_t)P[0]->m, 1, &dz0))
     goto done;
   if (!(D = scratch(1, widest * np)) || !(Zb = scratch(2, widest * np)) || !(B = scratch(3, widest * np))) { oom(env); goto done; }
-  pack_transposed(dy, (size_t)P[L - 1]->m, N, D);
-  for (uint32_t ii = L; ii-- > 0;) {
+  pack_transposed(dy, (size_t)P[c.L - 1]->m, N, D);
+  for (uint32_t ii = c.L; ii-- > 0;) {
     const Pattern *p = P[ii];
     const size_t K = (size_t)p->k, M = (size_t)p->m, at = 3 + 4 * (size_t)ii;
-    const int last = ii == L - 1;
+    const int last = ii == c.L - 1;
     float *W, *h, *dW, *db;
-    if (!operand(env, &ops, at, K * M, 0, &W) || !packed_operand(env, &ops, at + 1, M * np, last, &h) ||
-        !operand(env, &ops, at + 2, K * M, 0, &dW) || !operand(env, &ops, at + 3, M, 1, &db))
+    if (!operand(env, &c.ops, at, K * M, 0, &W) || !packed_operand(env, &c.ops, at + 1, M * np, last, &h) ||
+        !operand(env, &c.ops, at + 2, K * M, 0, &dW) || !operand(env, &c.ops, at + 3, M, 1, &db))
       goto done;
     /* the gradient with respect to the pre-activation (the last layer is linear); zero beyond N like D and h */
     const float *Z = D;
-    if (!last && act != ACT_LINEAR) { pai_act_grad((int)act, h, D, Zb, M * np); Z = Zb; }
+    if (!last && c.act != ACT_LINEAR) { pai_act_grad((int)c.act, h, D, Zb, M * np); Z = Zb; }
     const float *xt;
     if (ii > 0) {
-      if (!packed_operand(env, &ops, 3 + 4 * ((size_t)ii - 1) + 1, K * np, 0, (float **)&xt)) goto done;
+      if (!packed_operand(env, &c.ops, 3 + 4 * ((size_t)ii - 1) + 1, K * np, 0, (float **)&xt)) goto done;
     } else {
       if (!(xt0 = scratch(0, K0 * np))) { oom(env); goto done; }
       pack_transposed(x, K0, N, xt0);

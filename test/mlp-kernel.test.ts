@@ -9,6 +9,7 @@ import { strict as assert } from 'assert';
 import {
   buildModel, Mask, maskedDense, maskedMlp, mlpFusable, MlpLayer, ModelConfig, Rng, setMlpFusion, setSparseMaxDensity, sparseCounts, tf, Trainer,
 } from 'prune-at-init';
+import { nativeBlas } from 'prune-at-init/dist/kernels/native';
 import { onNativeBackends } from './support/native-backends';
 
 const bytes = (t: tf.Tensor) => Buffer.from((t.dataSync() as Float32Array).buffer).toString('hex');
@@ -105,6 +106,23 @@ if (nativeExpected) describe('whole-MLP kernels: bit-identical to the per-layer 
       });
       assert.equal(weights[0], weights[1], `${JSON.stringify(cfg)} at sparsity ${sparsity}`);
     }
+  });
+
+  it('the whole-MLP native calls refuse operands they cannot use: a wrong padded batch, a misaligned or out-of-range activation', () => {
+    const blas = nativeBlas()!;
+    // 64 KiB, page-aligned like the wasm heap (the test's tsconfig has no WebAssembly types)
+    const heap = new (globalThis as any).WebAssembly.Memory({ initial: 1 }).buffer as ArrayBuffer;
+    const mask = new Float32Array(4 * 3).fill(0);
+    mask[0] = mask[5] = 1;
+    const p = blas.sparsePattern(mask, 0, 4, 3)!.handle, q = blas.sparsePattern(Float32Array.from([1, 0, 0, 1, 1, 0]), 0, 3, 2)!.handle;
+    // offs = [x, w0, bias0, out0 (hidden, packed), w1, bias1, out1]
+    const offs = (hidden: number, last = 2000) => Float64Array.from([0, 100, -1, hidden, 300, -1, last]);
+    assert.throws(() => blas.mlpSparseForward(heap, offs(1024), [p, q], 5, 128, 1), /paddedN must be N rounded up to a multiple of 64/);
+    assert.throws(() => blas.mlpSparseForward(heap, offs(1028), [p, q], 5, 64, 1), /64-byte aligned/);
+    assert.throws(() => blas.mlpSparseForward(heap, offs(1024, 16380), [p, q], 5, 64, 1), /MLP operand 6 out of range/);
+    assert.throws(() => blas.mlpSparseForward(heap, offs(1024), [q, p], 5, 64, 1), /widths differ/);
+    assert.throws(() => blas.mlpSparseBackward(heap, offs(1024), [p, q], 5, 64, 3), /bad batch size or activation/);
+    blas.mlpSparseForward(heap, offs(1024), [p, q], 5, 64, 1); // well-formed: runs
   });
 
   it('is not used where it has no answer: mixed masks, an activation without a native kernel; later layers\' mask gradients fail clearly', () => {
