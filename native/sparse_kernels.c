@@ -403,13 +403,14 @@ static int get_operands(napi_env env, napi_value heap, napi_value offs, Operands
 /* The operand at offs[i] with `need` floats, NULL when offs[i] < 0 and it may be absent; 0 on a range error. */
 static int operand(napi_env env, const Operands *o, size_t i, size_t need, int optional, float **out);
 
-/* The same for a packed transposed activation, which the vector loads and stores need 64-byte aligned. */
+/*
+ * A packed transposed activation, which the vector loads and stores need 64-byte aligned: its buffer holds PACK_SPARE
+ * floats more than `need`, and the activation starts at the first 64-byte boundary in it (the same in both calls).
+ */
+#define PACK_SPARE 16
 static int packed_operand(napi_env env, const Operands *o, size_t i, size_t need, int optional, float **out) {
-  if (!operand(env, o, i, need, optional, out)) return 0;
-  if (*out && ((uintptr_t)*out & 63u) != 0) {
-    napi_throw_range_error(env, NULL, "prune-at-init native: a hidden MLP activation must start 64-byte aligned");
-    return 0;
-  }
+  if (!operand(env, o, i, need + PACK_SPARE, optional, out)) return 0;
+  if (*out) *out = (float *)(((uintptr_t)*out + 63u) & ~(uintptr_t)63u);
   return 1;
 }
 
@@ -469,7 +470,8 @@ static int mlp_args(napi_env env, napi_value *a, MlpCall *c) {
 
 /*
  * mlpSparseForward(heap, offs, patterns, N, paddedN, act): offs = [x, then per layer w, bias (-1: none), out]. Hidden layers
- * (act) write [M, padded(N)] transposed with zeros beyond N, from a 64-byte aligned offset; the last (linear) writes [N, M].
+ * (act) write [M, padded(N)] transposed with zeros beyond N (in buffers of PACK_SPARE floats more, see packed_operand);
+ * the last (linear) writes [N, M].
  */
 static napi_value mlp_sparse_forward(napi_env env, napi_callback_info info) {
   ARGS(6, "mlpSparseForward");

@@ -108,21 +108,29 @@ if (nativeExpected) describe('whole-MLP kernels: bit-identical to the per-layer 
     }
   });
 
-  it('the whole-MLP native calls refuse operands they cannot use: a wrong padded batch, a misaligned or out-of-range activation', () => {
+  it('the whole-MLP native calls refuse operands they cannot use: a wrong padded batch, an activation without room to align, an out-of-range output', () => {
     const blas = nativeBlas()!;
-    // 64 KiB, page-aligned like the wasm heap (the test's tsconfig has no WebAssembly types)
-    const heap = new (globalThis as any).WebAssembly.Memory({ initial: 1 }).buffer as ArrayBuffer;
+    const heap = new ArrayBuffer(1 << 16);
     const mask = new Float32Array(4 * 3).fill(0);
     mask[0] = mask[5] = 1;
     const p = blas.sparsePattern(mask, 0, 4, 3)!.handle, q = blas.sparsePattern(Float32Array.from([1, 0, 0, 1, 1, 0]), 0, 3, 2)!.handle;
     // offs = [x, w0, bias0, out0 (hidden, packed), w1, bias1, out1]
     const offs = (hidden: number, last = 2000) => Float64Array.from([0, 100, -1, hidden, 300, -1, last]);
     assert.throws(() => blas.mlpSparseForward(heap, offs(1024), [p, q], 5, 128, 1), /paddedN must be N rounded up to a multiple of 64/);
-    assert.throws(() => blas.mlpSparseForward(heap, offs(1028), [p, q], 5, 64, 1), /64-byte aligned/);
+    // a hidden activation (3 x 64 floats here) needs 16 floats to spare after it, for its alignment
+    assert.throws(() => blas.mlpSparseForward(heap, offs(16384 - 3 * 64 - 15), [p, q], 5, 64, 1), /MLP operand 3 out of range/);
     assert.throws(() => blas.mlpSparseForward(heap, offs(1024, 16380), [p, q], 5, 64, 1), /MLP operand 6 out of range/);
     assert.throws(() => blas.mlpSparseForward(heap, offs(1024), [q, p], 5, 64, 1), /widths differ/);
     assert.throws(() => blas.mlpSparseBackward(heap, offs(1024), [p, q], 5, 64, 3), /bad batch size or activation/);
-    blas.mlpSparseForward(heap, offs(1024), [p, q], 5, 64, 1); // well-formed: runs
+    // well-formed, from a 64-byte boundary or not: the same output
+    const f = new Float32Array(heap);
+    f.set(Float32Array.from({ length: 5 * 4 }, (_, i) => Math.sin(i)), 0);
+    f.set(Float32Array.from({ length: 12 }, (_, i) => Math.cos(i)), 100);
+    f.set(Float32Array.from({ length: 6 }, (_, i) => 1 + i), 300);
+    const outputs = [1024, 1028, 1031].map((hidden) => { blas.mlpSparseForward(heap, offs(hidden), [p, q], 5, 64, 1); return Array.from(f.slice(2000, 2010)); });
+    assert.deepEqual(outputs[1], outputs[0]);
+    assert.deepEqual(outputs[2], outputs[0]);
+    assert.ok(outputs[0].some((v) => v !== 0));
   });
 
   it('is not used where it has no answer: mixed masks, an activation without a native kernel; later layers\' mask gradients fail clearly', () => {

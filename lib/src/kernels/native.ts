@@ -90,7 +90,8 @@ export interface NativeBlas {
   sparseDenseDw(pattern: unknown, x: Buf, xOff: number, dz: Buf, dzOff: number, dw: Buf, dwOff: number, n: number): void;
   /**
    * A whole MLP whose every layer runs sparse, hidden activations kept packed transposed ([M, paddedN], zero beyond N;
-   * paddedN = N rounded up to a multiple of SPARSE_TILE, checked).
+   * paddedN = N rounded up to a multiple of SPARSE_TILE, checked; each in a buffer of 16 floats more, where it starts
+   * at the first 64-byte boundary).
    * offs (float offsets into heap) = [x, then per layer w, bias (-1: none), out]; act 0 linear, 1 relu, 7 tanh.
    */
   mlpSparseForward(heap: ArrayBuffer, offs: Float64Array, patterns: unknown[], n: number, paddedN: number, act: number): void;

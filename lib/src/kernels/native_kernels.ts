@@ -477,10 +477,9 @@ function makeSparseMlp(blas: NativeBlas): SparseMlp {
   const acc = wasmAccess;
   const padded = (n: number) => Math.ceil(n / SPARSE_TILE) * SPARSE_TILE;
   const off = (backend: any, t: Info | undefined) => (t ? acc.operand(backend, t)[1] : -1);
-  // a hidden activation is read and written with aligned 64-byte vector operations: its buffer has 16 floats to spare,
-  // and it starts at the first 64-byte boundary in it (the heap itself starts page-aligned)
-  const ALIGN = 16;
-  const hidden = (backend: any, t: Info) => Math.ceil(off(backend, t) / ALIGN) * ALIGN;
+  // a hidden activation is read and written with aligned 64-byte vector operations: its buffer has 16 floats to spare
+  // (PACK_SPARE in native/sparse_kernels.c), and the native code starts it at the first 64-byte boundary in it
+  const SPARE = 16;
   return {
     patterns(backend, inputs, a) {
       if (!usable('wasm', backend, ...inputs) || inputs[0].shape.length !== 2 || inputs[0].shape[0] < 1) return null;
@@ -498,14 +497,14 @@ function makeSparseMlp(blas: NativeBlas): SparseMlp {
       const x = inputs[0], n = x.shape[0], np = padded(n), L = a.layers;
       const outs = Array.from({ length: L }, (_, i) => {
         const m = forwardOperand(inputs, a, i).w.shape[1];
-        return i < L - 1 ? acc.output(backend, [m * np + ALIGN]) : acc.output(backend, [n, m]);
+        return i < L - 1 ? acc.output(backend, [m * np + SPARE]) : acc.output(backend, [n, m]);
       });
       // offsets once every output exists (allocating may grow the heap)
       const offs = new Float64Array(1 + 3 * L);
       offs[0] = off(backend, x);
       for (let i = 0; i < L; i++) {
         const { w, bias } = forwardOperand(inputs, a, i);
-        offs.set([off(backend, w), off(backend, bias), i < L - 1 ? hidden(backend, outs[i]) : off(backend, outs[i])], 1 + 3 * i);
+        offs.set([off(backend, w), off(backend, bias), off(backend, outs[i])], 1 + 3 * i);
         countSparse('forward');
       }
       blas.mlpSparseForward(acc.operand(backend, x)[0] as ArrayBuffer, offs, patterns, n, np, DENSE_ACTIVATIONS[a.activation]);
@@ -521,7 +520,7 @@ function makeSparseMlp(blas: NativeBlas): SparseMlp {
       const offs = new Float64Array(3 + 4 * L);
       offs.set([off(backend, inputs.dy), off(backend, x), off(backend, dz0)]);
       for (let i = 0; i < L; i++) {
-        offs.set([off(backend, w(i)), i < L - 1 ? hidden(backend, inputs[`h${i}`]) : -1, off(backend, dW[i]), off(backend, db[i])], 3 + 4 * i);
+        offs.set([off(backend, w(i)), i < L - 1 ? off(backend, inputs[`h${i}`]) : -1, off(backend, dW[i]), off(backend, db[i])], 3 + 4 * i);
         countSparse('weightGrad');
         if (i > 0) countSparse('inputGrad');
       }
