@@ -41,20 +41,22 @@ describe('sanity-checks study: plan and jobs', () => {
     assert.throws(() => sc.plan('huge' as 'smoke', [0]), /budget/);
   });
 
-  it('jobs: dense per seed, one converged run, and the arm count from the plan (closed form)', () => {
+  it('jobs: a dense and a converged run per seed, and the arm count from the plan (closed form)', () => {
     const p = onePlan('lenet300', { seeds: 2, sparsities: [0.9, 0.98], dataSparsities: [0.9] });
     const n = p.nets[0];
     const js = sc.jobs(p);
     const perCell = n.methods.length + (n.methods.length - 1) * n.ablations.length + n.tickets.length; // random has no ablation arms
     const data = 3 * n.dataAblations.length; // snip, grasp, sbp-sr at the data sparsity
-    assert.equal(js.length, 2 + 1 + 2 * 2 * perCell + 2 * data);
+    assert.equal(js.length, 2 + 2 + 2 * 2 * perCell + 2 * data);
     const conv = js.filter((j) => j.tag.kind === 'converged');
-    assert.equal(conv.length, 1);
-    assert.equal(conv[0].config.train.epochs, n.train.epochs * p.tolerances.convergedFactor);
-    // the converged run is the dense reference of the first seed with a longer schedule, nothing else changed
-    const dense0 = js.find((j) => j.tag.kind === 'dense' && j.tag.seed === conv[0].tag.seed)!;
-    const shortened = { ...conv[0].config, train: { ...conv[0].config.train, epochs: n.train.epochs } };
-    assert.equal(describeConfig(PRUNE_TRAIN_TASK, shortened).key, describeConfig(PRUNE_TRAIN_TASK, dense0.config).key);
+    assert.deepEqual(conv.map((j) => j.tag.seed), js.filter((j) => j.tag.kind === 'dense').map((j) => j.tag.seed));
+    for (const c of conv) {
+      assert.equal(c.config.train.epochs, n.train.epochs * p.tolerances.convergedFactor);
+      // each converged run is the dense reference of its seed with a longer schedule, nothing else changed
+      const dense = js.find((j) => j.tag.kind === 'dense' && j.tag.seed === c.tag.seed)!;
+      const shortened = { ...c.config, train: { ...c.config.train, epochs: n.train.epochs } };
+      assert.equal(describeConfig(PRUNE_TRAIN_TASK, shortened).key, describeConfig(PRUNE_TRAIN_TASK, dense.config).key);
+    }
     // every config is valid for prune-train, and distinct arms have distinct cache keys
     const keys = js.map((j) => describeConfig(PRUNE_TRAIN_TASK, j.config).key);
     assert.equal(new Set(keys).size, keys.length);
