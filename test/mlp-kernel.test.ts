@@ -7,7 +7,7 @@
  */
 import { strict as assert } from 'assert';
 import {
-  buildModel, Mask, maskedDense, maskedMlp, mlpFusable, MlpLayer, ModelConfig, Rng, setMlpFusion, setSparseMaxDensity, sparseCounts, tf, Trainer,
+  buildModel, Mask, maskedDense, maskedMlp, mlpFusable, MlpLayer, ModelConfig, nativeStatus, Rng, setMlpFusion, setNativeThreads, setSparseMaxDensity, sparseCounts, tf, Trainer,
 } from 'prune-at-init';
 import { nativeBlas } from 'prune-at-init/dist/kernels/native';
 import { onNativeBackends } from './support/native-backends';
@@ -106,6 +106,31 @@ if (nativeExpected) describe('whole-MLP kernels: bit-identical to the per-layer 
       });
       assert.equal(weights[0], weights[1], `${JSON.stringify(cfg)} at sparsity ${sparsity}`);
     }
+  });
+
+  it('an all-sparse FFNN trains to the same bits on 1 and 2 threads through the whole-MLP calls (products big enough to split)', () => {
+    const before = nativeStatus().threads;
+    let weights: string[];
+    try {
+      weights = [1, 2].map((threads) => {
+        setNativeThreads(threads);
+        const net = buildModel({ arch: 'ffnn', activation: 'tanh', hidden: [300, 300, 300] }, { seed: 1, inputShape: [28, 28, 1], numClasses: 10 });
+        const r = new Rng(3, 'mask');
+        net.setMask(new Mask(net.prunable.map((p) => [p.name, { shape: p.shape, data: Uint8Array.from({ length: p.size }, () => (r.uniform() < 0.05 ? 1 : 0)) }])));
+        const trainer = new Trainer(net, { epochs: 1, batchSize: 256, lr: 0.05, momentum: 0.9 });
+        const d = new Rng(2, 'data');
+        const x = tf.tensor4d(d.normalArray(256 * 784), [256, 28, 28, 1]), y = tf.tensor1d(Int32Array.from({ length: 256 }, (_, i) => i % 10), 'int32');
+        const calls = sparseCounts().wholeMlp;
+        for (let s = 0; s < 3; s++) trainer.step(x, y, 0.05);
+        if (tf.getBackend() === 'wasm') assert.equal(sparseCounts().wholeMlp - calls, 6, 'forward and backward as whole-MLP calls');
+        const w = [...net.getWeights()].map(([, v]) => Buffer.from(v.buffer).toString('hex')).join('/');
+        trainer.dispose(); net.dispose(); x.dispose(); y.dispose();
+        return w;
+      });
+    } finally {
+      setNativeThreads(before);
+    }
+    assert.equal(weights[1], weights[0]);
   });
 
   it('the whole-MLP native calls refuse operands they cannot use: a wrong padded batch, an activation without room to align, an out-of-range output', () => {
