@@ -271,6 +271,22 @@ static void spmm_packed(const float *t, size_t np, const float *W, const int32_t
   }
 }
 
+/*
+ * out [N, O] = r [O, np] transposed back, the bias added (0 without one: x + 0.f turns -0 into +0, as the sum always
+ * did); the zeros go to scratch slot `zslot`. 0: out of memory.
+ */
+static int unpack(const float *r, size_t np, size_t O, size_t N, const float *bias, float *out, int zslot) {
+  const float *add = bias;
+  if (!add) {
+    float *z = scratch(zslot, O);
+    if (!z) return 0;
+    memset(z, 0, O * sizeof(float));
+    add = z;
+  }
+  transpose_block8(r, np, O, N, out, O, add);
+  return 1;
+}
+
 static int spmm(const float *in, size_t F, const float *W, const int32_t *ptr, const int32_t *fi, const int32_t *wi, size_t O,
                 const float *bias, float *out, size_t N, int64_t nnz) {
   const size_t np = padded(N);
@@ -278,16 +294,7 @@ static int spmm(const float *in, size_t F, const float *W, const int32_t *ptr, c
   if (!t || !r) return 0;
   pack_transposed(in, F, N, t);
   spmm_packed(t, np, W, ptr, fi, wi, O, r, N, nnz);
-  /* back to [N, O], the bias added (0 without one: x + 0.f turns -0 into +0, as the sum always did) */
-  const float *add = bias;
-  if (!add) {
-    float *z = scratch(0, O); /* the packed input is no longer needed */
-    if (!z) return 0;
-    memset(z, 0, O * sizeof(float));
-    add = z;
-  }
-  transpose_block8(r, np, O, N, out, O, add);
-  return 1;
+  return unpack(r, np, O, N, bias, out, 0); /* the packed input is no longer needed */
 }
 
 static napi_value oom(napi_env env) {
@@ -494,14 +501,7 @@ static napi_value mlp_sparse_forward(napi_env env, napi_callback_info info) {
     if (!(r = last ? scratch(1, M * np) : out)) { oom(env); goto done; }
     spmm_packed(in, np, W, p->col_ptr, p->col_k, p->col_w, M, r, N, p->nnz);
     if (last) {
-      const float *add = bias;
-      if (!add) {
-        float *z = scratch(2, M);
-        if (!z) { oom(env); goto done; }
-        memset(z, 0, M * sizeof(float));
-        add = z;
-      }
-      transpose_block8(r, np, M, N, out, M, add);
+      if (!unpack(r, np, M, N, bias, out, 2)) { oom(env); goto done; }
     } else {
       for (size_t o = 0; o < M; o++) {
         float *row = out + o * np;

@@ -19,34 +19,9 @@ import { batchMatMulUntransposed, fusedMatMulUntransposed } from './matmul_wasm'
 import { countSparse, sparsePatternFor } from './sparse';
 import { forwardOperand, makeMlp, makeMlpGrad, MLP, MLP_GRAD, SparseMlp } from './mlp_kernels';
 import { makeSoftmaxCrossEntropy, makeSoftmaxCrossEntropyGrad, SOFTMAX_CE, SOFTMAX_CE_GRAD } from './softmax_ce';
+import { Access, accessFor, wasmAccess } from './storage';
 
-type Buf = ArrayBuffer | Float32Array;
 type Info = tf.TensorInfo;
-
-/** How a backend stores tensors: make a float32 output, then locate operands (after all outputs exist). */
-interface Access {
-  output(backend: any, shape: number[]): Info;
-  operand(backend: any, t: Info): [Buf, number];
-}
-
-const wasmAccess: Access = {
-  output: (backend, shape) => backend.makeOutput(shape, 'float32'),
-  // The heap's ArrayBuffer is replaced when wasm memory grows, so it is read at call time, after
-  // makeOutput (which may grow it).
-  operand: (backend, t) => {
-    const off = backend.dataIdMap.get(t.dataId).memoryOffset as number;
-    return [backend.wasm.HEAPU8.buffer as ArrayBuffer, off / 4];
-  },
-};
-
-const cpuAccess: Access = {
-  output: (backend, shape) => backend.makeTensorInfo(shape, 'float32', new Float32Array(tf.util.sizeFromShape(shape))),
-  operand: (backend, t) => {
-    const v = backend.data.get(t.dataId).values;
-    if (!(v instanceof Float32Array)) throw new Error(`prune-at-init native kernels: expected float32 data, got ${t.dtype}.`);
-    return [v, 0];
-  },
-};
 
 /** Can the addon use this tensor's storage directly? */
 function usable(backendName: string, backend: any, ...ts: (Info | undefined)[]): boolean {
@@ -538,7 +513,7 @@ export type NativeKernelName = typeof NATIVE_KERNEL_NAMES[number];
 
 /** The native kernel functions for one backend ('wasm' or 'cpu'). */
 export function nativeKernels(blas: NativeBlas, backendName: 'wasm' | 'cpu'): Record<NativeKernelName, AnyKernelFunc> {
-  const acc = backendName === 'wasm' ? wasmAccess : cpuAccess;
+  const acc = accessFor(backendName);
   const k = {
     BatchMatMul: makeBatchMatMul(blas, backendName, acc),
     _FusedMatMul: makeFusedMatMul(blas, backendName, acc),

@@ -16,37 +16,21 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { AnyKernelFunc, callKernel } from './registry';
+import { accessFor } from './storage';
 
 type Info = tf.TensorInfo;
 
 export const SOFTMAX_CE = 'PruneAtInitSoftmaxCrossEntropy';
 export const SOFTMAX_CE_GRAD = 'PruneAtInitSoftmaxCrossEntropyGrad';
 
-/** Typed views of a tensor's storage and new float32 outputs, for the wasm and cpu backends. */
-interface Storage {
-  output(shape: number[]): Info;
-  /** Read at call time: the wasm heap's buffer is replaced when memory grows (any kernel call may grow it). */
-  f32(t: Info): Float32Array;
-  i32(t: Info): Int32Array;
-  dispose(t: Info): void;
-}
-
-function storage(backendName: 'wasm' | 'cpu', backend: any): Storage {
-  const size = (t: Info) => tf.util.sizeFromShape(t.shape);
-  if (backendName === 'wasm') {
-    const at = (t: Info) => backend.dataIdMap.get(t.dataId).memoryOffset as number;
-    return {
-      output: (shape) => backend.makeOutput(shape, 'float32'),
-      f32: (t) => new Float32Array(backend.wasm.HEAPU8.buffer, at(t), size(t)),
-      i32: (t) => new Int32Array(backend.wasm.HEAPU8.buffer, at(t), size(t)),
-      dispose: (t) => backend.disposeData(t.dataId),
-    };
-  }
+/** The storage of one kernel call: typed views (read after each kernel call, which may grow the wasm heap), outputs, disposal. */
+function storage(backendName: 'wasm' | 'cpu', backend: any) {
+  const acc = accessFor(backendName);
   return {
-    output: (shape) => backend.makeTensorInfo(shape, 'float32', new Float32Array(tf.util.sizeFromShape(shape))),
-    f32: (t) => backend.data.get(t.dataId).values as Float32Array,
-    i32: (t) => backend.data.get(t.dataId).values as Int32Array,
-    dispose: (t) => backend.disposeData(t.dataId),
+    output: (shape: number[]) => acc.output(backend, shape),
+    f32: (t: Info) => acc.view(backend, t) as Float32Array,
+    i32: (t: Info) => acc.view(backend, t) as Int32Array,
+    dispose: (t: Info) => backend.disposeData(t.dataId),
   };
 }
 
