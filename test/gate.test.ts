@@ -36,6 +36,24 @@ describe('training gates (closed-form cases)', () => {
     assert.throws(() => denseGate('d', [0.9], [0.9], 0.02, { chance: 1, band: 0 }), /atChance needs chance in \[0, 1\)/);
   });
 
+  it('dense gate with a chance band: a converged run at chance is a failed run too, left out of the converged accuracy', () => {
+    const band = { chance: 0.1, band: 0.05 };
+    // the MNIST LeNet case of notebook 04 with converged runs on every seed: seed 1 dies at chance on both schedules.
+    // Averaged in, the converged accuracy would be (0.957 + 0.1125 + 0.955) / 3 = 67.48 % and the gap -26.44 points;
+    // left out, it is mean(0.957, 0.955) = 95.60 %, and the other two reference runs' gap 95.60 - 93.90 = 1.70 points
+    const g = denseGate('d', [0.935, 0.1125, 0.943], [0.957, 0.1125, 0.955], 0.02, band);
+    assert.equal(g.passed, false);
+    assert.match(g.detail, /^1 of 3 dense reference runs ended at chance \(11.25 %; .*\) while the converged run trains \(95.60 %; 1 of 3 converged runs at chance, 11.25 %, left out\): failed runs of this recipe/);
+    assert.match(g.detail, /the other 2: 93.90 % vs converged 95.60 %, gap 1.70 points, allowed 2.00\)$/);
+    // every reference run trains: the gap is to the converged runs that train (mean 0.90), and the failure is named
+    const h = denseGate('d', [0.88, 0.89], [0.91, 0.12, 0.89], 0.02, band);
+    assert.equal(h.passed, true);
+    assert.equal(h.detail, 'dense reference 88.50 % (2 seeds) vs converged 90.00 % (2 seeds; 1 of 3 converged runs at chance, 12.00 %, left out): gap 1.50 points, allowed 2.00');
+    // without the band, or when no converged run trains, every converged run counts (the ordinary gate)
+    assert.match(denseGate('d', [0.88, 0.89], [0.91, 0.12, 0.89]).detail, /vs converged 64.00 % \(3 seeds\): gap -24.50 points/);
+    assert.deepEqual(denseGate('d', [0.11], [0.12, 0.13], 0.02, band), denseGate('d', [0.11], [0.12, 0.13]));
+  });
+
   it('plateau gate: mean final-epoch gain per arm against the threshold', () => {
     // arm a: gains 0.005 and 0.015 -> mean 0.01 (passes at 0.01); arm b: 0.02 -> still improving.
     const a = [[0.5, 0.8, 0.805], [0.5, 0.8, 0.815]];

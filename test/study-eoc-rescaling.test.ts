@@ -46,15 +46,17 @@ describe('study 02 (EOC + rescaling): plan and jobs', () => {
     const jobs = E.gateJobs(p);
     const g = p.fig2.grids[0];
     const fig2 = jobs.filter((j) => j.tag.section === 'fig2');
-    assert.equal(fig2.length, g.depths.length * (3 + p.gate.convergedSeeds.length));
+    assert.deepEqual(p.gate.convergedSeeds, [4, 5, 6]);
+    assert.equal(fig2.length, g.depths.length * 6);
     for (const j of jobs) {
       assert.equal(j.config.prune.method, 'none');
       const want = j.tag.converged ? (j.tag.section === 'resnet' ? p.resnet.trained.convergedEpochs : p.gate.convergedEpochs) : p.fig2.train.epochs;
       assert.equal(j.config.train.epochs, want, JSON.stringify(j.tag));
       assert.equal(j.config.train.lr, j.tag.section === 'resnet' ? p.resnet.trained.train.lr : p.fig2.train.lr);
     }
-    assert.deepEqual(jobs.filter((j) => j.tag.converged).map((j) => j.tag.seed), [4, 4, 4, 4]);
-    assert.deepEqual(jobs.filter((j) => j.tag.section === 'extreme').map((j) => (j.config.model as { hidden: number[] }).hidden), [Array(9).fill(200)]);
+    // converged runs on every seed: per fig2 depth, then the extreme FFNN, then the ResNet
+    assert.deepEqual(jobs.filter((j) => j.tag.converged).map((j) => j.tag.seed), Array(g.depths.length + 2).fill([4, 5, 6]).flat());
+    assert.deepEqual(jobs.filter((j) => j.tag.section === 'extreme').map((j) => (j.config.model as { hidden: number[] }).hidden), Array(3).fill(Array(9).fill(200)));
     assert.equal(jobs.filter((j) => j.tag.section === 'resnet')[0].config.model, 'resnet20');
   });
 

@@ -26,14 +26,14 @@ describe('overfitting study: plan and jobs', () => {
     for (const b of ['smoke', 'quick', 'standard', 'paper'] as const) {
       const p = of.plan(b, [0, 1]);
       const js = of.jobs(p);
-      // dense, dense + dropout (2 seeds each), the converged run (first seed), 5 sparse arms x p x 2 seeds
-      assert.equal(js.length, 2 * 2 + 1 + p.sparsities.length * 5 * 2, b);
+      // dense, dense + dropout and the converged run (2 seeds each), 5 sparse arms x p x 2 seeds
+      assert.equal(js.length, 3 * 2 + p.sparsities.length * 5 * 2, b);
       assert.ok(js.every((j) => j.config.eval?.trainSplit === true));
       // the dense, converged and at-init configs are notebook 04's own (one cache entry, computed once)
       const ks = ksd.jobs(ksd.plan(b, [0, 1])).map((j) => JSON.stringify(j.config));
       const own = [A.dropout, A.post] as string[];
       for (const j of js.filter((x) => !own.includes(x.arm))) assert.ok(ks.includes(JSON.stringify(j.config)), `${b} ${j.arm} p=${j.sparsity}: not a notebook 04 config`);
-      assert.equal(js.filter((j) => j.arm === A.converged).length, 1);
+      assert.deepEqual(js.filter((j) => j.arm === A.converged).map((j) => j.config.seed), [0, 1]);
       const drop = js.find((j) => j.arm === A.dropout)!;
       assert.deepEqual(drop.config.model, { arch: 'ffnn', activation: 'relu', hidden: [300, 100], dropout: 0.5 });
       assert.equal(drop.config.prune!.method, 'dense');

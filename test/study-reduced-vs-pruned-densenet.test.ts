@@ -14,12 +14,14 @@ describe('reduced-vs-pruned, DenseNet family: plans', () => {
     for (const b of ['smoke', 'quick', 'standard', 'paper'] as const) {
       const p = dn.plan(b, { workers: 0 });
       assert.ok(p.gate.convergedEpochs >= 2 * p.train.epochs, `${b}: the converged run is a long schedule`);
-      // the converged run is the base config, longer, from the first seed; every from-scratch net is evaluated per epoch
+      // the converged runs are the base config, longer, on every seed; every from-scratch net is evaluated per epoch
       const js = dn.trainJobs(p, [3, 1]);
       const conv = js.filter((j) => j.meta.family === 'dense-converged');
-      const base1 = js.find((j) => j.meta.family === 'base' && j.meta.seed === 1)!;
-      assert.equal(conv.length, 1);
-      assert.deepEqual(conv[0].config, { ...base1.config, keepState: false, train: { ...p.train, epochs: p.gate.convergedEpochs } });
+      assert.deepEqual(conv.map((j) => j.config.seed), [3, 1]);
+      for (const c of conv) {
+        const base = js.find((j) => j.meta.family === 'base' && j.meta.seed === c.config.seed)!;
+        assert.deepEqual(c.config, { ...base.config, keepState: false, train: { ...p.train, epochs: p.gate.convergedEpochs } });
+      }
       assert.ok(js.every((j) => j.config.evalEveryEpoch === true));
       const base = { arch: 'densenet' as const, depth: p.base.depth, growth: p.base.growth };
       assert.equal(p.baseParams, denseNetCost(base, { inputShape: p.inputShape }).params);

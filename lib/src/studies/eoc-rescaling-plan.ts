@@ -152,7 +152,7 @@ export function plan(budget: Budget, seeds: readonly number[], o: { workers?: nu
     },
     gate: {
       convergedEpochs: byBudget(budget, { smoke: 2, quick: 4 * epochs, standard: 4 * epochs, paper: 4 * epochs }),
-      convergedSeeds: s.slice(0, 1),
+      convergedSeeds: s,
       margin: GATE_DEFAULTS.margin,
       maxFinalEpochGain: GATE_DEFAULTS.maxFinalEpochGain,
     },

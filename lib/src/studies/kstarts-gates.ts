@@ -1,7 +1,7 @@
 /**
  * Gates of the K-starts / dissipating-gradients study (issue 13; gate rules in notebook/gate.ts):
  * - dense gate, per (model, dataset): the dense arm (same data, recipe and seeds as every sparse arm)
- *   vs the same config run for `convergedEpochs` (arm 'dense, converged', first seed);
+ *   vs the same config run for `convergedEpochs` (arm 'dense, converged', every seed);
  * - plateau gate: every arm a claim compares, per (model, dataset, p), gained at most
  *   `maxFinalEpochGain` test accuracy in its last epoch (sparse arms can need longer than the dense net);
  * - divergence gate: diverged runs of those arms (their accuracies are null in the rows, never averaged in).

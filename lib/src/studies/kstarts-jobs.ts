@@ -69,9 +69,8 @@ export function jobs(p: Plan): Job[] {
         ({ arm, family, model: m.label, dataset: d.label, sparsity, seed, config });
       const dense = (seed: number) => mergeConfigs(base(seed, EARLY_PRUNING_DEFAULTS.prune.sparsity), { prune: { method: 'dense' } });
       for (const seed of p.seeds) out.push(job(ARMS.dense, 'reference', null, seed, dense(seed)));
-      // the dense gate's converged run: the same config, a long schedule (milestones stretch), first seed
-      const s0 = Math.min(...p.seeds);
-      out.push(job(CONVERGED_ARM, 'reference', null, s0, mergeConfigs(dense(s0), { train: { epochs: p.gate.convergedEpochs } })));
+      // the dense gate's converged runs: the same config, a long schedule (milestones stretch), every seed (notebook/gate.ts)
+      for (const seed of p.seeds) out.push(job(CONVERGED_ARM, 'reference', null, seed, mergeConfigs(dense(seed), { train: { epochs: p.gate.convergedEpochs } })));
       for (const sp of p.sparsities) {
         for (const [arm, c] of arms) {
           for (const seed of p.seeds) out.push(job(arm, MAIN_FAMILY[arm], sp, seed, mergeConfigs(base(seed, sp), c)));

@@ -69,7 +69,7 @@ export interface Plan {
   variantSparsities: number[];
   /** Smallest accuracy difference treated as real when comparing to seed noise (claim 4). */
   noiseFloor: number;
-  /** Gates (kstarts-gates.ts): the dense arm vs the same config run convergedEpochs (first seed); margins in accuracy. */
+  /** Gates (kstarts-gates.ts): the dense arm vs the same config run convergedEpochs (every seed); margins in accuracy. */
   gate: { convergedEpochs: number; margin: number; maxFinalEpochGain: number; maxDivergedFraction: number };
   /** How the recipe was chosen (the dense sweep), for the notebook. */
   recipeNote: string;

@@ -28,7 +28,7 @@ export function planTable(p: Plan): Array<{ choice: string; value: string }> {
     { choice: 'seeds', value: p.seeds.join(', ') + ' (init, masks and data order from separate streams)' },
     { choice: 'variants (sensitivity)', value: `${p.variants.map((v) => v.arm).join('; ')} — on ${p.variantDatasets.join(', ')}, p in {${p.variantSparsities.join(', ')}}` },
     { choice: 'recipe (how chosen)', value: p.recipeNote },
-    { choice: 'dense reference and gates', value: `dense LeNet with the same data, recipe and seeds; converged = the same config run ${p.gate.convergedEpochs} epochs (first seed); trained claims count only if dense ≥ converged − ${100 * p.gate.margin} points, every arm compared gained ≤ ${100 * p.gate.maxFinalEpochGain} point in its last epoch and none diverged; else 'inconclusive'` },
+    { choice: 'dense reference and gates', value: `dense LeNet with the same data, recipe and seeds; converged = the same config run ${p.gate.convergedEpochs} epochs (same seeds, mean); trained claims count only if dense ≥ converged − ${100 * p.gate.margin} points, every arm compared gained ≤ ${100 * p.gate.maxFinalEpochGain} point in its last epoch and none diverged; else 'inconclusive'` },
   ];
 }
 

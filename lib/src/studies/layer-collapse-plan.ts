@@ -82,7 +82,7 @@ export interface LayerCollapsePlan {
     train: TrainConfig;
     /** Sparsities bracket each critical point s_cr at densities (1 - s_cr) * factor and (1 - s_cr) / factor. */
     densityFactor: number;
-    /** Dense gate: the dense EOC net trained `convergedEpochs` (same recipe, milestones stretched) on the first seed. */
+    /** Dense gate: the dense EOC net trained `convergedEpochs` (same recipe, milestones stretched) on every seed. */
     convergedEpochs: number;
   };
   tolerances: VerdictTolerances;

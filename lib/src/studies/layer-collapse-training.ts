@@ -69,9 +69,12 @@ export function trainingConfigs(p: LayerCollapsePlan, arms: readonly TrainArm[],
   return out;
 }
 
-/** The converged (long) run of the dense EOC net per dataset, first seed: the dense gate's reference. */
+/**
+ * The converged (long) runs of the dense EOC net per dataset, on every seed of the dense reference:
+ * the dense gate's reference is their mean (notebook/gate.ts).
+ */
 export function convergedConfigs(p: LayerCollapsePlan, seeds: number[]): PruneTrainConfig[] {
-  const dense = trainingConfigs(p, [{ phase: 'eoc', method: 'none', sparsities: [0] }], seeds.slice(0, 1));
+  const dense = trainingConfigs(p, [{ phase: 'eoc', method: 'none', sparsities: [0] }], seeds);
   return dense.map((c) => denseReference(c, p.training.convergedEpochs));
 }
 

@@ -27,7 +27,7 @@
  * the checks say nothing about handling it.
  *
  * Gates (notebook/gate.ts; overfitGates): the dense LeNet vs the same config run for notebook 04's
- * converged schedule (first seed); the compared arms (dense + dropout and the at-init arms) gained at
+ * converged schedule (every seed); the compared arms (dense + dropout and the at-init arms) gained at
  * most `maxFinalEpochGain` test accuracy in their last epoch; no compared arm diverged. A failed gate
  * makes the verdict 'inconclusive'. The post-training arm's fine-tune is not evaluated per epoch, so
  * it has no plateau of its own (its dense phase is the dense net's, which the dense gate covers).
@@ -60,7 +60,7 @@ export const OVERFIT_ARMS = {
   dissipating: 'dissipating',
   snip: 'SNIP',
   random: 'random',
-  /** The dense gate's converged run (notebook 04's: the dense config, a long schedule, first seed). */
+  /** The dense gate's converged run (notebook 04's: the dense config, a long schedule, every seed). */
   converged: CONVERGED_ARM,
 } as const;
 

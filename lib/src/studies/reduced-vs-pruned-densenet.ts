@@ -15,7 +15,7 @@
  * 'densenet'), so caching, workers and rows are shared; the two claims are the WRN claims' verdict
  * functions (verdictReducedBeatsPruned, verdictReducedFaster) under DenseNet ids, with the WRN
  * claims' gates (rvp-gates.ts): the base DenseNet is the dense reference, gated against the same
- * config run `gate.convergedEpochs` epochs (first seed); the from-scratch arms (base and reduced nets)
+ * config run `gate.convergedEpochs` epochs (every seed); the from-scratch arms (base and reduced nets)
  * must have plateaued and none may diverge. Pruned-and-tuned nets are fine-tuned at a constant small
  * LR between prunes (no epochs), so they have no plateau to gate, as for WRNs. Reduced nets get the
  * base's epochs (Scratch-E, the paper's comparison); Scratch-B is studied on WRNs only.
@@ -140,8 +140,8 @@ export function plan(budget: Budget, opts: { dataset?: string; workers?: number 
 }
 
 /**
- * Sweep 1 ('rvp-train'): the dense gate's converged run (the base config for gate.convergedEpochs,
- * first seed; the longest run, so first), the bases and the reduced DenseNets, per seed. Every net
+ * Sweep 1 ('rvp-train'): the dense gate's converged runs (the base config for gate.convergedEpochs,
+ * every seed (notebook/gate.ts); the longest runs, so first), the bases and the reduced DenseNets, per seed. Every net
  * is evaluated after each epoch (the plateau gate).
  */
 export function trainJobs(p: DenseRvpPlan, seeds: number[]): RvpJob[] {
@@ -154,7 +154,7 @@ export function trainJobs(p: DenseRvpPlan, seeds: number[]): RvpJob[] {
   });
   const baseLabel = denseNetLabel(p.base.depth, p.base.growth);
   return [
-    job(Math.min(...seeds), model(p.base.depth, p.base.growth), 'dense-converged', null, `${baseLabel}, ${p.gate.convergedEpochs} epochs`, p.gate.convergedEpochs),
+    ...seeds.map((s) => job(s, model(p.base.depth, p.base.growth), 'dense-converged', null, `${baseLabel}, ${p.gate.convergedEpochs} epochs`, p.gate.convergedEpochs)),
     ...seeds.map((s) => job(s, model(p.base.depth, p.base.growth), 'base', p.baseParams, baseLabel)),
     ...[...p.reduced].sort((a, b) => b.macs - a.macs).flatMap((m) => seeds.map((s) => job(s, model(m.model.depth, m.model.growth!), m.family, m.budget, m.label))),
   ];

@@ -3,7 +3,7 @@
  * comparison of notebook 03 tests the paper rather than the budget.
  * - dense gate: the base net IS the dense reference (same data, recipe and seeds as every net trained
  *   from scratch); its final accuracy is compared with the same config run for a long schedule
- *   (family 'dense-converged', first seed);
+ *   (family 'dense-converged', every seed);
  * - plateau gate: the from-scratch arms a claim compares were no longer improving at their last epoch
  *   (per-epoch test accuracy of 'rvp-train'); pruned-and-tuned nets are fine-tuned at a constant small
  *   LR between prunes and have no epoch history, so they are not plateau-gated;

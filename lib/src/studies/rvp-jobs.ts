@@ -41,15 +41,17 @@ function trainJob(p: RvpPlan, seed: number, model: RvpTrainConfig['model'], meta
 }
 
 /**
- * Sweep 1 ('rvp-train'): the dense gate's converged run (the base config for gate.convergedEpochs,
- * first seed; the longest run, so first), the bases, the Scratch-B members, the reduced members.
+ * Sweep 1 ('rvp-train'): the dense gate's converged runs (the base config for gate.convergedEpochs,
+ * every seed (notebook/gate.ts); the longest runs, so first), the bases, the Scratch-B members,
+ * the reduced members.
  */
 export function stage1Jobs(p: RvpPlan, seeds: number[]): RvpJob[] {
   const jobs: RvpJob[] = [];
   const baseLabel = `WRN-${p.base.depth}-${p.base.widthFactor}`;
-  const s0 = Math.min(...seeds);
-  const conv = trainJob(p, s0, { ...p.base, interior: [] }, { family: 'dense-converged', criterion: null, budget: null, label: `${baseLabel}, ${p.gate.convergedEpochs} epochs` });
-  jobs.push({ ...conv, config: { ...conv.config, initSeed: s0, keepState: false, train: { ...p.train, epochs: p.gate.convergedEpochs } } });
+  for (const s of seeds) {
+    const conv = trainJob(p, s, { ...p.base, interior: [] }, { family: 'dense-converged', criterion: null, budget: null, label: `${baseLabel}, ${p.gate.convergedEpochs} epochs` });
+    jobs.push({ ...conv, config: { ...conv.config, initSeed: s, keepState: false, train: { ...p.train, epochs: p.gate.convergedEpochs } } });
+  }
   for (const s of seeds) jobs.push(trainJob(p, s, { ...p.base, interior: [] }, { family: 'base', criterion: null, budget: p.baseParams, label: baseLabel }));
   for (const m of p.reduced.filter((x) => p.scratchB.families.includes(x.family) && p.scratchB.budgets.includes(x.budget)).sort((a, b) => b.macs - a.macs)) {
     const epochs = scratchBEpochs(p.train.epochs, p.baseMacs, m.macs, p.scratchB.maxEpochFactor);

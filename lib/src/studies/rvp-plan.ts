@@ -113,7 +113,7 @@ export interface RvpPlan {
   scratchInitOffset: number;
   /**
    * Gates (rvp-gates.ts): the base is the dense reference; its converged accuracy is the same config
-   * run for `convergedEpochs` (first seed, milestones stretch); margin and plateau gain in accuracy.
+   * run for `convergedEpochs` (every seed, milestones stretch); margin and plateau gain in accuracy.
    */
   gate: { convergedEpochs: number; margin: number; maxFinalEpochGain: number; maxDivergedFraction: number };
   /**
