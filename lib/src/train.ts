@@ -113,10 +113,10 @@ export class Trainer {
         return out.loss;
       }, vars);
       loss = value.dataSync()[0];
-      const kept = hits as unknown as tf.Scalar;
-      if (Number.isFinite(loss)) correct = kept.dataSync()[0];
+      const kept = hits as unknown as tf.Scalar, finite = Number.isFinite(loss);
+      if (finite) correct = kept.dataSync()[0];
       kept.dispose();
-      if (!Number.isFinite(loss)) return;
+      if (!finite) return;
       const byParam = new Map<string, tf.Tensor>();
       for (const [vn, g] of Object.entries(grads)) { const p = this.varToParam.get(vn); if (p) byParam.set(p, g); }
       hooks.onGradients?.(byParam);
