@@ -134,6 +134,18 @@ export class StepTimes {
 }
 
 function measureStep(model: string | ModelConfig, shape: Shape, batch: number): number {
+  try {
+    return timeSteps(model, shape, batch);
+  } catch (e) {
+    // wasm reports an exhausted heap as 'memory access out of bounds' or 'Aborted()', naming neither the net nor the batch
+    if (!/memory access out of bounds|Aborted\(\)|out of memory/i.test((e as Error).message)) throw e;
+    const name = typeof model === 'string' ? model : JSON.stringify(model);
+    throw new Error(`cost model: one training step of ${name} on inputs ${JSON.stringify(shape)} at batch ${batch} failed on backend ` +
+      `'${backendInfo().backend}': ${(e as Error).message}. The wasm backend's heap holds at most 4 GB of tensors: lower the config's batch size.`);
+  }
+}
+
+function timeSteps(model: string | ModelConfig, shape: Shape, batch: number): number {
   const net = buildModel(model, { seed: 0, inputShape: shape, numClasses: 10 });
   const trainer = new Trainer(net, { epochs: 1, batchSize: batch, lr: 0.01, momentum: 0.9, optimizer: 'sgd' });
   const x = tf.randomNormal([batch, ...shape], 0, 1, 'float32', 1);
