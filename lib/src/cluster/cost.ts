@@ -20,6 +20,7 @@ import { openStore, PlainObject, withDefaults } from '../engine';
 import { buildModel, ModelConfig } from '../models';
 import { Trainer } from '../train';
 import { backendInfo, initBackend, tf } from '../backend';
+import { explainHeapExhaustion } from '../engine/wasm-heap';
 import { writeFileAtomic } from '../fsutil';
 import { upperMedian } from '../stats';
 import { structuredCost, structuredInterior } from '../structured/arch';
@@ -137,11 +138,10 @@ function measureStep(model: string | ModelConfig, shape: Shape, batch: number): 
   try {
     return timeSteps(model, shape, batch);
   } catch (e) {
-    // wasm reports an exhausted heap as 'memory access out of bounds' or 'Aborted()', naming neither the net nor the batch
-    if (!/memory access out of bounds|Aborted\(\)|out of memory/i.test((e as Error).message)) throw e;
+    // the backend's error names neither the net nor the batch
     const name = typeof model === 'string' ? model : JSON.stringify(model);
     throw new Error(`cost model: one training step of ${name} on inputs ${JSON.stringify(shape)} at batch ${batch} failed on backend ` +
-      `'${backendInfo().backend}': ${(e as Error).message}. The wasm backend's heap holds at most 4 GB of tensors: lower the config's batch size.`);
+      `'${backendInfo().backend}': ${explainHeapExhaustion((e as Error).message)}`);
   }
 }
 

@@ -15,7 +15,7 @@ import { canonicalize, PlainObject } from './canonical';
 import { SweepProgress, terminalProgress } from './progress';
 import { openStore, resultsRoot, ResultStore, RunRecord } from './store';
 import { describeConfig, loadTaskFn, resolveTask, TaskLoadError, TaskSpec } from './task';
-import { computeAndStore, RunJob, WorkerMessage } from './worker';
+import { computeAndStore, errorInfo, RunJob, WorkerMessage } from './worker';
 import { noteResultOrigin, noteSweep } from './tally';
 
 export type SweepRecord<R = unknown> =
@@ -139,7 +139,7 @@ export async function runSweep<R = unknown>(opts: SweepOptions): Promise<SweepRe
         } catch (e) {
           if (e instanceof TaskLoadError) throw e;
           running = 0;
-          finish(u, { status: 'error', key: u.key, task: task.name, canonical: u.canonical, config: u.full, error: { message: (e as Error).message, stack: (e as Error).stack } });
+          finish(u, { status: 'error', key: u.key, task: task.name, canonical: u.canonical, config: u.full, error: errorInfo(e) });
         }
       }
     } else {

@@ -10,6 +10,7 @@ import { Worker } from 'worker_threads';
 import { PlainObject } from './canonical';
 import { openStore, ResultStore, RunRecord } from './store';
 import { runTask, TaskLoadError, TaskSpec } from './task';
+import { explainHeapExhaustion } from './wasm-heap';
 
 export interface RunJob { type: 'run'; id: number; task: TaskSpec; config: PlainObject; storeDir: string }
 export type WorkerMessage =
@@ -24,8 +25,8 @@ export async function computeAndStore(task: TaskSpec, config: PlainObject, store
   return store.put(record.key, record);
 }
 
-function errorInfo(e: unknown): { message: string; stack?: string } {
-  return e instanceof Error ? { message: e.message, stack: e.stack } : { message: String(e) };
+export function errorInfo(e: unknown): { message: string; stack?: string } {
+  return e instanceof Error ? { message: explainHeapExhaustion(e.message), stack: e.stack } : { message: String(e) };
 }
 
 /** Poll interval of the parent watchdog (ms). */

@@ -43,9 +43,6 @@ import { PRUNE_STEPS_NOTE } from './rvp-plan';
  * family, chosen on the dense net, never on a verdict): scripts/recipe-sweep-densenet.ts, the dense
  * DenseNet-BC-16 (k=4), seed 0, 1,000 test images; numbers are its final test accuracies.
  */
-/** Why the paper budget's DenseNet-BC-100 trains at batch 32 on CIFAR-10 (measured 2026-12-07, tfjs-backend-wasm 4.22). */
-export const PAPER_DENSENET_BATCH_NOTE = 'DenseNet-BC-100 on CIFAR-10 trains and fine-tunes at batch 32, not the authors\' 64: one training step at 64 on 32x32x3 inputs ' +
-  'exhausts the wasm backend\'s heap (4 GB of tensors), at 32 it fits (on Fashion-MNIST\'s 28x28x1, 64 fits and 128 does not).';
 export const DENSENET_RECIPE_NOTE = 'DenseNet recipe: SGD momentum 0.9, lr 0.1, ×0.2 at 30/60/80 % of the epochs, wd 5e-4, batch 32 (the WRN family\'s schedule), ' +
   'fixed by a sweep of the dense DenseNet-BC-16 (k=4) on Fashion-MNIST, seed 0 (scripts/recipe-sweep-densenet.ts; final test accuracy). ' +
   'On 2,000 images: lr 0.1 74.6 % at 8 epochs, 75.7 % at 12, 79.0 % at 24; lr 0.05 72.2 % at 8, 77.8 % at 24, so lr 0.1 was kept. ' +
@@ -53,6 +50,9 @@ export const DENSENET_RECIPE_NOTE = 'DenseNet recipe: SGD momentum 0.9, lr 0.1, 
   'On 1,000 images: 74.5 % at 16 epochs, 75.4 % at 20, 75.9 % at 24, 77.8 % at 48; over seeds 0-2 the 24-epoch net averages 75.3 %, 2.5 points below 48 epochs (gate fails); ' +
   'batch 16 does not close it (seeds 0, 1: 75.9 %, 76.4 % at 24 epochs; 79.6 % at 48). ' +
   'On 500 images (the same images per run): 73.7 %, 75.5 %, 76.6 % (seeds 0-2, mean 75.3 %) at 48 epochs vs 76.6 % at 96 — within 1.3 points, so the standard budget trains 48 epochs on 500 images, gated against 96.';
+/** Why the paper budget's DenseNet-BC-100 trains at batch 32 on CIFAR-10 (measured 2026-12-07, tfjs-backend-wasm 4.22). */
+export const PAPER_DENSENET_BATCH_NOTE = 'DenseNet-BC-100 on CIFAR-10 trains and fine-tunes at batch 32, not the authors\' 64: one training step at 64 on 32x32x3 inputs ' +
+  'exhausts the wasm backend\'s heap (4 GB of tensors), at 32 it fits (on Fashion-MNIST\'s 28x28x1, 64 fits and 128 does not).';
 
 /**
  * The WRN plan's settings (reduced = lower depth / growth members, each its own budget; budgets = their
@@ -83,6 +83,7 @@ export function plan(budget: Budget, opts: { dataset?: string; workers?: number 
   const numClasses = 10;
   const recipe = (epochs: number, batchSize: number): RvpRecipe => ({ epochs, batchSize, lr: 0.1, momentum: 0.9, weightDecay: 5e-4, milestones: [0.3, 0.6, 0.8], gamma: 0.2, ...(cifar ? { augment: CIFAR_AUGMENT } : {}) });
   // the authors' code (github.com/BayesWatch/pytorch-prunes) fine-tunes DenseNets at a constant lr 1e-3, wd 1e-4, batch 64
+  const paperBatch = cifar ? 32 : 64; // the authors' 64 where one step fits the wasm heap: PAPER_DENSENET_BATCH_NOTE
   const pruneS = (stepsPerPrune: number, batchSize: number): RvpPruneSettings => ({ criteria: ['fisher', 'l1'], l1Variant: 'abs', stepsPerPrune, batchSize, lr: 1e-3, momentum: 0.9, weightDecay: 1e-4,
     ...(cifar ? { augment: { crop: { pad: 4, fill: 'zero' }, flip: true } } : {}) });
   type Level = Pick<DenseRvpPlan, 'data' | 'base' | 'train' | 'prune' | 'timing' | 'expected'> & { depths: number[]; growths: number[]; curveFractions: number[]; convergedFactor: number };
@@ -111,9 +112,7 @@ export function plan(budget: Budget, opts: { dataset?: string; workers?: number 
       expected: 'estimated from CPU time measured here (base run ~76 s of CPU, converged ~150 s, 2 workers): about 7-8 min on 2 quiet cores (not yet run end to end)',
     },
     paper: {
-      // The authors' DenseNet batch is 64. One training step of DenseNet-BC-100 (k=12) must fit the wasm heap (4 GB of tensors):
-      // measured, 28x28x1 fits at 64 (not 128), 32x32x3 (CIFAR-10) only at 32 (PAPER_DENSENET_BATCH_NOTE)
-      data: { name: dataset, trainLimit: 0, testLimit: 0 }, base: { depth: 100, growth: 12 }, train: recipe(200, cifar ? 32 : 64), prune: pruneS(100, cifar ? 32 : 64),
+      data: { name: dataset, trainLimit: 0, testLimit: 0 }, base: { depth: 100, growth: 12 }, train: recipe(200, paperBatch), prune: pruneS(100, paperBatch),
       depths: [88, 76, 64, 52, 40], growths: [10, 8, 6], curveFractions: [0.9, 0.8, 0.7, 0.6, 0.4, 0.3], convergedFactor: 2,
       timing: { batchSizes: [1, 64], warmup: 10, repeats: 50, variants: 'all' },
       expected: 'weeks of CPU time (200-epoch DenseNet-BC-100 bases, 2,000+ prune rounds of 100 steps); meant for a big machine',
